@@ -1,0 +1,3 @@
+"""Static analysis and audit for Kanban boards."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from kanban_audit.cli import main
+
+main()

@@ -1,0 +1,190 @@
+"""Rule packs: a board's invariants as data, loaded from TOML and validated."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import MISSING, dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from kanban_audit.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_PACK = "hermes"
+
+
+@dataclass(frozen=True)
+class BoardSection:
+    env_db: str = ""
+    env_home: str = ""
+    default_home: str = ""
+    env_board: str = ""
+    current_file: str = ""
+    default_board: str = "default"
+    default_db: str = "kanban.db"
+    board_db: str = "boards/{slug}/kanban.db"
+    busy_timeout_ms: int = 120_000
+
+
+@dataclass(frozen=True)
+class TasksSection:
+    table: str
+    status: str
+    guarded: str
+    repair_to: str
+    id: str = "id"
+    claim_lock: str = ""
+    claim_expires: str = ""
+    worker_pid: str = ""
+    current_run: str = ""
+    heartbeat: str = ""
+    started_at: str = ""
+    worker_started_at: str = ""
+
+
+@dataclass(frozen=True)
+class RunsSection:
+    table: str = ""
+    id: str = "id"
+    task: str = "task_id"
+    status: str = "status"
+    claim_lock: str = ""
+    claim_expires: str = ""
+    worker_pid: str = ""
+    started_at: str = "started_at"
+    ended_at: str = "ended_at"
+    outcome: str = "outcome"
+    error: str = "error"
+    closed_as: str = "reclaimed"
+
+
+@dataclass(frozen=True)
+class EventsSection:
+    table: str = ""
+    task: str = "task_id"
+    run: str = "run_id"
+    kind: str = "kind"
+    payload: str = "payload"
+    created_at: str = "created_at"
+    repair_kind: str = "reconciled"
+    claim_kinds: tuple[str, ...] = ("claimed",)
+    status_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LintSection:
+    sanctioned: tuple[str, ...] = ()
+    sql_methods: tuple[str, ...] = ("execute", "executemany", "executescript", "query")
+
+
+@dataclass(frozen=True)
+class RulePack:
+    name: str
+    source: str
+    tasks: TasksSection
+    board: BoardSection = field(default_factory=BoardSection)
+    runs: RunsSection = field(default_factory=RunsSection)
+    events: EventsSection = field(default_factory=EventsSection)
+    lint: LintSection = field(default_factory=LintSection)
+    description: str = ""
+    text: str = ""
+
+    def is_sanctioned(self, qualname: str) -> bool:
+        """Whether a function (by qualified name) may write the guarded state."""
+        return any(_name_matches(qualname, pattern) for pattern in self.lint.sanctioned)
+
+
+def _name_matches(qualname: str, pattern: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    if fnmatchcase(qualname, pattern):
+        return True
+    if "." not in pattern and not any(c in pattern for c in "*?["):
+        return qualname.rsplit(".", 1)[-1] == pattern
+    return fnmatchcase(qualname, "*." + pattern)
+
+
+_SECTIONS: dict[str, type] = {
+    "board": BoardSection,
+    "tasks": TasksSection,
+    "runs": RunsSection,
+    "events": EventsSection,
+    "lint": LintSection,
+}
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise UsageError(f"{where}: unknown key {unknown[0]!r}")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        expected = known[name].type
+        if "tuple" in str(expected):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise UsageError(f"{where}.{name}: expected a list of strings")
+            value = tuple(value)
+        elif expected in ("int", int):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise UsageError(f"{where}.{name}: expected an integer")
+        elif not isinstance(value, str):
+            raise UsageError(f"{where}.{name}: expected a string")
+        values[name] = value
+    try:
+        return cls(**values)
+    except TypeError:
+        missing = [
+            f.name
+            for f in fields(cls)
+            if f.name not in values and f.default is MISSING and f.default_factory is MISSING
+        ]
+        raise UsageError(f"{where}: missing key {missing[0]!r}") from None
+
+
+def parse_pack(text: str, source: str) -> RulePack:
+    """Parse and validate a pack's TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{source}: not valid TOML: {exc}") from None
+    meta = data.pop("pack", {})
+    if "tasks" not in data:
+        raise UsageError(f"{source}: missing section [tasks]")
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        raise UsageError(f"{source}: unknown section [{unknown[0]}]")
+    sections = {
+        name: _build(cls, data[name], f"{source}: [{name}]")
+        for name, cls in _SECTIONS.items()
+        if name in data
+    }
+    return RulePack(
+        name=str(meta.get("name", Path(source).stem)),
+        description=str(meta.get("description", "")),
+        source=source,
+        text=text,
+        **sections,
+    )
+
+
+def load_pack(path: str | Path | None = None) -> RulePack:
+    """Load a pack from a file, or the bundled default when no path is given."""
+    if path is None:
+        ref = resources.files("kanban_audit") / "rules" / f"{DEFAULT_PACK}.toml"
+        return parse_pack(ref.read_text(encoding="utf-8"), f"<bundled {DEFAULT_PACK}>")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"rule pack not found: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"rule pack is a directory: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read rule pack {path}: {exc}") from None
+    return parse_pack(text, str(path))
