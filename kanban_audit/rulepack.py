@@ -74,6 +74,7 @@ class EventsSection:
     repair_kind: str = "reconciled"
     claim_kinds: tuple[str, ...] = ("claimed",)
     status_kinds: tuple[str, ...] = ()
+    status_keys: tuple[str, ...] = ("to", "status")
 
 
 @dataclass(frozen=True)

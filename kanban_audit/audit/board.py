@@ -1,0 +1,152 @@
+"""Find a board, open it without ever creating or changing a file, read its schema.
+
+Every way a board can be unusable (missing, a directory, not SQLite, not a
+board, corrupt, locked past the busy timeout) becomes a `BoardError` with one
+clear line, so the command can exit 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from kanban_audit.rulepack import BoardSection, RulePack
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class BoardError(Exception):
+    """The board cannot be read or written; the message is one line for stderr."""
+
+
+def ident(name: str) -> str:
+    """Quote an identifier taken from a rule pack for use in SQL text."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def locate(board: BoardSection, db: str | None, slug: str | None, env: Mapping[str, str]) -> Path:
+    """Resolve the board file the way the board itself does (see MISSION.md).
+
+    An explicit path wins, then the DB environment variable, then the board
+    root with a slug from --board, the board environment variable or the
+    `current` file, falling back to the default board.
+    """
+    if db:
+        return Path(db).expanduser()
+    if slug is None and board.env_db and env.get(board.env_db):
+        return Path(env[board.env_db]).expanduser()
+    root = Path((board.env_home and env.get(board.env_home)) or board.default_home or ".")
+    root = root.expanduser()
+    if slug is None and board.env_board:
+        slug = env.get(board.env_board) or None
+    if slug is None and board.current_file:
+        try:
+            slug = (root / board.current_file).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            slug = None
+    slug = slug or board.default_board
+    if slug == board.default_board:
+        return root / board.default_db
+    if not slug.replace("-", "").replace("_", "").replace(".", "").isalnum() or ".." in slug:
+        raise BoardError(f"invalid board name: {slug!r}")
+    return root / board.board_db.format(slug=slug)
+
+
+def _check_file(path: Path) -> None:
+    """Classify a path that cannot be a board before SQLite sees it (and creates it)."""
+    if not path.exists():
+        raise BoardError(f"board not found: {path}")
+    if path.is_dir():
+        raise BoardError(f"board path is a directory: {path}")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise BoardError(f"cannot read board {path}: {exc.strerror}") from None
+    if head != SQLITE_MAGIC:
+        raise BoardError(f"not a SQLite database: {path}")
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"file:{quote(str(path.resolve()))}?mode={mode}"
+
+
+def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> sqlite3.Connection:
+    """Open an existing board: read-only (`mode=ro`) or read-write, never `rwc`.
+
+    Autocommit mode (isolation_level None): the repair manages its own
+    BEGIN IMMEDIATE transactions, and a reader holds no transaction open.
+    """
+    _check_file(path)
+    try:
+        conn = sqlite3.connect(
+            _uri(path, "rw" if write else "ro"),
+            uri=True,
+            timeout=busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+    except sqlite3.Error as exc:
+        raise BoardError(f"cannot open board {path}: {exc}") from None
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    if not write:
+        conn.execute("PRAGMA query_only = 1")
+    return conn
+
+
+@contextmanager
+def sqlite_errors(path: Path, busy_timeout_ms: int) -> Iterator[None]:
+    """Turn SQLite failures met while working on a board into one-line BoardErrors."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            raise BoardError(
+                f"board is locked: {path} (gave up after busy timeout {busy_timeout_ms} ms)"
+            ) from None
+        raise BoardError(f"cannot read board {path}: {text}") from None
+    except sqlite3.DatabaseError as exc:
+        text = str(exc)
+        if "malformed" in text or "corrupt" in text:
+            raise BoardError(f"board is corrupt: {path} ({text})") from None
+        raise BoardError(f"not a usable SQLite database: {path} ({text})") from None
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Which of the pack's tables and columns this board actually has."""
+
+    tasks: frozenset[str]
+    runs: frozenset[str] | None
+    events: frozenset[str] | None
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> frozenset[str] | None:
+    if not table:
+        return None
+    rows = conn.execute(f"PRAGMA table_info({ident(table)})").fetchall()
+    return frozenset(row[1] for row in rows) or None
+
+
+def read_schema(conn: sqlite3.Connection, pack: RulePack, path: Path) -> Schema:
+    """Read the schema with PRAGMA table_info; refuse a file that is not a board."""
+    tasks = _columns(conn, pack.tasks.table)
+    if tasks is None:
+        raise BoardError(f"not a kanban board: {path} has no table {pack.tasks.table!r}")
+    for col in (pack.tasks.id, pack.tasks.status):
+        if col not in tasks:
+            raise BoardError(
+                f"not a kanban board: table {pack.tasks.table!r} has no column {col!r}"
+            )
+    runs = _columns(conn, pack.runs.table)
+    if runs is not None and not {pack.runs.id, pack.runs.task, pack.runs.ended_at} <= runs:
+        runs = None
+    events = _columns(conn, pack.events.table)
+    if events is not None and not {pack.events.task, pack.events.kind} <= events:
+        events = None
+    return Schema(tasks=tasks, runs=runs, events=events)

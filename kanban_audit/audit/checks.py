@@ -1,0 +1,467 @@
+"""The board's invariants as a few set-based queries, turned into findings.
+
+Two queries select the only rows that can break an invariant: the running
+tasks (joined to the run they point at) and the open runs (joined to their
+task). Both are driven by indexes or one sequential scan, so a million-task
+board costs about as much as reading its runs once. Python then looks only at
+those rows (about 1% of the board) to add liveness and the cause.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kanban_audit.audit import liveness
+from kanban_audit.audit.board import Schema, connect, ident, read_schema, sqlite_errors
+from kanban_audit.rulepack import RulePack
+
+CODES = {
+    "KD001": "running task without an open run",
+    "KD002": "running task without a claim",
+    "KD003": "running task whose claim has expired",
+    "KD004": "running task whose worker is provably dead",
+    "KD005": "open run whose task is not running or does not point to it",
+    "KD006": "running task claimed on another host: liveness cannot be checked here",
+}
+
+# How a task got into the guarded state, read from its events.
+CLAIM_PATH = "claim-path"
+DIRECT_WRITE = "direct-write"
+RUN_WITHOUT_CLAIM = "run-without-claim"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Options:
+    """The clock and policy an audit runs under (explicit so runs are reproducible)."""
+
+    now: float
+    grace: float
+    hostname: str
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Everything wrong with one task, what repair would do, and why.
+
+    `seen` holds the exact task column values the audit read; repair writes
+    only if they are unchanged. `demote` says whether the task itself is
+    moved out of the guarded state; `runs` are the open runs to close.
+    """
+
+    task_id: str
+    codes: tuple[str, ...]
+    repairable: bool
+    action: str
+    cause: str
+    why: tuple[str, ...]
+    evidence: dict[str, Any]
+    demote: bool
+    runs: tuple[int, ...]
+    seen: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of one audit."""
+
+    db: str
+    checked_at: float
+    grace: float
+    findings: tuple[Finding, ...]
+    running: int
+    open_runs: int
+    skipped: tuple[tuple[str, str], ...]
+
+    @property
+    def planned(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.repairable)
+
+
+class _Cols:
+    """The pack's task columns that exist on this board, keyed by role."""
+
+    ROLES = (
+        "id",
+        "status",
+        "claim_lock",
+        "claim_expires",
+        "worker_pid",
+        "current_run",
+        "heartbeat",
+        "started_at",
+        "worker_started_at",
+    )
+
+    def __init__(self, pack: RulePack, schema: Schema) -> None:
+        self.names = {
+            role: getattr(pack.tasks, role)
+            for role in self.ROLES
+            if getattr(pack.tasks, role) and getattr(pack.tasks, role) in schema.tasks
+        }
+
+    def has(self, role: str) -> bool:
+        return role in self.names
+
+    def select(self, alias: str) -> str:
+        return ", ".join(f"{alias}.{ident(name)}" for name in self.names.values())
+
+
+def skipped_checks(pack: RulePack, schema: Schema) -> tuple[tuple[str, str], ...]:
+    """Which checks this board's schema makes impossible, and why."""
+    cols = _Cols(pack, schema)
+    out: list[tuple[str, str]] = []
+    if schema.runs is None:
+        reason = f"no usable run table {pack.runs.table!r}"
+        out += [("KD001", reason), ("KD005", reason)]
+    if not cols.has("claim_lock") and not cols.has("claim_expires"):
+        out.append(("KD002", "no claim columns"))
+    if not cols.has("claim_expires"):
+        out.append(("KD003", f"no column {pack.tasks.claim_expires!r}"))
+    if not cols.has("worker_pid"):
+        out.append(("KD004", f"no column {pack.tasks.worker_pid!r}"))
+    if not cols.has("claim_lock"):
+        out.append(("KD006", f"no column {pack.tasks.claim_lock!r} to tell the claiming host"))
+    if schema.events is None:
+        out.append(("cause", f"no usable event table {pack.events.table!r}"))
+    return tuple(out)
+
+
+def _running_tasks(
+    conn: sqlite3.Connection, pack: RulePack, schema: Schema, cols: _Cols
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Every task in the guarded state, with the run its current-run column names."""
+    t, r = pack.tasks, pack.runs
+    join = schema.runs is not None and cols.has("current_run")
+    run_cols = [r.id, r.task, r.ended_at, r.started_at, r.claim_lock]
+    run_cols = [c for c in run_cols if join and c in (schema.runs or ())]
+    select = cols.select("t") + "".join(f", r.{ident(c)}" for c in run_cols)
+    sql = f"SELECT {select} FROM {ident(t.table)} AS t"
+    if join:
+        sql += f" LEFT JOIN {ident(r.table)} AS r ON r.{ident(r.id)} = t.{ident(t.current_run)}"
+    sql += f" WHERE t.{ident(t.status)} = ?"
+    names = list(cols.names.values())
+    rows = []
+    for row in conn.execute(sql, (t.guarded,)):
+        task = dict(zip(names, row[: len(names)], strict=True))
+        run = dict(zip(run_cols, row[len(names) :], strict=True)) if run_cols else None
+        if run is not None and run.get(r.id) is None:
+            run = None
+        rows.append((task, run))
+    return rows
+
+
+def _open_runs(
+    conn: sqlite3.Connection, pack: RulePack, schema: Schema, cols: _Cols
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Every open run, with the status and current-run pointer of its task (None if gone)."""
+    t, r = pack.tasks, pack.runs
+    assert schema.runs is not None
+    run_cols = [c for c in (r.id, r.task, r.started_at, r.claim_lock) if c in schema.runs]
+    task_cols = [cols.names[c] for c in ("id", "status", "current_run") if cols.has(c)]
+    select = ", ".join([f"r.{ident(c)}" for c in run_cols] + [f"t.{ident(c)}" for c in task_cols])
+    sql = (
+        f"SELECT {select} FROM {ident(r.table)} AS r"
+        f" LEFT JOIN {ident(t.table)} AS t ON t.{ident(t.id)} = r.{ident(r.task)}"
+        f" WHERE r.{ident(r.ended_at)} IS NULL"
+    )
+    rows = []
+    for row in conn.execute(sql):
+        task = dict(zip(task_cols, row[len(run_cols) :], strict=True))
+        rows.append(
+            (
+                dict(zip(run_cols, row[: len(run_cols)], strict=True)),
+                task if task[t.id] is not None else None,
+            )
+        )
+    return rows
+
+
+def _causes(
+    conn: sqlite3.Connection, pack: RulePack, schema: Schema, task_ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """The latest event that put each task into the guarded state, in one query."""
+    e = pack.events
+    ids = sorted(set(task_ids))
+    if schema.events is None or not ids:
+        return {}
+    kinds = list(e.claim_kinds) + list(e.status_kinds)
+    keys = [k for k in e.status_keys if k]
+    new_status = (
+        "CASE WHEN json_valid(e.{p}) THEN coalesce({x}) END".format(
+            p=ident(e.payload),
+            x=", ".join(f"json_extract(e.{ident(e.payload)}, ?)" for _ in keys) + ", NULL",
+        )
+        if keys and e.payload in schema.events
+        else "NULL"
+    )
+    created = f"e.{ident(e.created_at)}" if e.created_at in schema.events else "NULL"
+    run = f"e.{ident(e.run)}" if e.run in schema.events else "NULL"
+    sql = (
+        f"SELECT e.{ident(e.task)}, e.rowid, e.{ident(e.kind)}, {created}, {run}, {new_status}"
+        f" FROM {ident(e.table)} AS e"
+        f" WHERE e.{ident(e.task)} IN (SELECT value FROM json_each(?))"
+        f" AND e.{ident(e.kind)} IN ({', '.join('?' * len(kinds))})"
+        f" ORDER BY e.{ident(e.task)}, e.rowid"
+    )
+    params = [f"$.{k}" for k in keys if new_status != "NULL"]
+    params += [json.dumps(ids), *kinds]
+    latest: dict[str, dict[str, Any]] = {}
+    for task_id, event_id, kind, at, run_id, status in conn.execute(sql, params):
+        if kind in e.claim_kinds:
+            path = CLAIM_PATH
+        elif status == pack.tasks.guarded:
+            path = DIRECT_WRITE
+        else:
+            continue
+        latest[task_id] = {
+            "path": path,
+            "event_id": event_id,
+            "kind": kind,
+            "created_at": at,
+            "run_id": run_id,
+        }
+    return latest
+
+
+def _describe_cause(
+    pack: RulePack, event: dict[str, Any] | None, unclaimed_runs: list[int]
+) -> dict[str, Any]:
+    guarded = pack.tasks.guarded
+    if event is not None and event["path"] == CLAIM_PATH:
+        detail = (
+            f"entered {guarded} through a {event['kind']!r} event (#{event['event_id']}):"
+            " the claim path; then the worker died or the claim lapsed"
+        )
+        return {**event, "detail": detail}
+    if event is not None:
+        detail = (
+            f"entered {guarded} through a {event['kind']!r} event (#{event['event_id']})"
+            f" that set the status directly, bypassing the claim path"
+        )
+        return {**event, "detail": detail}
+    if unclaimed_runs:
+        runs = ", ".join(f"#{r}" for r in unclaimed_runs)
+        detail = f"no claim event; open run {runs} has no claim (backfilled outside the claim path)"
+        return {"path": RUN_WITHOUT_CLAIM, "run_ids": unclaimed_runs, "detail": detail}
+    return {"path": UNKNOWN, "detail": f"no event records how it entered {guarded}"}
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _task_checks(
+    pack: RulePack,
+    schema: Schema,
+    task: dict[str, Any],
+    run: dict[str, Any] | None,
+    open_ids: list[int],
+    opts: Options,
+) -> tuple[dict[str, str], liveness.Liveness]:
+    """KD001-KD004 and KD006 for one running task: the check text behind each code."""
+    t, r = pack.tasks, pack.runs
+    checks: dict[str, str] = {}
+    if schema.runs is not None:
+        if t.current_run and t.current_run in task:
+            run_id = task[t.current_run]
+            if _empty(run_id):
+                checks["KD001"] = f"{t.current_run} is empty"
+            elif run is None:
+                checks["KD001"] = f"{t.current_run} = {run_id}: no such run"
+            elif run.get(r.ended_at) is not None:
+                checks["KD001"] = f"run #{run_id} ended at {run[r.ended_at]}"
+            elif run.get(r.task) != task[t.id]:
+                checks["KD001"] = f"run #{run_id} belongs to task {run.get(r.task)!r}"
+        elif not open_ids:
+            checks["KD001"] = "no open run for this task"
+    empty = [c for c in (t.claim_lock, t.claim_expires) if c in task and _empty(task[c])]
+    if empty:
+        checks["KD002"] = " and ".join(empty) + (" is empty" if len(empty) == 1 else " are empty")
+    expires = task.get(t.claim_expires) if t.claim_expires else None
+    if isinstance(expires, (int, float)) and expires + opts.grace < opts.now:
+        checks["KD003"] = f"claim expired {opts.now - expires:.0f} s ago (grace {opts.grace:.0f} s)"
+    claimed_at = (run or {}).get(r.started_at)
+    if claimed_at is None and t.started_at:
+        claimed_at = task.get(t.started_at)
+    live = liveness.check(
+        task.get(t.claim_lock) if t.claim_lock else None,
+        task.get(t.worker_pid) if t.worker_pid in task else None,
+        task.get(t.worker_started_at) if t.worker_started_at else None,
+        claimed_at,
+        now=opts.now,
+        grace=opts.grace,
+        hostname=opts.hostname,
+    )
+    if live.state == liveness.DEAD and t.worker_pid in task:
+        checks["KD004"] = live.detail
+    if live.state == liveness.REMOTE:
+        no_pid_late = (
+            live.pid is None
+            and isinstance(claimed_at, (int, float))
+            and opts.now - claimed_at >= opts.grace
+        )
+        if checks or no_pid_late:
+            checks["KD006"] = live.detail
+    return checks, live
+
+
+def _decide(
+    pack: RulePack,
+    codes: set[str],
+    running: bool,
+    live: liveness.Liveness | None,
+    dangling: list[int],
+    open_ids: list[int],
+    force: bool,
+) -> tuple[bool, bool, tuple[int, ...], str]:
+    """Whether a finding is repairable, and the action: never race a live or remote worker."""
+    problem = bool(codes - {"KD005"})
+    blocked = live is not None and live.state in (liveness.ALIVE, liveness.REMOTE)
+    demote = running and problem and (force or not blocked)
+    runs = tuple(sorted(set(open_ids) | set(dangling))) if demote else tuple(sorted(dangling))
+    closing = ", ".join(f"#{r}" for r in runs)
+    if demote:
+        action = f"demote to {pack.tasks.repair_to}" + (f"; close run {closing}" if runs else "")
+    elif runs:
+        action = f"close run {closing} as {pack.runs.closed_as}"
+    else:
+        action = ""
+    if running and problem and not demote:
+        assert live is not None
+        reason = (
+            f"worker alive (pid {live.pid})"
+            if live.state == liveness.ALIVE
+            else f"claimed on host {live.host!r}"
+        )
+        keep = f"none: {reason}; --force to demote"
+        action = f"{action}; task {keep}" if action else keep
+    return bool(runs) or demote, demote, runs, action
+
+
+def run_checks(
+    conn: sqlite3.Connection, pack: RulePack, schema: Schema, db: str, opts: Options
+) -> Report:
+    """Audit a board: the two candidate queries, then per-candidate evidence."""
+    t, r = pack.tasks, pack.runs
+    cols = _Cols(pack, schema)
+    running = _running_tasks(conn, pack, schema, cols)
+    open_runs = _open_runs(conn, pack, schema, cols) if schema.runs is not None else []
+    open_by_task: dict[Any, list[dict[str, Any]]] = {}
+    for run_row, _ in open_runs:
+        open_by_task.setdefault(run_row[r.task], []).append(run_row)
+
+    pending: dict[Any, dict[str, Any]] = {}
+    for task, run in running:
+        task_id = task[t.id]
+        opened = open_by_task.get(task_id, [])
+        open_ids = [o[r.id] for o in opened]
+        checks, live = _task_checks(pack, schema, task, run, open_ids, opts)
+        entry = {"running": True, "task": task, "run": run, "checks": checks, "live": live}
+        pending[task_id] = {**entry, "open": opened, "dangling": []}
+
+    for run_row, task in open_runs:
+        task_id, run_id = run_row[r.task], run_row[r.id]
+        if task is None:
+            why = f"run #{run_id}: its task {task_id!r} does not exist"
+        elif task[t.status] != t.guarded:
+            why = f"run #{run_id}: its task is {task[t.status]!r}"
+        elif t.current_run in task and task[t.current_run] != run_id:
+            why = f"run #{run_id}: its task points to run {task[t.current_run]!r}"
+        else:
+            continue
+        entry = pending.setdefault(
+            task_id,
+            {
+                "running": False,
+                "task": task or {},
+                "run": None,
+                "checks": {},
+                "live": None,
+                "open": open_by_task.get(task_id, []),
+                "dangling": [],
+            },
+        )
+        entry["dangling"].append(run_id)
+        prior = entry["checks"].get("KD005")
+        entry["checks"]["KD005"] = f"{prior}; {why}" if prior else why
+
+    flagged = {k: v for k, v in pending.items() if v["checks"]}
+    causes = _causes(conn, pack, schema, flagged)
+    findings = []
+    for task_id in sorted(flagged, key=str):
+        entry = flagged[task_id]
+        findings.append(_finding(pack, schema, cols, task_id, entry, causes.get(task_id), opts))
+    return Report(
+        db=db,
+        checked_at=opts.now,
+        grace=opts.grace,
+        findings=tuple(findings),
+        running=len(running),
+        open_runs=len(open_runs),
+        skipped=skipped_checks(pack, schema),
+    )
+
+
+def _finding(
+    pack: RulePack,
+    schema: Schema,
+    cols: _Cols,
+    task_id: Any,
+    entry: dict[str, Any],
+    event: dict[str, Any] | None,
+    opts: Options,
+) -> Finding:
+    r = pack.runs
+    checks: dict[str, str] = entry["checks"]
+    codes = set(checks)
+    opened = entry["open"]
+    open_ids = [o[r.id] for o in opened]
+    live: liveness.Liveness | None = entry["live"]
+    repairable, demote, runs, action = _decide(
+        pack, codes, entry["running"], live, entry["dangling"], open_ids, opts.force
+    )
+    unclaimed = [o[r.id] for o in opened if _empty(o.get(r.claim_lock))] if r.claim_lock else []
+    cause = (
+        _describe_cause(pack, event, unclaimed)
+        if schema.events is not None
+        else {"path": UNKNOWN, "detail": "no event table"}
+    )
+    seen = dict(entry["task"])
+    evidence = {
+        "task": seen,
+        "run": entry["run"],
+        "open_runs": open_ids,
+        "checks": dict(sorted(checks.items())),
+        "liveness": live.as_dict() if live else None,
+        "cause": cause,
+    }
+    return Finding(
+        task_id=task_id,
+        codes=tuple(sorted(codes)),
+        repairable=repairable,
+        action=action,
+        cause=cause["path"],
+        why=tuple(f"{c}: {checks[c]}" for c in sorted(checks)),
+        evidence=evidence,
+        demote=demote,
+        runs=runs,
+        seen=seen,
+    )
+
+
+def audit_board(path: Path, pack: RulePack, opts: Options, busy_timeout_ms: int) -> Report:
+    """Open the board read-only, read its schema and run every possible check."""
+    with sqlite_errors(path, busy_timeout_ms):
+        conn = connect(path, busy_timeout_ms)
+        try:
+            schema = read_schema(conn, pack, path)
+            return run_checks(conn, pack, schema, str(path), opts)
+        finally:
+            conn.close()

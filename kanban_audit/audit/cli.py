@@ -1,0 +1,180 @@
+"""`kanban-audit audit` and `kanban-audit repair`: options in, library call, output out.
+
+Exit codes (DESIGN.md): audit 0 clean / 1 findings; repair dry run 0 nothing
+to do / 1 work to do, --apply 0 all done / 1 some skipped; 2 on any error,
+reported as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kanban_audit.audit import liveness
+from kanban_audit.audit.board import BoardError, locate
+from kanban_audit.audit.checks import Options, Report, audit_board
+from kanban_audit.audit.repair import SKIPPED, execute
+from kanban_audit.audit.report import audit_json, audit_text, dumps, repair_json, repair_text
+from kanban_audit.errors import UsageError
+from kanban_audit.rulepack import RulePack, load_pack
+
+DEFAULT_GRACE_S = 120.0
+
+
+def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options audit and repair share."""
+    options = [
+        click.argument("db", required=False, type=click.Path(dir_okay=True)),
+        click.option("--board", "slug", metavar="SLUG", help="Board name (default: current)."),
+        click.option("--rules", type=click.Path(), help="Rule pack (default: bundled hermes)."),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+        ),
+        click.option(
+            "--grace",
+            type=click.FloatRange(min=0),
+            default=DEFAULT_GRACE_S,
+            show_default=True,
+            help="Seconds a fresh claim may lack a worker PID or outlive its expiry.",
+        ),
+        click.option("--now", type=float, metavar="EPOCH", help="Clock for reproducible runs."),
+        click.option(
+            "--busy-timeout",
+            type=click.IntRange(min=0),
+            metavar="MS",
+            help="How long to wait for a lock (default: the pack's, 120000).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Map expected errors to one line on stderr and exit 2, without a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (UsageError, BoardError) as exc:
+            click.echo(f"kanban-audit: error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def _setup(
+    db: str | None, slug: str | None, rules: str | None, busy: int | None
+) -> tuple[RulePack, Path, int]:
+    pack = load_pack(rules)
+    path = locate(pack.board, db, slug, os.environ)
+    return pack, path, pack.board.busy_timeout_ms if busy is None else busy
+
+
+def _options(grace: float, now: float | None, force: bool = False) -> Options:
+    return Options(
+        now=time.time() if now is None else now,
+        grace=grace,
+        hostname=liveness.local_hostname(),
+        force=force,
+    )
+
+
+@click.command()
+@_board_options
+@_fail_cleanly
+def audit(
+    db: str | None,
+    slug: str | None,
+    rules: str | None,
+    fmt: str,
+    grace: float,
+    now: float | None,
+    busy_timeout: int | None,
+) -> None:
+    """Read-only audit of a board: orphaned running tasks and dangling runs.
+
+    Exit 0 clean, 1 findings, 2 error.
+    """
+    pack, path, busy = _setup(db, slug, rules, busy_timeout)
+    report = audit_board(path, pack, _options(grace, now), busy)
+    click.echo(dumps(audit_json(report)) if fmt == "json" else audit_text(report))
+    sys.exit(1 if report.findings else 0)
+
+
+@click.command()
+@_board_options
+@click.option("--apply", "do_apply", is_flag=True, help="Write the repairs (default: dry run).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
+@click.option("--no-backup", is_flag=True, help="Skip the online backup before writing.")
+@click.option(
+    "--backup-dir",
+    type=click.Path(file_okay=False),
+    help="Where the backup goes (default: beside the board).",
+)
+@click.option("--force", is_flag=True, help="Also demote tasks whose worker may be alive.")
+@_fail_cleanly
+def repair(
+    db: str | None,
+    slug: str | None,
+    rules: str | None,
+    fmt: str,
+    grace: float,
+    now: float | None,
+    busy_timeout: int | None,
+    do_apply: bool,
+    yes: bool,
+    no_backup: bool,
+    backup_dir: str | None,
+    force: bool,
+) -> None:
+    """Demote orphaned running tasks and close dangling runs (dry run unless --apply).
+
+    Exit: dry run 0 nothing to do / 1 work to do; --apply 0 done / 1 some
+    skipped; 2 error (nothing written).
+    """
+    pack, path, busy = _setup(db, slug, rules, busy_timeout)
+    opts = _options(grace, now, force)
+    report = audit_board(path, pack, opts, busy)
+    if fmt == "text":
+        click.echo(audit_text(report))
+    if do_apply and report.planned and not yes and _interactive():
+        click.confirm(f"Repair {len(report.planned)} tasks in {path}?", abort=True, err=True)
+    saved, outcomes = None, ()
+    if do_apply:
+        saved, outcomes = execute(
+            path,
+            pack,
+            report,
+            busy_timeout_ms=busy,
+            now=opts.now,
+            backup_dir=Path(backup_dir) if backup_dir else None,
+            make_backup=not no_backup,
+        )
+    if fmt == "json":
+        click.echo(dumps(repair_json(report, do_apply, saved, outcomes)))
+    else:
+        click.echo(repair_text(report, do_apply, saved, outcomes))
+    sys.exit(_repair_exit(report, do_apply, outcomes))
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _repair_exit(report: Report, applied: bool, outcomes: tuple[Any, ...]) -> int:
+    if not applied:
+        return 1 if report.planned else 0
+    return 1 if any(o.result == SKIPPED for o in outcomes) else 0

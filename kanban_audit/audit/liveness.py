@@ -1,0 +1,128 @@
+"""Is a running task's worker alive? Evidence from this host's process table.
+
+A PID means something only on the host that recorded it, so the host comes
+from the claim lock (`"<hostname>:<pid>"`). On this host psutil tells whether
+the process exists, is a zombie, and (where the board stores the worker's
+start time) whether it is still the same process or a reused PID.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+import psutil
+
+# Start times are recorded and read with sub-second noise; a reused PID starts
+# later than the worker did by far more than this.
+FINGERPRINT_TOLERANCE_S = 1.0
+
+ALIVE = "alive"
+DEAD = "dead"
+REMOTE = "remote"
+PENDING = "pending"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """The verdict on one worker and the facts behind it."""
+
+    state: str
+    detail: str
+    host: str | None
+    pid: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"state": self.state, "host": self.host, "pid": self.pid, "detail": self.detail}
+
+
+def claim_host(claim_lock: object) -> str | None:
+    """The hostname part of a `"<hostname>:<pid>"` claim lock."""
+    if not isinstance(claim_lock, str) or ":" not in claim_lock:
+        return None
+    host = claim_lock.rsplit(":", 1)[0]
+    return host or None
+
+
+def same_host(host: str, local: str) -> bool:
+    """Compare hostnames, tolerating one side being fully qualified."""
+    return host == local or host.split(".", 1)[0] == local.split(".", 1)[0]
+
+
+def local_hostname() -> str:
+    return socket.gethostname()
+
+
+def _as_pid(value: object) -> int | None:
+    try:
+        pid = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return pid if pid > 0 else None
+
+
+def _as_float(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def check(
+    claim_lock: object,
+    worker_pid: object,
+    fingerprint: object,
+    claimed_at: object,
+    *,
+    now: float,
+    grace: float,
+    hostname: str,
+) -> Liveness:
+    """Judge one running task's worker without guessing.
+
+    - claimed on another host: REMOTE (KD006), nothing checked;
+    - no PID yet and claimed within the grace period: PENDING, left alone;
+    - no PID long after the claim: DEAD (the worker was never recorded);
+    - PID on this host: process gone or zombie -> DEAD; start time differs
+      from the stored fingerprint -> DEAD (PID reused); otherwise ALIVE.
+    """
+    host = claim_host(claim_lock)
+    pid = _as_pid(worker_pid)
+    if host is not None and not same_host(host, hostname):
+        return Liveness(REMOTE, f"claimed on host {host!r}, this is {hostname!r}", host, pid)
+    if pid is None:
+        since = _as_float(claimed_at)
+        if since is not None and now - since < grace:
+            return Liveness(
+                PENDING, f"no worker PID yet, claimed {now - since:.0f} s ago", host, None
+            )
+        if host is None:
+            return Liveness(UNKNOWN, "no worker PID and no claim host", None, None)
+        return Liveness(DEAD, "no worker PID recorded after the grace period", host, None)
+    if host is None:
+        return Liveness(UNKNOWN, f"PID {pid} but no claim host to say where it ran", None, pid)
+    return _process(pid, _as_float(fingerprint), host)
+
+
+def _process(pid: int, started: float | None, host: str) -> Liveness:
+    try:
+        proc = psutil.Process(pid)
+        status = proc.status()
+        created = proc.create_time()
+    except psutil.NoSuchProcess:
+        return Liveness(DEAD, f"no process {pid} on this host", host, pid)
+    except psutil.AccessDenied:
+        return Liveness(ALIVE, f"process {pid} exists (not inspectable)", host, pid)
+    if status == psutil.STATUS_ZOMBIE:
+        return Liveness(DEAD, f"process {pid} is a zombie", host, pid)
+    if started is not None and started > 1e11:  # stored in milliseconds
+        started /= 1000
+    if started is not None and abs(created - started) > FINGERPRINT_TOLERANCE_S:
+        return Liveness(
+            DEAD,
+            f"PID {pid} reused: process started at {created:.0f}, worker at {started:.0f}",
+            host,
+            pid,
+        )
+    return Liveness(ALIVE, f"process {pid} is {status}", host, pid)
