@@ -1,0 +1,33 @@
+"""Output formats for a lint run: text for people, json/sarif/github for machines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kanban_audit.errors import UsageError
+from kanban_audit.lint.findings import LintResult
+from kanban_audit.lint.report.github import render_github
+from kanban_audit.lint.report.jsonfmt import render_json
+from kanban_audit.lint.report.ordering import sorted_result
+from kanban_audit.lint.report.sarif import render_sarif
+from kanban_audit.lint.report.text import render_text
+
+_RENDERERS: dict[str, Callable[[LintResult], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "sarif": render_sarif,
+    "github": render_github,
+}
+FORMATS = tuple(_RENDERERS)
+
+
+def render(result: LintResult, fmt: str) -> str:
+    """The whole output for `fmt`, newline-terminated ("" when there is nothing to say).
+
+    Findings and errors are sorted by place first, so output is stable.
+    """
+    try:
+        renderer = _RENDERERS[fmt]
+    except KeyError:
+        raise UsageError(f"unknown format: {fmt} (choose from {', '.join(FORMATS)})") from None
+    return renderer(sorted_result(result))

@@ -1,0 +1,44 @@
+"""GitHub Actions workflow commands: findings become annotations on the PR diff."""
+
+from __future__ import annotations
+
+from kanban_audit.lint.findings import LintResult
+from kanban_audit.lint.rules import RULES
+
+
+def escape_data(text: str) -> str:
+    """Escape a command's message the way @actions/core does."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a property value: `,` and `:` would otherwise end it early."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(properties: dict[str, str], message: str) -> str:
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return f"::error {props}::{escape_data(message)}"
+
+
+def render_github(result: LintResult) -> str:
+    """One `::error` per finding (trace in the message body) and per unreadable file.
+
+    Line and column are left out when unknown (0), so GitHub annotates the file.
+    """
+    lines = []
+    for finding in result.findings:
+        properties = {"file": finding.path}
+        if finding.line > 0:
+            properties["line"] = str(finding.line)
+            if finding.col > 0:
+                properties["col"] = str(finding.col)
+        rule = RULES.get(finding.code)
+        properties["title"] = f"{finding.code} {rule.name}" if rule else finding.code
+        message = "\n".join(
+            [finding.message]
+            + [f"  {step.path}:{step.line}:{step.col}: {step.note}" for step in finding.trace]
+        )
+        lines.append(_command(properties, message))
+    lines.extend(_command({"file": error.path}, error.message) for error in result.errors)
+    return "".join(line + "\n" for line in lines)

@@ -1,0 +1,132 @@
+"""SARIF 2.1.0 for code-scanning services (GitHub code scanning and others).
+
+Paths in findings are relative to the current directory, so every artifact
+URI is relative to `%SRCROOT%`, which is declared as that directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import quote
+
+from kanban_audit import __version__
+from kanban_audit.lint.findings import FileError, Finding, LintResult, TraceStep
+from kanban_audit.lint.rules import RULES, Rule
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/kanban-audit/"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "kanbanAudit/v1"
+
+
+def _artifact(path: str) -> dict[str, str]:
+    """A file as a URI: relative to %SRCROOT% unless the path is absolute.
+
+    `surrogateescape` keeps undecodable file names as their original bytes.
+    """
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return {"uri": Path(path).as_uri()}
+    return {
+        "uri": quote(pure.as_posix(), safe="/", errors="surrogateescape"),
+        "uriBaseId": SRCROOT,
+    }
+
+
+def _location(path: str, line: int, col: int, message: str = "") -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": _artifact(path)}
+    if line > 0:
+        physical["region"] = {"startLine": line}
+        if col > 0:
+            physical["region"]["startColumn"] = col
+    location: dict[str, Any] = {"physicalLocation": physical}
+    if message:
+        location["message"] = {"text": message}
+    return location
+
+
+def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+    first_paragraph = " ".join(rule.explanation.split("\n\n", 1)[0].split())
+    markdown = (
+        f"{rule.explanation}\n\n"
+        f"#### Bad\n\n```python\n{rule.bad}\n```\n\n"
+        f"#### Good\n\n```python\n{rule.good}\n```"
+    )
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": first_paragraph},
+        "help": {"text": rule.explanation, "markdown": markdown},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["correctness", "kanban"]},
+    }
+
+
+def _thread_flow_location(step: TraceStep) -> dict[str, Any]:
+    return {"location": _location(step.path, step.line, step.col, step.note)}
+
+
+def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {"ruleId": finding.code}
+    if finding.code in rule_index:
+        result["ruleIndex"] = rule_index[finding.code]
+    result.update(
+        {
+            "level": "error",
+            "message": {"text": finding.message},
+            "locations": [_location(finding.path, finding.line, finding.col)],
+            "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        }
+    )
+    if finding.trace:
+        result["codeFlows"] = [
+            {"threadFlows": [{"locations": [_thread_flow_location(s) for s in finding.trace]}]}
+        ]
+    return result
+
+
+def _notification(error: FileError) -> dict[str, Any]:
+    return {
+        "level": "error",
+        "message": {"text": error.message},
+        "locations": [_location(error.path, 0, 0)],
+    }
+
+
+def sarif_log(result: LintResult) -> dict[str, Any]:
+    """The SARIF log as a dict, for callers that post-process it."""
+    rule_index = {code: index for index, code in enumerate(RULES)}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "kanban-audit",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule_descriptor(rule) for rule in RULES.values()],
+                    }
+                },
+                "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri() + "/"}},
+                "invocations": [
+                    {
+                        "executionSuccessful": not result.errors,
+                        "toolExecutionNotifications": [_notification(e) for e in result.errors],
+                    }
+                ],
+                "results": [_result(finding, rule_index) for finding in result.findings],
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+
+
+def render_sarif(result: LintResult) -> str:
+    return json.dumps(sarif_log(result), indent=2) + "\n"
