@@ -1,0 +1,425 @@
+"""A lint run: files -> pre-filter -> summaries (cached, parallel) -> solver -> findings."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import re
+import sys
+import tokenize
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kanban_audit.config import Config
+from kanban_audit.lint.cache import SummaryCache, cache_key
+from kanban_audit.lint.files import SourceFile, discover, matches
+from kanban_audit.lint.findings import FileError, Finding, LintResult, TraceStep, fingerprint
+from kanban_audit.lint.paths import find_issues
+from kanban_audit.lint.solver import Issue, Program
+from kanban_audit.lint.suppress import MARKER, Suppression, parse_suppressions
+from kanban_audit.lint.values import Attr, Call, ModuleSummary, Ref
+from kanban_audit.rulepack import RulePack
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+PARALLEL_THRESHOLD = 8
+CODES = ("KA001", "KA002", "KA100")
+
+
+@dataclass
+class LintOptions:
+    paths: list[Path]
+    pack: RulePack
+    config: Config
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    jobs: int = 0
+    cache_dir: Path | None = None
+    # Report only findings whose trace touches one of these files.
+    only: list[Path] | None = None
+    progress: Callable[[int, int], None] | None = None
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+def lint(options: LintOptions) -> LintResult:
+    config = options.config
+    files, errors = discover(
+        options.paths,
+        config.root,
+        options.cwd,
+        config.include,
+        config.exclude + config.extend_exclude,
+    )
+    result = LintResult(errors=errors, files_seen=len(files))
+    contents: dict[str, bytes] = {}
+    for source in files:
+        data = _read(source, result.errors)
+        if data is not None:
+            contents[source.display] = data
+    by_display = {f.display: f for f in files if f.display in contents}
+    summaries = _summaries(options, by_display, contents, result)
+    program = Program(summaries.values(), options.pack)
+    findings = [_finding(program, issue, options.pack) for issue in find_issues(program)]
+    findings = _number(findings)
+    findings = _suppress(findings, contents, result)
+    findings = [f for f in findings if _selected(f, options, config)]
+    if options.only is not None:
+        wanted = {p.absolute() for p in options.only}
+        findings = [f for f in findings if _touches(f, wanted, options.cwd)]
+        result.errors = [e for e in result.errors if _abs(e.path, options.cwd) in wanted]
+    result.findings = sorted(findings, key=lambda f: (f.path, f.line, f.col, f.code))
+    return result
+
+
+def _abs(path: str, cwd: Path) -> Path:
+    return (cwd / path).absolute() if not os.path.isabs(path) else Path(path)
+
+
+def _touches(finding: Finding, wanted: set[Path], cwd: Path) -> bool:
+    places = [finding.path] + [step.path for step in finding.trace]
+    return any(_abs(place, cwd) in wanted for place in places)
+
+
+def _read(source: SourceFile, errors: list[FileError]) -> bytes | None:
+    try:
+        size = source.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            errors.append(
+                FileError(source.display, f"file too large to analyse ({size // 1048576} MiB)")
+            )
+            return None
+        return source.path.read_bytes()
+    except PermissionError:
+        errors.append(FileError(source.display, "permission denied"))
+    except OSError as exc:
+        errors.append(FileError(source.display, exc.strerror or str(exc)))
+    return None
+
+
+# -- the per-file pass ---------------------------------------------------------
+
+
+def _summaries(
+    options: LintOptions,
+    files: dict[str, SourceFile],
+    contents: dict[str, bytes],
+    result: LintResult,
+) -> dict[str, ModuleSummary]:
+    """Summaries of the files that can matter, growing the set to a fixpoint."""
+    pack = options.pack
+    cache = SummaryCache(options.cache_dir) if options.cache_dir else None
+    modules = {}
+    for display, source in files.items():
+        modules.setdefault(source.module, display)
+    first = _word_regex([pack.tasks.table]), _word_regex([pack.tasks.status])
+    methods = _word_regex(list(pack.lint.sql_methods) + ["update", "insert", "upsert"])
+    todo = [
+        d
+        for d, data in contents.items()
+        if first[0].search(data) and first[1].search(data) and methods.search(data)
+    ]
+    done: dict[str, ModuleSummary] = {}
+    failed: set[str] = set()
+    names: set[str] = set()
+    while todo:
+        batch = sorted(set(todo) - set(done) - failed)
+        if not batch:
+            break
+        for display, summary in _summarize(batch, files, contents, pack, cache, options, result):
+            if summary is None:
+                failed.add(display)
+            else:
+                done[display] = summary
+        todo = _more_files(done, contents, modules, names)
+    return done
+
+
+def _more_files(
+    done: dict[str, ModuleSummary],
+    contents: dict[str, bytes],
+    modules: dict[str, str],
+    names: set[str],
+) -> list[str]:
+    """Files that may call a writer (by name) or define names the writers use."""
+    relevant = [s for s in done.values() if _calls_any(s, names) or _has_sinks(s)]
+    new_names = {
+        qual.rsplit(".", 1)[1]
+        for summary in relevant
+        for qual, fn in summary.functions.items()
+        if (fn.sinks or _calls_any_fn(fn, names)) and not qual.endswith("<module>")
+    } - names
+    names |= new_names
+    wanted: set[str] = set()
+    for summary in relevant:
+        for target in summary.imports.values():
+            parts = target.split(".")
+            for n in range(len(parts), 0, -1):
+                display = modules.get(".".join(parts[:n]))
+                if display:
+                    wanted.add(display)
+                    break
+    if new_names:
+        pattern = _word_regex(sorted(new_names))
+        wanted |= {d for d, data in contents.items() if d not in done and pattern.search(data)}
+    return sorted(wanted - set(done))
+
+
+def _has_sinks(summary: ModuleSummary) -> bool:
+    return any(fn.sinks for fn in summary.functions.values())
+
+
+def _call_name(call: Call) -> str:
+    func = call.func
+    if isinstance(func, Ref):
+        return func.qual.rsplit(".", 1)[-1]
+    if isinstance(func, Attr):
+        return func.name
+    return ""
+
+
+def _calls_any_fn(fn, names: set[str]) -> bool:
+    return any(_call_name(call) in names for call in fn.calls)
+
+
+def _calls_any(summary: ModuleSummary, names: set[str]) -> bool:
+    return bool(names) and any(_calls_any_fn(fn, names) for fn in summary.functions.values())
+
+
+def _word_regex(words: list[str]) -> re.Pattern[bytes]:
+    alternatives = b"|".join(re.escape(w.encode("utf-8")) for w in words)
+    return re.compile(rb"(?<![\w])(?:" + alternatives + rb")(?![\w])")
+
+
+def _summarize(batch, files, contents, pack, cache, options, result):
+    """Summaries for a batch: from the cache, else parsed (in parallel when it pays)."""
+    methods = tuple(pack.lint.sql_methods)
+    jobs: list[tuple[str, str, bytes, tuple[str, ...], str]] = []
+    out: list[tuple[str, ModuleSummary | None]] = []
+    for display in batch:
+        source = files[display]
+        key = cache_key(contents[display], source.module, display, methods)
+        cached = cache.get(key) if cache else None
+        if cached is not None:
+            result.files_cached += 1
+            out.append((display, cached))
+        else:
+            jobs.append((display, source.module, contents[display], methods, key))
+    workers = options.jobs or os.cpu_count() or 1
+    if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
+        context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            parsed = pool.map(_summarize_one, jobs, chunksize=4)
+            parsed = list(_with_progress(parsed, len(jobs), options.progress))
+    else:
+        parsed = list(_with_progress(map(_summarize_one, jobs), len(jobs), options.progress))
+    for (display, _, _, _, key), (summary, error) in zip(jobs, parsed, strict=True):
+        if summary is None:
+            result.errors.append(FileError(display, error))
+            out.append((display, None))
+            continue
+        result.files_parsed += 1
+        if cache:
+            cache.put(key, summary)
+        out.append((display, summary))
+    return out
+
+
+def _with_progress(items, total, progress):
+    for n, item in enumerate(items, 1):
+        if progress:
+            progress(n, total)
+        yield item
+
+
+def _summarize_one(job: tuple[str, str, bytes, tuple[str, ...], str]):
+    """Runs in a worker: never raises, returns (summary, None) or (None, message)."""
+    from kanban_audit.lint.summary import summarize
+
+    display, module, data, methods, _ = job
+    try:
+        text = _decode(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        return None, f"cannot decode: {exc.__class__.__name__}: {_first_line(exc)}"
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 6000))
+    try:
+        return summarize(text.encode("utf-8"), display, module, methods), None
+    except RecursionError:
+        return None, "too deeply nested to analyse"
+    except Exception as exc:  # LibCST raises several types for bad syntax
+        name = type(exc).__name__
+        if name == "ParserSyntaxError":
+            return None, f"syntax error: {_first_line(exc)}"
+        return None, f"cannot analyse: {name}: {_first_line(exc)}"
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _decode(data: bytes) -> str:
+    import io
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# -- findings ------------------------------------------------------------------
+
+
+def _short(qual: str) -> str:
+    return qual.rsplit(".", 1)[-1]
+
+
+def _values_text(issue: Issue) -> str:
+    consts = sorted({a.value for a in issue.atoms if a.kind == "const"})
+    reasons = sorted({a.value for a in issue.atoms if a.kind == "unknown"})
+    if issue.code == "KA001":
+        return ", ".join(repr(c) for c in consts)
+    return "; ".join(reasons)
+
+
+def _finding(program: Program, issue: Issue, pack: RulePack) -> Finding:
+    tasks = pack.tasks
+    column = f"{tasks.table}.{tasks.status}"
+    path = program.site_path(issue.report_func)
+    via = f" via {_short(issue.chain[0].callee)}()" if issue.chain else ""
+    if issue.code == "KA001":
+        message = (
+            f"{tasks.status} {pack.tasks.guarded!r} can reach {column}{via} outside the claim path"
+        )
+    else:
+        message = (
+            f"unchecked value ({_values_text(issue)}) can reach {column}{via} "
+            f"without a guard excluding {tasks.guarded!r}"
+        )
+    steps: list[TraceStep] = []
+    for hop in issue.chain:
+        hop_path = program.site_path(hop.caller)
+        steps.append(
+            TraceStep(
+                hop_path,
+                hop.call.site.line,
+                hop.call.site.col + 1,
+                f"{_short(hop.caller)}() calls {_short(hop.callee)}()",
+            )
+        )
+    sink = issue.sink
+    steps.append(
+        TraceStep(
+            program.site_path(issue.sink_func),
+            sink.site.line,
+            sink.site.col + 1,
+            f"{_short(issue.sink_func)}() writes {issue.column_note}",
+        )
+    )
+    site = issue.report_site
+    sink_id = f"{issue.sink_func}:{' '.join(sink.site.text.split())}"
+    finding = Finding(
+        code=issue.code,
+        path=path,
+        line=site.line,
+        col=site.col + 1,
+        message=message,
+        trace=tuple(steps),
+        symbol=issue.report_func,
+        source_line=site.text,
+        fingerprint=sink_id,  # replaced once duplicates are numbered
+        stmt_line=site.stmt_line,
+    )
+    return finding
+
+
+def _number(findings: list[Finding]) -> list[Finding]:
+    """Final fingerprints: identical findings are told apart by their rank."""
+    from dataclasses import replace
+
+    findings = sorted(findings, key=lambda f: (f.path, f.line, f.col, f.code, f.fingerprint))
+    seen: dict[tuple, int] = {}
+    numbered = []
+    for f in findings:
+        base = (f.code, f.path, f.symbol, " ".join(f.source_line.split()), f.fingerprint)
+        nth = seen.get(base, 0)
+        seen[base] = nth + 1
+        numbered.append(
+            replace(
+                f,
+                fingerprint=fingerprint(
+                    f.code, f.path, f.symbol, f.source_line, f.fingerprint, nth
+                ),
+            )
+        )
+    return numbered
+
+
+def _suppress(
+    findings: list[Finding], contents: dict[str, bytes], result: LintResult
+) -> list[Finding]:
+    """Drop suppressed findings; report suppressions that suppressed nothing (KA100)."""
+    table: dict[str, list[Suppression]] = {}
+    for display, data in contents.items():
+        if MARKER in data:
+            try:
+                table[display] = parse_suppressions(_decode(data))
+            except (SyntaxError, UnicodeDecodeError, LookupError):
+                continue
+    kept: list[Finding] = []
+    for finding in findings:
+        lines = {finding.line, finding.stmt_line or finding.line}
+        match = next(
+            (s for s in table.get(finding.path, []) if s.line in lines and s.covers(finding.code)),
+            None,
+        )
+        if match is None:
+            kept.append(finding)
+        else:
+            match.used.add(finding.code)
+    for display, suppressions in table.items():
+        for s in suppressions:
+            unused = (
+                [c for c in s.codes if c not in s.used] if s.codes else ([] if s.used else ["*"])
+            )
+            if not unused:
+                continue
+            what = ", ".join(unused) if unused != ["*"] else "any finding"
+            kept.append(
+                Finding(
+                    code="KA100",
+                    path=display,
+                    line=s.line,
+                    col=s.col + 1,
+                    message=f"unused suppression: no {what} reported here",
+                    symbol="",
+                    source_line=s.text,
+                    fingerprint=fingerprint("KA100", display, "", s.text, what, 0),
+                )
+            )
+    return kept
+
+
+def _code_matches(code: str, prefixes: tuple[str, ...]) -> bool:
+    return any(code.startswith(p.upper()) for p in prefixes) or "ALL" in (
+        p.upper() for p in prefixes
+    )
+
+
+def _selected(finding: Finding, options: LintOptions, config: Config) -> bool:
+    select = options.select or config.select
+    ignore = options.ignore + config.ignore
+    if select and not _code_matches(finding.code, select):
+        return False
+    if _code_matches(finding.code, ignore):
+        return False
+    for pattern, codes in config.per_file_ignores.items():
+        absolute = _abs(finding.path, options.cwd)
+        try:
+            rel = absolute.relative_to(config.root).as_posix()
+        except ValueError:
+            rel = finding.path
+        if matches(rel, (pattern,)) and _code_matches(finding.code, codes):
+            return False
+    return True

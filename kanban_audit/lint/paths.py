@@ -1,0 +1,151 @@
+"""Which writes can store the guarded state, along which call paths.
+
+For each write the solver gives the values it may store. Values that still
+depend on a parameter are followed up through every visible call site; the
+path ends where the value enters (a constant, request data, a parameter with no
+visible caller). A path is fine if any function on it is a sanctioned writer,
+or if every way into it passes through one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kanban_audit.lint.solver import Atom, Frame, Hole, Hop, Issue, Program, narrow
+from kanban_audit.lint.values import Param, Sink
+
+MAX_PATHS = 256
+
+
+def find_issues(program: Program) -> list[Issue]:
+    """Every offending path in the program, one Issue per report place and write."""
+    cache: dict[tuple[str, str], list[Atom]] = {}
+    issues: dict[tuple, Issue] = {}
+    for qual, fn in program.functions.items():
+        for sink in fn.sinks:
+            for issue in _sink_issues(program, qual, sink, cache):
+                key = (issue.code, issue.report_func, issue.report_site, issue.sink_func, sink.site)
+                if key in issues:
+                    merged = issues[key].atoms + tuple(
+                        a for a in issue.atoms if a not in issues[key].atoms
+                    )
+                    issues[key] = replace(issues[key], atoms=merged)
+                else:
+                    issues[key] = issue
+    return list(issues.values())
+
+
+def _sink_issues(
+    program: Program, qual: str, sink: Sink, cache: dict[tuple[str, str], list[Atom]]
+) -> list[Issue]:
+    atoms, note = program.sink_atoms(sink, None)
+    callers = program.callers.get(qual, [])
+    if sink.kind == "sql" and callers and _text_needs_caller(program, sink, qual):
+        # The SQL text itself is built from parameters: read it at each call site.
+        atoms, note = [], ""
+        for caller, call, offset in callers:
+            frame = Frame(qual, call, caller, offset, None, on_path=True)
+            more, more_note = program.sink_atoms(sink, frame)
+            atoms += more
+            note = note or more_note
+    if not note:
+        return []
+    guarded = program.pack.tasks.guarded
+    issues: list[Issue] = []
+    for atom in _resolve_all(program, atoms, cache):
+        code = _code(atom, guarded)
+        if code is None:
+            continue
+        issues += _place(program, code, atom, qual, sink, note)
+    return issues
+
+
+def _text_needs_caller(program: Program, sink: Sink, qual: str) -> bool:
+    return any(
+        isinstance(piece, Hole) and program.mentions_param(piece, qual)
+        for template in program.strings(sink.target, None)
+        for piece in template
+    )
+
+
+def _resolve_all(
+    program: Program, atoms: list[Atom], cache: dict[tuple[str, str], list[Atom]]
+) -> list[Atom]:
+    resolved: list[Atom] = []
+    for atom in atoms:
+        if atom.kind != "param":
+            resolved.append(atom)
+            continue
+        for found in _resolve_param(program, atom.func, atom.value, cache, set()):
+            for narrowed in narrow(found, atom.allow, atom.deny):
+                resolved.append(replace(narrowed, chain=narrowed.chain + atom.chain))
+    return resolved[:MAX_PATHS]
+
+
+def _resolve_param(
+    program: Program,
+    func: str,
+    name: str,
+    cache: dict[tuple[str, str], list[Atom]],
+    active: set[tuple[str, str]],
+) -> list[Atom]:
+    """Every value a parameter receives, each with the hops from where it entered."""
+    key = (func, name)
+    if key in cache:
+        return cache[key]
+    if key in active:
+        return []  # recursion: the values come in through the other call sites
+    callers = program.callers.get(func, [])
+    if not callers:
+        short = func.rsplit(".", 1)[-1]
+        result = [Atom("unknown", f"parameter `{name}` of `{short}()` has no visible caller")]
+        cache[key] = result
+        return result
+    active = active | {key}
+    result: list[Atom] = []
+    for caller, call, offset in callers:
+        frame = Frame(func, call, caller, offset, None, on_path=True)
+        for atom in program.values(Param(func, name), frame):
+            if atom.kind != "param":
+                result.append(atom)
+                continue
+            for found in _resolve_param(program, atom.func, atom.value, cache, active):
+                for narrowed in narrow(found, atom.allow, atom.deny):
+                    result.append(replace(narrowed, chain=narrowed.chain + atom.chain))
+        if len(result) > MAX_PATHS:
+            break
+    cache[key] = result[:MAX_PATHS]
+    return cache[key]
+
+
+def _code(atom: Atom, guarded: str) -> str | None:
+    if atom.kind == "const" and atom.value == guarded:
+        return "KA001"
+    if atom.kind == "unknown" and guarded not in atom.deny:
+        return "KA002"
+    return None
+
+
+def _place(
+    program: Program, code: str, atom: Atom, qual: str, sink: Sink, note: str
+) -> list[Issue]:
+    """Where the path is reported, or nothing if the claim path covers it."""
+    on_path = [hop.caller for hop in atom.chain] + [qual]
+    if any(program.pack.is_sanctioned(func) for func in on_path):
+        return []
+    if atom.chain:
+        entry = atom.chain[0].caller
+        if not program.exposed.get(entry, False):
+            return []
+        site = atom.chain[0].call.site
+        return [Issue(code, (atom,), entry, site, atom.chain, qual, sink, note)]
+    callers = program.callers.get(qual, [])
+    if not callers:
+        if not program.exposed.get(qual, False):
+            return []
+        return [Issue(code, (atom,), qual, sink.site, (), qual, sink, note)]
+    return [
+        Issue(code, (atom,), caller, call.site, (Hop(caller, qual, call),), qual, sink, note)
+        for caller, call, _ in callers
+        if program.exposed.get(caller, False)
+    ]

@@ -1,0 +1,222 @@
+"""Symbolic values: what the per-file pass records and the solver evaluates.
+
+A ModuleSummary holds expressions in this small language instead of source
+code, so that the expensive parse runs once per file (in parallel, cached) and
+the whole-program solver can still ask "what strings can reach this write?".
+Every node is a frozen dataclass: hashable, comparable and picklable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place in a file: 1-based line, 0-based column, first line of the statement."""
+
+    line: int
+    col: int
+    stmt_line: int
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Lit:
+    value: str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Param:
+    func: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A module-level name, class attribute, function or module, fully qualified."""
+
+    qual: str
+
+
+@dataclass(frozen=True)
+class Attr:
+    base: Expr
+    name: str
+
+
+@dataclass(frozen=True)
+class Index:
+    base: Expr
+    key: Expr
+
+
+@dataclass(frozen=True)
+class Call:
+    func: Expr
+    args: tuple[Expr, ...]
+    kwargs: tuple[tuple[str, Expr], ...]
+    site: Site
+    # The call spreads *args or **kwargs: unmatched parameters are unknown.
+    spread: bool = False
+
+
+@dataclass(frozen=True)
+class OneOf:
+    options: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Narrowed:
+    """A value after a guard: kept only if in `allow` (when set) and not in `deny`."""
+
+    expr: Expr
+    allow: Expr | None = None
+    deny: Expr | None = None
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # "+", "*", "%"
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Concat:
+    """An f-string: literal parts and interpolated values in order."""
+
+    parts: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Star:
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class DictLit:
+    items: tuple[tuple[Expr, Expr], ...]
+
+
+@dataclass(frozen=True)
+class Lambda:
+    body: Expr
+
+
+@dataclass(frozen=True)
+class Comp:
+    """A comprehension: a sequence whose every element is `elt`."""
+
+    elt: Expr
+
+
+@dataclass(frozen=True)
+class Elem:
+    """Some element of a sequence (a loop variable, an executemany row)."""
+
+    seq: Expr
+
+
+Expr = (
+    Lit
+    | Unknown
+    | Param
+    | Ref
+    | Attr
+    | Index
+    | Call
+    | OneOf
+    | Narrowed
+    | BinOp
+    | Concat
+    | Seq
+    | Star
+    | DictLit
+    | Lambda
+    | Comp
+    | Elem
+)
+
+
+def one_of(options: list[Expr] | tuple[Expr, ...]) -> Expr:
+    """A flattened, de-duplicated union; merges parallel lists built by append."""
+    flat: list[Expr] = []
+    for option in options:
+        for item in option.options if isinstance(option, OneOf) else (option,):
+            if item not in flat:
+                flat.append(item)
+    seqs = [item for item in flat if isinstance(item, Seq)]
+    if len(seqs) > 1:
+        merged = seqs[0]
+        for other in seqs[1:]:
+            merged = _merge_seq(merged, other)
+        flat = [item for item in flat if not isinstance(item, Seq)] + [merged]
+    return flat[0] if len(flat) == 1 else OneOf(tuple(flat))
+
+
+def _merge_seq(a: Seq, b: Seq) -> Seq:
+    """Lists built on different branches, as if every append happened.
+
+    Parallel lists (SET fragments and their parameters) are appended on the
+    same branches, so keeping every item in order keeps placeholders and
+    parameters aligned.
+    """
+    common = 0
+    while common < min(len(a.items), len(b.items)) and a.items[common] == b.items[common]:
+        common += 1
+    return Seq(a.items + b.items[common:])
+
+
+@dataclass(frozen=True)
+class Sink:
+    """A write to the database found in a function body."""
+
+    kind: str  # "sql" | "table"
+    site: Site
+    # sql: the SQL text and its parameters; table: the table expression and the record.
+    target: Expr
+    data: Expr | None
+    method: str
+
+
+@dataclass
+class FunctionSummary:
+    qualname: str
+    params: tuple[str, ...]
+    defaults: dict[str, Expr]
+    # Number of leading parameters bound by attribute calls (self/cls).
+    bound: int
+    site: Site
+    returns: list[Expr] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    sinks: list[Sink] = field(default_factory=list)
+    class_name: str = ""
+
+
+@dataclass
+class ClassSummary:
+    qualname: str
+    bases: tuple[Expr, ...]
+    is_enum: bool
+    methods: tuple[str, ...]
+
+
+@dataclass
+class ModuleSummary:
+    module: str
+    path: str
+    globals: dict[str, Expr] = field(default_factory=dict)
+    imports: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, FunctionSummary] = field(default_factory=dict)
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
