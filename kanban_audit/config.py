@@ -40,7 +40,8 @@ class Config:
     source: Path | None = None
     rules: Path | None = None
     include: tuple[str, ...] = ("*.py", "*.pyi")
-    exclude: tuple[str, ...] = ()
+    # `exclude` replaces the defaults; `extend-exclude` adds to them.
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from kanban_audit.config import DEFAULT_EXCLUDE
 from kanban_audit.lint.findings import FileError
 
 
@@ -87,7 +86,6 @@ def discover(
     """The Python files under the given paths; problems become FileErrors."""
     found: dict[Path, SourceFile] = {}
     errors: list[FileError] = []
-    excluded = DEFAULT_EXCLUDE + exclude
 
     def relative(path: Path) -> str:
         try:
@@ -111,27 +109,25 @@ def discover(
         elif not absolute.is_dir():
             errors.append(FileError(display_path(absolute, cwd), "not a file or directory"))
         else:
-            _walk(absolute, relative, include, excluded, add, errors, cwd)
+            _walk(absolute, relative, include, exclude, add, errors, cwd)
     return sorted(found.values(), key=lambda f: f.display), errors
 
 
 def _walk(top, relative, include, excluded, add, errors, cwd) -> None:
-    seen: set[tuple[int, int]] = set()
-    for folder, dirs, files in os.walk(top, followlinks=True, onerror=None):
+    # A folder named explicitly is analysed even if a pattern would exclude it.
+    excluded = tuple(p for p in excluded if not matches(relative(top), (p,)))
+    seen: set[str] = set()
+    for folder, dirs, files in os.walk(top, followlinks=True):
         here = Path(folder)
-        try:
-            stat = here.stat()
-        except OSError as exc:
-            errors.append(FileError(display_path(here, cwd), exc.strerror or str(exc)))
+        real = os.path.realpath(here)
+        if here.is_symlink() and (str(here.parent.resolve()) + os.sep).startswith(real + os.sep):
+            errors.append(FileError(display_path(here, cwd), "symlink loop: links to a parent"))
             dirs[:] = []
             continue
-        if (stat.st_dev, stat.st_ino) in seen:
-            errors.append(
-                FileError(display_path(here, cwd), "symlink loop: folder already visited")
-            )
-            dirs[:] = []
+        if real in seen:
+            dirs[:] = []  # the same folder through another link: already analysed
             continue
-        seen.add((stat.st_dev, stat.st_ino))
+        seen.add(real)
         if not os.access(here, os.R_OK | os.X_OK):
             errors.append(FileError(display_path(here, cwd), "permission denied"))
             dirs[:] = []

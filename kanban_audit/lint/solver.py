@@ -9,6 +9,7 @@ trace. A finding is reported where its value enters the path to the write.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
@@ -162,6 +163,8 @@ class Program:
                 result = self.resolve(self.modules[base[1]].imports[last], depth + 1)
             elif base and base[0] == "class":
                 result = self.class_member(base[1], last)
+            elif base and base[0] == "global" and last == "value":
+                result = base  # an Enum member's .value is the member's value
         self._resolved[qual] = result
         return result
 
@@ -291,11 +294,29 @@ class Program:
             and expr.func.qual in _CONTAINER_BUILTINS
         ):
             return self.structures(expr.args[0], frame, depth + 1)
+        if (
+            isinstance(expr, Call)
+            and isinstance(expr.func, Attr)
+            and expr.func.name in ("keys", "values")
+            and not expr.args
+        ):
+            views: list[Expr] = []
+            for struct in self.structures(expr.func.base, frame, depth + 1):
+                if not isinstance(struct, DictLit):
+                    return [expr]
+                pick = 0 if expr.func.name == "keys" else 1
+                views.append(Seq(tuple(pair[pick] for pair in struct.items)))
+            return views
         if isinstance(expr, BinOp) and expr.op in "+*":
             flat = self.flatten(expr, frame, depth + 1)
             return (
                 [
-                    Seq(tuple(item if item is not None else Star(Unknown("?")) for item in f))
+                    Seq(
+                        tuple(
+                            item if item is not None else Star(Unknown("parameters not known here"))
+                            for item in f
+                        )
+                    )
                     for f in flat
                 ]
                 if flat
@@ -656,9 +677,9 @@ class Program:
                     value = call.args[n] if n < len(call.args) else None
                 else:
                     value = named.get(field_name)
-                out += (
-                    list(self.strings(value, frame, depth + 1)[0]) if value else [Hole(call, frame)]
-                )
+                text = self.strings(value, frame, depth + 1)[0] if value else (Hole(call, frame),)
+                quote = ("'",) if match.group(2) in ("r", "a") else ()
+                out += quote + text + quote
             out.append(piece[pos:].replace("{{", "{").replace("}}", "}"))
         return tuple(out)
 
@@ -682,7 +703,7 @@ class Program:
             for effect in parse_writes(text):
                 if effect.table != tasks.table.lower() or effect.column != tasks.status.lower():
                     continue
-                note = f"{effect.statement} {tasks.table} SET {tasks.status}"
+                note = f"{tasks.table}.{tasks.status} ({effect.statement})"
                 for value in effect.values:
                     if value.kind == "literal":
                         atoms.append(Atom("const", str(value.value)))
@@ -733,18 +754,14 @@ class Program:
         names = self.const_set(name_expr, frame) if name_expr is not None else None
         if not names or self.pack.tasks.table not in names or sink.data is None:
             return [], ""
-        record = Elem(sink.data) if sink.method.endswith("_all") else sink.data
+        records = self.elements(sink.data, frame) if sink.method.endswith("_all") else [sink.data]
         atoms: list[Atom] = []
-        for struct in self.structures(record, frame):
-            if isinstance(struct, DictLit):
-                atoms += self._index_values(Index(struct, Lit(self.pack.tasks.status)), frame, 0)
-            elif isinstance(struct, Comp):
-                for inner in self.structures(struct.elt, frame):
-                    if isinstance(inner, DictLit):
-                        atoms += self._index_values(
-                            Index(inner, Lit(self.pack.tasks.status)), frame, 0
-                        )
-        note = f"{self.pack.tasks.table}.{sink.method}() sets {self.pack.tasks.status}"
+        for record in records:
+            for struct in self.structures(record, frame):
+                if isinstance(struct, DictLit):
+                    status = Index(struct, Lit(self.pack.tasks.status))
+                    atoms += self._index_values(status, frame, 0)
+        note = f"{self.pack.tasks.table}.{self.pack.tasks.status} (sqlite-utils {sink.method})"
         return atoms, note
 
     def mentions_param(self, expr: object, func: str) -> bool:
@@ -761,8 +778,8 @@ class Program:
         return False
 
 
-_PERCENT = __import__("re").compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
-_BRACE = __import__("re").compile(r"(?<!\{)\{([^{}!:]*)(?:![rsa])?(?::[^{}]*)?\}(?!\})")
+_PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+_BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
 
 def _is_self(fn: FunctionSummary, param: Param) -> bool:

@@ -299,16 +299,15 @@ def _insert(tokens: list[Token]) -> list[WriteEffect]:
     if i < len(tokens) and tokens[i].text == "(":
         close = _closing(tokens, i)
         column_tokens = tokens[i + 1 : close]
-        columns = [identifier(p[0]) if len(p) == 1 else None for p in _split_top(column_tokens)]
-        if any(t.kind == "hole" for t in column_tokens):
-            columns = []
+        columns = _columns(column_tokens)
         rows = _rows(tokens, close + 1)
+        before = sum(1 for t in tokens[: close + 1] if t.kind == "param")
         for n, column in enumerate(columns):
             if column is None:
                 continue
             atoms: list[SqlValue] = []
             for row in rows:
-                atoms += _row_value(row, n, column)
+                atoms += _row_value(row, n, column, before)
             effects.append(WriteEffect(table, column, tuple(atoms), kind))
     conflict = _find_top(tokens, {"ON"}, i)
     while conflict < len(tokens):
@@ -318,6 +317,21 @@ def _insert(tokens: list[Token]) -> list[WriteEffect]:
             effects += _assignments(tokens[do_at + 3 : end], table, "UPSERT")
         conflict = _find_top(tokens, {"ON"}, do_at + 1)
     return effects
+
+
+def _columns(tokens: list[Token]) -> list[str | None]:
+    """Column names in order, up to the first interpolated fragment (after it, unknown)."""
+    columns: list[str | None] = []
+    current: list[Token] = []
+    for tok in [*tokens, Token("op", ",")]:
+        if tok.kind == "hole":
+            break
+        if tok.text == ",":
+            columns.append(identifier(current[0]) if len(current) == 1 else None)
+            current = []
+        else:
+            current.append(tok)
+    return columns
 
 
 def _rows(tokens: list[Token], i: int) -> list[list[Token] | None]:
@@ -344,9 +358,12 @@ def _rows(tokens: list[Token], i: int) -> list[list[Token] | None]:
     return []
 
 
-def _row_value(row: list[Token] | None, n: int, column: str) -> list[SqlValue]:
+def _row_value(row: list[Token] | None, n: int, column: str, before: int) -> list[SqlValue]:
     if row is None:
         return []
+    if len(row) == 1 and row[0].kind == "hole":
+        # Generated placeholders (", ".join("?" * len(cols))): one per column, in order.
+        return [SqlValue("param", before + n)]
     items: list[list[Token]] = [[]]
     depth = 0
     for tok in row:

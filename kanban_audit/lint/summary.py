@@ -78,6 +78,20 @@ def _dotted(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def _subject(node: cst.BaseExpression) -> str | None:
+    """A key for a value a guard can narrow: `s`, `body.status`, `body["status"]`."""
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        index = node.slice[0].slice
+        base = _subject(node.value)
+        if base and isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+            return f"{base}[{index.value.value}]"
+        return None
+    if isinstance(node, cst.Attribute):
+        base = _subject(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return _dotted(node)
+
+
 def _import_target(module: str, node: cst.ImportFrom, is_package: bool) -> str:
     base = _dotted(node.module) if node.module else ""
     if not node.relative:
@@ -315,19 +329,26 @@ class _FunctionAnalyzer:
                     env[key] = Seq(current.items + (args[0],))
                 elif method == "extend" and isinstance(current, Seq):
                     env[key] = Seq(current.items + (Star(args[0]),))
-                elif (
-                    method == "update"
-                    and isinstance(current, DictLit)
-                    and isinstance(args[0], DictLit)
-                ):
-                    env[key] = DictLit(current.items + args[0].items)
+                elif method == "update" and isinstance(current, DictLit):
+                    # Unknown keys may replace any entry: keep them as an unknown item.
+                    added = (
+                        args[0].items
+                        if isinstance(args[0], DictLit)
+                        else (
+                            (
+                                Unknown("keys added by update()"),
+                                Unknown("values added by update()"),
+                            ),
+                        )
+                    )
+                    env[key] = DictLit(current.items + added)
         name = _dotted(func)
         return name in EXITS
 
     def assign(self, target: cst.BaseExpression, value: Expr, env: Env) -> None:
         if isinstance(target, cst.Name):
             name = target.value
-            for key in [k for k in env if k.startswith(name + ".")]:
+            for key in [k for k in env if k.startswith((name + ".", name + "["))]:
                 del env[key]
             env[name] = value
             if self.module_level or self.class_prefix:
@@ -468,16 +489,16 @@ class _FunctionAnalyzer:
         target = test.comparisons[0]
         op, left, right = target.operator, test.left, target.comparator
         if isinstance(op, (cst.Equal, cst.NotEqual)):
-            subject, other = (left, right) if _dotted(left) else (right, left)
-            key = _dotted(subject)
-            if key is None or _dotted(other) == key:
+            subject, other = (left, right) if _subject(left) else (right, left)
+            key = _subject(subject)
+            if key is None or _subject(other) == key:
                 return [], []
             value = Seq((self.expr(other, {}),))
             fact_in = [(key, subject, value, None)]
             fact_out = [(key, subject, None, value)]
             return (fact_in, fact_out) if isinstance(op, cst.Equal) else (fact_out, fact_in)
         if isinstance(op, (cst.In, cst.NotIn)):
-            key = _dotted(left)
+            key = _subject(left)
             if key is None:
                 return [], []
             container = self.expr(right, {})
@@ -507,10 +528,11 @@ class _FunctionAnalyzer:
             return _concat(self.expr(node.left, env), self.expr(node.right, env))
         if isinstance(node, cst.FormattedString):
             return self.fstring(node, env)
-        if isinstance(node, cst.Attribute):
-            key = _dotted(node)
+        if isinstance(node, (cst.Attribute, cst.Subscript)):
+            key = _subject(node)
             if key and key in env:
                 return env[key]
+        if isinstance(node, cst.Attribute):
             base = self.expr(node.value, env)
             if isinstance(base, Ref):
                 return Ref(f"{base.qual}.{node.attr.value}")

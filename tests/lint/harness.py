@@ -1,0 +1,62 @@
+"""Run the lint on an annotated fixture tree and compare with its `# expect:` marks."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+from kanban_audit.config import Config
+from kanban_audit.lint.engine import LintOptions, lint
+from kanban_audit.lint.findings import LintResult
+from kanban_audit.rulepack import load_pack
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>KA\d{3}(?:\s*,\s*KA\d{3})*)")
+
+
+def expected_marks(root: Path, files: list[Path]) -> Counter:
+    marks: Counter = Counter()
+    for path in files:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            match = EXPECT.search(line)
+            if match:
+                for code in match.group("codes").split(","):
+                    marks[(path.relative_to(root).as_posix(), number, code.strip())] += 1
+    return marks
+
+
+def run_case(root: Path, targets: list[Path], **options) -> LintResult:
+    """Lint `targets` with `root` as the working directory, no cache, one process."""
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return lint(
+            LintOptions(
+                paths=targets,
+                pack=load_pack(),
+                config=Config(root=root),
+                jobs=1,
+                cwd=root,
+                **options,
+            )
+        )
+    finally:
+        os.chdir(previous)
+
+
+def found_marks(result: LintResult) -> Counter:
+    return Counter((f.path, f.line, f.code) for f in result.findings)
+
+
+def cases() -> list[tuple[str, Path, list[Path]]]:
+    """(id, root, targets): each single file alone, each package tree whole."""
+    single = FIXTURES / "lint" / "single"
+    out = [(f"single/{p.name}", single, [p]) for p in sorted(single.glob("*.py"))]
+    for tree in sorted((FIXTURES / "lint" / "packages").iterdir()):
+        out.append((f"packages/{tree.name}", tree, sorted(tree.rglob("*.py"))))
+    for name in ("service_buggy", "service_fixed"):
+        tree = FIXTURES / name
+        out.append((name, tree, sorted(tree.rglob("*.py"))))
+    return out

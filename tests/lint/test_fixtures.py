@@ -1,0 +1,32 @@
+"""Every fixture's findings are exactly its `# expect:` marks: no misses, no extras."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.lint.harness import cases, expected_marks, found_marks, run_case
+
+CASES = cases()
+
+
+@pytest.mark.parametrize(("root", "targets"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_fixture_findings_match_marks(root, targets):
+    result = run_case(root, [t.relative_to(root) for t in targets])
+    assert result.errors == []
+    expected = expected_marks(root, targets)
+    found = found_marks(result)
+    missing = expected - found
+    extra = found - expected
+    details = "\n".join(f"{f.path}:{f.line} {f.code} {f.message}" for f in result.findings)
+    assert not missing and not extra, f"missing={dict(missing)} extra={dict(extra)}\n{details}"
+
+
+def test_every_positive_fixture_has_a_near_miss_beside_it():
+    """Files with marks also hold unmarked functions: the safe versions of the shapes."""
+    for _, _root, targets in CASES:
+        for path in targets:
+            text = path.read_text()
+            if "# expect:" in text:
+                defs = text.count("\ndef ") + text.count("\n    def ")
+                marks = text.count("# expect:")
+                assert defs > marks or "near miss" in text or path.parent.name == "svc", path
