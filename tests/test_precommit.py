@@ -119,7 +119,7 @@ class Project:
         (self.root / name).write_text(textwrap.dedent(source), encoding="utf-8")
 
     def commit(self, *names: str, verify: bool = True) -> subprocess.CompletedProcess[str]:
-        """Stage `names` and commit; the result holds the hook's output."""
+        """Stage `names` and commit; git sends the hook's output to stderr."""
         self.git("add", *names)
         flags = [] if verify else ["--no-verify"]
         return self.run("git", "commit", "-m", f"change {' '.join(names)}", *flags)
@@ -150,7 +150,7 @@ def project(tmp_path: Path) -> Project:
     project.write("db.py", DB)
     first = project.commit(".pre-commit-config.yaml", "pyproject.toml", "db.py")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "kanban-audit" in first.stdout and "Passed" in first.stdout
+    assert "kanban-audit" in first.stderr and "Passed" in first.stderr
     return project
 
 
@@ -170,7 +170,8 @@ def test_clean_commit_passes(project: Project) -> None:
     project.write("api.py", CLEAN_API)
     proc = project.commit("api.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "KA0" not in proc.stdout
+    assert "Passed" in proc.stderr
+    assert "KA0" not in proc.stderr
     assert project.commits() == 2
 
 
@@ -183,8 +184,8 @@ def test_unrelated_change_passes_despite_existing_findings(project: Project) -> 
     project.write("textutil.py", UNRELATED)
     proc = project.commit("textutil.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Passed" in proc.stdout  # the hook ran on the Python file; it was not skipped
-    assert "KA001" not in proc.stdout
+    assert "Passed" in proc.stderr  # the hook ran on the Python file; it was not skipped
+    assert "KA001" not in proc.stderr
 
 
 def test_touching_the_helper_reports_findings_through_it(project: Project) -> None:

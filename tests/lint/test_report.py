@@ -285,7 +285,11 @@ SERVICE = {
             for task_id in payload["ids"]:
                 _set_status(conn, task_id, payload["status"])  # expect: KA002
         """,
-    "board/broken.py": "def oops(:\n    pass\n",
+    # Mentions a status write, so the byte pre-filter cannot skip it unparsed.
+    "board/broken.py": """\
+        def oops(:
+            conn.execute("UPDATE tasks SET status = 'done'")
+        """,
 }
 
 
