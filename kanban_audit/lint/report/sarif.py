@@ -98,7 +98,7 @@ def _notification(error: FileError) -> dict[str, Any]:
 
 
 def sarif_log(result: LintResult) -> dict[str, Any]:
-    """The SARIF log as a dict, for callers that post-process it."""
+    """One run: the rule catalogue as the driver, findings as results, errors as notifications."""
     rule_index = {code: index for index, code in enumerate(RULES)}
     return {
         "$schema": SARIF_SCHEMA,
