@@ -133,54 +133,44 @@ def skipped_checks(pack: RulePack, schema: Schema) -> tuple[tuple[str, str], ...
     return tuple(out)
 
 
-def _running_tasks(
-    conn: sqlite3.Connection, pack: RulePack, schema: Schema, cols: _Cols
-) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """Every task in the guarded state, with the run its current-run column names."""
-    t, r = pack.tasks, pack.runs
-    join = schema.runs is not None and cols.has("current_run")
-    run_cols = [r.id, r.task, r.ended_at, r.started_at, r.claim_lock]
-    run_cols = [c for c in run_cols if join and c in (schema.runs or ())]
-    select = cols.select("t") + "".join(f", r.{ident(c)}" for c in run_cols)
-    sql = f"SELECT {select} FROM {ident(t.table)} AS t"
-    if join:
-        sql += f" LEFT JOIN {ident(r.table)} AS r ON r.{ident(r.id)} = t.{ident(t.current_run)}"
-    sql += f" WHERE t.{ident(t.status)} = ?"
+def _running_tasks(conn: sqlite3.Connection, pack: RulePack, cols: _Cols) -> list[dict[str, Any]]:
+    """Every task in the guarded state (an index search on the status column)."""
+    t = pack.tasks
+    sql = f"SELECT {cols.select('t')} FROM {ident(t.table)} AS t WHERE t.{ident(t.status)} = ?"
     names = list(cols.names.values())
-    rows = []
-    for row in conn.execute(sql, (t.guarded,)):
-        task = dict(zip(names, row[: len(names)], strict=True))
-        run = dict(zip(run_cols, row[len(names) :], strict=True)) if run_cols else None
-        if run is not None and run.get(r.id) is None:
-            run = None
-        rows.append((task, run))
-    return rows
+    return [dict(zip(names, row, strict=True)) for row in conn.execute(sql, (t.guarded,))]
 
 
-def _open_runs(
-    conn: sqlite3.Connection, pack: RulePack, schema: Schema, cols: _Cols
-) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """Every open run, with the status and current-run pointer of its task (None if gone)."""
-    t, r = pack.tasks, pack.runs
-    assert schema.runs is not None
-    run_cols = [c for c in (r.id, r.task, r.started_at, r.claim_lock) if c in schema.runs]
-    task_cols = [cols.names[c] for c in ("id", "status", "current_run") if cols.has(c)]
-    select = ", ".join([f"r.{ident(c)}" for c in run_cols] + [f"t.{ident(c)}" for c in task_cols])
+def _run_cols(pack: RulePack, schema: Schema) -> list[str]:
+    r = pack.runs
+    wanted = (r.id, r.task, r.ended_at, r.started_at, r.claim_lock)
+    return [c for c in wanted if c and c in (schema.runs or ())]
+
+
+def _open_runs(conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> list[dict[str, Any]]:
+    """Every open run: the one full scan, since boards keep no index on the end time."""
+    r = pack.runs
+    names = _run_cols(pack, schema)
     sql = (
-        f"SELECT {select} FROM {ident(r.table)} AS r"
-        f" LEFT JOIN {ident(t.table)} AS t ON t.{ident(t.id)} = r.{ident(r.task)}"
+        f"SELECT {', '.join(f'r.{ident(c)}' for c in names)} FROM {ident(r.table)} AS r"
         f" WHERE r.{ident(r.ended_at)} IS NULL"
     )
-    rows = []
-    for row in conn.execute(sql):
-        task = dict(zip(task_cols, row[len(run_cols) :], strict=True))
-        rows.append(
-            (
-                dict(zip(run_cols, row[: len(run_cols)], strict=True)),
-                task if task[t.id] is not None else None,
-            )
-        )
-    return rows
+    return [dict(zip(names, row, strict=True)) for row in conn.execute(sql)]
+
+
+def _rows_by_key(
+    conn: sqlite3.Connection, table: str, names: list[str], key: str, keys: Iterable[Any]
+) -> dict[Any, dict[str, Any]]:
+    """The rows whose `key` is one of `keys`, in one indexed query."""
+    wanted = sorted(set(keys), key=str)
+    if not wanted:
+        return {}
+    sql = (
+        f"SELECT {', '.join(ident(c) for c in names)} FROM {ident(table)}"
+        f" WHERE {ident(key)} IN (SELECT value FROM json_each(?))"
+    )
+    rows = (dict(zip(names, row, strict=True)) for row in conn.execute(sql, (json.dumps(wanted),)))
+    return {row[key]: row for row in rows}
 
 
 def _causes(
@@ -262,8 +252,9 @@ def _task_checks(
     schema: Schema,
     task: dict[str, Any],
     run: dict[str, Any] | None,
-    open_ids: list[int],
+    opened: list[dict[str, Any]],
     opts: Options,
+    probe: liveness.ProcessTable,
 ) -> tuple[dict[str, str], liveness.Liveness]:
     """KD001-KD004 and KD006 for one running task: the check text behind each code."""
     t, r = pack.tasks, pack.runs
@@ -279,7 +270,7 @@ def _task_checks(
                 checks["KD001"] = f"run #{run_id} ended at {run[r.ended_at]}"
             elif run.get(r.task) != task[t.id]:
                 checks["KD001"] = f"run #{run_id} belongs to task {run.get(r.task)!r}"
-        elif not open_ids:
+        elif not opened:
             checks["KD001"] = "no open run for this task"
     empty = [c for c in (t.claim_lock, t.claim_expires) if c in task and _empty(task[c])]
     if empty:
@@ -298,6 +289,7 @@ def _task_checks(
         now=opts.now,
         grace=opts.grace,
         hostname=opts.hostname,
+        probe=probe,
     )
     if live.state == liveness.DEAD and t.worker_pid in task:
         checks["KD004"] = live.detail
@@ -351,23 +343,36 @@ def run_checks(
     """Audit a board: the two candidate queries, then per-candidate evidence."""
     t, r = pack.tasks, pack.runs
     cols = _Cols(pack, schema)
-    running = _running_tasks(conn, pack, schema, cols)
-    open_runs = _open_runs(conn, pack, schema, cols) if schema.runs is not None else []
+    running = _running_tasks(conn, pack, cols)
+    open_runs = _open_runs(conn, pack, schema) if schema.runs is not None else []
+    open_by_id = {run[r.id]: run for run in open_runs}
     open_by_task: dict[Any, list[dict[str, Any]]] = {}
-    for run_row, _ in open_runs:
-        open_by_task.setdefault(run_row[r.task], []).append(run_row)
+    for run in open_runs:
+        open_by_task.setdefault(run[r.task], []).append(run)
+    current: dict[Any, dict[str, Any]] = {}
+    if schema.runs is not None and cols.has("current_run"):
+        pointed = {task[t.current_run] for task in running} - {None, ""}
+        current = _rows_by_key(
+            conn, r.table, _run_cols(pack, schema), r.id, pointed - open_by_id.keys()
+        )
+        current.update(open_by_id)
 
+    probe = liveness.ProcessTable()
     pending: dict[Any, dict[str, Any]] = {}
-    for task, run in running:
+    for task in running:
         task_id = task[t.id]
+        run = current.get(task.get(t.current_run))
         opened = open_by_task.get(task_id, [])
-        open_ids = [o[r.id] for o in opened]
-        checks, live = _task_checks(pack, schema, task, run, open_ids, opts)
+        checks, live = _task_checks(pack, schema, task, run, opened, opts, probe)
         entry = {"running": True, "task": task, "run": run, "checks": checks, "live": live}
         pending[task_id] = {**entry, "open": opened, "dangling": []}
 
-    for run_row, task in open_runs:
-        task_id, run_id = run_row[r.task], run_row[r.id]
+    elsewhere = {run[r.task] for run in open_runs} - pending.keys()
+    task_cols = [cols.names[c] for c in ("id", "status", "current_run") if cols.has(c)]
+    owners = _rows_by_key(conn, t.table, task_cols, t.id, elsewhere)
+    for run in open_runs:
+        task_id, run_id = run[r.task], run[r.id]
+        task = pending[task_id]["task"] if task_id in pending else owners.get(task_id)
         if task is None:
             why = f"run #{run_id}: its task {task_id!r} does not exist"
         elif task[t.status] != t.guarded:
@@ -384,7 +389,7 @@ def run_checks(
                 "run": None,
                 "checks": {},
                 "live": None,
-                "open": open_by_task.get(task_id, []),
+                "open": open_by_task[task_id],
                 "dangling": [],
             },
         )
@@ -462,6 +467,7 @@ def audit_board(path: Path, pack: RulePack, opts: Options, busy_timeout_ms: int)
         conn = connect(path, busy_timeout_ms)
         try:
             schema = read_schema(conn, pack, path)
+            conn.execute("BEGIN")  # one read transaction: every query sees one snapshot
             return run_checks(conn, pack, schema, str(path), opts)
         finally:
             conn.close()

@@ -37,6 +37,35 @@ class Liveness:
         return {"state": self.state, "host": self.host, "pid": self.pid, "detail": self.detail}
 
 
+class ProcessTable:
+    """This host's processes as seen by one audit: each PID is inspected once.
+
+    Returns (status, start time) or None when there is no such process; a
+    process we may not inspect counts as existing, with an unknown start.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[str, float | None] | None] = {}
+
+    def lookup(self, pid: int) -> tuple[str, float | None] | None:
+        if pid not in self._seen:
+            self._seen[pid] = self._inspect(pid)
+        return self._seen[pid]
+
+    @staticmethod
+    def _inspect(pid: int) -> tuple[str, float | None] | None:
+        if not psutil.pid_exists(pid):
+            return None
+        try:
+            proc = psutil.Process(pid)
+            with proc.oneshot():
+                return proc.status(), proc.create_time()
+        except psutil.NoSuchProcess:
+            return None
+        except psutil.AccessDenied:
+            return "unknown", None
+
+
 def claim_host(claim_lock: object) -> str | None:
     """The hostname part of a `"<hostname>:<pid>"` claim lock."""
     if not isinstance(claim_lock, str) or ":" not in claim_lock:
@@ -78,6 +107,7 @@ def check(
     now: float,
     grace: float,
     hostname: str,
+    probe: ProcessTable,
 ) -> Liveness:
     """Judge one running task's worker without guessing.
 
@@ -102,23 +132,23 @@ def check(
         return Liveness(DEAD, "no worker PID recorded after the grace period", host, None)
     if host is None:
         return Liveness(UNKNOWN, f"PID {pid} but no claim host to say where it ran", None, pid)
-    return _process(pid, _as_float(fingerprint), host)
+    return _process(pid, _as_float(fingerprint), host, probe)
 
 
-def _process(pid: int, started: float | None, host: str) -> Liveness:
-    try:
-        proc = psutil.Process(pid)
-        status = proc.status()
-        created = proc.create_time()
-    except psutil.NoSuchProcess:
+def _process(pid: int, started: float | None, host: str, probe: ProcessTable) -> Liveness:
+    seen = probe.lookup(pid)
+    if seen is None:
         return Liveness(DEAD, f"no process {pid} on this host", host, pid)
-    except psutil.AccessDenied:
-        return Liveness(ALIVE, f"process {pid} exists (not inspectable)", host, pid)
+    status, created = seen
     if status == psutil.STATUS_ZOMBIE:
         return Liveness(DEAD, f"process {pid} is a zombie", host, pid)
     if started is not None and started > 1e11:  # stored in milliseconds
         started /= 1000
-    if started is not None and abs(created - started) > FINGERPRINT_TOLERANCE_S:
+    if (
+        created is not None
+        and started is not None
+        and abs(created - started) > FINGERPRINT_TOLERANCE_S
+    ):
         return Liveness(
             DEAD,
             f"PID {pid} reused: process started at {created:.0f}, worker at {started:.0f}",

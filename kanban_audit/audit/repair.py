@@ -21,6 +21,7 @@ from kanban_audit.audit.board import BoardError, Schema, connect, ident, read_sc
 from kanban_audit.audit.checks import Finding, Report
 from kanban_audit.rulepack import RulePack
 
+WAL_CHECKPOINT_PAGES = 10_000
 REPAIRED = "repaired"
 SKIPPED = "skipped"
 
@@ -73,127 +74,126 @@ def take_write_lock(conn: sqlite3.Connection) -> None:
     conn.execute("ROLLBACK")
 
 
-def _where_seen(seen: dict[str, Any]) -> tuple[str, list[Any]]:
-    clauses = [f"{ident(col)} IS ?" for col in seen]
-    return " AND ".join(clauses), list(seen.values())
+class Writer:
+    """The repair's SQL, built once per board from the pack and the schema.
 
+    Each `repair` is one task in one `BEGIN IMMEDIATE` transaction: re-read the
+    row, compare-and-swap on every value the audit saw, close the open runs,
+    record a `reconciled` event; any difference rolls it all back.
+    """
 
-def _changed(conn: sqlite3.Connection, pack: RulePack, finding: Finding) -> str | None:
-    """Why the task no longer looks as the audit saw it, or None if it is unchanged."""
-    t = pack.tasks
-    seen = finding.seen
-    cols = list(seen) or [t.id]
-    row = conn.execute(
-        f"SELECT {', '.join(ident(c) for c in cols)} FROM {ident(t.table)} WHERE {ident(t.id)} = ?",
-        (finding.task_id,),
-    ).fetchone()
-    if not seen:
-        return "the task appeared meanwhile" if row is not None else None
-    if row is None:
-        return "the task was deleted meanwhile"
-    for col, value in zip(cols, row, strict=True):
-        if value != seen[col]:
-            return f"{col} changed from {seen[col]!r} to {value!r}"
-    return None
+    def __init__(self, conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> None:
+        self.conn, self.pack, self.schema = conn, pack, schema
+        t, r, e = pack.tasks, pack.runs, pack.events
+        self._by_cols: dict[tuple[str, ...], tuple[str, str]] = {}
+        cleared = [c for c in (t.claim_lock, t.claim_expires, t.worker_pid, t.current_run) if c]
+        self._demote_set = ", ".join(
+            [f"{ident(t.status)} = ?"]
+            + [f"{ident(c)} = NULL" for c in cleared if c in schema.tasks]
+        )
+        run_sets = [(r.status, r.closed_as), (r.outcome, r.closed_as)]
+        self._run_values = [v for c, v in run_sets if c and c in (schema.runs or ())]
+        sets = [f"{ident(r.ended_at)} = ?"] + [
+            f"{ident(c)} = ?" for c, _ in run_sets if c and c in (schema.runs or ())
+        ]
+        self._has_run_error = bool(r.error and r.error in (schema.runs or ()))
+        sets += [f"{ident(r.error)} = ?"] if self._has_run_error else []
+        self._close_sql = (
+            f"UPDATE {ident(r.table)} SET {', '.join(sets)}"
+            f" WHERE {ident(r.id)} = ? AND {ident(r.ended_at)} IS NULL"
+        )
+        wanted = (e.task, e.run, e.kind, e.payload, e.created_at)
+        self._event_cols = [c for c in wanted if c and c in (schema.events or ())]
+        self._event_sql = (
+            f"INSERT INTO {ident(e.table)} ({', '.join(ident(c) for c in self._event_cols)})"
+            f" VALUES ({', '.join('?' * len(self._event_cols))})"
+        )
 
+    def _task_sql(self, cols: tuple[str, ...]) -> tuple[str, str]:
+        """SELECT and compare-and-swap UPDATE over the columns the audit saw."""
+        if cols not in self._by_cols:
+            t = self.pack.tasks
+            table, key = ident(t.table), ident(t.id)
+            where = "".join(f" AND {ident(c)} IS ?" for c in cols)
+            self._by_cols[cols] = (
+                f"SELECT {', '.join(ident(c) for c in cols or (t.id,))} FROM {table}"
+                f" WHERE {key} = ?",
+                f"UPDATE {table} SET {self._demote_set} WHERE {key} = ?{where}",
+            )
+        return self._by_cols[cols]
 
-def _demote(conn: sqlite3.Connection, pack: RulePack, schema: Schema, finding: Finding) -> bool:
-    t = pack.tasks
-    sets = [f"{ident(t.status)} = ?"]
-    values: list[Any] = [t.repair_to]
-    for col in (t.claim_lock, t.claim_expires, t.worker_pid, t.current_run):
-        if col and col in schema.tasks:
-            sets.append(f"{ident(col)} = NULL")
-    where, params = _where_seen(finding.seen)
-    cur = conn.execute(
-        f"UPDATE {ident(t.table)} SET {', '.join(sets)} WHERE {ident(t.id)} = ? AND {where}",
-        [*values, finding.task_id, *params],
-    )
-    return cur.rowcount == 1
+    def _changed(self, finding: Finding, select: str) -> str | None:
+        """Why the task no longer looks as the audit saw it, or None if it is unchanged."""
+        seen = finding.seen
+        row = self.conn.execute(select, (finding.task_id,)).fetchone()
+        if not seen:
+            return "the task appeared meanwhile" if row is not None else None
+        if row is None:
+            return "the task was deleted meanwhile"
+        for col, value in zip(seen, row, strict=True):
+            if value != seen[col]:
+                return f"{col} changed from {seen[col]!r} to {value!r}"
+        return None
 
+    def _write(self, finding: Finding, update: str, now: int) -> str | None:
+        conn = self.conn
+        if finding.demote:
+            params = [self.pack.tasks.repair_to, finding.task_id, *finding.seen.values()]
+            if conn.execute(update, params).rowcount != 1:
+                return "the task changed during the repair"
+        error = [f"kanban-audit repair: {', '.join(finding.codes)}"] if self._has_run_error else []
+        for run_id in finding.runs:
+            if (
+                conn.execute(self._close_sql, [now, *self._run_values, *error, run_id]).rowcount
+                != 1
+            ):
+                return f"run #{run_id} was closed meanwhile"
+        if self.schema.events is not None:
+            conn.execute(self._event_sql, self._event_row(finding, now))
+        return None
 
-def _close_run(
-    conn: sqlite3.Connection, pack: RulePack, schema: Schema, run_id: int, error: str, now: int
-) -> bool:
-    r = pack.runs
-    assert schema.runs is not None
-    sets = [f"{ident(r.ended_at)} = ?"]
-    values: list[Any] = [now]
-    for col, value in ((r.status, r.closed_as), (r.outcome, r.closed_as), (r.error, error)):
-        if col and col in schema.runs:
-            sets.append(f"{ident(col)} = ?")
-            values.append(value)
-    cur = conn.execute(
-        f"UPDATE {ident(r.table)} SET {', '.join(sets)}"
-        f" WHERE {ident(r.id)} = ? AND {ident(r.ended_at)} IS NULL",
-        [*values, run_id],
-    )
-    return cur.rowcount == 1
+    def _event_row(self, finding: Finding, now: int) -> list[Any]:
+        e = self.pack.events
+        payload = {
+            "tool": "kanban-audit",
+            "version": __version__,
+            "codes": list(finding.codes),
+            "action": finding.action,
+            "cause": finding.cause,
+            "evidence": finding.evidence,
+            "prior": {"task": finding.seen, "open_runs": list(finding.runs)},
+        }
+        values = {
+            e.task: finding.task_id,
+            e.run: finding.runs[0] if finding.runs else None,
+            e.kind: e.repair_kind,
+            e.payload: json.dumps(payload, separators=(",", ":"), default=str),
+            e.created_at: now,
+        }
+        return [values[c] for c in self._event_cols]
 
-
-def _record(
-    conn: sqlite3.Connection, pack: RulePack, schema: Schema, finding: Finding, now: int
-) -> None:
-    e = pack.events
-    if schema.events is None:
-        return
-    payload = {
-        "tool": "kanban-audit",
-        "version": __version__,
-        "codes": list(finding.codes),
-        "action": finding.action,
-        "cause": finding.cause,
-        "evidence": finding.evidence,
-        "prior": {"task": finding.seen, "open_runs": list(finding.runs)},
-    }
-    row = {
-        e.task: finding.task_id,
-        e.run: finding.runs[0] if finding.runs else None,
-        e.kind: e.repair_kind,
-        e.payload: json.dumps(payload, sort_keys=True, default=str),
-        e.created_at: now,
-    }
-    row = {k: v for k, v in row.items() if k and k in schema.events}
-    conn.execute(
-        f"INSERT INTO {ident(e.table)} ({', '.join(ident(k) for k in row)})"
-        f" VALUES ({', '.join('?' * len(row))})",
-        list(row.values()),
-    )
-
-
-def repair_one(
-    conn: sqlite3.Connection, pack: RulePack, schema: Schema, finding: Finding, now: int
-) -> Outcome:
-    """One task, one transaction: re-check, compare-and-swap, close runs, record."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        reason = _changed(conn, pack, finding)
-        if reason is None and finding.demote and not _demote(conn, pack, schema, finding):
-            reason = "the task changed during the repair"
-        error = f"kanban-audit repair: {', '.join(finding.codes)}"
-        if reason is None:
-            for run_id in finding.runs:
-                if not _close_run(conn, pack, schema, run_id, error, now):
-                    reason = f"run #{run_id} was closed meanwhile"
-                    break
-        if reason is not None:
-            conn.execute("ROLLBACK")
+    def repair(self, finding: Finding, now: int) -> Outcome:
+        """One task, one transaction; skipped (and rolled back) if anything moved."""
+        select, update = self._task_sql(tuple(finding.seen))
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            reason = self._changed(finding, select) or self._write(finding, update, now)
+            self.conn.execute("ROLLBACK" if reason else "COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        if reason:
             return Outcome(finding.task_id, SKIPPED, reason)
-        _record(conn, pack, schema, finding, now)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    return Outcome(finding.task_id, REPAIRED, finding.action)
+        return Outcome(finding.task_id, REPAIRED, finding.action)
 
 
 def apply_plan(
     conn: sqlite3.Connection, pack: RulePack, schema: Schema, report: Report, now: float
 ) -> tuple[Outcome, ...]:
     """Repair every planned finding, each in its own transaction, in task order."""
-    stamp = int(now)
-    return tuple(repair_one(conn, pack, schema, f, stamp) for f in report.planned)
+    writer = Writer(conn, pack, schema)
+    return tuple(writer.repair(f, int(now)) for f in report.planned)
 
 
 def execute(
@@ -217,6 +217,12 @@ def execute(
         conn = connect(path, busy_timeout_ms, write=True)
         try:
             schema = read_schema(conn, pack, path)
+            # WAL + NORMAL, as the board's own writers run: each repair stays atomic
+            # and crash-safe; only the fsync per commit is skipped (a power cut may
+            # undo the last repairs, which the next run redoes).
+            conn.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             take_write_lock(conn)
             saved = backup(path, busy_timeout_ms, backup_dir, now) if make_backup else None
             return saved, apply_plan(conn, pack, schema, report, now)

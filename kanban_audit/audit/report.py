@@ -62,7 +62,8 @@ def repair_json(
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, default=str)
+    """Compact JSON: the C encoder, fast on boards with thousands of findings."""
+    return json.dumps(doc, separators=(",", ":"), default=str)
 
 
 def table(rows: list[tuple[str, ...]]) -> str:
