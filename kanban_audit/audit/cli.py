@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,46 @@ from kanban_audit.rulepack import RulePack, load_pack
 DEFAULT_GRACE_S = 120.0
 
 
+@dataclass(frozen=True)
+class BoardArgs:
+    """The options audit and repair share, resolved: pack, board path, clock, policy."""
+
+    pack: RulePack
+    path: Path
+    fmt: str
+    grace: float
+    now: float
+    busy_timeout_ms: int
+
+    def options(self, force: bool = False) -> Options:
+        return Options(self.now, self.grace, liveness.local_hostname(), force)
+
+
 def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options audit and repair share."""
+    """Add the shared options and hand the command one resolved BoardArgs."""
+
+    @functools.wraps(func)
+    def wrapper(
+        db: str | None,
+        slug: str | None,
+        rules: str | None,
+        fmt: str,
+        grace: float,
+        now: float | None,
+        busy_timeout: int | None,
+        **rest: Any,
+    ) -> Any:
+        pack = load_pack(rules)
+        args = BoardArgs(
+            pack=pack,
+            path=locate(pack.board, db, slug, os.environ),
+            fmt=fmt,
+            grace=grace,
+            now=time.time() if now is None else now,
+            busy_timeout_ms=pack.board.busy_timeout_ms if busy_timeout is None else busy_timeout,
+        )
+        return func(args, **rest)
+
     options = [
         click.argument("db", required=False, type=click.Path(dir_okay=True)),
         click.option("--board", "slug", metavar="SLUG", help="Board name (default: current)."),
@@ -57,8 +96,8 @@ def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
     ]
     for option in reversed(options):
-        func = option(func)
-    return func
+        wrapper = option(wrapper)
+    return wrapper
 
 
 def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -75,46 +114,21 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _setup(
-    db: str | None, slug: str | None, rules: str | None, busy: int | None
-) -> tuple[RulePack, Path, int]:
-    pack = load_pack(rules)
-    path = locate(pack.board, db, slug, os.environ)
-    return pack, path, pack.board.busy_timeout_ms if busy is None else busy
-
-
-def _options(grace: float, now: float | None, force: bool = False) -> Options:
-    return Options(
-        now=time.time() if now is None else now,
-        grace=grace,
-        hostname=liveness.local_hostname(),
-        force=force,
-    )
-
-
 @click.command()
-@_board_options
 @_fail_cleanly
-def audit(
-    db: str | None,
-    slug: str | None,
-    rules: str | None,
-    fmt: str,
-    grace: float,
-    now: float | None,
-    busy_timeout: int | None,
-) -> None:
+@_board_options
+def audit(args: BoardArgs) -> None:
     """Read-only audit of a board: orphaned running tasks and dangling runs.
 
     Exit 0 clean, 1 findings, 2 error.
     """
-    pack, path, busy = _setup(db, slug, rules, busy_timeout)
-    report = audit_board(path, pack, _options(grace, now), busy)
-    click.echo(dumps(audit_json(report)) if fmt == "json" else audit_text(report))
+    report = audit_board(args.path, args.pack, args.options(), args.busy_timeout_ms)
+    click.echo(dumps(audit_json(report)) if args.fmt == "json" else audit_text(report))
     sys.exit(1 if report.findings else 0)
 
 
 @click.command()
+@_fail_cleanly
 @_board_options
 @click.option("--apply", "do_apply", is_flag=True, help="Write the repairs (default: dry run).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
@@ -125,45 +139,32 @@ def audit(
     help="Where the backup goes (default: beside the board).",
 )
 @click.option("--force", is_flag=True, help="Also demote tasks whose worker may be alive.")
-@_fail_cleanly
 def repair(
-    db: str | None,
-    slug: str | None,
-    rules: str | None,
-    fmt: str,
-    grace: float,
-    now: float | None,
-    busy_timeout: int | None,
-    do_apply: bool,
-    yes: bool,
-    no_backup: bool,
-    backup_dir: str | None,
-    force: bool,
+    args: BoardArgs, do_apply: bool, yes: bool, no_backup: bool, backup_dir: str | None, force: bool
 ) -> None:
     """Demote orphaned running tasks and close dangling runs (dry run unless --apply).
 
     Exit: dry run 0 nothing to do / 1 work to do; --apply 0 done / 1 some
     skipped; 2 error (nothing written).
     """
-    pack, path, busy = _setup(db, slug, rules, busy_timeout)
-    opts = _options(grace, now, force)
-    report = audit_board(path, pack, opts, busy)
-    if fmt == "text":
+    opts = args.options(force)
+    report = audit_board(args.path, args.pack, opts, args.busy_timeout_ms)
+    if args.fmt == "text":
         click.echo(audit_text(report))
     if do_apply and report.planned and not yes and _interactive():
-        click.confirm(f"Repair {len(report.planned)} tasks in {path}?", abort=True, err=True)
+        click.confirm(f"Repair {len(report.planned)} tasks in {args.path}?", abort=True, err=True)
     saved, outcomes = None, ()
     if do_apply:
         saved, outcomes = execute(
-            path,
-            pack,
+            args.path,
+            args.pack,
             report,
-            busy_timeout_ms=busy,
+            busy_timeout_ms=args.busy_timeout_ms,
             now=opts.now,
             backup_dir=Path(backup_dir) if backup_dir else None,
             make_backup=not no_backup,
         )
-    if fmt == "json":
+    if args.fmt == "json":
         click.echo(dumps(repair_json(report, do_apply, saved, outcomes)))
     else:
         click.echo(repair_text(report, do_apply, saved, outcomes))
