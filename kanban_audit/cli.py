@@ -101,6 +101,11 @@ def lint(
         cwd = Path.cwd()
         cfg = load_config(cwd, config)
         pack = load_pack(rules or cfg.rules)
+        known = None
+        if baseline:
+            from kanban_audit.lint.baseline import load_baseline
+
+            known = load_baseline(baseline)  # fail fast, before the analysis
         only: list[Path] | None = None
         targets = list(paths) or [Path(".")]
         if only_changed or diff_rev:
@@ -134,17 +139,17 @@ def lint(
             save(write_baseline, result.findings)
             click.echo(f"Wrote {len(result.findings)} findings to {write_baseline}", err=True)
             sys.exit(2 if result.errors else 0)
-        if baseline:
-            from kanban_audit.lint.baseline import filter_new, load_baseline
+        if known is not None:
+            from kanban_audit.lint.baseline import filter_new
 
-            result.findings = filter_new(result.findings, load_baseline(baseline))
+            result.findings = filter_new(result.findings, known)
         from kanban_audit.lint.report import render
 
         text = render(result, fmt)
         if output:
             output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
-        else:
-            click.echo(text.rstrip("\n"))
+        elif text:
+            click.echo(text, nl=False)
     except UsageError as exc:
         _fail(str(exc))
     if result.errors:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kanban_audit.config import Config
 from kanban_audit.lint.cache import SummaryCache, cache_key
+from kanban_audit.lint.depth import nesting_problem
 from kanban_audit.lint.files import SourceFile, discover, matches
 from kanban_audit.lint.findings import FileError, Finding, LintResult, TraceStep, fingerprint
 from kanban_audit.lint.paths import find_issues
@@ -241,8 +242,9 @@ def _summarize_one(job: tuple[str, str, bytes, tuple[str, ...], str]):
         text = _decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         return None, f"cannot decode: {exc.__class__.__name__}: {_first_line(exc)}"
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 6000))
+    too_deep = nesting_problem(text)
+    if too_deep:
+        return None, f"too deeply nested to analyse ({too_deep})"
     try:
         return summarize(text.encode("utf-8"), display, module, methods), None
     except RecursionError:
@@ -252,8 +254,6 @@ def _summarize_one(job: tuple[str, str, bytes, tuple[str, ...], str]):
         if name == "ParserSyntaxError":
             return None, f"syntax error: {_first_line(exc)}"
         return None, f"cannot analyse: {name}: {_first_line(exc)}"
-    finally:
-        sys.setrecursionlimit(limit)
 
 
 def _decode(data: bytes) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lint.harness import cases, expected_marks, found_marks, run_case
+from .harness import cases, expected_marks, found_marks, run_case
 
 CASES = cases()
 

@@ -1,0 +1,77 @@
+"""A cheap token scan that keeps pathological files away from the parser.
+
+LibCST's native parser can overflow the C stack on inputs CPython itself
+rejects (over 200 nested brackets) or on generated expressions thousands of
+operators long. Those files are reported as errors instead of parsed.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+
+MAX_BRACKETS = 200  # CPython's own limit on nested parentheses
+MAX_CHAIN = 1500  # operators in one expression: deeper trees than any hand-written code
+_CHAIN_OPERATORS = frozenset(
+    [
+        "+",
+        "-",
+        "*",
+        "/",
+        "//",
+        "%",
+        "@",
+        "**",
+        "|",
+        "&",
+        "^",
+        "<<",
+        ">>",
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "if",
+        "else",
+        ".",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "==",
+        "!=",
+    ]
+)
+_RESETS = frozenset([",", ";", ":", "=", "(", "[", "{"])
+
+
+def nesting_problem(text: str) -> str | None:
+    """Why the file is too deep to parse safely, or None."""
+    depth = 0
+    chain = [0]
+    previous_string = False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind, value = token.type, token.string
+            if kind == tokenize.OP and value in "([{":
+                depth += 1
+                chain.append(0)
+                if depth > MAX_BRACKETS:
+                    return f"more than {MAX_BRACKETS} nested brackets at line {token.start[0]}"
+            elif kind == tokenize.OP and value in ")]}":
+                depth = max(0, depth - 1)
+                if len(chain) > 1:
+                    chain.pop()
+            elif kind in (tokenize.NEWLINE, tokenize.NL) and depth == 0:
+                chain = [0]
+            elif value in _RESETS:
+                chain[-1] = 0
+            elif value in _CHAIN_OPERATORS or (kind == tokenize.STRING and previous_string):
+                chain[-1] += 1
+                if chain[-1] > MAX_CHAIN:
+                    return f"an expression over {MAX_CHAIN} operators long at line {token.start[0]}"
+            previous_string = kind == tokenize.STRING
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None  # the parser reports the real syntax error
+    return None

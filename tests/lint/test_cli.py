@@ -1,0 +1,274 @@
+"""The installed `kanban-audit lint`, run as a user or CI would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .harness import FIXTURES
+
+KANBAN_AUDIT = str(Path(sys.executable).parent / "kanban-audit")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, cwd: Path, check_traceback: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [KANBAN_AUDIT, *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    if check_traceback:
+        assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def findings(done: subprocess.CompletedProcess) -> list[tuple[str, int, str]]:
+    data = json.loads(done.stdout)
+    return [(f["path"], f["line"], f["code"]) for f in data["findings"]]
+
+
+@pytest.fixture
+def buggy(tmp_path: Path) -> Path:
+    tree = tmp_path / "svc"
+    shutil.copytree(FIXTURES / "service_buggy", tree)
+    return tree
+
+
+@pytest.fixture
+def fixed(tmp_path: Path) -> Path:
+    tree = tmp_path / "svc"
+    shutil.copytree(FIXTURES / "service_fixed", tree)
+    return tree
+
+
+def test_buggy_service_gives_exactly_the_two_findings_with_traces(buggy: Path) -> None:
+    done = run("lint", "--format", "json", "--no-cache", cwd=buggy)
+    assert done.returncode == 1
+    data = json.loads(done.stdout)
+    assert [(f["path"], f["line"], f["code"]) for f in data["findings"]] == [
+        ("board/api.py", 18, "KA001"),
+        ("board/api.py", 29, "KA001"),
+    ]
+    patch, bulk = data["findings"]
+    assert [(s["path"], s["line"]) for s in patch["trace"]] == [
+        ("board/api.py", 18),
+        ("board/db.py", 81),
+    ]
+    assert [(s["path"], s["line"]) for s in bulk["trace"]] == [
+        ("board/api.py", 29),
+        ("board/db.py", 91),
+    ]
+    assert "move_task" in patch["message"] and "bulk_move" in bulk["message"]
+
+
+def test_fixed_service_is_clean(fixed: Path) -> None:
+    done = run("lint", "--no-cache", cwd=fixed)
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.strip() == "All checks passed."
+
+
+def test_the_project_lints_itself_clean() -> None:
+    done = run("lint", "--no-cache", cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_bad_files_are_reported_and_the_rest_is_analysed(buggy: Path) -> None:
+    # Each bad file mentions the table, the column and execute: the analysis needs it.
+    write = "conn.execute('UPDATE tasks SET status = ?', (s,))"
+    (buggy / "board" / "broken.py").write_text(f"def f(conn, s:\n    {write}\n")
+    (buggy / "board" / "latin1.py").write_bytes(f"# caf\xe9\n{write}\n".encode("latin-1"))
+    nested = "(" * 3000 + "1" + ")" * 3000
+    (buggy / "board" / "deep.py").write_text(f"{write}\nx = {nested}\n")
+    (buggy / "board" / "ghost.py").symlink_to(buggy / "missing.py")
+    (buggy / "board" / "loop").symlink_to(buggy / "board")
+    (buggy / "board" / "irrelevant.py").write_text("def broken(:\n")
+    done = run("lint", "--format", "json", "--no-cache", cwd=buggy)
+    assert done.returncode == 2
+    data = json.loads(done.stdout)
+    errors = {e["path"]: e["message"] for e in data["errors"]}
+    assert errors["board/broken.py"].startswith("syntax error")
+    assert errors["board/latin1.py"].startswith("cannot decode")
+    assert "nested" in errors["board/deep.py"] or "syntax" in errors["board/deep.py"]
+    assert errors["board/ghost.py"] == "broken symlink"
+    assert errors["board/loop"].startswith("symlink loop")
+    # A file that cannot write the column is never parsed, so its syntax does not matter.
+    assert "board/irrelevant.py" not in errors
+    assert len(data["findings"]) == 2
+
+
+def test_deeply_nested_file_with_status_write_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    nested = "[" * 900 + "]" * 900
+    (tmp_path / "gen.py").write_text(
+        f"def f(conn):\n    conn.execute('UPDATE tasks SET status = ?', ({nested}, 'x'))\n"
+    )
+    done = run("lint", "--format", "json", "--no-cache", cwd=tmp_path)
+    assert done.returncode in (0, 1, 2)
+    json.loads(done.stdout)
+
+
+def test_huge_generated_file_is_skipped_with_an_error(buggy: Path) -> None:
+    blob = "UPDATE_tasks_status = 1\n" * 400_000  # ~9.6 MB
+    (buggy / "board" / "generated.py").write_text(blob)
+    done = run("lint", "--format", "json", "--no-cache", cwd=buggy)
+    data = json.loads(done.stdout)
+    assert data["errors"] == [
+        {"path": "board/generated.py", "message": "file too large to analyse (9 MiB)"}
+    ]
+    assert len(data["findings"]) == 2
+    assert done.returncode == 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_is_an_error(buggy: Path) -> None:
+    secret = buggy / "board" / "secret.py"
+    secret.write_text("x = 1\n")
+    secret.chmod(0)
+    done = run("lint", "--format", "json", "--no-cache", cwd=buggy)
+    assert {"path": "board/secret.py", "message": "permission denied"} in json.loads(done.stdout)[
+        "errors"
+    ]
+
+
+def test_missing_path_and_bad_options_are_usage_errors(buggy: Path) -> None:
+    done = run("lint", "nowhere", cwd=buggy)
+    assert done.returncode == 2
+    assert "nowhere: error: no such file or directory" in done.stdout
+    done = run("lint", "--rules", "missing.toml", cwd=buggy)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "kanban-audit: error: rule pack not found: missing.toml"
+    (buggy / "pyproject.toml").write_text("[tool.kanban-audit]\nselekt = ['KA001']\n")
+    done = run("lint", cwd=buggy)
+    assert done.returncode == 2
+    assert "unknown option 'selekt'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_select_ignore_exit_zero_and_per_file_ignores(buggy: Path) -> None:
+    assert run("lint", "--no-cache", "--ignore", "KA001", cwd=buggy).returncode == 0
+    assert run("lint", "--no-cache", "--select", "KA002", cwd=buggy).returncode == 0
+    assert run("lint", "--no-cache", "--select", "KA0", cwd=buggy).returncode == 1
+    assert run("lint", "--no-cache", "--exit-zero", cwd=buggy).returncode == 0
+    (buggy / "pyproject.toml").write_text(
+        '[tool.kanban-audit.per-file-ignores]\n"board/api.py" = ["KA001"]\n'
+    )
+    assert run("lint", "--no-cache", cwd=buggy).returncode == 0
+
+
+def test_config_exclude_and_rules_from_pyproject(buggy: Path, tmp_path: Path) -> None:
+    (buggy / "pyproject.toml").write_text(
+        '[tool.kanban-audit]\nextend-exclude = ["board/api.py"]\n'
+    )
+    done = run("lint", "--no-cache", "--format", "json", cwd=buggy)
+    # Without the handlers the helpers' parameters have no visible caller: unchecked.
+    assert findings(done) == [("board/db.py", 81, "KA002"), ("board/db.py", 91, "KA002")]
+    pack = (REPO / "kanban_audit" / "rules" / "hermes.toml").read_text()
+    (buggy / "cards.toml").write_text(pack.replace('guarded = "running"', 'guarded = "done"'))
+    (buggy / "pyproject.toml").write_text('[tool.kanban-audit]\nrules = "cards.toml"\n')
+    done = run("lint", "--no-cache", "--format", "json", cwd=buggy)
+    # Only the claim path may write "done" now: complete_task is reached from patch_task.
+    assert findings(done) == [("board/api.py", 16, "KA001")]
+
+
+def test_cached_and_uncached_runs_agree(buggy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold = run("lint", "--format", "json", "--cache-dir", str(cache), cwd=buggy)
+    warm = run("lint", "--format", "json", "--cache-dir", str(cache), cwd=buggy)
+    plain = run("lint", "--format", "json", "--no-cache", cwd=buggy)
+    cold_data, warm_data = json.loads(cold.stdout), json.loads(warm.stdout)
+    assert cold_data["findings"] == warm_data["findings"] == json.loads(plain.stdout)["findings"]
+    assert cold_data["summary"]["files_cached"] == 0
+    assert warm_data["summary"]["files_cached"] == cold_data["summary"]["files_parsed"] > 0
+    assert warm_data["summary"]["files_parsed"] == 0
+    assert (cache / "CACHEDIR.TAG").is_file()
+
+
+def test_no_cache_writes_nothing(buggy: Path) -> None:
+    before = sorted(p.relative_to(buggy) for p in buggy.rglob("*"))
+    run("lint", "--no-cache", cwd=buggy)
+    assert sorted(p.relative_to(buggy) for p in buggy.rglob("*")) == before
+
+
+def test_default_cache_lives_in_the_project_root(buggy: Path) -> None:
+    (buggy / "pyproject.toml").write_text("[project]\nname = 'svc'\n")
+    run("lint", cwd=buggy / "board")
+    assert (buggy / ".kanban-audit-cache" / "CACHEDIR.TAG").is_file()
+
+
+def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
+    tree = tmp_path / "many"
+    for n in range(12):
+        shutil.copytree(FIXTURES / "service_buggy" / "board", tree / f"board{n}")
+        api = tree / f"board{n}" / "api.py"
+        api.write_text(api.read_text().replace("from board import db", f"from board{n} import db"))
+    serial = run("lint", "--format", "json", "--no-cache", "--jobs", "1", cwd=tree)
+    parallel = run("lint", "--format", "json", "--no-cache", "--jobs", "2", cwd=tree)
+    assert json.loads(serial.stdout)["findings"] == json.loads(parallel.stdout)["findings"]
+    assert len(findings(serial)) == 24
+
+
+def test_only_changed_reports_findings_whose_trace_touches_the_files(buggy: Path) -> None:
+    (buggy / "pyproject.toml").write_text("[project]\nname = 'svc'\n")
+    (buggy / "board" / "unrelated.py").write_text("X = 1\n")
+    api = run("lint", "--only-changed", "--format", "json", "--no-cache", "board/api.py", cwd=buggy)
+    db = run("lint", "--only-changed", "--format", "json", "--no-cache", "board/db.py", cwd=buggy)
+    other = run("lint", "--only-changed", "--no-cache", "board/unrelated.py", cwd=buggy)
+    assert len(findings(api)) == 2 and api.returncode == 1
+    assert findings(db) == findings(api)
+    assert other.returncode == 0
+
+
+def test_diff_reports_findings_touching_changed_files(buggy: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=buggy, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "add", "-A")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "base")
+    assert run("lint", "--diff", "HEAD", "--no-cache", cwd=buggy).returncode == 0
+    api = buggy / "board" / "api.py"
+    api.write_text(api.read_text() + "\n# touched\n")
+    done = run("lint", "--diff", "HEAD", "--format", "json", "--no-cache", cwd=buggy)
+    assert len(findings(done)) == 2
+    assert run("lint", "--diff", "no-such-rev", cwd=buggy).returncode == 2
+
+
+def test_output_file_and_no_progress_when_piped(buggy: Path) -> None:
+    out = buggy / "report.json"
+    done = run("lint", "--format", "json", "--no-cache", "-o", str(out), cwd=buggy)
+    assert done.returncode == 1 and done.stdout == "" and done.stderr == ""
+    assert len(json.loads(out.read_text())["findings"]) == 2
+
+
+def test_module_entry_point_and_version(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kanban_audit", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.startswith("kanban-audit, version ")
+
+
+def test_wheel_ships_the_default_rule_pack(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("kanban_audit-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "kanban_audit/rules/hermes.toml" in names
+    assert not any(name.startswith("tests/") for name in names)
