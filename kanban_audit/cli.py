@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,22 @@ from kanban_audit.errors import UsageError
 FORMATS = ("text", "json", "sarif", "github")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Subcommands imported on first use: `lint` never pays for the auditor's imports."""
+
+    lazy = {"audit": "kanban_audit.audit.cli:audit", "repair": "kanban_audit.audit.cli:repair"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, name = self.lazy[cmd_name].split(":")
+            return getattr(importlib.import_module(module), name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kanban-audit")
 def main() -> None:
     """Only the claim path may put a task into running: lint the code, audit the board."""
@@ -180,13 +196,3 @@ def explain(code: str) -> None:
         click.echo(explain_rule(code.upper()))
     except UsageError as exc:
         _fail(str(exc))
-
-
-def _register() -> None:
-    from kanban_audit.audit.cli import audit, repair
-
-    main.add_command(audit)
-    main.add_command(repair)
-
-
-_register()

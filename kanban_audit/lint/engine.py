@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import multiprocessing
 import os
 import re
@@ -25,7 +26,7 @@ from kanban_audit.rulepack import RulePack
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 PARALLEL_THRESHOLD = 8
-CODES = ("KA001", "KA002", "KA100")
+TABLE_WRITE_METHODS = ("update", "insert", "upsert", "insert_all", "upsert_all")
 
 
 @dataclass
@@ -113,13 +114,7 @@ def _summaries(
     modules = {}
     for display, source in files.items():
         modules.setdefault(source.module, display)
-    first = _word_regex([pack.tasks.table]), _word_regex([pack.tasks.status])
-    methods = _word_regex(list(pack.lint.sql_methods) + ["update", "insert", "upsert"])
-    todo = [
-        d
-        for d, data in contents.items()
-        if first[0].search(data) and first[1].search(data) and methods.search(data)
-    ]
+    todo = [d for d, data in contents.items() if _may_write(data, pack)]
     done: dict[str, ModuleSummary] = {}
     failed: set[str] = set()
     names: set[str] = set()
@@ -134,6 +129,22 @@ def _summaries(
                 done[display] = summary
         todo = _more_files(done, contents, modules, names)
     return done
+
+
+def _may_write(data: bytes, pack: RulePack) -> bool:
+    """The pre-filter: only a file naming the table, the column and a write method can
+    hold a write. Plain substring tests first; the word-boundary regexes confirm."""
+    table, column = pack.tasks.table.encode(), pack.tasks.status.encode()
+    if table not in data or column not in data:
+        return False
+    methods = (*pack.lint.sql_methods, *TABLE_WRITE_METHODS)
+    if not any(m.encode() in data for m in methods):
+        return False
+    return bool(
+        _word_regex([pack.tasks.table]).search(data)
+        and _word_regex([pack.tasks.status]).search(data)
+        and _word_regex(list(methods)).search(data)
+    )
 
 
 def _more_files(
@@ -187,9 +198,14 @@ def _calls_any(summary: ModuleSummary, names: set[str]) -> bool:
     return bool(names) and any(_calls_any_fn(fn, names) for fn in summary.functions.values())
 
 
-def _word_regex(words: list[str]) -> re.Pattern[bytes]:
+@functools.lru_cache(maxsize=64)
+def _word_regex_cached(words: tuple[str, ...]) -> re.Pattern[bytes]:
     alternatives = b"|".join(re.escape(w.encode("utf-8")) for w in words)
     return re.compile(rb"(?<![\w])(?:" + alternatives + rb")(?![\w])")
+
+
+def _word_regex(words: list[str]) -> re.Pattern[bytes]:
+    return _word_regex_cached(tuple(words))
 
 
 def _summarize(batch, files, contents, pack, cache, options, result):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from kanban_audit.lint.engine import LintOptions, lint
 from kanban_audit.lint.findings import LintResult
 from kanban_audit.rulepack import load_pack
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+EXAMPLE = REPO / "examples" / "board_service"
 EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>KA\d{3}(?:\s*,\s*KA\d{3})*)")
 
 
@@ -56,7 +59,13 @@ def cases() -> list[tuple[str, Path, list[Path]]]:
     out = [(f"single/{p.name}", single, [p]) for p in sorted(single.glob("*.py"))]
     for tree in sorted((FIXTURES / "lint" / "packages").iterdir()):
         out.append((f"packages/{tree.name}", tree, sorted(tree.rglob("*.py"))))
-    for name in ("service_buggy", "service_fixed"):
-        tree = FIXTURES / name
-        out.append((name, tree, sorted(tree.rglob("*.py"))))
+    out.append(("examples/board_service", EXAMPLE, sorted(EXAMPLE.rglob("*.py"))))
     return out
+
+
+def service(dest: Path, fixed: bool = False) -> Path:
+    """A copy of the bundled board service; `fixed` swaps in the corrected handlers."""
+    shutil.copytree(EXAMPLE, dest)
+    if fixed:
+        shutil.copy(FIXTURES / "service_fixed_api.py", dest / "board" / "api.py")
+    return dest

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import FIXTURES
+from .harness import EXAMPLE, service
 
 KANBAN_AUDIT = str(Path(sys.executable).parent / "kanban-audit")
 REPO = Path(__file__).resolve().parents[2]
@@ -34,16 +34,12 @@ def findings(done: subprocess.CompletedProcess) -> list[tuple[str, int, str]]:
 
 @pytest.fixture
 def buggy(tmp_path: Path) -> Path:
-    tree = tmp_path / "svc"
-    shutil.copytree(FIXTURES / "service_buggy", tree)
-    return tree
+    return service(tmp_path / "svc")
 
 
 @pytest.fixture
 def fixed(tmp_path: Path) -> Path:
-    tree = tmp_path / "svc"
-    shutil.copytree(FIXTURES / "service_fixed", tree)
-    return tree
+    return service(tmp_path / "svc", fixed=True)
 
 
 def test_buggy_service_gives_exactly_the_two_findings_with_traces(buggy: Path) -> None:
@@ -202,7 +198,7 @@ def test_default_cache_lives_in_the_project_root(buggy: Path) -> None:
 def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
     tree = tmp_path / "many"
     for n in range(12):
-        shutil.copytree(FIXTURES / "service_buggy" / "board", tree / f"board{n}")
+        shutil.copytree(EXAMPLE / "board", tree / f"board{n}")
         api = tree / f"board{n}" / "api.py"
         api.write_text(api.read_text().replace("from board import db", f"from board{n} import db"))
     serial = run("lint", "--format", "json", "--no-cache", "--jobs", "1", cwd=tree)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import cases, expected_marks, found_marks, run_case
+from .harness import cases, expected_marks, found_marks, run_case, service
 
 CASES = cases()
 
@@ -30,3 +30,11 @@ def test_every_positive_fixture_has_a_near_miss_beside_it():
                 defs = text.count("\ndef ") + text.count("\n    def ")
                 marks = text.count("# expect:")
                 assert defs > marks or "near miss" in text or path.parent.name == "svc", path
+
+
+def test_fixed_service_has_no_findings(tmp_path):
+    root = service(tmp_path / "svc", fixed=True)
+    targets = sorted(p.relative_to(root) for p in root.rglob("*.py"))
+    result = run_case(root, targets)
+    assert result.errors == [] and result.findings == []
+    assert result.files_parsed == 2  # db.py and api.py were analysed, not skipped
