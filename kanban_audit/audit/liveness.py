@@ -129,6 +129,8 @@ def check(
             )
         if host is None:
             return Liveness(UNKNOWN, "no worker PID and no claim host", None, None)
+        if since is None:
+            return Liveness(UNKNOWN, "no worker PID and no claim time", host, None)
         return Liveness(DEAD, "no worker PID recorded after the grace period", host, None)
     if host is None:
         return Liveness(UNKNOWN, f"PID {pid} but no claim host to say where it ran", None, pid)

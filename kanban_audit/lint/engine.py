@@ -225,7 +225,9 @@ def _summarize(batch, files, contents, pack, cache, options, result):
     workers = options.jobs or os.cpu_count() or 1
     if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
         context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_set_up_worker
+        ) as pool:
             parsed = pool.map(_summarize_one, jobs, chunksize=4)
             parsed = list(_with_progress(parsed, len(jobs), options.progress))
     else:
@@ -247,6 +249,11 @@ def _with_progress(items, total, progress):
         if progress:
             progress(n, total)
         yield item
+
+
+def _set_up_worker() -> None:
+    """Import the parser once per worker process, not once per file."""
+    import kanban_audit.lint.summary  # noqa: F401
 
 
 def _summarize_one(job: tuple[str, str, bytes, tuple[str, ...], str]):
