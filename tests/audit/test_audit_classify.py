@@ -124,3 +124,51 @@ def test_old_board_checks_what_it_can(tmp_path: Path) -> None:
         ("ready", None)
     ]
     assert run_cli("audit", path, "--now", now).returncode == 0
+
+
+def test_another_pack_names_other_tables(tmp_path: Path) -> None:
+    """Every table and column name comes from the pack: a renamed board audits the same."""
+    rename = {"tasks": "cards", "task_runs": "card_runs", "task_events": "card_log"}
+    schema = boards.SCHEMA.read_text()
+    for old, new in sorted(rename.items(), key=lambda kv: -len(kv[0])):
+        schema = schema.replace(f" {old}(", f" {new}(").replace(f" {old} (", f" {new} (")
+    schema = schema.replace(
+        "status TEXT NOT NULL,\n    priority", "state TEXT NOT NULL,\n    priority"
+    )
+    schema = schema.replace("ON cards(status,", "ON cards(state,")
+    pack = boards.SCHEMA.parents[1] / "kanban_audit" / "rules" / "hermes.toml"
+    text = pack.read_text()
+    for old, new in rename.items():
+        text = text.replace(f'table = "{old}"', f'table = "{new}"')
+    text = text.replace(
+        '[tasks]\ntable = "cards"\nid = "id"\nstatus = "status"',
+        '[tasks]\ntable = "cards"\nid = "id"\nstatus = "state"',
+    )
+    assert 'status = "state"' in text
+    rules = tmp_path / "cards.toml"
+    rules.write_text(text)
+    now = int(time.time())
+    path = tmp_path / "cards.db"
+    conn = boards.create(path, schema=schema)
+    conn.execute("INSERT INTO cards (id, state, created_at) VALUES ('c1', 'running', ?)", (now,))
+    conn.execute("INSERT INTO cards (id, state, created_at) VALUES ('c2', 'ready', ?)", (now,))
+    conn.execute(
+        "INSERT INTO card_log (task_id, kind, payload, created_at)"
+        """ VALUES ('c1', 'status', '{"to": "running"}', ?)""",
+        (now,),
+    )
+    conn.close()
+    code, doc = run_json("audit", path, "--rules", rules, "--now", now)
+    assert code == 1
+    assert [(f["task_id"], f["codes"], f["cause"]) for f in doc["findings"]] == [
+        ("c1", ["KD001", "KD002"], "direct-write")
+    ]
+    assert run_cli("repair", path, "--rules", rules, "--apply", "--yes").returncode == 0
+    assert boards.rows(path, "SELECT id, state FROM cards ORDER BY id") == [
+        ("c1", "ready"),
+        ("c2", "ready"),
+    ]
+    assert boards.rows(path, "SELECT kind FROM card_log ORDER BY id") == [
+        ("status",),
+        ("reconciled",),
+    ]

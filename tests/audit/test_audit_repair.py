@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import signal
 import sqlite3
 import subprocess
@@ -288,3 +291,25 @@ def test_sigkill_during_repair_leaves_no_half_repaired_task(tmp_path: Path) -> N
     assert len(repaired) + len(untouched) == total
     assert all(s[2:] == (1, 1, 1) for s in repaired)
     assert all(s[2:] == (0, 0, 0) and after[s[0]] == before[s[0]] for s in untouched)
+
+
+def test_apply_asks_for_confirmation_on_a_terminal(full_board: dict[str, Any]) -> None:
+    path = full_board["path"]
+    before = boards.board_hash(path)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [KANBAN_AUDIT, "repair", path, "--apply"], stdin=follower, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"[y/N]" not in seen:
+        assert time.monotonic() < deadline, seen
+        if select.select([leader], [], [], 0.1)[0]:
+            seen += os.read(leader, 4096)
+    os.write(leader, b"n\n")
+    assert proc.wait(timeout=30) == 1
+    os.close(leader)
+    assert b"Repair 10 tasks in" in seen
+    assert boards.board_hash(path) == before
+    assert backups(path.parent) == []
