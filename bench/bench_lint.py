@@ -1,0 +1,460 @@
+"""Benchmark `kanban-audit lint` against Fixit and ruff on the standard library.
+
+    python bench/bench_lint.py [--runs N] [--fixit-runs N] [--jobs N] [--quick]
+                               [--results PATH] [--workdir DIR]
+
+Corpora, built in a temp dir: (1) the running interpreter's standard library
+without its test suites, plus the bundled board-service example that holds the
+bug; (2) that plus every module of the interpreter's site-packages, to show how
+time grows with size. Per corpus, at the same number of processes, median (and
+min/max) wall time of: `ruff check --select F401 --no-cache`; kanban-audit cold
+(`--no-cache`); kanban-audit warm (cache filled, one file touched: once a file
+that passes the pre-filter, once one that does not); one cold kanban-audit run
+with `--jobs 1`; Fixit with one trivial LibCST rule (bench/fixit_rule). Peak RSS
+of each command's whole process tree is polled every 20 ms. Asserts that every
+kanban-audit run reports the same findings, including the example's two KA001,
+checks the targets of issue 5, and writes the Lint section of bench/RESULTS.md.
+`--quick` is the smoke mode: the example plus 20 stdlib files, one run each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BIN = Path(sys.executable).parent
+START, END = "<!-- lint:start -->", "<!-- lint:end -->"
+# Test suites are not the code a user lints; the other names are default
+# excludes of ruff and kanban-audit (stdlib's `venv` package), dropped so that
+# every tool sees exactly the same files.
+SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
+SKIP_DIRS |= {"venv", ".venv", "build", "dist", "node_modules"}
+QUICK_FILES = 20
+QUICK_MAX_BYTES = 8000  # keeps the smoke corpus tiny, so Fixit on it takes seconds
+POLL_SECONDS = 0.02
+EXAMPLE_FILE = "board_service/board/api.py"
+TARGET_COLD_VS_FIXIT = 20.0
+TARGET_WARM_VS_RUFF = 3.0
+TARGET_RSS_MB = 500
+
+
+@dataclasses.dataclass
+class Run:
+    seconds: float
+    peak_rss: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclasses.dataclass
+class Measure:
+    """Repeated runs of one command; the table shows median, min and max."""
+
+    label: str
+    command: str
+    runs: list[Run]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(r.peak_rss for r in self.runs) / 2**20
+
+
+@dataclasses.dataclass
+class Corpus:
+    name: str
+    root: Path
+    files: int
+    lines: int
+    touch_hit: Path
+    touch_miss: Path
+
+
+def run(cmd: list[str], cwd: Path) -> Run:
+    """Wall time and peak RSS (sum over the process tree, polled) of one command."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = psutil.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
+        peak = 0
+        done = threading.Event()
+
+        def poll() -> None:
+            nonlocal peak
+            while not done.is_set():
+                total = 0
+                try:
+                    for p in [proc, *proc.children(recursive=True)]:
+                        try:
+                            total += p.memory_info().rss
+                        except psutil.NoSuchProcess:
+                            continue
+                except psutil.NoSuchProcess:
+                    return
+                peak = max(peak, total)
+                done.wait(POLL_SECONDS)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        code = proc.wait()
+        seconds = time.perf_counter() - started
+        done.set()
+        poller.join()
+        out.seek(0)
+        err.seek(0)
+        return Run(seconds, peak, code, out.read().decode(), err.read().decode())
+
+
+def repeat(label: str, cmd: list[str], cwd: Path, times: int) -> Measure:
+    runs = [run(cmd, cwd) for _ in range(times)]
+    measure = Measure(label, shown(cmd), runs)
+    print(
+        f"  {label}: median {measure.median:.2f} s"
+        f" ({', '.join(f'{r.seconds:.2f}' for r in runs)}), peak {measure.peak_mb:.0f} MiB",
+        file=sys.stderr,
+    )
+    return measure
+
+
+def shown(cmd: list[str]) -> str:
+    """The command as a user would type it (tools by name, paths relative)."""
+    parts = [Path(cmd[0]).name if cmd[0].startswith(str(BIN)) else cmd[0], *cmd[1:]]
+    return " ".join(p.replace(str(REPO) + "/", "") for p in parts)
+
+
+# -- corpora -------------------------------------------------------------------
+
+
+def copy_py(src: Path, dest: Path, limit: int | None = None) -> None:
+    """Copy the .py files of a tree, without the skipped folders; with a limit, only
+    that many small files."""
+    count = 0
+    for here, dirs, names in os.walk(src):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(names):
+            if not name.endswith(".py"):
+                continue
+            if limit is not None:
+                if count >= limit:
+                    return
+                if (Path(here) / name).stat().st_size > QUICK_MAX_BYTES:
+                    continue
+            target = dest / Path(here).relative_to(src) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(here) / name, target)
+            count += 1
+
+
+def example() -> Path:
+    bundled = REPO / "examples" / "board_service"
+    return bundled if bundled.is_dir() else REPO / "tests" / "fixtures" / "service_buggy"
+
+
+def build(name: str, root: Path, with_packages: bool, limit: int | None) -> Corpus:
+    copy_py(Path(sysconfig.get_paths()["stdlib"]), root / "stdlib", limit)
+    shutil.copytree(example(), root / "board_service", ignore=shutil.ignore_patterns("__pycache__"))
+    if with_packages:
+        copy_py(Path(sysconfig.get_paths()["purelib"]), root / "packages")
+    files = sorted(root.rglob("*.py"))
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    # A file the pre-filter drops: it never names the tasks table.
+    miss = next(p for p in files if b"tasks" not in p.read_bytes() and p.stat().st_size > 1000)
+    print(f"{name}: {len(files)} files, {lines:,} lines in {root}", file=sys.stderr)
+    return Corpus(name, root, len(files), lines, root / EXAMPLE_FILE, miss)
+
+
+# -- the tools -----------------------------------------------------------------
+
+
+def lint_cmd(corpus: Corpus, jobs: int, *cache: str) -> list[str]:
+    cache_args = list(cache) or ["--no-cache"]
+    return [str(BIN / "kanban-audit"), "lint", *cache_args, "--format", "json"] + [
+        "--jobs",
+        str(jobs),
+        corpus.root.name,
+    ]
+
+
+def findings(measure: Measure) -> list[dict[str, Any]]:
+    """The report of every run must be the same; returns the common one."""
+    docs = []
+    for r in measure.runs:
+        if r.returncode not in (1, 2):
+            raise SystemExit(f"{measure.command} exited {r.returncode}: {r.stderr.strip()}")
+        docs.append(json.loads(r.stdout))
+    for doc in docs[1:]:
+        if (doc["findings"], doc["errors"]) != (docs[0]["findings"], docs[0]["errors"]):
+            raise SystemExit(f"findings differ between runs of {measure.command}")
+    return docs
+
+
+def touched(label: str, corpus: Corpus, path: Path, cmd: list[str], times: int) -> Measure:
+    """Warm runs: before each, append a new comment to one file (a cache miss)."""
+    runs = []
+    for n in range(times):
+        with path.open("a") as f:
+            f.write(f"# bench touch {time.time_ns()} {n}\n")
+        runs.append(run(cmd, corpus.root.parent))
+    measure = Measure(label, shown(cmd), runs)
+    print(f"  {label}: median {measure.median:.2f} s", file=sys.stderr)
+    return measure
+
+
+def fixit_files(measure: Measure) -> tuple[int, int]:
+    """(modules the rule visited, files Fixit failed on), equal for every run."""
+    counts = {
+        (
+            len(re.findall(r"CountCalls: parsed", r.stdout)),
+            len(re.findall(r": EXCEPTION: ", r.stdout)),
+        )
+        for r in measure.runs
+    }
+    if len(counts) != 1:
+        raise SystemExit(f"Fixit visited different files between runs: {sorted(counts)}")
+    return counts.pop()
+
+
+def bench(corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
+    cwd = corpus.root.parent
+    name = corpus.root.name
+    print(f"{corpus.name}:", file=sys.stderr)
+    ruff = [str(BIN / "ruff"), "check", "--select", "F401", "--no-cache", name]
+    ruff_files = subprocess.run(
+        [*ruff, "--show-files"], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.count(".py\n")
+    m: dict[str, Measure] = {"ruff": repeat("ruff F401", ruff, cwd, args.runs)}
+    m["cold"] = repeat("kanban-audit cold", lint_cmd(corpus, args.jobs), cwd, args.runs)
+    m["cold1"] = repeat("kanban-audit cold, --jobs 1", lint_cmd(corpus, 1), cwd, 1)
+    warm = lint_cmd(corpus, args.jobs, "--cache-dir", f"{name}-cache")
+    m["fill"] = repeat("kanban-audit, filling the cache", warm, cwd, 1)
+    m["warm"] = touched(
+        "kanban-audit warm, example touched", corpus, corpus.touch_hit, warm, args.runs
+    )
+    m["warm_miss"] = touched(
+        "kanban-audit warm, pre-filtered file touched", corpus, corpus.touch_miss, warm, args.runs
+    )
+    # Run from bench/: Fixit resolves the local rule `.fixit_rule` against the cwd.
+    fixit = [sys.executable, "fixit_rule/pinned.py", str(args.jobs)]
+    fixit += ["--rules", ".fixit_rule", "lint", str(corpus.root)]
+    m["fixit"] = repeat("Fixit, one trivial rule", fixit, HERE, args.fixit_runs)
+
+    docs = [d for k in ("cold", "cold1", "fill", "warm", "warm_miss") for d in findings(m[k])]
+    first = docs[0]
+    for doc in docs[1:]:
+        if (doc["findings"], doc["errors"]) != (first["findings"], first["errors"]):
+            raise SystemExit(f"{corpus.name}: kanban-audit findings differ between runs")
+    ka001 = [
+        f
+        for f in first["findings"]
+        if f["code"] == "KA001" and f["path"].endswith(EXAMPLE_FILE.split("/", 1)[1])
+    ]
+    if len(ka001) != 2:
+        raise SystemExit(f"{corpus.name}: expected the example's two KA001, got {ka001}")
+    visited, failed = fixit_files(m["fixit"])
+    return {
+        "corpus": corpus,
+        "measures": m,
+        "lint": first,
+        "files_seen": {
+            "kanban-audit": first["summary"]["files"],
+            "ruff": ruff_files,
+            "Fixit (parsed + failed)": visited + failed,
+        },
+        "fixit_failed": failed,
+        "warm_summary": [json.loads(r.stdout)["summary"] for r in m["warm"].runs][-1],
+        "miss_summary": [json.loads(r.stdout)["summary"] for r in m["warm_miss"].runs][-1],
+        "touched": [corpus.touch_hit.relative_to(cwd), corpus.touch_miss.relative_to(cwd)],
+    }
+
+
+# -- the report ----------------------------------------------------------------
+
+
+def version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    git = subprocess.run(
+        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "ram": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "python": platform.python_version(),
+        "versions": ", ".join(
+            f"{d} {version(d)}" for d in ("kanban-audit", "fixit", "ruff", "libcst")
+        )
+        + (f" (kanban-audit at git {git})" if git else ""),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def targets(result: dict[str, Any]) -> list[tuple[str, bool]]:
+    m = result["measures"]
+    speedup = m["fixit"].median / m["cold"].median
+    warm = max(m["warm"].median, m["warm_miss"].median) / m["ruff"].median
+    rss = max(m[k].peak_mb for k in ("cold", "fill", "warm", "warm_miss"))
+    return [
+        (
+            f"cold >= {TARGET_COLD_VS_FIXIT:.0f}x faster than Fixit: {speedup:.1f}x",
+            speedup >= TARGET_COLD_VS_FIXIT,
+        ),
+        (f"warm <= {TARGET_WARM_VS_RUFF:.0f}x ruff F401 --no-cache: {warm:.1f}x", warm <= 3),
+        (f"peak RSS < {TARGET_RSS_MB} MB: {rss:.0f} MiB", rss * 2**20 < TARGET_RSS_MB * 10**6),
+    ]
+
+
+def notes(result: dict[str, Any]) -> list[str]:
+    """What each tool saw and what kanban-audit found, as list items."""
+    m, lint = result["measures"], result["lint"]
+    lint_runs = sum(len(m[k].runs) for k in m if k not in ("ruff", "fixit"))
+    seen = ", ".join(f"{k} {v:,}" for k, v in result["files_seen"].items())
+    found = ", ".join(f"{f['code']} {f['path']}:{f['line']}" for f in lint["findings"])
+    errors = ", ".join(f"{e['path']}: {e['message']}" for e in lint["errors"]) or "none"
+    hit, miss = result["touched"]
+    return [
+        f"- Files each tool saw: {seen} (Fixit failed on {result['fixit_failed']}).",
+        f"- kanban-audit cold parsed {lint['summary']['files_parsed']:,} files (the others"
+        " were dropped by the pre-filter).",
+        f"- Warm, `{hit}` touched: {json.dumps(result['warm_summary'])}.",
+        f"- Warm, `{miss}` touched: {json.dumps(result['miss_summary'])}.",
+        f"- Findings, identical in all {lint_runs} kanban-audit runs: {found}; errors: {errors}.",
+    ]
+
+
+def section(info: dict[str, str], results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        START,
+        "## Lint",
+        "",
+        f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram']} RAM,"
+        f" Python {info['python']}; {info['versions']}; {info['date']}.",
+        "",
+        f"Command: `python bench/bench_lint.py --runs {args.runs} --fixit-runs {args.fixit_runs}"
+        f" --jobs {args.jobs}{' --quick' if args.quick else ''}`. Every tool runs with"
+        f" {args.jobs} process(es); times are wall clock including start-up, median of"
+        f" {args.runs} runs ({args.fixit_runs} for Fixit, 1 for `--jobs 1` and for filling the"
+        " cache); peak RSS is the summed RSS of the process tree, polled every 20 ms, max"
+        " over the runs. Warm runs append a new comment to one file before each run."
+        " kanban-audit and ruff run in the temp dir that holds the corpus; Fixit runs in"
+        " bench/, where its local rule `.fixit_rule` is resolved, on the corpus's absolute"
+        " path; `fixit_rule/pinned.py` only pins Fixit's process pool to the same size.",
+        "",
+    ]
+    for result in results:
+        corpus: Corpus = result["corpus"]
+        m = result["measures"]
+        lines += [
+            f"### {corpus.name}: {corpus.files:,} files, {corpus.lines:,} lines",
+            "",
+            *notes(result),
+            "",
+            "| measurement | command | median s | min s | max s | runs"
+            " | peak RSS MiB |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for measure in m.values():
+            secs = [r.seconds for r in measure.runs]
+            command = measure.command.replace(str(corpus.root), corpus.root.name)
+            lines.append(
+                f"| {measure.label} | `{command}`"
+                f" | {measure.median:.2f} | {min(secs):.2f} | {max(secs):.2f} | {len(secs)}"
+                f" | {measure.peak_mb:.0f} |"
+            )
+        ruff = m["ruff"].median
+        lines += [
+            "",
+            f"Same run: Fixit / kanban-audit cold = {m['fixit'].median / m['cold'].median:.1f}x;"
+            f" kanban-audit cold / ruff = {m['cold'].median / ruff:.1f}x;"
+            f" warm (example touched) / ruff = {m['warm'].median / ruff:.1f}x;"
+            f" warm (pre-filtered file touched) / ruff = {m['warm_miss'].median / ruff:.1f}x;"
+            f" cold --jobs 1 / cold --jobs {args.jobs} ="
+            f" {m['cold1'].median / m['cold'].median:.2f}.",
+            "",
+        ]
+        lines += [f"- {verdict(ok)}: {text}" for text, ok in targets(result)]
+        lines.append("")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_section(path: Path, text: str) -> None:
+    """Replace only what lies between the lint markers; add them if missing."""
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
+    if START in old and END in old:
+        before, rest = old.split(START, 1)
+        new = before + text + rest.split(END, 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(new)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement")
+    parser.add_argument("--fixit-runs", type=int, default=3, help="runs of the slow Fixit")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
+    parser.add_argument("--quick", action="store_true", help="tiny corpus, one run (smoke)")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--workdir", type=Path, help="keep the corpora here (default: temp)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs = args.fixit_runs = 1
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="bench-lint-") as tmp:
+        work = args.workdir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        if args.quick:
+            corpora = [build("stdlib sample + example", work / "small", False, QUICK_FILES)]
+        else:
+            corpora = [
+                build("Standard library + example", work / "stdlib", False, None),
+                build("Standard library + example + site-packages", work / "large", True, None),
+            ]
+        results = [bench(c, args) for c in corpora]
+    text = section(info, results, args)
+    write_section(args.results, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

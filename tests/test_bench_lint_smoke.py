@@ -1,0 +1,42 @@
+"""The lint benchmark still runs end to end on a tiny corpus."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_lint.py"
+
+
+def test_bench_lint_quick_writes_its_section(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Results\n\n## Audit and repair\n\nkept as is\n")
+    proc = subprocess.run(
+        [sys.executable, BENCH, "--quick", "--results", results, "--workdir", tmp_path / "w"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = results.read_text()
+    assert text.startswith("# Results\n\n## Audit and repair\n\nkept as is\n")
+    assert text.count("<!-- lint:start -->") == 1 and text.count("<!-- lint:end -->") == 1
+    assert "KA001 small/board_service/board/api.py:18" in text
+    for label in ("ruff F401", "kanban-audit cold", "kanban-audit warm, example", "Fixit"):
+        assert f"| {label}" in text
+    assert text.count("- PASS: ") + text.count("- FAIL: ") == 3
+
+
+def test_a_new_section_replaces_only_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCH.parent))
+    bench = importlib.import_module("bench_lint")
+    results = tmp_path / "RESULTS.md"
+    results.write_text(f"head\n{bench.START}\nold\n{bench.END}\ntail\n")
+    bench.write_section(results, f"{bench.START}\nnew\n{bench.END}")
+    assert results.read_text() == f"head\n{bench.START}\nnew\n{bench.END}\ntail\n"
