@@ -191,6 +191,7 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -205,7 +206,7 @@ def markdown(
     indexed = audit["audit_open_index_s"]
     lines = [
         f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']},"
-        f" SQLite {info['sqlite']}, {info['date']}.",
+        f" SQLite {info['sqlite']}, {info['date']}, load average at start {info['load']}.",
         "",
         f"Board: {meta['tasks']:,} tasks, {meta['running']:,} running, {meta['runs']:,} runs,"
         f" {meta['events']:,} events, {meta['bytes'] / 1e6:.0f} MB"
