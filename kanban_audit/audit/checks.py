@@ -1,10 +1,12 @@
 """The board's invariants as a few set-based queries, turned into findings.
 
 Two queries select the only rows that can break an invariant: the running
-tasks (joined to the run they point at) and the open runs (joined to their
-task). Both are driven by indexes or one sequential scan, so a million-task
-board costs about as much as reading its runs once. Python then looks only at
-those rows (about 1% of the board) to add liveness and the cause.
+tasks (an index search on status) and the open runs (the one sequential scan:
+boards keep no index on a run's end time). The runs and tasks those rows point
+at are then fetched by key in one query each, and the events of the flagged
+tasks in one more. Python looks only at these rows (about 1% of the board) to
+add liveness and the cause, so a million-task board costs about as much as
+reading its runs once, all in one read transaction.
 """
 
 from __future__ import annotations
@@ -19,15 +21,6 @@ from typing import Any
 from kanban_audit.audit import liveness
 from kanban_audit.audit.board import Schema, connect, ident, read_schema, sqlite_errors
 from kanban_audit.rulepack import RulePack
-
-CODES = {
-    "KD001": "running task without an open run",
-    "KD002": "running task without a claim",
-    "KD003": "running task whose claim has expired",
-    "KD004": "running task whose worker is provably dead",
-    "KD005": "open run whose task is not running or does not point to it",
-    "KD006": "running task claimed on another host: liveness cannot be checked here",
-}
 
 # How a task got into the guarded state, read from its events.
 CLAIM_PATH = "claim-path"
