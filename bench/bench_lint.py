@@ -5,16 +5,17 @@
 
 Corpora, built in a temp dir: (1) the running interpreter's standard library
 without its test suites, plus the bundled board-service example that holds the
-bug; (2) that plus every module of the interpreter's site-packages, to show how
-time grows with size. Per corpus, at the same number of processes, median (and
-min/max) wall time of: `ruff check --select F401 --no-cache`; kanban-audit cold
-(`--no-cache`); kanban-audit warm (cache filled, one file touched: once a file
-that passes the pre-filter, once one that does not); one cold kanban-audit run
-with `--jobs 1`; Fixit with one trivial LibCST rule (bench/fixit_rule). Peak RSS
-of each command's whole process tree is polled every 20 ms. Asserts that every
-kanban-audit run reports the same findings, including the example's two KA001,
-checks the targets of issue 5, and writes the Lint section of bench/RESULTS.md.
-`--quick` is the smoke mode: the example plus 20 stdlib files, one run each.
+bug; (2) that plus the modules of the interpreter's site-packages (test folders
+skipped there too), to show how time grows with size. Per corpus, at the same
+number of processes, median (and min/max) wall time of: `ruff check --select
+F401 --no-cache`; kanban-audit cold (`--no-cache`); kanban-audit warm (cache
+filled, one file touched: once a file that passes the pre-filter, once one that
+does not); one cold kanban-audit run with `--jobs 1`; Fixit with one trivial
+LibCST rule (bench/fixit_rule). Peak RSS of each command's whole process tree is
+polled every 20 ms. Asserts that every kanban-audit run reports the same
+findings, including the example's two KA001, checks the targets of issue 5, and
+writes the Lint section of bench/RESULTS.md. `--quick` is the smoke mode: the
+example plus 20 small stdlib files, one run each.
 """
 
 from __future__ import annotations
@@ -388,8 +389,7 @@ def section(info: dict[str, str], results: list[dict[str, Any]], args: argparse.
             "",
             *notes(result),
             "",
-            "| measurement | command | median s | min s | max s | runs"
-            " | peak RSS MiB |",
+            "| measurement | command | median s | min s | max s | runs | peak RSS MiB |",
             "|---|---|---|---|---|---|---|",
         ]
         for measure in m.values():

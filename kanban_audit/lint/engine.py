@@ -173,7 +173,12 @@ def _more_files(
                     break
     if new_names:
         pattern = _word_regex(sorted(new_names))
-        wanted |= {d for d, data in contents.items() if d not in done and pattern.search(data)}
+        needles = [name.encode() for name in new_names]
+        wanted |= {
+            d
+            for d, data in contents.items()
+            if d not in done and any(n in data for n in needles) and pattern.search(data)
+        }
     return sorted(wanted - set(done))
 
 
