@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import re
 import sys
+import threading
 import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -274,7 +275,7 @@ def _summarize_one(job: tuple[str, str, bytes, tuple[str, ...], str]):
     if too_deep:
         return None, f"too deeply nested to analyse ({too_deep})"
     try:
-        return summarize(text.encode("utf-8"), display, module, methods), None
+        return _with_deep_stack(summarize, text.encode("utf-8"), display, module, methods), None
     except RecursionError:
         return None, "too deeply nested to analyse"
     except Exception as exc:  # LibCST raises several types for bad syntax
@@ -282,6 +283,40 @@ def _summarize_one(job: tuple[str, str, bytes, tuple[str, ...], str]):
         if name == "ParserSyntaxError":
             return None, f"syntax error: {_first_line(exc)}"
         return None, f"cannot analyse: {name}: {_first_line(exc)}"
+
+
+DEEP_STACK_BYTES = 512 * 1024 * 1024
+DEEP_RECURSION = 30_000
+
+
+def _with_deep_stack(function, *args):
+    """Run in a thread with a large C stack and a raised recursion limit.
+
+    Long but legal constructs (thousands of adjacent strings in a generated
+    table) nest LibCST's trees deeply; the depth gate keeps out what even this
+    cannot hold.
+    """
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as exc:  # handed back to the calling thread
+            outcome["error"] = exc
+
+    previous_stack = threading.stack_size(DEEP_STACK_BYTES)
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous_limit, DEEP_RECURSION))
+    try:
+        worker = threading.Thread(target=target, name="kanban-audit-parse")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(previous_stack)
+        sys.setrecursionlimit(previous_limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _decode(data: bytes) -> str:

@@ -525,7 +525,14 @@ class _FunctionAnalyzer:
         if isinstance(node, (cst.Integer, cst.Float)):
             return Lit(node.evaluated_value)
         if isinstance(node, cst.ConcatenatedString):
-            return _concat(self.expr(node.left, env), self.expr(node.right, env))
+            # Adjacent strings nest to the right: walk the chain, not the recursion.
+            parts: list[Expr] = []
+            current: cst.BaseExpression = node
+            while isinstance(current, cst.ConcatenatedString):
+                parts.append(self.expr(current.left, env))
+                current = current.right
+            parts.append(self.expr(current, env))
+            return Concat(tuple(p for part in parts for p in _parts(part)))
         if isinstance(node, cst.FormattedString):
             return self.fstring(node, env)
         if isinstance(node, (cst.Attribute, cst.Subscript)):
@@ -667,11 +674,12 @@ class _FunctionAnalyzer:
                 self.fn.sinks.append(Sink("table", call.site, receiver, data, method))
 
 
+def _parts(value: Expr) -> tuple[Expr, ...]:
+    return value.parts if isinstance(value, Concat) else (value,)
+
+
 def _concat(left: Expr, right: Expr) -> Expr:
-    parts: list[Expr] = []
-    for side in (left, right):
-        parts.extend(side.parts if isinstance(side, Concat) else (side,))
-    return Concat(tuple(parts))
+    return Concat(_parts(left) + _parts(right))
 
 
 def _merge(envs: list[Env]) -> Env:
