@@ -94,6 +94,8 @@ def test_bad_board_exits_2_with_one_line(case: str, command: list[str], tmp_path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        ([], "board not found"),
+        (["--board", "ops"], "board not found"),
         (["--rules", "missing.toml"], "rule pack not found"),
         (["--board", "../escape"], "invalid board name"),
         (["--format", "xml"], "Invalid value for '--format'"),

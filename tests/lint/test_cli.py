@@ -268,3 +268,14 @@ def test_wheel_ships_the_default_rule_pack(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "kanban_audit/rules/hermes.toml" in names
     assert not any(name.startswith("tests/") for name in names)
+
+
+def test_long_generated_string_tables_are_analysed(tmp_path: Path) -> None:
+    table = " ".join(f"'line {n}\\n'" for n in range(1400))
+    (tmp_path / "gen.py").write_text(
+        f"HELP = ({table})\n\n\ndef force(conn):\n"
+        "    conn.execute(\"UPDATE tasks SET status = 'running'\")\n"
+    )
+    done = run("lint", "--format", "json", "--no-cache", cwd=tmp_path)
+    assert json.loads(done.stdout)["errors"] == []
+    assert findings(done) == [("gen.py", 5, "KA001")]
