@@ -279,3 +279,43 @@ def test_long_generated_string_tables_are_analysed(tmp_path: Path) -> None:
     done = run("lint", "--format", "json", "--no-cache", cwd=tmp_path)
     assert json.loads(done.stdout)["errors"] == []
     assert findings(done) == [("gen.py", 5, "KA001")]
+
+
+def test_cache_survives_a_pack_change_and_findings_follow_the_pack(
+    buggy: Path, tmp_path: Path
+) -> None:
+    cache = str(tmp_path / "cache")
+    first = run("lint", "--format", "json", "--cache-dir", cache, cwd=buggy)
+    assert len(findings(first)) == 2
+    pack = (REPO / "kanban_audit" / "rules" / "hermes.toml").read_text()
+    (buggy / "done.toml").write_text(pack.replace('guarded = "running"', 'guarded = "done"'))
+    second = run(
+        "lint", "--format", "json", "--cache-dir", cache, "--rules", "done.toml", cwd=buggy
+    )
+    data = json.loads(second.stdout)
+    assert data["summary"]["files_parsed"] == 0 and data["summary"]["files_cached"] == 2
+    assert findings(second) == [("board/api.py", 16, "KA001")]
+
+
+def test_progress_is_shown_on_a_terminal_only(tmp_path: Path) -> None:
+    import pty
+
+    for n in range(55):
+        (tmp_path / f"w{n}.py").write_text(
+            f"def w{n}(conn):\n    conn.execute(\"UPDATE tasks SET status = 'ready'\")\n"
+        )
+    controller, terminal = pty.openpty()
+    done = subprocess.run(
+        [KANBAN_AUDIT, "lint", "--no-cache", "--jobs", "1"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        timeout=300,
+    )
+    os.close(terminal)
+    shown = os.read(controller, 65536).decode()
+    os.close(controller)
+    assert done.returncode == 0
+    assert "Analysing files: 55/55" in shown
+    piped = run("lint", "--no-cache", "--jobs", "1", cwd=tmp_path)
+    assert piped.stderr == ""
