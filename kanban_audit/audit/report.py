@@ -88,7 +88,8 @@ def audit_text(report: Report) -> str:
     s = summary(report)
     out.append(
         f"{report.db}: {s['running']} running, {s['open_runs']} open runs,"
-        f" {s['findings']} findings ({s['repairable']} repairable)"
+        f" {s['findings']} finding{'' if s['findings'] == 1 else 's'}"
+        f" ({s['repairable']} repairable)"
     )
     out += [f"skipped {c['check']}: {c['reason']}" for c in s["skipped_checks"]]
     return "\n".join(out)

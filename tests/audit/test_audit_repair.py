@@ -212,7 +212,7 @@ def test_claim_racing_a_running_repair_is_not_overwritten(
     plan = []
     for line in repair.stdout:
         plan.append(line)
-        if "findings (" in line:
+        if "repairable)" in line:
             break
     assert any(line.startswith("zombie ") for line in plan), plan
     dispatcher.execute("COMMIT")
