@@ -63,7 +63,8 @@ def lint(options: LintOptions) -> LintResult:
     by_display = {f.display: f for f in files if f.display in contents}
     summaries = _summaries(options, by_display, contents, result)
     program = Program(summaries.values(), options.pack)
-    findings = [_finding(program, issue, options.pack) for issue in find_issues(program)]
+    issues = _with_deep_stack(find_issues, program)
+    findings = [_finding(program, issue, options.pack) for issue in issues]
     findings = _number(findings)
     findings = _suppress(findings, contents, result)
     findings = [f for f in findings if _selected(f, options, config)]

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kanban_audit.lint.solver import Atom, Frame, Hole, Hop, Issue, Program, narrow
+from kanban_audit.lint.solver import (
+    Atom,
+    Frame,
+    Hole,
+    Hop,
+    Issue,
+    Program,
+    TooComplex,
+    narrow,
+    reset_budget,
+)
 from kanban_audit.lint.values import Param, Sink
 
 MAX_PATHS = 256
@@ -23,7 +33,12 @@ def find_issues(program: Program) -> list[Issue]:
     issues: dict[tuple, Issue] = {}
     for qual, fn in program.functions.items():
         for sink in fn.sinks:
-            for issue in _sink_issues(program, qual, sink, cache):
+            reset_budget(program)
+            try:
+                found = _sink_issues(program, qual, sink, cache)
+            except (TooComplex, RecursionError):
+                found = [_too_complex(program, qual, sink)]
+            for issue in found:
                 key = (issue.code, issue.report_func, issue.report_site, issue.sink_func, sink.site)
                 if key in issues:
                     merged = issues[key].atoms + tuple(
@@ -149,3 +164,11 @@ def _place(
         for caller, call, _ in callers
         if program.exposed.get(caller, False)
     ]
+
+
+def _too_complex(program: Program, qual: str, sink: Sink) -> Issue:
+    """A write whose values cannot be followed within the budget: reported, not dropped."""
+    atom = Atom("unknown", "too complex to follow")
+    tasks = program.pack.tasks
+    note = f"{tasks.table}.{tasks.status}, if it writes it"
+    return Issue("KA002", (atom,), qual, sink.site, (), qual, sink, note)

@@ -54,6 +54,40 @@ _CONTAINER_BUILTINS = {
 }
 
 
+STEP_LIMIT = 200_000
+MAX_ITEMS = 1_000  # a longer parameter list is treated as unknown
+MAX_TEXT = 20_000
+
+
+class TooComplex(Exception):
+    """A value took more evaluation steps than any real code needs."""
+
+
+def _memoized(method):
+    """Cache a Program evaluation per (expression, frame) until the next reset.
+
+    Expressions and frames are immutable; the cache holds them, so their ids
+    stay unique while it lives. Each call also spends one step of the budget.
+    """
+    name = method.__name__
+
+    def wrapper(self, expr, frame, depth=0):
+        self.steps += 1
+        if self.steps > STEP_LIMIT:
+            raise TooComplex
+        key = (name, id(expr), id(frame))
+        hit = self.memo.get(key)
+        if hit is not None:
+            return hit[2]
+        result = method(self, expr, frame, depth)
+        self.memo[key] = (expr, frame, result)
+        return result
+
+    wrapper.__name__ = name
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
 @dataclass(frozen=True)
 class Hop:
     """A call on the path to the write: `caller` calls `callee` at `call`."""
@@ -130,6 +164,8 @@ class Program:
             if fn.bound:
                 self.methods_by_name.setdefault(qual.rsplit(".", 1)[1], []).append(qual)
         self._resolved: dict[str, tuple[str, str] | None] = {}
+        self.steps = 0
+        self.memo: dict[tuple[str, int, int], tuple] = {}
         self.callers: dict[str, list[tuple[str, Call, int]]] = {}
         self.callees: dict[str, set[str]] = {}
         for qual, fn in self.functions.items():
@@ -268,6 +304,7 @@ class Program:
 
     # -- structures (sequences, dicts, lambdas) -----------------------------
 
+    @_memoized
     def structures(self, expr: Expr, frame: Frame | None, depth: int = 0) -> list[Expr]:
         """Resolve names and parameters until a literal structure (or anything else) remains."""
         if depth > MAX_DEPTH:
@@ -324,6 +361,7 @@ class Program:
             )
         return [expr]
 
+    @_memoized
     def flatten(self, expr: Expr, frame: Frame | None, depth: int = 0) -> list[list[Expr | None]]:
         """A sequence's possible item lists; None marks a stretch of unknown length."""
         if depth > MAX_DEPTH:
@@ -331,13 +369,17 @@ class Program:
         if isinstance(expr, BinOp) and expr.op == "+":
             lefts = self.flatten(expr.left, frame, depth + 1)
             rights = self.flatten(expr.right, frame, depth + 1)
-            return [a + b for a, b in itertools.islice(itertools.product(lefts, rights), 16)]
+            joined = [a + b for a, b in itertools.islice(itertools.product(lefts, rights), 16)]
+            return [items if len(items) <= MAX_ITEMS else [None] for items in joined]
         if isinstance(expr, BinOp) and expr.op == "*":
             seq, times = expr.left, expr.right
             if isinstance(seq, Lit):
                 seq, times = times, seq
-            if isinstance(times, Lit) and isinstance(times.value, int) and times.value < 1000:
-                return [items * times.value for items in self.flatten(seq, frame, depth + 1)]
+            if isinstance(times, Lit) and isinstance(times.value, int) and times.value <= MAX_ITEMS:
+                return [
+                    items * times.value if len(items) * times.value <= MAX_ITEMS else [None]
+                    for items in self.flatten(seq, frame, depth + 1)
+                ]
             return [[None]]
         results: list[list[Expr | None]] = []
         for struct in self.structures(expr, frame, depth + 1):
@@ -379,6 +421,7 @@ class Program:
 
     # -- values --------------------------------------------------------------
 
+    @_memoized
     def values(self, expr: Expr, frame: Frame | None, depth: int = 0) -> list[Atom]:
         if depth > MAX_DEPTH:
             return [Atom("unknown", "value too deeply nested to follow")]
@@ -428,6 +471,7 @@ class Program:
             ]
         return []
 
+    @_memoized
     def elements(self, expr: Expr, frame: Frame | None, depth: int = 0) -> list[Expr]:
         """What an element of a sequence can be."""
         items: list[Expr] = []
@@ -552,6 +596,7 @@ class Program:
 
     # -- strings (SQL text) --------------------------------------------------
 
+    @_memoized
     def strings(self, expr: Expr, frame: Frame | None, depth: int = 0) -> list[Template]:
         """Possible texts of a string expression; unresolved parts become holes."""
         if depth > MAX_DEPTH:
@@ -598,7 +643,11 @@ class Program:
 
     def _product(self, parts: list[list[Template]]) -> list[Template]:
         combos = itertools.islice(itertools.product(*parts), MAX_TEMPLATES)
-        return [tuple(piece for template in combo for piece in template) for combo in combos]
+        texts = [tuple(piece for template in combo for piece in template) for combo in combos]
+        return [
+            t if _text_size(t) <= MAX_TEXT else (Hole(Unknown("text too long"), None),)
+            for t in texts
+        ]
 
     def _join(self, call: Call, frame: Frame | None, depth: int) -> list[Template]:
         assert isinstance(call.func, Attr)
@@ -782,9 +831,18 @@ _PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 _BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
 
+def _text_size(template: Template) -> int:
+    return sum(len(piece) for piece in template if isinstance(piece, str))
+
+
 def _is_self(fn: FunctionSummary, param: Param) -> bool:
     """Whether a parameter is the instance a method was called on."""
     return bool(fn.bound and fn.class_name and fn.params and param.name == fn.params[0])
+
+
+def reset_budget(program: Program) -> None:
+    program.steps = 0
+    program.memo.clear()
 
 
 def _binding(frame: Frame | None, func: str) -> Frame | None:
@@ -828,4 +886,4 @@ def _describe(expr: Expr) -> str:
     return "an expression"
 
 
-__all__ = ["Program", "Issue", "Atom", "Hop", "Frame", "narrow"]
+__all__ = ["Program", "Issue", "Atom", "Hop", "Frame", "TooComplex", "narrow", "reset_budget"]

@@ -319,3 +319,21 @@ def test_progress_is_shown_on_a_terminal_only(tmp_path: Path) -> None:
     assert "Analysing files: 55/55" in shown
     piped = run("lint", "--no-cache", "--jobs", "1", cwd=tmp_path)
     assert piped.stderr == ""
+
+
+def test_exponential_values_and_deep_call_chains_stay_fast_and_correct(tmp_path: Path) -> None:
+    lines = ['X0 = "UPDATE tasks SET status = ?"']
+    lines += [f"X{i} = X{i - 1} + X{i - 1}" for i in range(1, 30)]
+    lines += ["P0 = ('running',)"] + [f"P{i} = P{i - 1} + P{i - 1}" for i in range(1, 30)]
+    lines += ["def doubled(conn):", "    conn.execute(X29, P29)", ""]
+    lines += ["def f0(conn, s):", '    conn.execute("UPDATE tasks SET status = ?", (s,))', ""]
+    for i in range(1, 1500):
+        lines += [f"def f{i}(conn, s):", f"    f{i - 1}(conn, s)", ""]
+    lines += ["def main(conn):", '    f1499(conn, "running")']
+    (tmp_path / "m.py").write_text("\n".join(lines) + "\n")
+    done = run("lint", "--format", "json", "--no-cache", cwd=tmp_path)
+    data = json.loads(done.stdout)
+    by_line = {f["line"]: f for f in data["findings"]}
+    deep = by_line[len(lines)]
+    assert deep["code"] == "KA001" and len(deep["trace"]) == 1501
+    assert data["errors"] == []
