@@ -16,7 +16,7 @@ from pathlib import Path
 from kanban_audit import __version__
 from kanban_audit.lint.values import ModuleSummary
 
-FORMAT = 1
+FORMAT = 2
 
 
 def cache_key(content: bytes, module: str, display: str, sql_methods: tuple[str, ...]) -> str:

@@ -394,6 +394,7 @@ def _finding(program: Program, issue: Issue, pack: RulePack) -> Finding:
         source_line=site.text,
         fingerprint=sink_id,  # replaced once duplicates are numbered
         stmt_line=site.stmt_line,
+        end_line=site.end_line,
     )
     return finding
 
@@ -433,7 +434,7 @@ def _suppress(
                 continue
     kept: list[Finding] = []
     for finding in findings:
-        lines = {finding.line, finding.stmt_line or finding.line}
+        lines = {finding.line, finding.stmt_line or finding.line, finding.end_line or finding.line}
         match = next(
             (s for s in table.get(finding.path, []) if s.line in lines and s.covers(finding.code)),
             None,

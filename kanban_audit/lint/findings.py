@@ -33,12 +33,15 @@ class Finding:
     fingerprint: str = ""
     # First line of the reported statement: a suppression there also applies.
     stmt_line: int = 0
+    # Last line of the reported expression: a suppression there applies as well.
+    end_line: int = 0
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["trace"] = [asdict(step) for step in self.trace]
         data.pop("source_line")
         data.pop("stmt_line")
+        data.pop("end_line")
         return data
 
 

@@ -175,9 +175,9 @@ class _ModuleAnalyzer:
             into[local] = f"{base}.{name}" if base else name
 
     def site(self, node: cst.CSTNode, stmt_line: int) -> Site:
-        start = self.positions[node].start
+        where = self.positions[node]
         text = self.lines[stmt_line - 1].strip() if 0 < stmt_line <= len(self.lines) else ""
-        return Site(start.line, start.column, stmt_line, text)
+        return Site(where.start.line, where.start.column, stmt_line, text, where.end.line)
 
     def line_of(self, node: cst.CSTNode) -> int:
         return self.positions[node].start.line

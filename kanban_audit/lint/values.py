@@ -19,6 +19,8 @@ class Site:
     col: int
     stmt_line: int
     text: str = ""
+    # Where the reported expression ends: formatters move trailing comments there.
+    end_line: int = 0
 
 
 @dataclass(frozen=True)
