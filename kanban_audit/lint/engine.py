@@ -19,10 +19,10 @@ from kanban_audit.lint.cache import SummaryCache, cache_key
 from kanban_audit.lint.depth import nesting_problem
 from kanban_audit.lint.files import SourceFile, discover, matches
 from kanban_audit.lint.findings import FileError, Finding, LintResult, TraceStep, fingerprint
-from kanban_audit.lint.paths import find_issues
+from kanban_audit.lint.paths import find_issues, may_write_status
 from kanban_audit.lint.solver import Issue, Program
 from kanban_audit.lint.suppress import MARKER, Suppression, parse_suppressions
-from kanban_audit.lint.values import Attr, Call, ModuleSummary, Ref
+from kanban_audit.lint.values import ModuleSummary
 from kanban_audit.rulepack import RulePack
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -119,7 +119,7 @@ def _summaries(
     todo = [d for d, data in contents.items() if _may_write(data, pack)]
     done: dict[str, ModuleSummary] = {}
     failed: set[str] = set()
-    names: set[str] = set()
+    searched: set[str] = set()  # writer names already looked for in every file
     while todo:
         batch = sorted(set(todo) - set(done) - failed)
         if not batch:
@@ -129,7 +129,7 @@ def _summaries(
                 failed.add(display)
             else:
                 done[display] = summary
-        todo = _more_files(done, contents, modules, names)
+        todo = _more_files(done, contents, modules, pack, searched)
     return done
 
 
@@ -153,19 +153,31 @@ def _more_files(
     done: dict[str, ModuleSummary],
     contents: dict[str, bytes],
     modules: dict[str, str],
-    names: set[str],
+    pack: RulePack,
+    searched: set[str],
 ) -> list[str]:
-    """Files that may call a writer (by name) or define names the writers use."""
-    relevant = [s for s in done.values() if _calls_any(s, names) or _has_sinks(s)]
-    new_names = {
-        qual.rsplit(".", 1)[1]
-        for summary in relevant
-        for qual, fn in summary.functions.items()
-        if (fn.sinks or _calls_any_fn(fn, names)) and not qual.endswith("<module>")
-    } - names
-    names |= new_names
+    """Files that may matter given what is parsed so far.
+
+    The writers are the functions with a write that can reach the status
+    column (or whose SQL is not yet known); with every function that calls
+    one of them (through resolved calls), they make the set whose names are
+    searched for in the other files. Their modules' imports are parsed too,
+    for the constants and helpers they use.
+    """
+    program = Program(done.values(), pack)
+    writers = {
+        qual
+        for qual, fn in program.functions.items()
+        if any(may_write_status(program, qual, sink) for sink in fn.sinks)
+    }
+    work = list(writers)
+    while work:
+        for caller, _, _ in program.callers.get(work.pop(), []):
+            if caller not in writers:
+                writers.add(caller)
+                work.append(caller)
     wanted: set[str] = set()
-    for summary in relevant:
+    for summary in {id(program.owner[q]): program.owner[q] for q in writers}.values():
         for target in summary.imports.values():
             parts = target.split(".")
             for n in range(len(parts), 0, -1):
@@ -173,36 +185,35 @@ def _more_files(
                 if display:
                     wanted.add(display)
                     break
-    if new_names:
-        pattern = _word_regex(sorted(new_names))
-        needles = [name.encode() for name in new_names]
+    # A module-level function is reached from another file through its module
+    # (import board.db / from board import db / from board.db import f): that
+    # file names the function and a part of the module path. Methods are
+    # reached through instances, so their name alone counts.
+    needs: dict[str, set[str]] = {}
+    for qual in writers:
+        name = qual.rsplit(".", 1)[1]
+        if name == "<module>" or name in searched:
+            continue
+        fn = program.functions[qual]
+        module = program.owner[qual].module
+        parts = set() if fn.bound else set(module.split("."))
+        if name in needs and (not needs[name] or not parts):
+            needs[name] = set()
+        else:
+            needs[name] = needs.get(name, set()) | parts
+    searched.update(needs)
+    for name, parts in needs.items():
+        needle = name.encode()
+        via = _word_regex(sorted(parts)) if parts else None
         wanted |= {
             d
             for d, data in contents.items()
-            if d not in done and any(n in data for n in needles) and pattern.search(data)
+            if d not in done
+            and needle in data
+            and _word_regex([name]).search(data)
+            and (via is None or via.search(data))
         }
     return sorted(wanted - set(done))
-
-
-def _has_sinks(summary: ModuleSummary) -> bool:
-    return any(fn.sinks for fn in summary.functions.values())
-
-
-def _call_name(call: Call) -> str:
-    func = call.func
-    if isinstance(func, Ref):
-        return func.qual.rsplit(".", 1)[-1]
-    if isinstance(func, Attr):
-        return func.name
-    return ""
-
-
-def _calls_any_fn(fn, names: set[str]) -> bool:
-    return any(_call_name(call) in names for call in fn.calls)
-
-
-def _calls_any(summary: ModuleSummary, names: set[str]) -> bool:
-    return bool(names) and any(_calls_any_fn(fn, names) for fn in summary.functions.values())
 
 
 @functools.lru_cache(maxsize=64)

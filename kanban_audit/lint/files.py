@@ -42,13 +42,16 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
-def matches(relpath: str, patterns: tuple[str, ...]) -> bool:
-    """Whether a path or any of its parent folders matches one of the globs.
+def matches(relpath: str, patterns: tuple[str, ...], parents: bool = True) -> bool:
+    """Whether a path (or, with `parents`, any of its folders) matches one of the globs.
 
     A pattern without a slash matches a name at any depth, as in .gitignore.
     """
     parts = relpath.split("/")
-    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    if parents:
+        prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    else:
+        parts, prefixes = parts[-1:], [relpath]
     for pattern in patterns:
         regex = glob_regex(pattern.rstrip("/"))
         if "/" in pattern.rstrip("/"):
@@ -68,12 +71,20 @@ def display_path(path: Path, cwd: Path) -> str:
 
 def module_name(path: Path) -> str:
     """The dotted module name, walking up through package folders."""
-    parts = [] if path.name == "__init__.py" else [path.name.rsplit(".", 1)[0]]
-    folder = path.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts) or path.stem
+    package = _package(path.parent)
+    if path.name == "__init__.py":
+        return package or path.stem
+    stem = path.name.rsplit(".", 1)[0]
+    return f"{package}.{stem}" if package else stem
+
+
+@lru_cache(maxsize=4096)
+def _package(folder: Path) -> str:
+    """The dotted package a folder is, or "" if it holds no __init__.py."""
+    if folder.parent == folder or not (folder / "__init__.py").is_file():
+        return ""
+    parent = _package(folder.parent)
+    return f"{parent}.{folder.name}" if parent else folder.name
 
 
 def discover(
@@ -136,7 +147,7 @@ def _walk(top, relative, include, excluded, add, errors, cwd) -> None:
         for name in sorted(files):
             path = here / name
             rel = relative(path)
-            if not matches(name, include) or matches(rel, excluded):
+            if not matches(name, include) or matches(rel, excluded, parents=False):
                 continue
             if not path.exists():
                 errors.append(FileError(display_path(path, cwd), "broken symlink"))

@@ -172,3 +172,20 @@ def _too_complex(program: Program, qual: str, sink: Sink) -> Issue:
     tasks = program.pack.tasks
     note = f"{tasks.table}.{tasks.status}, if it writes it"
     return Issue("KA002", (atom,), qual, sink.site, (), qual, sink, note)
+
+
+def may_write_status(program: Program, qual: str, sink: Sink) -> bool:
+    """Whether a write can store into the status column, or its text is not known yet."""
+    reset_budget(program)
+    try:
+        if program.sink_atoms(sink, None)[1]:
+            return True
+        if sink.kind == "table":
+            return sink.data is not None and program.table_names(sink, None) is None
+        return any(
+            isinstance(piece, Hole)
+            for template in program.strings(sink.target, None)
+            for piece in template
+        )
+    except (TooComplex, RecursionError):
+        return True

@@ -793,14 +793,17 @@ class Program:
                 atoms += self.values(item, frame)
         return atoms
 
-    def _table_atoms(self, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
+    def table_names(self, sink: Sink, frame: Frame | None) -> frozenset[str] | None:
+        """The tables a sqlite-utils write may target (db["t"] or db.table("t"))."""
         receiver = sink.target
-        name_expr = (
-            receiver.key
-            if isinstance(receiver, Index)
-            else (receiver.args[0] if isinstance(receiver, Call) and receiver.args else None)
-        )
-        names = self.const_set(name_expr, frame) if name_expr is not None else None
+        if isinstance(receiver, Index):
+            return self.const_set(receiver.key, frame)
+        if isinstance(receiver, Call) and receiver.args:
+            return self.const_set(receiver.args[0], frame)
+        return None
+
+    def _table_atoms(self, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
+        names = self.table_names(sink, frame)
         if not names or self.pack.tasks.table not in names or sink.data is None:
             return [], ""
         records = self.elements(sink.data, frame) if sink.method.endswith("_all") else [sink.data]
