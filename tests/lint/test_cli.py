@@ -337,3 +337,13 @@ def test_exponential_values_and_deep_call_chains_stay_fast_and_correct(tmp_path:
     deep = by_line[len(lines)]
     assert deep["code"] == "KA001" and len(deep["trace"]) == 1501
     assert data["errors"] == []
+
+
+def test_files_that_only_share_a_writers_name_are_not_parsed(buggy: Path) -> None:
+    (buggy / "jobs.py").write_text(
+        "import asyncio\n\n\nasync def spawn(work):\n    return asyncio.create_task(work())\n"
+    )
+    (buggy / "dialer.py").write_text("def connect(sock):\n    return sock.connect(('h', 1))\n")
+    data = json.loads(run("lint", "--format", "json", "--no-cache", cwd=buggy).stdout)
+    assert data["summary"]["files_parsed"] == 2  # board/db.py and board/api.py
+    assert len(data["findings"]) == 2
