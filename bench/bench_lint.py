@@ -199,9 +199,13 @@ def lint_cmd(corpus: Corpus, jobs: int, *cache: str) -> list[str]:
 
 
 def report(measure: Measure, r: Run) -> dict[str, Any]:
-    if r.returncode not in (1, 2):
-        raise SystemExit(f"{measure.command} exited {r.returncode}: {r.stderr.strip()}")
-    return json.loads(r.stdout)
+    """The JSON report of one run; a crash (which also exits 1) stops the benchmark."""
+    try:
+        if r.returncode in (1, 2):
+            return json.loads(r.stdout)
+    except json.JSONDecodeError:
+        pass
+    raise SystemExit(f"{measure.command} exited {r.returncode}: {r.stderr.strip()[-2000:]}")
 
 
 def keys(doc: dict[str, Any]) -> set[str]:
