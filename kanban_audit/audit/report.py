@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from kanban_audit import __version__
+from kanban_audit import JSON_VERSION, __version__
 from kanban_audit.audit.checks import Finding, Report
 from kanban_audit.audit.repair import REPAIRED, SKIPPED, Outcome
 
@@ -38,8 +38,10 @@ def summary(report: Report) -> dict[str, Any]:
 
 
 def audit_json(report: Report) -> dict[str, Any]:
+    """The audit document; `version` is the format's, as in the lint JSON."""
     return {
-        "version": __version__,
+        "version": JSON_VERSION,
+        "tool_version": __version__,
         "db": report.db,
         "checked_at": report.checked_at,
         "findings": [finding_dict(f) for f in report.findings],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 
-JSON_VERSION = 1
+from kanban_audit import JSON_VERSION
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def test_each_state_is_classified(full_board: dict[str, Any]) -> None:
     found = {f["task_id"]: (f["codes"], f["repairable"], f["cause"]) for f in doc["findings"]}
     assert found == EXPECTED
     assert set(doc) >= {"version", "db", "checked_at", "findings", "summary"}
+    assert doc["version"] == 1  # the format's version, as in the lint JSON
     assert doc["summary"]["running"] == 14
     assert doc["summary"]["repairable"] == 10
     assert doc["summary"]["skipped_checks"] == []
