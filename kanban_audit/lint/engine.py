@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
-import multiprocessing
 import os
 import re
 import sys
@@ -242,6 +240,10 @@ def _summarize(batch, files, contents, pack, cache, options, result):
             jobs.append((display, source.module, contents[display], methods, key))
     workers = options.jobs or os.cpu_count() or 1
     if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
+        # Imported here: most runs parse too few files to need a pool.
+        import concurrent.futures
+        import multiprocessing
+
         context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
         with concurrent.futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_set_up_worker
