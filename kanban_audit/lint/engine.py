@@ -9,7 +9,7 @@ import sys
 import threading
 import tokenize
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kanban_audit.config import Config
@@ -59,8 +59,7 @@ def lint(options: LintOptions) -> LintResult:
         if data is not None:
             contents[source.display] = data
     by_display = {f.display: f for f in files if f.display in contents}
-    summaries = _summaries(options, by_display, contents, result)
-    program = Program(summaries.values(), options.pack)
+    program = _program(options, by_display, contents, result)
     issues = _with_deep_stack(find_issues, program)
     findings = [_finding(program, issue, options.pack) for issue in issues]
     findings = _number(findings)
@@ -102,13 +101,13 @@ def _read(source: SourceFile, errors: list[FileError]) -> bytes | None:
 # -- the per-file pass ---------------------------------------------------------
 
 
-def _summaries(
+def _program(
     options: LintOptions,
     files: dict[str, SourceFile],
     contents: dict[str, bytes],
     result: LintResult,
-) -> dict[str, ModuleSummary]:
-    """Summaries of the files that can matter, growing the set to a fixpoint."""
+) -> Program:
+    """The program made of the files that can matter, grown to a fixpoint."""
     pack = options.pack
     cache = SummaryCache(options.cache_dir) if options.cache_dir else None
     modules = {}
@@ -118,6 +117,7 @@ def _summaries(
     done: dict[str, ModuleSummary] = {}
     failed: set[str] = set()
     searched: set[str] = set()  # writer names already looked for in every file
+    program = Program([], pack)
     while todo:
         batch = sorted(set(todo) - set(done) - failed)
         if not batch:
@@ -127,8 +127,8 @@ def _summaries(
                 failed.add(display)
             else:
                 done[display] = summary
-        todo = _more_files(done, contents, modules, pack, searched)
-    return done
+        program, todo = _more_files(done, contents, modules, pack, searched)
+    return program
 
 
 def _may_write(data: bytes, pack: RulePack) -> bool:
@@ -153,8 +153,8 @@ def _more_files(
     modules: dict[str, str],
     pack: RulePack,
     searched: set[str],
-) -> list[str]:
-    """Files that may matter given what is parsed so far.
+) -> tuple[Program, list[str]]:
+    """The program parsed so far, and the files that may matter given it.
 
     The writers are the functions with a write that can reach the status
     column (or whose SQL is not yet known); with every function that calls
@@ -211,7 +211,7 @@ def _more_files(
             and _word_regex([name]).search(data)
             and (via is None or via.search(data))
         }
-    return sorted(wanted - set(done))
+    return program, sorted(wanted - set(done))
 
 
 @functools.lru_cache(maxsize=64)
@@ -224,7 +224,15 @@ def _word_regex(words: list[str]) -> re.Pattern[bytes]:
     return _word_regex_cached(tuple(words))
 
 
-def _summarize(batch, files, contents, pack, cache, options, result):
+def _summarize(
+    batch: list[str],
+    files: dict[str, SourceFile],
+    contents: dict[str, bytes],
+    pack: RulePack,
+    cache: SummaryCache | None,
+    options: LintOptions,
+    result: LintResult,
+) -> list[tuple[str, ModuleSummary | None]]:
     """Summaries for a batch: from the cache, else parsed (in parallel when it pays)."""
     methods = tuple(pack.lint.sql_methods)
     jobs: list[tuple[str, str, bytes, tuple[str, ...], str]] = []
@@ -396,7 +404,7 @@ def _finding(program: Program, issue: Issue, pack: RulePack) -> Finding:
     )
     site = issue.report_site
     sink_id = f"{issue.sink_func}:{' '.join(sink.site.text.split())}"
-    finding = Finding(
+    return Finding(
         code=issue.code,
         path=path,
         line=site.line,
@@ -409,13 +417,10 @@ def _finding(program: Program, issue: Issue, pack: RulePack) -> Finding:
         stmt_line=site.stmt_line,
         end_line=site.end_line,
     )
-    return finding
 
 
 def _number(findings: list[Finding]) -> list[Finding]:
     """Final fingerprints: identical findings are told apart by their rank."""
-    from dataclasses import replace
-
     findings = sorted(findings, key=lambda f: (f.path, f.line, f.col, f.code, f.fingerprint))
     seen: dict[tuple, int] = {}
     numbered = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -124,7 +125,15 @@ def discover(
     return sorted(found.values(), key=lambda f: f.display), errors
 
 
-def _walk(top, relative, include, excluded, add, errors, cwd) -> None:
+def _walk(
+    top: Path,
+    relative: Callable[[Path], str],
+    include: tuple[str, ...],
+    excluded: tuple[str, ...],
+    add: Callable[[Path], None],
+    errors: list[FileError],
+    cwd: Path,
+) -> None:
     # A folder named explicitly is analysed even if a pattern would exclude it.
     excluded = tuple(p for p in excluded if not matches(relative(top), (p,)))
     seen: set[str] = set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from kanban_audit.lint.sql import HOLE_CLOSE, HOLE_OPEN, parse_writes
@@ -667,70 +667,48 @@ class Program:
     def _percent(self, template: Template, args: Expr, frame: Frame | None, depth: int) -> Template:
         structs = self.structures(args, frame, depth + 1)
         struct = structs[0] if len(structs) == 1 else Unknown("format arguments")
-        if isinstance(struct, Seq):
-            positional = list(struct.items)
-        elif isinstance(struct, DictLit):
-            positional = []
+        named: dict = {}
+        positional: list[Expr] = []
+        if isinstance(struct, DictLit):
+            named = {k.value: v for k, v in struct.items if isinstance(k, Lit)}
         else:
-            positional = [struct]
-        named = dict(struct.items) if isinstance(struct, DictLit) else {}
-        out: list = []
-        index = 0
-        for piece in template:
-            if not isinstance(piece, str):
-                out.append(piece)
-                continue
-            pos = 0
-            for match in _PERCENT.finditer(piece):
-                out.append(piece[pos : match.start()])
-                pos = match.end()
-                if match.group() == "%%":
-                    out.append("%")
-                    continue
-                if match.group(1):
-                    value: Expr | None = next(
-                        (
-                            v
-                            for k, v in named.items()
-                            if isinstance(k, Lit) and k.value == match.group(1)
-                        ),
-                        None,
-                    )
-                else:
-                    value = positional[index] if index < len(positional) else None
-                    index += 1
-                out += (
-                    list(self.strings(value, frame, depth + 1)[0]) if value else [Hole(args, frame)]
-                )
-            out.append(piece[pos:])
-        return tuple(out)
+            positional = list(struct.items) if isinstance(struct, Seq) else [struct]
+        position = itertools.count()
+
+        def replace_match(match: re.Match[str]) -> tuple:
+            if match.group() == "%%":
+                return ("%",)
+            if match.group(1):
+                value = named.get(match.group(1))
+            else:
+                index = next(position)
+                value = positional[index] if index < len(positional) else None
+            return self._text_of(value, Hole(args, frame), frame, depth)
+
+        return _substitute(template, _PERCENT, replace_match)
 
     def _format(self, template: Template, call: Call, frame: Frame | None, depth: int) -> Template:
         named = dict(call.kwargs)
-        out: list = []
-        auto = 0
-        for piece in template:
-            if not isinstance(piece, str):
-                out.append(piece)
-                continue
-            pos = 0
-            for match in _BRACE.finditer(piece):
-                out.append(piece[pos : match.start()].replace("{{", "{").replace("}}", "}"))
-                pos = match.end()
-                field_name = match.group(1)
-                if field_name == "":
-                    value = call.args[auto] if auto < len(call.args) else None
-                    auto += 1
-                elif field_name.isdigit():
-                    n = int(field_name)
-                    value = call.args[n] if n < len(call.args) else None
-                else:
-                    value = named.get(field_name)
-                text = self.strings(value, frame, depth + 1)[0] if value else (Hole(call, frame),)
-                quote = ("'",) if match.group(2) in ("r", "a") else ()
-                out += quote + text + quote
-            out.append(piece[pos:].replace("{{", "{").replace("}}", "}"))
-        return tuple(out)
+        position = itertools.count()
+
+        def replace_match(match: re.Match[str]) -> tuple:
+            field_name = match.group(1)
+            index = next(position) if field_name == "" else None
+            if field_name.isdigit():
+                index = int(field_name)
+            if index is None:
+                value = named.get(field_name)
+            else:
+                value = call.args[index] if index < len(call.args) else None
+            text = self._text_of(value, Hole(call, frame), frame, depth)
+            quote = ("'",) if match.group(2) in ("r", "a") else ()
+            return quote + text + quote
+
+        return _substitute(template, _BRACE, replace_match, _unescape_braces)
+
+    def _text_of(self, value: Expr | None, missing: Hole, frame: Frame | None, depth: int) -> tuple:
+        """The first text a substituted value can have, or a hole if there is no value."""
+        return self.strings(value, frame, depth + 1)[0] if value is not None else (missing,)
 
     # -- sinks ---------------------------------------------------------------
 
@@ -832,6 +810,31 @@ class Program:
 
 _PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 _BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
+
+
+def _substitute(
+    template: Template,
+    pattern: re.Pattern[str],
+    replace_match: Callable[[re.Match[str]], tuple],
+    plain: Callable[[str], str] = str,
+) -> Template:
+    """Rewrite the literal pieces of a template: each match becomes the pieces given."""
+    out: list = []
+    for piece in template:
+        if not isinstance(piece, str):
+            out.append(piece)
+            continue
+        pos = 0
+        for match in pattern.finditer(piece):
+            out.append(plain(piece[pos : match.start()]))
+            pos = match.end()
+            out += replace_match(match)
+        out.append(plain(piece[pos:]))
+    return tuple(out)
+
+
+def _unescape_braces(text: str) -> str:
+    return text.replace("{{", "{").replace("}}", "}")
 
 
 def _text_size(template: Template) -> int:

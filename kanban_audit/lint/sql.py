@@ -9,6 +9,7 @@ reads. Text that could not be resolved statically arrives as numbered holes
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 HOLE_OPEN = "\x00"
@@ -109,47 +110,42 @@ def identifier(token: Token) -> str | None:
     return None
 
 
-def _split_statements(tokens: list[Token]) -> list[list[Token]]:
-    statements: list[list[Token]] = [[]]
-    depth = 0
-    for tok in tokens:
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth = max(0, depth - 1)
-        if tok.text == ";" and depth == 0:
-            statements.append([])
-        else:
-            statements[-1].append(tok)
-    return [s for s in statements if s]
-
-
-def _split_top(tokens: list[Token], separators: tuple[str, ...] = (",",)) -> list[list[Token]]:
-    """Split at depth-0 commas; holes at depth 0 are separators too."""
-    parts: list[list[Token]] = [[]]
-    depth = 0
-    for tok in tokens:
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        if depth == 0 and (tok.text in separators or tok.kind == "hole"):
-            parts.append([])
-            continue
-        parts[-1].append(tok)
-    return [p for p in parts if p]
-
-
-def _find_top(tokens: list[Token], words: set[str], start: int = 0) -> int:
-    """Index of the first depth-0 keyword in `words` at or after start, else len."""
+def _depths(tokens: list[Token], start: int = 0) -> Iterator[tuple[int, Token, int]]:
+    """Each token from `start` with its parenthesis depth (after the token itself)."""
     depth = 0
     for i in range(start, len(tokens)):
         tok = tokens[i]
         if tok.text == "(":
             depth += 1
         elif tok.text == ")":
-            depth -= 1
-        elif depth == 0 and tok.upper in words:
+            depth = max(0, depth - 1)
+        yield i, tok, depth
+
+
+def _split(tokens: list[Token], separator: str, holes: bool = False) -> list[list[Token]]:
+    """Split at depth-0 separators (and depth-0 holes with `holes`); empty parts are kept."""
+    parts: list[list[Token]] = [[]]
+    for _, tok, depth in _depths(tokens):
+        if depth == 0 and (tok.text == separator or (holes and tok.kind == "hole")):
+            parts.append([])
+        else:
+            parts[-1].append(tok)
+    return parts
+
+
+def _split_statements(tokens: list[Token]) -> list[list[Token]]:
+    return [statement for statement in _split(tokens, ";") if statement]
+
+
+def _split_top(tokens: list[Token]) -> list[list[Token]]:
+    """Split at depth-0 commas; holes at depth 0 are separators too."""
+    return [part for part in _split(tokens, ",", holes=True) if part]
+
+
+def _find_top(tokens: list[Token], words: set[str], start: int = 0) -> int:
+    """Index of the first depth-0 keyword in `words` at or after start, else len."""
+    for i, tok, depth in _depths(tokens, start):
+        if depth == 0 and tok.upper in words:
             return i
     return len(tokens)
 
@@ -161,14 +157,9 @@ def _unwrap(tokens: list[Token]) -> list[Token]:
 
 
 def _closing(tokens: list[Token], open_at: int) -> int:
-    depth = 0
-    for i in range(open_at, len(tokens)):
-        if tokens[i].text == "(":
-            depth += 1
-        elif tokens[i].text == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+    for i, tok, depth in _depths(tokens, open_at):
+        if tok.text == ")" and depth == 0:
+            return i
     return len(tokens) - 1
 
 
@@ -210,16 +201,11 @@ def _atom(tok: Token, column: str, loose: bool = False) -> list[SqlValue]:
 def _case_results(tokens: list[Token], column: str) -> list[SqlValue]:
     """THEN and ELSE results of a CASE body; the WHEN conditions are reads."""
     results: list[SqlValue] = []
-    depth = 0
     nested = 0
     collecting = False
     current: list[Token] = []
-    for tok in tokens:
+    for _, tok, depth in _depths(tokens):
         word = tok.upper
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
         top = depth == 0 and nested == 0
         if word == "CASE":
             nested += 1
@@ -364,17 +350,7 @@ def _row_value(row: list[Token] | None, n: int, column: str, before: int) -> lis
     if len(row) == 1 and row[0].kind == "hole":
         # Generated placeholders (", ".join("?" * len(cols))): one per column, in order.
         return [SqlValue("param", before + n)]
-    items: list[list[Token]] = [[]]
-    depth = 0
-    for tok in row:
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        if depth == 0 and tok.text == ",":
-            items.append([])
-        else:
-            items[-1].append(tok)
+    items = _split(row, ",")
     holes_before = any(len(item) == 1 and item[0].kind == "hole" for item in items[:n])
     if holes_before or n >= len(items):
         # Interpolated fragments may stand for several values: position unknown.

@@ -31,7 +31,6 @@ from kanban_audit.lint.values import (
     Lit,
     ModuleSummary,
     Narrowed,
-    OneOf,
     Param,
     Ref,
     Seq,
@@ -267,8 +266,7 @@ class _FunctionAnalyzer:
                     self.assign(item.asname.name, Unknown("context manager"), inner)
             return self.suite(stmt.body, inner)
         if isinstance(stmt, cst.Match):
-            subject = self.expr(stmt.subject, env)
-            del subject
+            self.expr(stmt.subject, env)
             results = [self.suite(case.body, dict(env)) for case in stmt.cases]
             return _merge([env] + [e for e, left in results if not left]), False
         return env, False
@@ -468,7 +466,6 @@ class _FunctionAnalyzer:
             qualname, bases, bool(base_names & ENUM_BASES), methods
         )
         body = _FunctionAnalyzer(self.mod, self.fn, {}, class_prefix=qualname)
-        body.module_level = False
         body.suite(node.body, {})
 
     # -- guards --------------------------------------------------------------
@@ -694,6 +691,3 @@ def _merge(envs: list[Env]) -> Env:
             elif merged[key] != value:
                 merged[key] = one_of([merged[key], value])
     return merged
-
-
-__all__ = ["summarize", "OneOf"]

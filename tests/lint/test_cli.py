@@ -347,3 +347,11 @@ def test_files_that_only_share_a_writers_name_are_not_parsed(buggy: Path) -> Non
     data = json.loads(run("lint", "--format", "json", "--no-cache", cwd=buggy).stdout)
     assert data["summary"]["files_parsed"] == 2  # board/db.py and board/api.py
     assert len(data["findings"]) == 2
+
+
+def test_a_folder_named_on_the_command_line_beats_the_excludes(buggy: Path) -> None:
+    (buggy / "pyproject.toml").write_text('[tool.kanban-audit]\nextend-exclude = ["board"]\n')
+    whole = json.loads(run("lint", "--format", "json", "--no-cache", cwd=buggy).stdout)
+    named = run("lint", "--format", "json", "--no-cache", "board", cwd=buggy)
+    assert whole["summary"]["files"] == 0
+    assert findings(named) == [("board/api.py", 18, "KA001"), ("board/api.py", 29, "KA001")]
