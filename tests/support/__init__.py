@@ -1,0 +1,1 @@
+"""Shared test support: the installed command, real Hermes releases."""
