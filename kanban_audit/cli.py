@@ -1,16 +1,21 @@
-"""The kanban-audit command line: a thin click layer over the library."""
+"""The kanban-audit command line: a thin click layer over the library (api.py).
+
+Every expected failure leaves through one path: `main()` prints one line on
+stderr and exits 2. Commands return their exit code.
+"""
 
 from __future__ import annotations
 
 import importlib
-import subprocess
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from kanban_audit import __version__
-from kanban_audit.errors import UsageError
+from kanban_audit.errors import KanbanAuditError, UsageError
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -32,39 +37,62 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kanban-audit")
-def main() -> None:
+def cli() -> None:
     """Only the claim path may put a task into running: lint the code, audit the board."""
 
 
-def _fail(message: str) -> None:
-    click.echo(f"kanban-audit: error: {message}", err=True)
+def main(args: list[str] | None = None) -> NoReturn:
+    """The console entry point: run a command, map every failure to one line and exit 2."""
+    try:
+        code = cli.main(args, prog_name="kanban-audit", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        code = done.exit_code
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _fail(exc.format_message() + hint)
+    except click.Abort:  # a question answered "no": nothing was done
+        click.echo("kanban-audit: aborted, nothing written", err=True)
+        sys.exit(1)
+    except KanbanAuditError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("kanban-audit: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        _fail(exc.format_message())
+    except Exception as exc:  # a bug: one line unless asked for the traceback
+        if os.environ.get("KANBAN_AUDIT_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set KANBAN_AUDIT_DEBUG=1 for details)")
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str) -> NoReturn:
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    click.echo(f"kanban-audit: error: {first}", err=True)
     sys.exit(2)
 
 
-def _codes(value: str | None) -> tuple[str, ...]:
-    return tuple(c.strip().upper() for c in value.split(",") if c.strip()) if value else ()
+def _codes(value: str | None) -> list[str]:
+    return value.split(",") if value else []
 
 
-def _changed_since(rev: str) -> list[Path]:
-    """Files changed since a git revision (committed, staged, unstaged or untracked)."""
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise UsageError(f"git {' '.join(args)}: {done.stderr.strip() or 'failed'}")
-        return done.stdout
-
-    top = Path(git("rev-parse", "--show-toplevel").strip())
-    names = git("diff", "--name-only", "--diff-filter=ACMR", rev).splitlines()
-    names += git("ls-files", "--others", "--exclude-standard").splitlines()
-    return [top / name for name in names if name.endswith((".py", ".pyi"))]
+def _check_output(path: Path | None) -> None:
+    """Refuse an output file that cannot be written, before any work is done."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"--output {path}: is a directory")
+    if not path.absolute().parent.is_dir():
+        raise UsageError(f"--output {path}: no such directory {path.absolute().parent}")
 
 
-@main.command()
+@cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--rules", type=click.Path(path_type=Path), help="Rule pack (TOML).")
 @click.option("--config", type=click.Path(path_type=Path), help="pyproject.toml to read.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--select", help="Comma-separated codes or prefixes to report.")
 @click.option("--ignore", help="Comma-separated codes or prefixes not to report.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -95,6 +123,7 @@ def lint(
     fmt: str,
     rules: Path | None,
     config: Path | None,
+    isolated: bool,
     select: str | None,
     ignore: str | None,
     exit_zero: bool,
@@ -106,71 +135,53 @@ def lint(
     no_cache: bool,
     jobs: int,
     output: Path | None,
-) -> None:
+) -> int:
     """Find code paths that can write the guarded status outside the claim path."""
-    from kanban_audit.config import load_config
-    from kanban_audit.lint.engine import LintOptions
-    from kanban_audit.lint.engine import lint as run_lint
-    from kanban_audit.rulepack import load_pack
+    from kanban_audit.api import lint as run_lint
 
-    try:
-        cwd = Path.cwd()
-        cfg = load_config(cwd, config)
-        pack = load_pack(rules or cfg.rules)
-        known = None
-        if baseline:
-            from kanban_audit.lint.baseline import load_baseline
+    _check_output(output)
+    _check_output(write_baseline)
+    if write_baseline and baseline:
+        from kanban_audit.linter.baseline import load_baseline
 
-            known = load_baseline(baseline)  # fail fast, before the analysis
-        only: list[Path] | None = None
-        targets = list(paths) or [Path(".")]
-        if only_changed or diff_rev:
-            only = list(paths) if only_changed else []
-            if diff_rev:
-                only += _changed_since(diff_rev)
-            targets = [cfg.root]
-        cache = (
-            None if no_cache else (cache_dir or cfg.cache_dir or cfg.root / ".kanban-audit-cache")
-        )
-        progress = _progress if sys.stderr.isatty() and fmt == "text" and not output else None
-        result = run_lint(
-            LintOptions(
-                paths=targets,
-                pack=pack,
-                config=cfg,
-                select=_codes(select),
-                ignore=_codes(ignore),
-                jobs=jobs,
-                cache_dir=cache,
-                only=only,
-                progress=progress,
-                cwd=cwd,
-            )
-        )
-        if progress:
-            click.echo("\r\033[K", nl=False, err=True)
-        if write_baseline:
-            from kanban_audit.lint.baseline import write_baseline as save
+        load_baseline(baseline)  # a bad baseline fails before the analysis
+    progress = _progress if sys.stderr.isatty() and fmt == "text" and not output else None
+    result = run_lint(
+        [] if only_changed and not paths else paths,
+        pack=rules,
+        config=config,
+        isolated=isolated,
+        select=_codes(select),
+        ignore=_codes(ignore),
+        jobs=jobs,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        only=paths if only_changed else None,
+        diff=diff_rev,
+        baseline=None if write_baseline else baseline,
+        progress=progress,
+    )
+    if progress:
+        click.echo("\r\033[K", nl=False, err=True)
+    if write_baseline:
+        from kanban_audit.linter.baseline import write_baseline as save
 
-            save(write_baseline, result.findings)
-            click.echo(f"Wrote {len(result.findings)} findings to {write_baseline}", err=True)
-            sys.exit(2 if result.errors else 0)
-        if known is not None:
-            from kanban_audit.lint.baseline import filter_new
+        save(write_baseline, result.findings)
+        click.echo(f"Wrote {len(result.findings)} findings to {write_baseline}", err=True)
+        return 2 if result.errors else 0
+    from kanban_audit.linter.report import render
 
-            result.findings = filter_new(result.findings, known)
-        from kanban_audit.lint.report import render
-
-        text = render(result, fmt)
-        if output:
+    text = render(result, fmt)
+    if output:
+        try:
             output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
-        elif text:
-            click.echo(text, nl=False)
-    except UsageError as exc:
-        _fail(str(exc))
+        except OSError as exc:
+            raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
+    elif text:
+        click.echo(text, nl=False)
     if result.errors:
-        sys.exit(2)
-    sys.exit(1 if result.findings and not exit_zero else 0)
+        return 2
+    return 1 if result.findings and not exit_zero else 0
 
 
 def _progress(done: int, total: int) -> None:
@@ -178,21 +189,20 @@ def _progress(done: int, total: int) -> None:
         click.echo(f"\rAnalysing files: {done}/{total}", nl=False, err=True)
 
 
-@main.command("rules")
-def rules_command() -> None:
-    """List the rule codes."""
-    from kanban_audit.lint.rules import rules_table
+@cli.command("rules")
+def rules_command() -> int:
+    """List every code, lint (KA) and audit (KD)."""
+    from kanban_audit.codes import codes_table
 
-    click.echo(rules_table())
+    click.echo(codes_table())
+    return 0
 
 
-@main.command()
+@cli.command()
 @click.argument("code")
-def explain(code: str) -> None:
-    """Show a rule's documentation with a bad and a good example."""
-    from kanban_audit.lint.rules import explain as explain_rule
+def explain(code: str) -> int:
+    """Show a code's documentation with a bad and a good example."""
+    from kanban_audit.codes import explain as explain_code
 
-    try:
-        click.echo(explain_rule(code.upper()))
-    except UsageError as exc:
-        _fail(str(exc))
+    click.echo(explain_code(code))
+    return 0

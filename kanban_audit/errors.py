@@ -1,5 +1,9 @@
-"""Errors that end a command with a clear one-line message and exit code 2."""
+"""Errors that end a command with one clear line on stderr and exit code 2."""
 
 
-class UsageError(Exception):
+class KanbanAuditError(Exception):
+    """An expected failure; its message is one line for the user."""
+
+
+class UsageError(KanbanAuditError):
     """Bad input from the user: a missing file, a malformed pack, a bad option."""

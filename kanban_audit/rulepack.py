@@ -177,7 +177,7 @@ def parse_pack(text: str, source: str) -> RulePack:
 def load_pack(path: str | Path | None = None) -> RulePack:
     """Load a pack from a file, or the bundled default when no path is given."""
     if path is None:
-        ref = resources.files("kanban_audit") / "rules" / f"{DEFAULT_PACK}.toml"
+        ref = resources.files("kanban_audit") / "packs" / f"{DEFAULT_PACK}.toml"
         return parse_pack(ref.read_text(encoding="utf-8"), f"<bundled {DEFAULT_PACK}>")
     path = Path(path)
     try:

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from kanban_audit.errors import KanbanAuditError
 from kanban_audit.rulepack import BoardSection, RulePack
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-class BoardError(Exception):
+class BoardError(KanbanAuditError):
     """The board cannot be read or written; the message is one line for stderr."""
 
 

@@ -137,7 +137,7 @@ def test_another_pack_names_other_tables(tmp_path: Path) -> None:
         "status TEXT NOT NULL,\n    priority", "state TEXT NOT NULL,\n    priority"
     )
     schema = schema.replace("ON cards(status,", "ON cards(state,")
-    pack = boards.SCHEMA.parents[1] / "kanban_audit" / "rules" / "hermes.toml"
+    pack = boards.SCHEMA.parents[1] / "kanban_audit" / "packs" / "hermes.toml"
     text = pack.read_text()
     for old, new in rename.items():
         text = text.replace(f'table = "{old}"', f'table = "{new}"')

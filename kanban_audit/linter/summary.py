@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from kanban_audit.lint.values import (
+from kanban_audit.linter.values import (
     Attr,
     BinOp,
     Call,

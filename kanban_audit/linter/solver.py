@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from kanban_audit.lint.sql import HOLE_CLOSE, HOLE_OPEN, parse_writes
-from kanban_audit.lint.values import (
+from kanban_audit.linter.sql import HOLE_CLOSE, HOLE_OPEN, parse_writes
+from kanban_audit.linter.values import (
     Attr,
     BinOp,
     Call,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kanban_audit.lint.solver import (
+from kanban_audit.linter.solver import (
     Atom,
     Frame,
     Hole,
@@ -22,7 +22,7 @@ from kanban_audit.lint.solver import (
     narrow,
     reset_budget,
 )
-from kanban_audit.lint.values import Param, Sink
+from kanban_audit.linter.values import Param, Sink
 
 MAX_PATHS = 256
 

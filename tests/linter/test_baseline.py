@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 
 from kanban_audit.errors import UsageError
-from kanban_audit.lint.baseline import filter_new, load_baseline, write_baseline
-from kanban_audit.lint.findings import Finding
-
-KANBAN_AUDIT = Path(sys.executable).parent / "kanban-audit"
+from kanban_audit.linter.baseline import filter_new, load_baseline, write_baseline
+from kanban_audit.linter.findings import Finding
 
 
 def finding(fingerprint: str, path: str = "api.py", line: int = 1) -> Finding:
@@ -116,13 +114,7 @@ NEW_BUG = """\
 
 
 def lint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(KANBAN_AUDIT), "lint", "--format", "json", *args, "."],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli("lint", "--format", "json", *args, ".", cwd=cwd, stdin=None)
 
 
 def findings_of(proc: subprocess.CompletedProcess[str]) -> list[dict]:

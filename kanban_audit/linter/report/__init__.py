@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kanban_audit.errors import UsageError
-from kanban_audit.lint.findings import LintResult
-from kanban_audit.lint.report.github import render_github
-from kanban_audit.lint.report.jsonfmt import render_json
-from kanban_audit.lint.report.ordering import sorted_result
-from kanban_audit.lint.report.sarif import render_sarif
-from kanban_audit.lint.report.text import render_text
+from kanban_audit.linter.findings import LintResult
+from kanban_audit.linter.report.github import render_github
+from kanban_audit.linter.report.jsonfmt import render_json
+from kanban_audit.linter.report.ordering import sorted_result
+from kanban_audit.linter.report.sarif import render_sarif
+from kanban_audit.linter.report.text import render_text
 
 _RENDERERS: dict[str, Callable[[LintResult], str]] = {
     "text": render_text,

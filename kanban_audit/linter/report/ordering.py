@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kanban_audit.lint.findings import FileError, Finding, LintResult
+from kanban_audit.linter.findings import FileError, Finding, LintResult
 
 
 def finding_key(finding: Finding) -> tuple[str, int, int, str, str, str]:

@@ -11,17 +11,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.cli import KANBAN_AUDIT, run_cli
 
 from .harness import EXAMPLE, service
 
-KANBAN_AUDIT = str(Path(sys.executable).parent / "kanban-audit")
 REPO = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, cwd: Path, check_traceback: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [KANBAN_AUDIT, *args], cwd=cwd, capture_output=True, text=True, timeout=300
-    )
+    done = run_cli(*args, cwd=cwd, stdin=None)
     if check_traceback:
         assert "Traceback" not in done.stderr, done.stderr
     return done
@@ -162,7 +160,7 @@ def test_config_exclude_and_rules_from_pyproject(buggy: Path, tmp_path: Path) ->
     done = run("lint", "--no-cache", "--format", "json", cwd=buggy)
     # Without the handlers the helpers' parameters have no visible caller: unchecked.
     assert findings(done) == [("board/db.py", 81, "KA002"), ("board/db.py", 91, "KA002")]
-    pack = (REPO / "kanban_audit" / "rules" / "hermes.toml").read_text()
+    pack = (REPO / "kanban_audit" / "packs" / "hermes.toml").read_text()
     (buggy / "cards.toml").write_text(pack.replace('guarded = "running"', 'guarded = "done"'))
     (buggy / "pyproject.toml").write_text('[tool.kanban-audit]\nrules = "cards.toml"\n')
     done = run("lint", "--no-cache", "--format", "json", cwd=buggy)
@@ -266,7 +264,7 @@ def test_wheel_ships_the_default_rule_pack(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("kanban_audit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "kanban_audit/rules/hermes.toml" in names
+    assert "kanban_audit/packs/hermes.toml" in names
     assert not any(name.startswith("tests/") for name in names)
 
 
@@ -287,7 +285,7 @@ def test_cache_survives_a_pack_change_and_findings_follow_the_pack(
     cache = str(tmp_path / "cache")
     first = run("lint", "--format", "json", "--cache-dir", cache, cwd=buggy)
     assert len(findings(first)) == 2
-    pack = (REPO / "kanban_audit" / "rules" / "hermes.toml").read_text()
+    pack = (REPO / "kanban_audit" / "packs" / "hermes.toml").read_text()
     (buggy / "done.toml").write_text(pack.replace('guarded = "running"', 'guarded = "done"'))
     second = run(
         "lint", "--format", "json", "--cache-dir", cache, "--rules", "done.toml", cwd=buggy
@@ -306,7 +304,7 @@ def test_progress_is_shown_on_a_terminal_only(tmp_path: Path) -> None:
         )
     controller, terminal = pty.openpty()
     done = subprocess.run(
-        [KANBAN_AUDIT, "lint", "--no-cache", "--jobs", "1"],
+        [str(KANBAN_AUDIT), "lint", "--no-cache", "--jobs", "1"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=terminal,

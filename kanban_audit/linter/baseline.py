@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kanban_audit.errors import UsageError
-from kanban_audit.lint.findings import Finding
+from kanban_audit.linter.findings import Finding
 
 BASELINE_VERSION = 1
 

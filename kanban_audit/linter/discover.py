@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from kanban_audit.lint.findings import FileError
+from kanban_audit.linter.findings import FileError
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kanban_audit.lint.findings import LintResult
-from kanban_audit.lint.rules import RULES
+from kanban_audit.codes import LINT_CODES
+from kanban_audit.linter.findings import LintResult
 
 
 def escape_data(text: str) -> str:
@@ -33,7 +33,7 @@ def render_github(result: LintResult) -> str:
             properties["line"] = str(finding.line)
             if finding.col > 0:
                 properties["col"] = str(finding.col)
-        rule = RULES.get(finding.code)
+        rule = LINT_CODES.get(finding.code)
         properties["title"] = f"{finding.code} {rule.name}" if rule else finding.code
         message = "\n".join(
             [finding.message]

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from kanban_audit import JSON_VERSION
+from kanban_audit.codes import CODES
+
+if TYPE_CHECKING:
+    from kanban_audit.linter.solver import Issue, Program
+    from kanban_audit.rulepack import RulePack
 
 
 @dataclass(frozen=True)
@@ -95,3 +101,78 @@ def fingerprint(code: str, path: str, symbol: str, source_line: str, sink: str, 
     """
     text = "\x1f".join([code, path, symbol, " ".join(source_line.split()), sink, str(nth)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def build_findings(program: Program, issues: list[Issue], pack: RulePack) -> list[Finding]:
+    """Findings for the offending paths, with their final fingerprints.
+
+    Identical findings (same code, file, function, statement text and write)
+    are told apart by their rank in file order.
+    """
+    groups: dict[tuple, list[Finding]] = {}
+    for issue in issues:
+        f = _finding(program, issue, pack)
+        base = (f.code, f.path, f.symbol, " ".join(f.source_line.split()), f.fingerprint)
+        groups.setdefault(base, []).append(f)
+    numbered = []
+    for group in groups.values():
+        group.sort(key=lambda f: (f.line, f.col))
+        for nth, f in enumerate(group):
+            stable = fingerprint(f.code, f.path, f.symbol, f.source_line, f.fingerprint, nth)
+            numbered.append(replace(f, fingerprint=stable))
+    return numbered
+
+
+def _short(qual: str) -> str:
+    return qual.rsplit(".", 1)[-1]
+
+
+def _values_text(issue: Issue) -> str:
+    consts = sorted({a.value for a in issue.atoms if a.kind == "const"})
+    reasons = sorted({a.value for a in issue.atoms if a.kind == "unknown"})
+    if issue.code == "KA001":
+        return ", ".join(repr(c) for c in consts)
+    return "; ".join(reasons)
+
+
+def _finding(program: Program, issue: Issue, pack: RulePack) -> Finding:
+    tasks = pack.tasks
+    message = CODES[issue.code].message.format(
+        status=tasks.status,
+        guarded=tasks.guarded,
+        column=f"{tasks.table}.{tasks.status}",
+        via=f" via {_short(issue.chain[0].callee)}()" if issue.chain else "",
+        values=_values_text(issue),
+    )
+    steps = [
+        TraceStep(
+            program.site_path(hop.caller),
+            hop.call.site.line,
+            hop.call.site.col + 1,
+            f"{_short(hop.caller)}() calls {_short(hop.callee)}()",
+        )
+        for hop in issue.chain
+    ]
+    sink = issue.sink
+    steps.append(
+        TraceStep(
+            program.site_path(issue.sink_func),
+            sink.site.line,
+            sink.site.col + 1,
+            f"{_short(issue.sink_func)}() writes {issue.column_note}",
+        )
+    )
+    site = issue.report_site
+    return Finding(
+        code=issue.code,
+        path=program.site_path(issue.report_func),
+        line=site.line,
+        col=site.col + 1,
+        message=message,
+        trace=tuple(steps),
+        symbol=issue.report_func,
+        source_line=site.text,
+        fingerprint=f"{issue.sink_func}:{' '.join(sink.site.text.split())}",  # numbered above
+        stmt_line=site.stmt_line,
+        end_line=site.end_line,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kanban_audit.lint.findings import LintResult
+from kanban_audit.linter.findings import LintResult
 
 
 def render_json(result: LintResult) -> str:

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from kanban_audit import __version__
-from kanban_audit.lint.values import ModuleSummary
+from kanban_audit.linter.values import ModuleSummary
 
 FORMAT = 2
 

@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 from kanban_audit import __version__
-from kanban_audit.lint.findings import FileError, Finding, LintResult, TraceStep
-from kanban_audit.lint.rules import RULES, Rule
+from kanban_audit.codes import LINT_CODES, Code
+from kanban_audit.linter.findings import FileError, Finding, LintResult, TraceStep
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -48,7 +48,7 @@ def _location(path: str, line: int, col: int, message: str = "") -> dict[str, An
     return location
 
 
-def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+def _rule_descriptor(rule: Code) -> dict[str, Any]:
     first_paragraph = " ".join(rule.explanation.split("\n\n", 1)[0].split())
     markdown = (
         f"{rule.explanation}\n\n"
@@ -99,7 +99,7 @@ def _notification(error: FileError) -> dict[str, Any]:
 
 def sarif_log(result: LintResult) -> dict[str, Any]:
     """One run: the rule catalogue as the driver, findings as results, errors as notifications."""
-    rule_index = {code: index for index, code in enumerate(RULES)}
+    rule_index = {code: index for index, code in enumerate(LINT_CODES)}
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -111,7 +111,7 @@ def sarif_log(result: LintResult) -> dict[str, Any]:
                         "version": __version__,
                         "semanticVersion": __version__,
                         "informationUri": INFORMATION_URI,
-                        "rules": [_rule_descriptor(rule) for rule in RULES.values()],
+                        "rules": [_rule_descriptor(rule) for rule in LINT_CODES.values()],
                     }
                 },
                 "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri() + "/"}},

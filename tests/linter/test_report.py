@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft7Validator
+from support.cli import run_cli
 
 from kanban_audit import __version__
+from kanban_audit.codes import LINT_CODES as RULES
 from kanban_audit.errors import UsageError
-from kanban_audit.lint.findings import FileError, Finding, LintResult, TraceStep
-from kanban_audit.lint.report import FORMATS, render
-from kanban_audit.lint.rules import RULES
+from kanban_audit.linter.findings import FileError, Finding, LintResult, TraceStep
+from kanban_audit.linter.report import FORMATS, render
 
-KANBAN_AUDIT = Path(sys.executable).parent / "kanban-audit"
 SCHEMA_PATH = Path(__file__).parents[2] / ".." / "shared" / "data" / "sarif-schema-2.1.0.json"
 
 
@@ -308,13 +307,7 @@ def write_tree(root: Path, files: dict[str, str]) -> dict[tuple[str, int], str]:
 
 
 def lint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(KANBAN_AUDIT), "lint", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli("lint", *args, cwd=cwd, stdin=None)
 
 
 @pytest.fixture(scope="module")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections import Counter
 from pathlib import Path
 
-from kanban_audit.config import Config
-from kanban_audit.lint.engine import LintOptions, lint
-from kanban_audit.lint.findings import LintResult
-from kanban_audit.rulepack import load_pack
+import kanban_audit
+from kanban_audit.linter.findings import LintResult
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -31,22 +28,8 @@ def expected_marks(root: Path, files: list[Path]) -> Counter:
 
 
 def run_case(root: Path, targets: list[Path], **options) -> LintResult:
-    """Lint `targets` with `root` as the working directory, no cache, one process."""
-    previous = Path.cwd()
-    os.chdir(root)
-    try:
-        return lint(
-            LintOptions(
-                paths=targets,
-                pack=load_pack(),
-                config=Config(root=root),
-                jobs=1,
-                cwd=root,
-                **options,
-            )
-        )
-    finally:
-        os.chdir(previous)
+    """Lint `targets` from `root`, with no configuration, no cache, in one process."""
+    return kanban_audit.lint(targets, cwd=root, isolated=True, jobs=1, cache=False, **options)
 
 
 def found_marks(result: LintResult) -> Counter:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kanban_audit.lint.findings import LintResult
+from kanban_audit.linter.findings import LintResult
 
 
 def _plural(count: int, word: str) -> str:

@@ -1,0 +1,206 @@
+"""The library: lint code, audit a board, repair it. The CLI is wiring over these.
+
+    >>> import kanban_audit
+    >>> result = kanban_audit.lint(["examples/board_service"])
+    >>> [(f.code, f.path, f.line) for f in result.findings]
+    [('KA001', 'examples/board_service/board/api.py', 18), ...]
+
+Every function raises `kanban_audit.KanbanAuditError` (one line, for the
+user) on bad input; nothing else is expected to escape.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kanban_audit.config import load_config
+from kanban_audit.rulepack import RulePack, load_pack
+
+DEFAULT_GRACE_S = 120.0
+CACHE_FOLDER = ".kanban-audit-cache"
+
+
+def _pack(pack: RulePack | str | Path | None, fallback: Path | None = None) -> RulePack:
+    return pack if isinstance(pack, RulePack) else load_pack(pack or fallback)
+
+
+def lint(
+    paths: Iterable[str | Path] = (),
+    *,
+    pack: RulePack | str | Path | None = None,
+    config: str | Path | None = None,
+    isolated: bool = False,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    jobs: int = 0,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    only: Iterable[str | Path] | None = None,
+    diff: str | None = None,
+    baseline: str | Path | None = None,
+    cwd: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
+    """Lint `paths` (default: the current directory) and return a `LintResult`.
+
+    Configuration comes from the nearest `pyproject.toml` (or `config`; none
+    at all when `isolated`); `pack` overrides its rule pack. `only` (changed
+    files) and `diff` (a git revision) analyse the whole project and keep the
+    findings whose trace touches those files. `baseline` drops the findings a baseline file holds.
+    """
+    from kanban_audit.config import Config
+    from kanban_audit.linter.run import LintOptions
+    from kanban_audit.linter.run import lint as run
+
+    here = Path(cwd).absolute() if cwd is not None else Path.cwd()
+    if isolated:
+        cfg = Config(root=here)
+    else:
+        cfg = load_config(here, Path(config) if config is not None else None)
+    rules = _pack(pack, cfg.rules)
+    known = None
+    if baseline is not None:
+        from kanban_audit.linter.baseline import load_baseline
+
+        known = load_baseline(baseline)  # fail fast, before the analysis
+    targets = [here / p for p in paths] or [here]
+    wanted: list[Path] | None = None
+    if only is not None or diff is not None:
+        wanted = [here / p for p in only or ()]
+        if diff is not None:
+            from kanban_audit.linter.changed import changed_since
+
+            wanted += changed_since(diff, here)
+        targets = [cfg.root]
+    folder = None
+    if cache:
+        folder = Path(cache_dir) if cache_dir is not None else cfg.cache_dir
+        folder = folder or cfg.root / CACHE_FOLDER
+    result = run(
+        LintOptions(
+            paths=targets,
+            pack=rules,
+            config=cfg,
+            select=_codes(select),
+            ignore=_codes(ignore),
+            jobs=jobs,
+            cache_dir=folder,
+            only=wanted,
+            progress=progress,
+            cwd=here,
+        )
+    )
+    if known is not None:
+        from kanban_audit.linter.baseline import filter_new
+
+        result.findings = filter_new(result.findings, known)
+    return result
+
+
+def _codes(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(v.strip().upper() for v in values if v.strip())
+
+
+@dataclass(frozen=True)
+class Board:
+    """Where a board is and how to treat it: resolved once for audit, repair and guard."""
+
+    path: Path
+    pack: RulePack
+    busy_timeout_ms: int
+
+
+def board(
+    db: str | Path | None = None,
+    *,
+    slug: str | None = None,
+    pack: RulePack | str | Path | None = None,
+    busy_timeout_ms: int | None = None,
+) -> Board:
+    """Find the board the way the board's own code does (path, environment, slug)."""
+    from kanban_audit.audit.board import locate
+
+    rules = _pack(pack)
+    path = locate(rules.board, str(db) if db is not None else None, slug, os.environ)
+    timeout = rules.board.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
+    return Board(path, rules, timeout)
+
+
+def audit(
+    db: str | Path | Board | None = None,
+    *,
+    slug: str | None = None,
+    pack: RulePack | str | Path | None = None,
+    now: float | None = None,
+    grace: float = DEFAULT_GRACE_S,
+    busy_timeout_ms: int | None = None,
+    force: bool = False,
+) -> Any:
+    """Audit a board read-only and return its `Report` (findings with evidence)."""
+    from kanban_audit.audit import liveness
+    from kanban_audit.audit.checks import Options, audit_board
+
+    where = (
+        db
+        if isinstance(db, Board)
+        else board(db, slug=slug, pack=pack, busy_timeout_ms=busy_timeout_ms)
+    )
+    options = Options(time.time() if now is None else now, grace, liveness.local_hostname(), force)
+    return audit_board(where.path, where.pack, options, where.busy_timeout_ms)
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """The plan a repair followed, whether it wrote, the backup, and each task's outcome."""
+
+    report: Any
+    applied: bool
+    backup: Path | None
+    outcomes: tuple[Any, ...]
+
+
+def repair(
+    db: str | Path | Board | None = None,
+    *,
+    slug: str | None = None,
+    pack: RulePack | str | Path | None = None,
+    apply: bool = False,
+    backup: bool = True,
+    backup_dir: str | Path | None = None,
+    force: bool = False,
+    now: float | None = None,
+    grace: float = DEFAULT_GRACE_S,
+    busy_timeout_ms: int | None = None,
+    plan: Any = None,
+) -> RepairResult:
+    """Plan the repairs (an audit) and, with `apply`, carry them out.
+
+    `plan` is a report from `audit()` to follow instead of auditing again (the
+    CLI shows it, asks, then applies exactly what was shown).
+    """
+    from kanban_audit.audit.repair import execute
+
+    where = (
+        db
+        if isinstance(db, Board)
+        else board(db, slug=slug, pack=pack, busy_timeout_ms=busy_timeout_ms)
+    )
+    if plan is None:
+        plan = audit(where, now=now, grace=grace, force=force)
+    if not apply:
+        return RepairResult(plan, False, None, ())
+    saved, outcomes = execute(
+        where.path,
+        where.pack,
+        plan,
+        busy_timeout_ms=where.busy_timeout_ms,
+        now=plan.checked_at,
+        backup_dir=Path(backup_dir) if backup_dir is not None else None,
+        make_backup=backup,
+    )
+    return RepairResult(plan, True, saved, tuple(outcomes))

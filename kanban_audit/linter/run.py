@@ -1,0 +1,172 @@
+"""A lint run, one way through: discover -> pre-filter -> summaries -> solve ->
+claim path -> findings -> suppressions -> selection."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kanban_audit.config import Config
+from kanban_audit.linter.cache import SummaryCache, cache_key
+from kanban_audit.linter.claimpath import find_issues
+from kanban_audit.linter.discover import SourceFile, discover
+from kanban_audit.linter.findings import FileError, Finding, LintResult, build_findings
+from kanban_audit.linter.parse import ParseJob, decode, summarize_all, with_deep_stack, worker_count
+from kanban_audit.linter.prefilter import may_write, more_files
+from kanban_audit.linter.report.ordering import finding_key
+from kanban_audit.linter.selection import Selection
+from kanban_audit.linter.solver import Program
+from kanban_audit.linter.suppress import MARKER, apply_suppressions
+from kanban_audit.linter.values import ModuleSummary
+from kanban_audit.rulepack import RulePack
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class LintOptions:
+    paths: list[Path]
+    pack: RulePack
+    config: Config
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    jobs: int = 0
+    cache_dir: Path | None = None
+    # Report only findings whose trace touches one of these files.
+    only: list[Path] | None = None
+    progress: Callable[[int, int], None] | None = None
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+def lint(options: LintOptions) -> LintResult:
+    config = options.config
+    selection = Selection.build(config, options.select, options.ignore, options.cwd)
+    files, errors = discover(
+        options.paths,
+        config.root,
+        options.cwd,
+        config.include,
+        config.exclude + config.extend_exclude,
+    )
+    result = LintResult(errors=errors, files_seen=len(files))
+    contents: dict[str, bytes] = {}
+    for source in files:
+        data = _read(source, result.errors)
+        if data is not None:
+            contents[source.display] = data
+    by_display = {f.display: f for f in files if f.display in contents}
+    program = _program(options, by_display, contents, result)
+    issues = with_deep_stack(find_issues, program)
+    findings = build_findings(program, issues, options.pack)
+    findings = apply_suppressions(findings, _marked_texts(contents))
+    findings = [f for f in findings if selection.wants(f.code, f.path)]
+    if options.only is not None:
+        wanted = {p.absolute() for p in options.only}
+        findings = [f for f in findings if _touches(f, wanted, options.cwd)]
+        result.errors = [e for e in result.errors if _abs(e.path, options.cwd) in wanted]
+    result.findings = sorted(findings, key=finding_key)
+    return result
+
+
+def _abs(path: str, cwd: Path) -> Path:
+    return (cwd / path).absolute() if not os.path.isabs(path) else Path(path)
+
+
+def _touches(finding: Finding, wanted: set[Path], cwd: Path) -> bool:
+    places = [finding.path] + [step.path for step in finding.trace]
+    return any(_abs(place, cwd) in wanted for place in places)
+
+
+def _read(source: SourceFile, errors: list[FileError]) -> bytes | None:
+    try:
+        size = source.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            errors.append(
+                FileError(source.display, f"file too large to analyse ({size // 1048576} MiB)")
+            )
+            return None
+        return source.path.read_bytes()
+    except PermissionError:
+        errors.append(FileError(source.display, "permission denied"))
+    except OSError as exc:
+        errors.append(FileError(source.display, exc.strerror or str(exc)))
+    return None
+
+
+def _marked_texts(contents: dict[str, bytes]) -> dict[str, str]:
+    """The text of every file that may hold a suppression comment."""
+    texts: dict[str, str] = {}
+    for display, data in contents.items():
+        if MARKER in data:
+            try:
+                texts[display] = decode(data)
+            except (SyntaxError, UnicodeDecodeError, LookupError):
+                continue
+    return texts
+
+
+def _program(
+    options: LintOptions,
+    files: dict[str, SourceFile],
+    contents: dict[str, bytes],
+    result: LintResult,
+) -> Program:
+    """The program made of the files that can matter, grown to a fixpoint."""
+    pack = options.pack
+    cache = SummaryCache(options.cache_dir) if options.cache_dir else None
+    modules: dict[str, str] = {}
+    for display, source in files.items():
+        modules.setdefault(source.module, display)
+    todo = [d for d, data in contents.items() if may_write(data, pack)]
+    done: dict[str, ModuleSummary] = {}
+    failed: set[str] = set()
+    searched: set[str] = set()  # writer names already looked for in every file
+    program = Program([], pack)
+    while todo:
+        batch = sorted(set(todo) - set(done) - failed)
+        if not batch:
+            break
+        for display, summary in _summaries(batch, files, contents, pack, cache, options, result):
+            if summary is None:
+                failed.add(display)
+            else:
+                done[display] = summary
+        program, todo = more_files(done, contents, modules, pack, searched)
+    return program
+
+
+def _summaries(
+    batch: list[str],
+    files: dict[str, SourceFile],
+    contents: dict[str, bytes],
+    pack: RulePack,
+    cache: SummaryCache | None,
+    options: LintOptions,
+    result: LintResult,
+) -> list[tuple[str, ModuleSummary | None]]:
+    """Summaries for a batch: from the cache, else parsed (in parallel when it pays)."""
+    methods = tuple(pack.lint.sql_methods)
+    jobs: list[tuple[ParseJob, str]] = []
+    out: list[tuple[str, ModuleSummary | None]] = []
+    for display in batch:
+        source = files[display]
+        key = cache_key(contents[display], source.module, display, methods)
+        cached = cache.get(key) if cache else None
+        if cached is not None:
+            result.files_cached += 1
+            out.append((display, cached))
+        else:
+            jobs.append((ParseJob(display, source.module, contents[display], methods), key))
+    parsed = summarize_all([job for job, _ in jobs], worker_count(options.jobs), options.progress)
+    for (job, key), (summary, error) in zip(jobs, parsed, strict=True):
+        if summary is None:
+            result.errors.append(FileError(job.display, error or "cannot analyse"))
+            out.append((job.display, None))
+            continue
+        result.files_parsed += 1
+        if cache:
+            cache.put(key, summary)
+        out.append((job.display, summary))
+    return out
