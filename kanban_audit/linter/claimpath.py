@@ -1,4 +1,5 @@
-"""Which writes can store the guarded state, along which call paths.
+"""The claim-path decision: which writes can store the guarded state, along which
+call paths, and where each offending path is reported.
 
 For each write the solver gives the values it may store. Values that still
 depend on a parameter are followed up through every visible call site; the
@@ -11,29 +12,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kanban_audit.linter.solver import (
-    Atom,
-    Frame,
-    Hole,
-    Hop,
-    Issue,
-    Program,
-    TooComplex,
-    narrow,
-    reset_budget,
-)
+from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Hop, Issue, narrow
+from kanban_audit.linter.solve.context import TooComplex
+from kanban_audit.linter.solve.program import Program
+from kanban_audit.linter.solve.sinks import mentions_param, sink_atoms, table_names
 from kanban_audit.linter.values import Param, Sink
 
 MAX_PATHS = 256
+ParamCache = dict[tuple[str, str], list[Atom]]
 
 
 def find_issues(program: Program) -> list[Issue]:
     """Every offending path in the program, one Issue per report place and write."""
-    cache: dict[tuple[str, str], list[Atom]] = {}
+    cache: ParamCache = {}
     issues: dict[tuple, Issue] = {}
     for qual, fn in program.functions.items():
         for sink in fn.sinks:
-            reset_budget(program)
+            program.ev.reset()
             try:
                 found = _sink_issues(program, qual, sink, cache)
             except (TooComplex, RecursionError):
@@ -50,17 +45,16 @@ def find_issues(program: Program) -> list[Issue]:
     return list(issues.values())
 
 
-def _sink_issues(
-    program: Program, qual: str, sink: Sink, cache: dict[tuple[str, str], list[Atom]]
-) -> list[Issue]:
-    atoms, note = program.sink_atoms(sink, None)
-    callers = program.callers.get(qual, [])
+def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> list[Issue]:
+    ev = program.ev
+    atoms, note = sink_atoms(ev, sink, None)
+    callers = program.graph.callers.get(qual, [])
     if sink.kind == "sql" and callers and _text_needs_caller(program, sink, qual):
         # The SQL text itself is built from parameters: read it at each call site.
         atoms, note = [], ""
         for caller, call, offset in callers:
             frame = Frame(qual, call, caller, offset, None, on_path=True)
-            more, more_note = program.sink_atoms(sink, frame)
+            more, more_note = sink_atoms(ev, sink, frame)
             atoms += more
             note = note or more_note
     if not note:
@@ -69,23 +63,20 @@ def _sink_issues(
     issues: list[Issue] = []
     for atom in _resolve_all(program, atoms, cache):
         code = _code(atom, guarded)
-        if code is None:
-            continue
-        issues += _place(program, code, atom, qual, sink, note)
+        if code is not None:
+            issues += _place(program, code, atom, qual, sink, note)
     return issues
 
 
 def _text_needs_caller(program: Program, sink: Sink, qual: str) -> bool:
     return any(
-        isinstance(piece, Hole) and program.mentions_param(piece, qual)
-        for template in program.strings(sink.target, None)
+        isinstance(piece, Hole) and mentions_param(piece, qual)
+        for template in program.ev.strings(sink.target, None)
         for piece in template
     )
 
 
-def _resolve_all(
-    program: Program, atoms: list[Atom], cache: dict[tuple[str, str], list[Atom]]
-) -> list[Atom]:
+def _resolve_all(program: Program, atoms: list[Atom], cache: ParamCache) -> list[Atom]:
     resolved: list[Atom] = []
     for atom in atoms:
         if atom.kind != "param":
@@ -101,7 +92,7 @@ def _resolve_param(
     program: Program,
     func: str,
     name: str,
-    cache: dict[tuple[str, str], list[Atom]],
+    cache: ParamCache,
     active: set[tuple[str, str]],
 ) -> list[Atom]:
     """Every value a parameter receives, each with the hops from where it entered."""
@@ -110,7 +101,7 @@ def _resolve_param(
         return cache[key]
     if key in active:
         return []  # recursion: the values come in through the other call sites
-    callers = program.callers.get(func, [])
+    callers = program.graph.callers.get(func, [])
     if not callers:
         short = func.rsplit(".", 1)[-1]
         result = [Atom("unknown", f"parameter `{name}` of `{short}()` has no visible caller")]
@@ -120,7 +111,7 @@ def _resolve_param(
     result: list[Atom] = []
     for caller, call, offset in callers:
         frame = Frame(func, call, caller, offset, None, on_path=True)
-        for atom in program.values(Param(func, name), frame):
+        for atom in program.ev.values(Param(func, name), frame):
             if atom.kind != "param":
                 result.append(atom)
                 continue
@@ -148,21 +139,22 @@ def _place(
     on_path = [hop.caller for hop in atom.chain] + [qual]
     if any(program.pack.is_sanctioned(func) for func in on_path):
         return []
+    exposed = program.graph.exposed
     if atom.chain:
         entry = atom.chain[0].caller
-        if not program.exposed.get(entry, False):
+        if not exposed.get(entry, False):
             return []
         site = atom.chain[0].call.site
         return [Issue(code, (atom,), entry, site, atom.chain, qual, sink, note)]
-    callers = program.callers.get(qual, [])
+    callers = program.graph.callers.get(qual, [])
     if not callers:
-        if not program.exposed.get(qual, False):
+        if not exposed.get(qual, False):
             return []
         return [Issue(code, (atom,), qual, sink.site, (), qual, sink, note)]
     return [
         Issue(code, (atom,), caller, call.site, (Hop(caller, qual, call),), qual, sink, note)
         for caller, call, _ in callers
-        if program.exposed.get(caller, False)
+        if exposed.get(caller, False)
     ]
 
 
@@ -176,15 +168,16 @@ def _too_complex(program: Program, qual: str, sink: Sink) -> Issue:
 
 def may_write_status(program: Program, qual: str, sink: Sink) -> bool:
     """Whether a write can store into the status column, or its text is not known yet."""
-    reset_budget(program)
+    ev = program.ev
+    ev.reset()
     try:
-        if program.sink_atoms(sink, None)[1]:
+        if sink_atoms(ev, sink, None)[1]:
             return True
         if sink.kind == "table":
-            return sink.data is not None and program.table_names(sink, None) is None
+            return sink.data is not None and table_names(ev, sink, None) is None
         return any(
             isinstance(piece, Hole)
-            for template in program.strings(sink.target, None)
+            for template in ev.strings(sink.target, None)
             for piece in template
         )
     except (TooComplex, RecursionError):

@@ -10,7 +10,8 @@ from kanban_audit import JSON_VERSION
 from kanban_audit.codes import CODES
 
 if TYPE_CHECKING:
-    from kanban_audit.linter.solver import Issue, Program
+    from kanban_audit.linter.solve.atoms import Issue
+    from kanban_audit.linter.solve.program import Program
     from kanban_audit.rulepack import RulePack
 
 

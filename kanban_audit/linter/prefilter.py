@@ -13,7 +13,7 @@ import functools
 import re
 
 from kanban_audit.linter.claimpath import may_write_status
-from kanban_audit.linter.solver import Program
+from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.values import ModuleSummary
 from kanban_audit.rulepack import RulePack
 
@@ -60,12 +60,13 @@ def more_files(
     }
     work = list(writers)
     while work:
-        for caller, _, _ in program.callers.get(work.pop(), []):
+        for caller, _, _ in program.graph.callers.get(work.pop(), []):
             if caller not in writers:
                 writers.add(caller)
                 work.append(caller)
     wanted: set[str] = set()
-    for summary in {id(program.owner[q]): program.owner[q] for q in writers}.values():
+    owner = program.index.owner
+    for summary in {id(owner[q]): owner[q] for q in writers}.values():
         for target in summary.imports.values():
             parts = target.split(".")
             for n in range(len(parts), 0, -1):
@@ -83,7 +84,7 @@ def more_files(
         if name == "<module>" or name in searched:
             continue
         fn = program.functions[qual]
-        module = program.owner[qual].module
+        module = owner[qual].module
         parts = set() if fn.bound else set(module.split("."))
         if name in needs and (not needs[name] or not parts):
             needs[name] = set()

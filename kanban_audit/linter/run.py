@@ -17,7 +17,7 @@ from kanban_audit.linter.parse import ParseJob, decode, summarize_all, with_deep
 from kanban_audit.linter.prefilter import may_write, more_files
 from kanban_audit.linter.report.ordering import finding_key
 from kanban_audit.linter.selection import Selection
-from kanban_audit.linter.solver import Program
+from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.suppress import MARKER, apply_suppressions
 from kanban_audit.linter.values import ModuleSummary
 from kanban_audit.rulepack import RulePack

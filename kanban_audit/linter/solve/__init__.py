@@ -1,0 +1,9 @@
+"""The whole-program pass: join the summaries, follow values to the writes.
+
+index      names across modules: functions, classes, globals, re-exports
+evaluate   what an expression can be, in a call context, within one budget
+templates  the texts a string expression can have (SQL built from pieces)
+sinks      what each write stores in the guarded column
+callgraph  who calls whom, and which functions an entry point reaches
+program    the four together, grown file by file
+"""

@@ -1,0 +1,94 @@
+"""What the solver computes: value atoms, call frames, text holes, offending paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from kanban_audit.linter.values import Call, Expr, Sink, Site
+
+
+@dataclass(frozen=True)
+class Hop:
+    """A call on the path to the write: `caller` calls `callee` at `call`."""
+
+    caller: str
+    callee: str
+    call: Call
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One value a write may store: a constant, an unknown (with the reason), or a
+    parameter still to be resolved, with the guards met and the hops taken."""
+
+    kind: str  # const | unknown | param
+    value: str  # the constant, the reason, or the parameter name
+    func: str = ""  # param: the function owning the parameter
+    allow: frozenset[str] | None = None
+    deny: frozenset[str] = frozenset()
+    chain: tuple[Hop, ...] = ()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Parameters of `func` bound to the arguments of `call`, made in `caller`."""
+
+    func: str
+    call: Call
+    caller: str
+    offset: int
+    parent: Frame | None
+    on_path: bool  # a hop towards the write (else: a helper whose return value is used)
+
+
+@dataclass(frozen=True)
+class Hole:
+    """A part of a text that could not be resolved to a string."""
+
+    expr: Expr
+    frame: Frame | None
+
+
+Template = tuple  # of str | Hole
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One offending path: the value, where it enters, the hops, the write."""
+
+    code: str
+    atoms: tuple[Atom, ...]
+    report_func: str
+    report_site: Site
+    chain: tuple[Hop, ...]
+    sink_func: str
+    sink: Sink
+    column_note: str
+
+
+def binding(frame: Frame | None, func: str) -> Frame | None:
+    """The innermost frame that binds `func`'s parameters, if any."""
+    while frame is not None:
+        if frame.func == func:
+            return frame
+        frame = frame.parent
+    return None
+
+
+def narrow(atom: Atom, allow: frozenset[str] | None, deny: frozenset[str]) -> list[Atom]:
+    """Apply a guard to one atom: drop excluded constants, make unknowns concrete."""
+    if atom.kind == "const":
+        keep = (allow is None or atom.value in allow) and atom.value not in deny
+        return [atom] if keep else []
+    if atom.kind == "unknown":
+        if allow is not None:
+            return [replace(atom, kind="const", value=v) for v in sorted(allow - deny - atom.deny)]
+        return [replace(atom, deny=atom.deny | deny)]
+    merged_allow = (
+        allow if atom.allow is None else (atom.allow if allow is None else atom.allow & allow)
+    )
+    return [replace(atom, allow=merged_allow, deny=atom.deny | deny)]
+
+
+def short(qual: str) -> str:
+    return qual.rsplit(".", 1)[-1]

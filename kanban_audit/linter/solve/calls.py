@@ -1,0 +1,101 @@
+"""Which functions a call expression may invoke.
+
+Plain names resolve through the index; `self.method()` through the class of
+the calling method; `Class().method()` through that class; `obj.method()`
+by name when exactly one analysed class defines it; dispatch tables
+(`HANDLERS[key](...)`) and conditional callees to every entry they may hold.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kanban_audit.linter.values import (
+    Attr,
+    Call,
+    DictLit,
+    Expr,
+    FunctionSummary,
+    Index,
+    Narrowed,
+    OneOf,
+    Param,
+    Ref,
+    Seq,
+)
+
+if TYPE_CHECKING:
+    from kanban_audit.linter.solve.evaluate import Evaluator
+
+Callee = tuple[str, int]  # (function, leading parameters bound: self/cls)
+
+# Method names of built-in types: never resolved to a user method by name alone.
+BUILTIN_METHODS = frozenset(
+    name for kind in (str, dict, list, set, tuple, bytes, int, object) for name in dir(kind)
+) | {"execute", "executemany", "executescript", "query", "fetchone", "fetchall", "commit"}
+MAX_DISPATCH = 6  # tables of tables of ... callables
+
+
+def callees_of(ev: Evaluator, func: Expr, caller: str, nesting: int = 0) -> list[Callee]:
+    """Functions a call expression may invoke, with how many leading params are bound."""
+    if nesting > MAX_DISPATCH:
+        return []
+    index = ev.index
+    if isinstance(func, Ref):
+        target = index.resolve(func.qual)
+        if target is None:
+            return []
+        kind, qual = target
+        if kind == "function":
+            return [(qual, 0)]
+        if kind == "class":
+            return index.method(qual, "__init__")
+        if kind == "global":
+            return callees_of(ev, index.globals[qual], caller, nesting + 1)
+        return []
+    if isinstance(func, Attr):
+        return method_callees(ev, func, caller)
+    if isinstance(func, (Index, OneOf, Narrowed)):
+        found: list[Callee] = []
+        for item in dispatch_items(ev, func):
+            found += callees_of(ev, item, caller, nesting + 1)
+        return found
+    return []
+
+
+def method_callees(ev: Evaluator, func: Attr, caller: str) -> list[Callee]:
+    index = ev.index
+    fn = index.functions.get(caller)
+    base = func.base
+    if isinstance(base, Param) and fn is not None and is_self(fn, base):
+        return index.method(fn.class_name, func.name)
+    if isinstance(base, Call) and isinstance(base.func, Ref):
+        target = index.resolve(base.func.qual)
+        if target and target[0] == "class":
+            return index.method(target[1], func.name)
+    if func.name in BUILTIN_METHODS:
+        return []
+    candidates = index.methods_by_name.get(func.name, [])
+    return [(candidates[0], 1)] if len(candidates) == 1 else []
+
+
+def dispatch_items(ev: Evaluator, expr: Expr) -> list[Expr]:
+    """The entries a dispatch table lookup (or a conditional callee) can produce."""
+    if isinstance(expr, Index):
+        items: list[Expr] = []
+        for base in ev.structures(expr.base, None):
+            if isinstance(base, DictLit):
+                items += [value for _, value in base.items]
+            elif isinstance(base, Seq):
+                items += list(base.items)
+        return items
+    if isinstance(expr, OneOf):
+        return list(expr.options)
+    if isinstance(expr, Narrowed):
+        return [expr.expr]
+    return []
+
+
+def is_self(fn: FunctionSummary, param: Param) -> bool:
+    """Whether a parameter is the instance a method was called on."""
+    return bool(fn.bound and fn.class_name and fn.params and param.name == fn.params[0])

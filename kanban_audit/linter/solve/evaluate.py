@@ -1,0 +1,379 @@
+"""What an expression can be, in a call context: one function per construct.
+
+`values` gives the atoms a value may be (string constants, unknowns with a
+reason, parameters still open); `structures` resolves names until a literal
+sequence, dict or lambda appears; `flatten` and `elements` read sequences;
+`strings` (templates.py) gives the texts. All share one Context: memo,
+steps and depth.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+from kanban_audit.linter.solve import templates
+from kanban_audit.linter.solve.atoms import (
+    Atom,
+    Frame,
+    Hole,
+    Hop,
+    Template,
+    binding,
+    narrow,
+    short,
+)
+from kanban_audit.linter.solve.calls import Callee, callees_of, dispatch_items, method_callees
+from kanban_audit.linter.solve.context import Context, memoized
+from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.values import (
+    Attr,
+    BinOp,
+    Call,
+    ClassSummary,
+    Comp,
+    Concat,
+    DictLit,
+    Elem,
+    Expr,
+    Index,
+    Lambda,
+    Lit,
+    Narrowed,
+    OneOf,
+    Param,
+    Ref,
+    Seq,
+    Star,
+    Unknown,
+)
+from kanban_audit.rulepack import RulePack
+
+MAX_ITEMS = 1_000  # a longer parameter list is treated as unknown
+CONTAINER_BUILTINS = {
+    f"builtins.{name}" for name in ("tuple", "list", "frozenset", "set", "dict", "sorted")
+}
+STRING_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title")
+
+Items = list[Expr | None]  # a sequence's items; None marks a stretch of unknown length
+
+
+class Evaluator:
+    """Evaluates summary expressions over the index; `reset()` starts a new budget."""
+
+    def __init__(self, index: ProgramIndex, pack: RulePack) -> None:
+        self.index = index
+        self.pack = pack
+        self.ctx = Context()
+
+    def reset(self) -> None:
+        self.ctx = Context()
+
+    # -- structures ----------------------------------------------------------
+
+    @memoized(lambda expr, frame: [Unknown("too deep")])
+    def structures(self, expr: Expr, frame: Frame | None) -> list[Expr]:
+        """Resolve names and parameters until a literal structure (or anything else) remains."""
+        if isinstance(expr, Ref):
+            target = self.index.resolve(expr.qual)
+            if target and target[0] == "global":
+                return self.structures(self.index.globals[target[1]], frame)
+            return [expr]
+        if isinstance(expr, Param):
+            bound = binding(frame, expr.func)
+            if bound is not None:
+                return self.structures(self.argument(bound, expr.name), bound.parent)
+            return [expr]
+        if isinstance(expr, OneOf):
+            return [s for option in expr.options for s in self.structures(option, frame)]
+        if isinstance(expr, Narrowed):
+            return self.structures(expr.expr, frame)
+        if isinstance(expr, Call):
+            return self._call_structures(expr, frame)
+        if isinstance(expr, BinOp) and expr.op in "+*":
+            flat = self.flatten(expr, frame)
+            unknown = Star(Unknown("parameters not known here"))
+            return [Seq(tuple(unknown if i is None else i for i in f)) for f in flat] or [expr]
+        return [expr]
+
+    def _call_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
+        """tuple(x), list(x)... are x; d.keys() and d.values() are sequences."""
+        func = call.func
+        if isinstance(func, Ref) and call.args and func.qual in CONTAINER_BUILTINS:
+            return self.structures(call.args[0], frame)
+        if isinstance(func, Attr) and func.name in ("keys", "values") and not call.args:
+            views: list[Expr] = []
+            for struct in self.structures(func.base, frame):
+                if not isinstance(struct, DictLit):
+                    return [call]
+                pick = 0 if func.name == "keys" else 1
+                views.append(Seq(tuple(pair[pick] for pair in struct.items)))
+            return views
+        return [call]
+
+    @memoized(lambda expr, frame: [[None]])
+    def flatten(self, expr: Expr, frame: Frame | None) -> list[Items]:
+        """A sequence's possible item lists."""
+        if isinstance(expr, BinOp) and expr.op == "+":
+            lefts = self.flatten(expr.left, frame)
+            rights = self.flatten(expr.right, frame)
+            joined = [a + b for a, b in itertools.islice(itertools.product(lefts, rights), 16)]
+            return [items if len(items) <= MAX_ITEMS else [None] for items in joined]
+        if isinstance(expr, BinOp) and expr.op == "*":
+            seq, times = expr.left, expr.right
+            if isinstance(seq, Lit):
+                seq, times = times, seq
+            if isinstance(times, Lit) and isinstance(times.value, int) and times.value <= MAX_ITEMS:
+                return [
+                    items * times.value if len(items) * times.value <= MAX_ITEMS else [None]
+                    for items in self.flatten(seq, frame)
+                ]
+            return [[None]]
+        results: list[Items] = []
+        for struct in self.structures(expr, frame):
+            if isinstance(struct, Seq):
+                items: Items = []
+                for item in struct.items:
+                    if isinstance(item, Star):
+                        inner = self.flatten(item.expr, frame)
+                        items += inner[0] if len(inner) == 1 else [None]
+                    else:
+                        items.append(item)
+                results.append(items)
+            elif isinstance(struct, BinOp):
+                results += self.flatten(struct, frame)
+            else:
+                results.append([None])
+        return results
+
+    @memoized(None)
+    def elements(self, expr: Expr, frame: Frame | None) -> list[Expr]:
+        """What an element of a sequence can be."""
+        items: list[Expr] = []
+        for struct in self.structures(expr, frame):
+            if isinstance(struct, Seq):
+                for item in struct.items:
+                    if isinstance(item, Star):
+                        items += self.elements(item.expr, frame)
+                    else:
+                        items.append(item)
+            elif isinstance(struct, Comp):
+                items.append(struct.elt)
+            elif isinstance(struct, DictLit):
+                items += [key for key, _ in struct.items]
+            else:
+                items.append(Elem(struct) if not isinstance(struct, Unknown) else struct)
+        return items
+
+    def argument(self, frame: Frame, name: str) -> Expr:
+        """The expression a call passes for a parameter (or its default)."""
+        fn = self.index.functions[frame.func]
+        call = frame.call
+        for keyword, value in call.kwargs:
+            if keyword == name:
+                return value
+        index = fn.params.index(name) - frame.offset if name in fn.params else -1
+        positional = call.args
+        if index >= 0:
+            star_at = next((i for i, a in enumerate(positional) if isinstance(a, Star)), None)
+            if star_at is not None and index >= star_at:
+                return Unknown(f"argument for `{name}` spread from *args")
+            if index < len(positional):
+                return positional[index]
+        if name in fn.defaults:
+            return fn.defaults[name]
+        if call.spread:
+            return Unknown(f"argument for `{name}` spread from **kwargs")
+        return Lit(None)
+
+    def const_set(self, expr: Expr | None, frame: Frame | None) -> frozenset[str] | None:
+        """The strings a container (or a single value) holds; None if not all known."""
+        if expr is None:
+            return None
+        found: set[str] = set()
+        for struct in self.structures(expr, frame):
+            if isinstance(struct, (Seq, Comp, DictLit)):
+                members = self.elements(struct, frame)
+            else:
+                members = [struct]
+            for member in members:
+                for atom in self.values(member, frame):
+                    if atom.kind != "const":
+                        return None
+                    found.add(atom.value)
+        return frozenset(found)
+
+    # -- values: one function per construct -------------------------------------
+
+    @memoized(lambda expr, frame: [Atom("unknown", "value too deeply nested to follow")])
+    def values(self, expr: Expr, frame: Frame | None) -> list[Atom]:
+        """The atoms a value may be."""
+        rule = _VALUES.get(type(expr))
+        return rule(self, expr, frame) if rule else []
+
+    def _lit(self, expr: Lit, frame: Frame | None) -> list[Atom]:
+        return [Atom("const", expr.value)] if isinstance(expr.value, str) else []
+
+    def _unknown(self, expr: Unknown, frame: Frame | None) -> list[Atom]:
+        return [Atom("unknown", expr.reason)]
+
+    def _param(self, expr: Param, frame: Frame | None) -> list[Atom]:
+        bound = binding(frame, expr.func)
+        if bound is None:
+            return [Atom("param", expr.name, func=expr.func)]
+        atoms = self.values(self.argument(bound, expr.name), bound.parent)
+        if bound.on_path:
+            hop = Hop(bound.caller, bound.func, bound.call)
+            atoms = [replace(a, chain=a.chain + (hop,)) for a in atoms]
+        return atoms
+
+    def _ref(self, expr: Ref, frame: Frame | None) -> list[Atom]:
+        target = self.index.resolve(expr.qual)
+        if target is None:
+            return [Atom("unknown", f"`{expr.qual}` (not in the analysed code)")]
+        if target[0] == "global":
+            return self.values(self.index.globals[target[1]], frame)
+        return []
+
+    def _attr(self, expr: Attr, frame: Frame | None) -> list[Atom]:
+        if expr.name == "value":
+            return self.values(expr.base, frame)
+        return [Atom("unknown", f"attribute `.{expr.name}` of {describe(expr.base)}")]
+
+    def _one_of(self, expr: OneOf, frame: Frame | None) -> list[Atom]:
+        return [a for option in expr.options for a in self.values(option, frame)]
+
+    def _narrowed(self, expr: Narrowed, frame: Frame | None) -> list[Atom]:
+        allow = self.const_set(expr.allow, frame) if expr.allow is not None else None
+        deny = self.const_set(expr.deny, frame) if expr.deny is not None else None
+        atoms = self.values(expr.expr, frame)
+        return [n for a in atoms for n in narrow(a, allow, deny or frozenset())]
+
+    def _text(self, expr: Expr, frame: Frame | None) -> list[Atom]:
+        return templates.string_values(self, expr, frame)
+
+    def _element(self, expr: Elem | Star, frame: Frame | None) -> list[Atom]:
+        inner = expr.seq if isinstance(expr, Elem) else expr.expr
+        return [a for item in self.elements(inner, frame) for a in self.values(item, frame)]
+
+    def index_values(self, expr: Index, frame: Frame | None) -> list[Atom]:
+        """`d[k]` of a literal dict (the entries k may select) or `s[i]` of a sequence."""
+        atoms: list[Atom] = []
+        keys = self.const_set(expr.key, frame)
+        for struct in self.structures(expr.base, frame):
+            if isinstance(struct, DictLit):
+                for key, value in struct.items:
+                    key_values = self.const_set(key, frame)
+                    if keys is None or key_values is None or keys & key_values:
+                        atoms += self.values(value, frame)
+            elif isinstance(struct, Seq):
+                position = expr.key.value if isinstance(expr.key, Lit) else None
+                chosen = (
+                    [struct.items[position]]
+                    if isinstance(position, int)
+                    and -len(struct.items) <= position < len(struct.items)
+                    else list(struct.items)
+                )
+                for item in chosen:
+                    atoms += self.values(item, frame)
+            else:
+                atoms.append(Atom("unknown", f"item of {describe(struct)}"))
+        return atoms
+
+    def _call(self, call: Call, frame: Frame | None) -> list[Atom]:
+        func = call.func
+        if isinstance(func, Attr):
+            method = func.name
+            if method == "get" and call.args:
+                looked_up = self.index_values(Index(func.base, call.args[0]), frame)
+                default = self.values(call.args[1], frame) if len(call.args) > 1 else []
+                return looked_up + default
+            if method in STRING_METHODS:
+                return [
+                    replace(a, value=getattr(a.value, method)()) if a.kind == "const" else a
+                    for a in self.values(func.base, frame)
+                ]
+            if method in ("join", "format"):
+                return templates.string_values(self, call, frame)
+        if isinstance(func, Ref) and func.qual == "builtins.str" and call.args:
+            return self.values(call.args[0], frame)
+        if isinstance(func, Ref) and func.qual == "builtins.getattr" and call.args:
+            return [Atom("unknown", "getattr")]
+        atoms: list[Atom] = []
+        resolved = False
+        for target in self.call_targets(func, frame):
+            resolved = True
+            if isinstance(target, Lambda):
+                atoms += self.values(target.body, frame)
+            elif isinstance(target, tuple):
+                qual, offset = target
+                if binding(frame, qual) is not None:
+                    atoms.append(Atom("unknown", f"recursive call to `{short(qual)}()`"))
+                    continue
+                inner = Frame(qual, call, "", offset, frame, on_path=False)
+                for ret in self.index.functions[qual].returns:
+                    atoms += self.values(ret, inner)
+            elif isinstance(target, ClassSummary) and target.is_enum and call.args:
+                atoms += self.values(call.args[0], frame)
+        if not resolved:
+            atoms.append(Atom("unknown", f"return value of `{describe(func)}(...)`"))
+        return atoms
+
+    def call_targets(
+        self, func: Expr, frame: Frame | None
+    ) -> Iterator[Lambda | Callee | ClassSummary]:
+        """What a called expression may be: lambdas, functions, Enum classes."""
+        for struct in self.structures(func, frame):
+            if isinstance(struct, Lambda):
+                yield struct
+            elif isinstance(struct, Index):
+                for item in dispatch_items(self, struct):
+                    yield from self.call_targets(item, frame)
+            elif isinstance(struct, Ref):
+                target = self.index.resolve(struct.qual)
+                if target and target[0] == "class" and self.index.classes[target[1]].is_enum:
+                    yield self.index.classes[target[1]]
+                else:
+                    yield from callees_of(self, struct, "")
+            elif isinstance(struct, Attr):
+                yield from method_callees(self, struct, frame.func if frame else "")
+
+    # -- texts -----------------------------------------------------------------
+
+    @memoized(lambda expr, frame: [(Hole(expr, frame),)])
+    def strings(self, expr: Expr, frame: Frame | None) -> list[Template]:
+        """Possible texts of a string expression; unresolved parts become holes."""
+        return templates.strings(self, expr, frame)
+
+
+_VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
+    Lit: Evaluator._lit,
+    Unknown: Evaluator._unknown,
+    Param: Evaluator._param,
+    Ref: Evaluator._ref,
+    Attr: Evaluator._attr,
+    Index: Evaluator.index_values,
+    Call: Evaluator._call,
+    OneOf: Evaluator._one_of,
+    Narrowed: Evaluator._narrowed,
+    Concat: Evaluator._text,
+    BinOp: Evaluator._text,
+    Elem: Evaluator._element,
+    Star: Evaluator._element,
+}  # type: ignore[dict-item]
+
+
+def describe(expr: Expr) -> str:
+    """A short phrase for an expression, for the reason of an unknown."""
+    if isinstance(expr, Param):
+        return f"parameter `{expr.name}`"
+    if isinstance(expr, Ref):
+        return f"`{expr.qual.rsplit('.', 1)[-1]}`"
+    if isinstance(expr, Attr):
+        return f"`{describe(expr.base).strip('`')}.{expr.name}`"
+    if isinstance(expr, Call):
+        return f"the result of {describe(expr.func)}"
+    if isinstance(expr, Unknown):
+        return expr.reason
+    return "an expression"

@@ -1,0 +1,38 @@
+"""The analysed program: index, evaluator and call graph over the summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kanban_audit.linter.solve.callgraph import CallGraph
+from kanban_audit.linter.solve.evaluate import Evaluator
+from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.values import ModuleSummary
+from kanban_audit.rulepack import RulePack
+
+
+class Program:
+    """The summaries joined: names resolved, values evaluable, calls linked.
+
+    `add()` grows the program file by file; the call graph is rebuilt once
+    per growth, the index keeps what it has.
+    """
+
+    def __init__(self, summaries: Iterable[ModuleSummary], pack: RulePack) -> None:
+        self.pack = pack
+        self.index = ProgramIndex()
+        self.ev = Evaluator(self.index, pack)
+        self.add(summaries)
+
+    def add(self, summaries: Iterable[ModuleSummary]) -> None:
+        self.index.add(summaries)
+        self.ev.reset()
+        self.graph = CallGraph(self.ev)
+        self.ev.reset()
+
+    @property
+    def functions(self):  # noqa: ANN201 - the index's mapping
+        return self.index.functions
+
+    def site_path(self, qual: str) -> str:
+        return self.index.site_path(qual)

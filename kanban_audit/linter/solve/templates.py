@@ -1,0 +1,198 @@
+"""The texts a string expression can have: SQL built from pieces.
+
+Literals, adjacent strings, `+`, f-strings, `%` and `.format` substitution,
+`", ".join(fragments)`, constants and what helpers return all become
+templates: tuples of literal text and holes for the parts that stay unknown.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
+from kanban_audit.linter.values import (
+    Attr,
+    BinOp,
+    Call,
+    Concat,
+    DictLit,
+    Expr,
+    Lit,
+    Narrowed,
+    OneOf,
+    Param,
+    Ref,
+    Seq,
+    Unknown,
+)
+
+if TYPE_CHECKING:
+    from kanban_audit.linter.solve.evaluate import Evaluator
+
+MAX_TEMPLATES = 64
+MAX_TEXT = 20_000
+PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
+
+
+def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
+    """Possible texts of `expr` (called through the evaluator's memo)."""
+    if isinstance(expr, Lit):
+        return [(str(expr.value),)] if expr.value is not None else [(Hole(expr, frame),)]
+    if isinstance(expr, Concat):
+        return _product([ev.strings(p, frame) for p in expr.parts])
+    if isinstance(expr, BinOp) and expr.op == "+":
+        return _product([ev.strings(expr.left, frame), ev.strings(expr.right, frame)])
+    if isinstance(expr, BinOp) and expr.op == "%":
+        return [_percent(ev, t, expr.right, frame) for t in ev.strings(expr.left, frame)]
+    if isinstance(expr, Call) and isinstance(expr.func, Attr):
+        if expr.func.name == "join" and expr.args:
+            return _join(ev, expr, frame)
+        if expr.func.name == "format":
+            return [_format(ev, t, expr, frame) for t in ev.strings(expr.func.base, frame)]
+    if isinstance(expr, (Ref, Param, OneOf, Narrowed)):
+        structs = ev.structures(expr, frame)
+        if structs != [expr]:
+            texts = [t for s in structs for t in ev.strings(s, frame)]
+            return texts[:MAX_TEMPLATES]
+    if isinstance(expr, Call):
+        texts = []
+        for target in ev.call_targets(expr.func, frame):
+            if isinstance(target, tuple) and binding(frame, target[0]) is None:
+                inner = Frame(target[0], expr, "", target[1], frame, on_path=False)
+                for ret in ev.index.functions[target[0]].returns:
+                    texts += ev.strings(ret, inner)
+        if texts:
+            return texts[:MAX_TEMPLATES]
+    return [(Hole(expr, frame),)]
+
+
+def string_values(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Atom]:
+    """The values of a built string: its texts, or unknown where a part is.
+
+    A text that is one hole is that part's value (`f"{status}"`); a text whose
+    literal parts rule out the guarded state cannot carry it.
+    """
+    guarded = ev.pack.tasks.guarded
+    atoms: list[Atom] = []
+    for template in ev.strings(expr, frame):
+        holes = [piece for piece in template if isinstance(piece, Hole)]
+        if not holes:
+            atoms.append(Atom("const", "".join(template)))
+        elif len(template) == 1:
+            atoms += ev.values(holes[0].expr, holes[0].frame)
+        elif could_be(template, guarded):
+            atoms.append(Atom("unknown", "text built from values not known here"))
+        else:
+            atoms.append(Atom("unknown", "text built here", deny=frozenset([guarded])))
+    return atoms
+
+
+def could_be(template: Template, text: str) -> bool:
+    """Whether some filling of the template's holes gives `text`."""
+    pattern = "".join(re.escape(p) if isinstance(p, str) else ".*" for p in template)
+    return re.fullmatch(pattern, text, re.DOTALL) is not None
+
+
+def _product(parts: list[list[Template]]) -> list[Template]:
+    combos = itertools.islice(itertools.product(*parts), MAX_TEMPLATES)
+    texts = [tuple(piece for template in combo for piece in template) for combo in combos]
+    return [
+        t if _text_size(t) <= MAX_TEXT else (Hole(Unknown("text too long"), None),) for t in texts
+    ]
+
+
+def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
+    assert isinstance(call.func, Attr)
+    separators = ev.strings(call.func.base, frame)
+    texts = [ev.strings(item, frame)[0] for item in ev.elements(call.args[0], frame)]
+    joined: list[Template] = []
+    for sep in separators[:4]:
+        pieces: list = []
+        for n, text in enumerate(texts):
+            if n:
+                pieces += list(sep)
+            pieces += list(text)
+        joined.append(tuple(pieces))
+    return joined
+
+
+def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None) -> Template:
+    structs = ev.structures(args, frame)
+    struct = structs[0] if len(structs) == 1 else Unknown("format arguments")
+    named: dict = {}
+    positional: list[Expr] = []
+    if isinstance(struct, DictLit):
+        named = {k.value: v for k, v in struct.items if isinstance(k, Lit)}
+    else:
+        positional = list(struct.items) if isinstance(struct, Seq) else [struct]
+    position = itertools.count()
+
+    def replace_match(match: re.Match[str]) -> tuple:
+        if match.group() == "%%":
+            return ("%",)
+        if match.group(1):
+            value = named.get(match.group(1))
+        else:
+            index = next(position)
+            value = positional[index] if index < len(positional) else None
+        return _text_of(ev, value, Hole(args, frame), frame)
+
+    return _substitute(template, PERCENT, replace_match)
+
+
+def _format(ev: Evaluator, template: Template, call: Call, frame: Frame | None) -> Template:
+    named = dict(call.kwargs)
+    position = itertools.count()
+
+    def replace_match(match: re.Match[str]) -> tuple:
+        field_name = match.group(1)
+        index = next(position) if field_name == "" else None
+        if field_name.isdigit():
+            index = int(field_name)
+        if index is None:
+            value = named.get(field_name)
+        else:
+            value = call.args[index] if index < len(call.args) else None
+        text = _text_of(ev, value, Hole(call, frame), frame)
+        quote = ("'",) if match.group(2) in ("r", "a") else ()
+        return quote + text + quote
+
+    return _substitute(template, BRACE, replace_match, _unescape_braces)
+
+
+def _text_of(ev: Evaluator, value: Expr | None, missing: Hole, frame: Frame | None) -> tuple:
+    """The first text a substituted value can have, or a hole if there is no value."""
+    return ev.strings(value, frame)[0] if value is not None else (missing,)
+
+
+def _substitute(
+    template: Template,
+    pattern: re.Pattern[str],
+    replace_match: Callable[[re.Match[str]], tuple],
+    plain: Callable[[str], str] = str,
+) -> Template:
+    """Rewrite the literal pieces of a template: each match becomes the pieces given."""
+    out: list = []
+    for piece in template:
+        if not isinstance(piece, str):
+            out.append(piece)
+            continue
+        pos = 0
+        for match in pattern.finditer(piece):
+            out.append(plain(piece[pos : match.start()]))
+            pos = match.end()
+            out += replace_match(match)
+        out.append(plain(piece[pos:]))
+    return tuple(out)
+
+
+def _unescape_braces(text: str) -> str:
+    return text.replace("{{", "{").replace("}}", "}")
+
+
+def _text_size(template: Template) -> int:
+    return sum(len(piece) for piece in template if isinstance(piece, str))
