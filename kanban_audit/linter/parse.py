@@ -65,12 +65,12 @@ def _with_progress(
 
 def _set_up_worker() -> None:
     """Import the parser once per worker process, not once per file."""
-    import kanban_audit.linter.summary  # noqa: F401
+    import kanban_audit.linter.summarize  # noqa: F401
 
 
 def summarize_one(job: ParseJob) -> Outcome:
     """Runs in a worker: never raises, returns (summary, None) or (None, message)."""
-    from kanban_audit.linter.summary import summarize
+    from kanban_audit.linter.summarize import summarize
 
     try:
         text = decode(job.data)

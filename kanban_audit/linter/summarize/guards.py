@@ -1,0 +1,64 @@
+"""Guards: what a test proves about a value on each branch.
+
+`if s == "running": raise` leaves `s` not running after it; `if s not in
+ALLOWED: return` leaves `s` in ALLOWED; `not`, `and` and `or` combine. The
+subject may be a name, an attribute (`patch.status`) or an item
+(`body["status"]`). A fact narrows the subject's value (values.Narrowed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from kanban_audit.linter.summarize.names import subject
+from kanban_audit.linter.values import Expr, Narrowed, Seq
+
+if TYPE_CHECKING:
+    from kanban_audit.linter.summarize.interpreter import Env, FunctionAnalyzer
+
+# A guard's effect on one variable: (key, node, allow, deny).
+Fact = tuple[str, cst.BaseExpression, Expr | None, Expr | None]
+
+
+def facts(fa: FunctionAnalyzer, test: cst.BaseExpression) -> tuple[list[Fact], list[Fact]]:
+    """What a test proves on its true and on its false branch."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        when_true, when_false = facts(fa, test.expression)
+        return when_false, when_true
+    if isinstance(test, cst.BooleanOperation):
+        left_t, left_f = facts(fa, test.left)
+        right_t, right_f = facts(fa, test.right)
+        if isinstance(test.operator, cst.And):
+            return left_t + right_t, []
+        return [], left_f + right_f
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return [], []
+    target = test.comparisons[0]
+    op, left, right = target.operator, test.left, target.comparator
+    if isinstance(op, (cst.Equal, cst.NotEqual)):
+        checked, other = (left, right) if subject(left) else (right, left)
+        key = subject(checked)
+        if key is None or subject(other) == key:
+            return [], []
+        value = Seq((fa.expr(other, {}),))
+        fact_in = [(key, checked, value, None)]
+        fact_out = [(key, checked, None, value)]
+        return (fact_in, fact_out) if isinstance(op, cst.Equal) else (fact_out, fact_in)
+    if isinstance(op, (cst.In, cst.NotIn)):
+        key = subject(left)
+        if key is None:
+            return [], []
+        container = fa.expr(right, {})
+        fact_in = [(key, left, container, None)]
+        fact_out = [(key, left, None, container)]
+        return (fact_in, fact_out) if isinstance(op, cst.In) else (fact_out, fact_in)
+    return [], []
+
+
+def apply(fa: FunctionAnalyzer, found: list[Fact], env: Env) -> Env:
+    """The environment with each fact's subject narrowed."""
+    for key, node, allow, deny in found:
+        env[key] = Narrowed(fa.expr(node, env), allow, deny)
+    return env

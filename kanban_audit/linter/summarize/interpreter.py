@@ -1,0 +1,575 @@
+"""The per-function abstract interpreter: one walk over a body, in order.
+
+Local variables map to symbolic values (values.py); guards narrow them on
+each branch (guards.py); every call is recorded with the symbolic values of
+its arguments, and calls that write to the database become sinks
+(writes.py). Statements and expressions dispatch by node type, one method
+per construct.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Sequence
+
+import libcst as cst
+
+from kanban_audit.linter.summarize import guards
+from kanban_audit.linter.summarize.module import ModuleAnalyzer
+from kanban_audit.linter.summarize.names import dotted, subject, target_names
+from kanban_audit.linter.summarize.writes import recognise
+from kanban_audit.linter.values import (
+    Attr,
+    BinOp,
+    Call,
+    ClassSummary,
+    Comp,
+    Concat,
+    DictLit,
+    Elem,
+    Expr,
+    FunctionSummary,
+    Index,
+    Lambda,
+    Lit,
+    Param,
+    Ref,
+    Seq,
+    Site,
+    Star,
+    Unknown,
+    one_of,
+)
+
+Env = dict[str, Expr]
+Flow = tuple[Env, bool]  # the environment after a statement, and whether control left
+
+EXITS = {"abort", "exit", "sys.exit", "os._exit", "quit"}
+BUILTIN_NAMES = frozenset(dir(builtins))
+ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "enum.Enum", "enum.StrEnum", "enum.IntEnum"}
+_CONSTANTS = {"True": True, "False": False, "None": None}
+_OPERATORS = {cst.Add: "+", cst.Multiply: "*", cst.Modulo: "%"}
+
+
+def run_module(mod: ModuleAnalyzer, tree: cst.Module) -> None:
+    """Interpret a whole module: its body, and every function and class in it."""
+    for stmt in tree.body:
+        mod.collect_top(stmt)
+    fn = FunctionSummary(f"{mod.module}.<module>", (), {}, 0, Site(1, 0, 1))
+    mod.summary.functions[fn.qualname] = fn
+    FunctionAnalyzer(mod, fn, {}, module_level=True).block(tree.body, {})
+
+
+class FunctionAnalyzer:
+    """Interprets one function body (or the module body, or a class body)."""
+
+    def __init__(
+        self,
+        mod: ModuleAnalyzer,
+        fn: FunctionSummary,
+        closure: Env,
+        module_level: bool = False,
+        class_prefix: str = "",
+    ) -> None:
+        self.mod = mod
+        self.fn = fn
+        self.closure = closure
+        self.module_level = module_level
+        self.class_prefix = class_prefix
+        self.stmt_line = fn.site.line
+        self.local_imports: dict[str, str] = {}
+
+    # -- names -------------------------------------------------------------
+
+    def lookup(self, name: str, env: Env) -> Expr:
+        if name in env:
+            return env[name]
+        if name in self.closure:
+            return self.closure[name]
+        if name in self.local_imports:
+            return Ref(self.local_imports[name])
+        if name in self.mod.summary.imports:
+            return Ref(self.mod.summary.imports[name])
+        if name in self.mod.top_names:
+            return Ref(f"{self.mod.module}.{name}")
+        if name in _CONSTANTS:
+            return Lit(_CONSTANTS[name])
+        if name in BUILTIN_NAMES:
+            return Ref(f"builtins.{name}")
+        return Unknown(f"name `{name}`")
+
+    # -- statements --------------------------------------------------------
+
+    def block(self, body: Sequence[cst.CSTNode], env: Env) -> Flow:
+        """Run statements in order; returns the env after and whether control left."""
+        for stmt in body:
+            env, left = self.statement(stmt, env)
+            if left:
+                return env, True
+        return env, False
+
+    def suite(self, suite: cst.BaseSuite, env: Env) -> Flow:
+        if isinstance(suite, cst.SimpleStatementSuite):
+            return self.simple_statements(suite.body, env)
+        return self.block(suite.body, env)  # type: ignore[attr-defined]
+
+    def statement(self, stmt: cst.CSTNode, env: Env) -> Flow:
+        self.stmt_line = self.mod.line_of(stmt)
+        rule = _STATEMENTS.get(type(stmt))
+        return rule(self, stmt, env) if rule else (env, False)
+
+    def simple_line(self, stmt: cst.SimpleStatementLine, env: Env) -> Flow:
+        return self.simple_statements(stmt.body, env)
+
+    def simple_statements(self, body: Sequence[cst.BaseSmallStatement], env: Env) -> Flow:
+        for small in body:
+            rule = _SMALL_STATEMENTS.get(type(small))
+            if rule is not None:
+                env, left = rule(self, small, env)
+                if left:
+                    return env, True
+        return env, False
+
+    def assign_statement(self, small: cst.Assign, env: Env) -> Flow:
+        value = self.expr(small.value, env)
+        for target in small.targets:
+            self.assign(target.target, value, env)
+        return env, False
+
+    def annotated_assign(self, small: cst.AnnAssign, env: Env) -> Flow:
+        if small.value is not None:
+            self.assign(small.target, self.expr(small.value, env), env)
+        return env, False
+
+    def augmented_assign(self, small: cst.AugAssign, env: Env) -> Flow:
+        op = {cst.AddAssign: "+", cst.MultiplyAssign: "*"}.get(type(small.operator))
+        value = self.expr(small.value, env)
+        current = self.expr(small.target, env)
+        self.assign(small.target, BinOp(op, current, value) if op else Unknown("op"), env)
+        return env, False
+
+    def expression_statement(self, small: cst.Expr, env: Env) -> Flow:
+        """Evaluate a bare expression; tracks list/dict mutation; leaves on exit()."""
+        node = small.value
+        self.expr(node, env)
+        if not isinstance(node, cst.Call):
+            return env, False
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            key = dotted(func.value)
+            args = [self.expr(a.value, env) for a in node.args if not a.keyword]
+            if key and key in env and args:
+                self.mutate(key, func.attr.value, args[0], env)
+        return env, dotted(func) in EXITS
+
+    def mutate(self, key: str, method: str, arg: Expr, env: Env) -> None:
+        """`xs.append(v)`, `xs.extend(vs)`, `d.update(...)` on a local literal."""
+        current = env[key]
+        if method == "append" and isinstance(current, Seq):
+            env[key] = Seq(current.items + (arg,))
+        elif method == "extend" and isinstance(current, Seq):
+            env[key] = Seq(current.items + (Star(arg),))
+        elif method == "update" and isinstance(current, DictLit):
+            # Unknown keys may replace any entry: keep them as an unknown item.
+            added = (
+                arg.items
+                if isinstance(arg, DictLit)
+                else ((Unknown("keys added by update()"), Unknown("values added by update()")),)
+            )
+            env[key] = DictLit(current.items + added)
+
+    def return_statement(self, small: cst.Return, env: Env) -> Flow:
+        self.fn.returns.append(self.expr(small.value, env) if small.value else Lit(None))
+        return env, True
+
+    def raise_statement(self, small: cst.Raise, env: Env) -> Flow:
+        if small.exc:
+            self.expr(small.exc, env)
+        return env, True
+
+    def jump(self, small: cst.CSTNode, env: Env) -> Flow:
+        return env, True
+
+    def assert_statement(self, small: cst.Assert, env: Env) -> Flow:
+        self.expr(small.test, env)
+        return guards.apply(self, guards.facts(self, small.test)[0], env), False
+
+    def import_statement(self, small: cst.Import | cst.ImportFrom, env: Env) -> Flow:
+        if not self.module_level:
+            self.mod.record_import(small, self.local_imports)
+        return env, False
+
+    def del_statement(self, small: cst.Del, env: Env) -> Flow:
+        for name in target_names(small.target):
+            env.pop(name, None)
+        return env, False
+
+    def assign(self, target: cst.BaseExpression, value: Expr, env: Env) -> None:
+        if isinstance(target, cst.Name):
+            name = target.value
+            for key in [k for k in env if k.startswith((name + ".", name + "["))]:
+                del env[key]
+            env[name] = value
+            if self.module_level or self.class_prefix:
+                qual = f"{self.class_prefix or self.mod.module}.{name}"
+                old = self.mod.summary.globals.get(qual)
+                self.mod.summary.globals[qual] = one_of([old, value]) if old else value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = target.elements
+            if isinstance(value, Seq) and len(value.items) == len(elements):
+                for element, item in zip(elements, value.items, strict=True):
+                    self.assign(element.value, item, env)
+            else:
+                for i, element in enumerate(elements):
+                    self.assign(element.value, Index(value, Lit(i)), env)
+        elif isinstance(target, cst.Attribute):
+            key = dotted(target)
+            if key:
+                env[key] = value
+        elif isinstance(target, cst.Subscript):
+            key = dotted(target.value)
+            if key and key in env and isinstance(env[key], DictLit) and len(target.slice) == 1:
+                index = target.slice[0].slice
+                if isinstance(index, cst.Index):
+                    item = (self.expr(index.value, env), value)
+                    env[key] = DictLit(env[key].items + (item,))  # type: ignore[union-attr]
+
+    def if_statement(self, node: cst.If, env: Env) -> Flow:
+        self.stmt_line = self.mod.line_of(node)
+        self.expr(node.test, env)
+        when_true, when_false = guards.facts(self, node.test)
+        env_true, left_true = self.suite(node.body, guards.apply(self, when_true, dict(env)))
+        env_false = guards.apply(self, when_false, dict(env))
+        left_false = False
+        if isinstance(node.orelse, cst.If):
+            env_false, left_false = self.if_statement(node.orelse, env_false)
+        elif isinstance(node.orelse, cst.Else):
+            env_false, left_false = self.suite(node.orelse.body, env_false)
+        if left_true and left_false:
+            return env, True
+        if left_true:
+            return env_false, False
+        if left_false:
+            return env_true, False
+        return merge([env_true, env_false]), False
+
+    def loop(self, node: cst.For | cst.While, env: Env) -> Flow:
+        inner = dict(env)
+        if isinstance(node, cst.For):
+            self.assign(node.target, Elem(self.expr(node.iter, env)), inner)
+        else:
+            self.expr(node.test, env)
+            inner = guards.apply(self, guards.facts(self, node.test)[0], inner)
+        after, _ = self.suite(node.body, inner)
+        merged = merge([env, after])
+        if node.orelse:
+            merged, _ = self.suite(node.orelse.body, merged)
+        return merged, False
+
+    def try_statement(self, node: cst.Try | cst.TryStar, env: Env) -> Flow:
+        after_body, left = self.suite(node.body, dict(env))
+        outcomes = [] if left else [after_body]
+        for handler in node.handlers:
+            start = merge([env, after_body])
+            if handler.name:
+                self.assign(handler.name.name, Unknown("exception"), start)
+            handled, handler_left = self.suite(handler.body, start)
+            if not handler_left:
+                outcomes.append(handled)
+        if node.orelse and not left:
+            outcomes[0], _ = self.suite(node.orelse.body, outcomes[0])
+        result = merge(outcomes) if outcomes else env
+        if node.finalbody:
+            result, _ = self.suite(node.finalbody.body, result)
+        return result, not outcomes
+
+    def with_statement(self, node: cst.With, env: Env) -> Flow:
+        inner = dict(env)
+        for item in node.items:
+            self.expr(item.item, inner)
+            if item.asname:
+                self.assign(item.asname.name, Unknown("context manager"), inner)
+        return self.suite(node.body, inner)
+
+    def match_statement(self, node: cst.Match, env: Env) -> Flow:
+        self.expr(node.subject, env)
+        results = [self.suite(case.body, dict(env)) for case in node.cases]
+        return merge([env] + [e for e, left in results if not left]), False
+
+    def function_def(self, node: cst.FunctionDef, env: Env) -> Flow:
+        prefix = self.class_prefix or (self.mod.module if self.module_level else self.fn.qualname)
+        qualname = f"{prefix}.{node.name.value}"
+        decorators = {dotted(d.decorator) for d in node.decorators}
+        params = node.params
+        ordered = [*params.posonly_params, *params.params, *params.kwonly_params]
+        names = tuple(p.name.value for p in ordered)
+        bound = 1 if self.class_prefix and "staticmethod" not in decorators and names else 0
+        defaults: dict[str, Expr] = {}
+        for p in ordered:
+            if p.default is not None:
+                defaults[p.name.value] = self.expr(p.default, env)
+        line = self.mod.line_of(node)
+        fn = FunctionSummary(
+            qualname,
+            names,
+            defaults,
+            bound,
+            Site(line, 0, line, self.mod.text(line), line),
+            class_name=self.class_prefix,
+        )
+        self.mod.summary.functions[qualname] = fn
+        local: Env = {name: Param(qualname, name) for name in names}
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                local[star.name.value] = Unknown(f"*{star.name.value}")
+        closure = {} if self.module_level or self.class_prefix else {**self.closure, **env}
+        FunctionAnalyzer(self.mod, fn, closure).suite(node.body, local)
+        if not self.class_prefix:
+            env[node.name.value] = Ref(qualname)
+        return env, False
+
+    def class_def(self, node: cst.ClassDef, env: Env) -> Flow:
+        prefix = self.class_prefix or (self.mod.module if self.module_level else self.fn.qualname)
+        qualname = f"{prefix}.{node.name.value}"
+        bases = tuple(self.expr(arg.value, env) for arg in node.bases if not arg.keyword)
+        base_names = {dotted(arg.value) for arg in node.bases}
+        methods = tuple(
+            stmt.name.value for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
+        )
+        self.mod.summary.classes[qualname] = ClassSummary(
+            qualname, bases, bool(base_names & ENUM_BASES), methods
+        )
+        FunctionAnalyzer(self.mod, self.fn, {}, class_prefix=qualname).suite(node.body, {})
+        return env, False
+
+    # -- expressions ---------------------------------------------------------
+
+    def expr(self, node: cst.BaseExpression | None, env: Env) -> Expr:
+        if node is None:
+            return Lit(None)
+        rule = _EXPRESSIONS.get(type(node))
+        return rule(self, node, env) if rule else Unknown(type(node).__name__)
+
+    def name(self, node: cst.Name, env: Env) -> Expr:
+        return self.lookup(node.value, env)
+
+    def simple_string(self, node: cst.SimpleString, env: Env) -> Expr:
+        value = node.evaluated_value
+        return Lit(value) if isinstance(value, str) else Unknown("bytes")
+
+    def number(self, node: cst.Integer | cst.Float, env: Env) -> Expr:
+        return Lit(node.evaluated_value)
+
+    def concatenated_string(self, node: cst.ConcatenatedString, env: Env) -> Expr:
+        # Adjacent strings nest to the right: walk the chain, not the recursion.
+        parts: list[Expr] = []
+        current: cst.BaseExpression = node
+        while isinstance(current, cst.ConcatenatedString):
+            parts.append(self.expr(current.left, env))
+            current = current.right
+        parts.append(self.expr(current, env))
+        return Concat(tuple(p for part in parts for p in _parts(part)))
+
+    def formatted_string(self, node: cst.FormattedString, env: Env) -> Expr:
+        parts: list[Expr] = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(Lit(part.value.replace("{{", "{").replace("}}", "}")))
+            elif isinstance(part, cst.FormattedStringExpression):
+                parts.append(self.expr(part.expression, env))
+        return Concat(tuple(parts))
+
+    def attribute(self, node: cst.Attribute, env: Env) -> Expr:
+        key = subject(node)
+        if key and key in env:
+            return env[key]
+        base = self.expr(node.value, env)
+        if isinstance(base, Ref):
+            return Ref(f"{base.qual}.{node.attr.value}")
+        return Attr(base, node.attr.value)
+
+    def subscript(self, node: cst.Subscript, env: Env) -> Expr:
+        key = subject(node)
+        if key and key in env:
+            return env[key]
+        base = self.expr(node.value, env)
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            return Index(base, self.expr(node.slice[0].slice.value, env))
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                self.expr(element.slice.value, env)
+        return Unknown("slice")
+
+    def binary_operation(self, node: cst.BinaryOperation, env: Env) -> Expr:
+        left = self.expr(node.left, env)
+        right = self.expr(node.right, env)
+        op = _OPERATORS.get(type(node.operator))
+        if op is None:
+            return Unknown("arithmetic")
+        if op == "+" and (
+            (isinstance(left, Concat) and isinstance(right, Concat | Lit))
+            or (isinstance(right, Concat) and isinstance(left, Lit))
+        ):
+            return Concat(_parts(left) + _parts(right))
+        return BinOp(op, left, right)
+
+    def if_expression(self, node: cst.IfExp, env: Env) -> Expr:
+        self.expr(node.test, env)
+        when_true, when_false = guards.facts(self, node.test)
+        body = self.expr(node.body, guards.apply(self, when_true, dict(env)))
+        orelse = self.expr(node.orelse, guards.apply(self, when_false, dict(env)))
+        return one_of([body, orelse])
+
+    def boolean_operation(self, node: cst.BooleanOperation, env: Env) -> Expr:
+        return one_of([self.expr(node.left, env), self.expr(node.right, env)])
+
+    def sequence(self, node: cst.Tuple | cst.List | cst.Set, env: Env) -> Expr:
+        items: list[Expr] = []
+        for element in node.elements:
+            value = self.expr(element.value, env)
+            items.append(Star(value) if isinstance(element, cst.StarredElement) else value)
+        return Seq(tuple(items))
+
+    def dictionary(self, node: cst.Dict, env: Env) -> Expr:
+        pairs: list[tuple[Expr, Expr]] = []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                pairs.append((self.expr(element.key, env), self.expr(element.value, env)))
+            else:
+                self.expr(element.value, env)
+        return DictLit(tuple(pairs))
+
+    def lambda_expression(self, node: cst.Lambda, env: Env) -> Expr:
+        inner = dict(env)
+        for p in [*node.params.params, *node.params.kwonly_params]:
+            inner[p.name.value] = Unknown("lambda parameter")
+        return Lambda(self.expr(node.body, inner))
+
+    def comprehension(self, node: cst.BaseComp | cst.DictComp, env: Env) -> Expr:
+        inner = dict(env)
+        clause: cst.CompFor | None = node.for_in
+        while clause is not None:
+            self.assign(clause.target, Elem(self.expr(clause.iter, inner)), inner)
+            for condition in clause.ifs:
+                self.expr(condition.test, inner)
+                inner = guards.apply(self, guards.facts(self, condition.test)[0], inner)
+            clause = clause.inner_for_in
+        if isinstance(node, cst.DictComp):
+            return DictLit(((self.expr(node.key, inner), self.expr(node.value, inner)),))
+        return Comp(self.expr(node.elt, inner))  # type: ignore[attr-defined]
+
+    def await_expression(self, node: cst.Await, env: Env) -> Expr:
+        return self.expr(node.expression, env)
+
+    def named_expression(self, node: cst.NamedExpr, env: Env) -> Expr:
+        value = self.expr(node.value, env)
+        self.assign(node.target, value, env)
+        return value
+
+    def unary_operation(self, node: cst.UnaryOperation, env: Env) -> Expr:
+        self.expr(node.expression, env)
+        return Unknown("operator")
+
+    def comparison(self, node: cst.Comparison, env: Env) -> Expr:
+        self.expr(node.left, env)
+        for comparison in node.comparisons:
+            self.expr(comparison.comparator, env)
+        return Unknown("comparison")
+
+    def call(self, node: cst.Call, env: Env) -> Expr:
+        func = self.expr(node.func, env)
+        args: list[Expr] = []
+        kwargs: list[tuple[str, Expr]] = []
+        spread = False
+        for arg in node.args:
+            value = self.expr(arg.value, env)
+            if arg.star:
+                spread = True
+                if arg.star == "*":
+                    args.append(Star(value))
+            elif arg.keyword is not None:
+                kwargs.append((arg.keyword.value, value))
+            else:
+                args.append(value)
+        site = self.mod.call_site(node, self.stmt_line)
+        call = Call(func, tuple(args), tuple(kwargs), site, spread)
+        self.fn.calls.append(call)
+        if isinstance(node.func, cst.Attribute):
+            sink = recognise(node.func.attr.value, func, call, self.mod.sql_methods)
+            if sink is not None:
+                self.fn.sinks.append(sink)
+        return call
+
+
+Rule = Callable[..., Flow]
+_STATEMENTS: dict[type, Rule] = {
+    cst.SimpleStatementLine: FunctionAnalyzer.simple_line,
+    cst.If: FunctionAnalyzer.if_statement,
+    cst.FunctionDef: FunctionAnalyzer.function_def,
+    cst.ClassDef: FunctionAnalyzer.class_def,
+    cst.For: FunctionAnalyzer.loop,
+    cst.While: FunctionAnalyzer.loop,
+    cst.Try: FunctionAnalyzer.try_statement,
+    cst.TryStar: FunctionAnalyzer.try_statement,
+    cst.With: FunctionAnalyzer.with_statement,
+    cst.Match: FunctionAnalyzer.match_statement,
+}
+_SMALL_STATEMENTS: dict[type, Rule] = {
+    cst.Assign: FunctionAnalyzer.assign_statement,
+    cst.AnnAssign: FunctionAnalyzer.annotated_assign,
+    cst.AugAssign: FunctionAnalyzer.augmented_assign,
+    cst.Expr: FunctionAnalyzer.expression_statement,
+    cst.Return: FunctionAnalyzer.return_statement,
+    cst.Raise: FunctionAnalyzer.raise_statement,
+    cst.Continue: FunctionAnalyzer.jump,
+    cst.Break: FunctionAnalyzer.jump,
+    cst.Assert: FunctionAnalyzer.assert_statement,
+    cst.Import: FunctionAnalyzer.import_statement,
+    cst.ImportFrom: FunctionAnalyzer.import_statement,
+    cst.Del: FunctionAnalyzer.del_statement,
+}
+_EXPRESSIONS: dict[type, Callable[..., Expr]] = {
+    cst.Name: FunctionAnalyzer.name,
+    cst.SimpleString: FunctionAnalyzer.simple_string,
+    cst.Integer: FunctionAnalyzer.number,
+    cst.Float: FunctionAnalyzer.number,
+    cst.ConcatenatedString: FunctionAnalyzer.concatenated_string,
+    cst.FormattedString: FunctionAnalyzer.formatted_string,
+    cst.Attribute: FunctionAnalyzer.attribute,
+    cst.Subscript: FunctionAnalyzer.subscript,
+    cst.Call: FunctionAnalyzer.call,
+    cst.BinaryOperation: FunctionAnalyzer.binary_operation,
+    cst.IfExp: FunctionAnalyzer.if_expression,
+    cst.BooleanOperation: FunctionAnalyzer.boolean_operation,
+    cst.Tuple: FunctionAnalyzer.sequence,
+    cst.List: FunctionAnalyzer.sequence,
+    cst.Set: FunctionAnalyzer.sequence,
+    cst.Dict: FunctionAnalyzer.dictionary,
+    cst.Lambda: FunctionAnalyzer.lambda_expression,
+    cst.ListComp: FunctionAnalyzer.comprehension,
+    cst.GeneratorExp: FunctionAnalyzer.comprehension,
+    cst.SetComp: FunctionAnalyzer.comprehension,
+    cst.DictComp: FunctionAnalyzer.comprehension,
+    cst.Await: FunctionAnalyzer.await_expression,
+    cst.NamedExpr: FunctionAnalyzer.named_expression,
+    cst.UnaryOperation: FunctionAnalyzer.unary_operation,
+    cst.Comparison: FunctionAnalyzer.comparison,
+}
+
+
+def _parts(value: Expr) -> tuple[Expr, ...]:
+    return value.parts if isinstance(value, Concat) else (value,)
+
+
+def merge(envs: list[Env]) -> Env:
+    """Join variable values from branches that meet again."""
+    if len(envs) == 1:
+        return envs[0]
+    merged: Env = {}
+    for env in envs:
+        for key, value in env.items():
+            if key not in merged:
+                merged[key] = value
+            elif merged[key] != value:
+                merged[key] = one_of([merged[key], value])
+    return merged
