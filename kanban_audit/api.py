@@ -40,6 +40,7 @@ def lint(
     jobs: int = 0,
     cache: bool = True,
     cache_dir: str | Path | None = None,
+    prefilter: bool = True,
     only: Iterable[str | Path] | None = None,
     diff: str | None = None,
     baseline: str | Path | None = None,
@@ -91,6 +92,7 @@ def lint(
             jobs=jobs,
             cache_dir=folder,
             only=wanted,
+            prefilter=prefilter,
             progress=progress,
             cwd=here,
         )

@@ -115,6 +115,11 @@ def _check_output(path: Path | None) -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option(
+    "--no-prefilter",
+    is_flag=True,
+    help="Parse every file, even those that cannot matter (slow; for checking the tool).",
+)
+@click.option(
     "--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0: all cores)."
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to a file.")
@@ -133,6 +138,7 @@ def lint(
     diff_rev: str | None,
     cache_dir: Path | None,
     no_cache: bool,
+    no_prefilter: bool,
     jobs: int,
     output: Path | None,
 ) -> int:
@@ -156,6 +162,7 @@ def lint(
         jobs=jobs,
         cache=not no_cache,
         cache_dir=cache_dir,
+        prefilter=not no_prefilter,
         only=paths if only_changed else None,
         diff=diff_rev,
         baseline=None if write_baseline else baseline,
@@ -163,6 +170,8 @@ def lint(
     )
     if progress:
         click.echo("\r\033[K", nl=False, err=True)
+    for warning in result.warnings:
+        click.echo(f"kanban-audit: warning: {warning}", err=True)
     if write_baseline:
         from kanban_audit.linter.baseline import write_baseline as save
 

@@ -1,59 +1,149 @@
-"""Content-addressed cache of per-file summaries.
+"""Per-file summaries cached as data, in one SQLite file.
 
-The key covers everything a summary depends on: the tool version, the SQL
-method names from the rule pack, the module name, the reported path and the
-file's bytes. A stale or unreadable entry is simply a miss.
+The key covers everything a summary depends on: the tool version, the code
+of the summariser itself, the SQL method names from the rule pack, the module
+name, the reported path and the file's bytes. Entries are JSON (codec.py),
+validated on load: a corrupt, truncated, foreign or hostile entry is a miss.
+A cache file that is not ours (another schema, triggers, views) is never
+read or written. The cache only ever costs speed: any error disables it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import os
-import pickle
-import tempfile
+import sqlite3
+import time
+import zlib
 from pathlib import Path
 
 from kanban_audit import __version__
+from kanban_audit.linter.codec import FORMAT, FormatError, decode, encode
 from kanban_audit.linter.values import ModuleSummary
 
-FORMAT = 2
+FILE = "summaries.sqlite3"
+SCHEMA = (
+    "CREATE TABLE summaries (key TEXT PRIMARY KEY, created INTEGER NOT NULL, data BLOB NOT NULL)"
+)
+EXPIRE_S = 30 * 24 * 3600
+BUSY_MS = 2000
+TAG = "Signature: 8a477f597d28d172789f06886806bc55\n"
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of the code a summary comes from: a changed summariser is a new key."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([here / "values.py", here / "codec.py", *here.glob("summarize/*.py")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def cache_key(content: bytes, module: str, display: str, sql_methods: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
-    header = "\x1f".join([__version__, str(FORMAT), module, display, ",".join(sql_methods)])
+    header = "\x1f".join(
+        [__version__, str(FORMAT), code_digest(), module, display, ",".join(sql_methods)]
+    )
     digest.update(header.encode("utf-8") + b"\x00")
     digest.update(content)
     return digest.hexdigest()
 
 
 class SummaryCache:
+    """Reads and writes summaries; opened lazily, disabled on the first error."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.path = folder / FILE
+        self._conn: sqlite3.Connection | None = None
+        self._usable = True
+        self.warning = ""  # set when an existing file is not a kanban-audit cache
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.pickle"
-
-    def get(self, key: str) -> ModuleSummary | None:
-        try:
-            with open(self._path(key), "rb") as handle:
-                value = pickle.load(handle)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
+    def get(self, key: str, module: str, display: str) -> ModuleSummary | None:
+        """The summary stored for this key, if it is one of this very file."""
+        conn = self._open(create=False)
+        if conn is None:
             return None
-        return value if isinstance(value, ModuleSummary) else None
-
-    def put(self, key: str, summary: ModuleSummary) -> None:
-        """Write atomically, so a concurrent run never reads half a file."""
-        target = self._path(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tag = self.folder / "CACHEDIR.TAG"
-            if not tag.exists():
-                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
-                (self.folder / ".gitignore").write_text("*\n")
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(summary, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
-        except OSError:
-            pass  # a read-only or full disk only costs speed
+            row = conn.execute("SELECT data FROM summaries WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            self._disable()
+            return None
+        if row is None or not isinstance(row[0], bytes):
+            return None
+        try:
+            summary = decode(zlib.decompress(row[0]))
+        except (FormatError, zlib.error, MemoryError, RecursionError):
+            return None
+        return summary if (summary.module, summary.path) == (module, display) else None
+
+    def put_all(self, entries: list[tuple[str, ModuleSummary]]) -> None:
+        """Store summaries in one transaction; old entries expire on the way."""
+        if not entries:
+            return
+        conn = self._open(create=True)
+        if conn is None:
+            return
+        now = int(time.time())
+        rows = [(key, now, zlib.compress(encode(summary), 1)) for key, summary in entries]
+        try:
+            with conn:
+                conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", rows)
+                conn.execute("DELETE FROM summaries WHERE created < ?", (now - EXPIRE_S,))
+        except sqlite3.Error:
+            self._disable()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _open(self, create: bool) -> sqlite3.Connection | None:
+        if self._conn is not None or not self._usable:
+            return self._conn
+        if not self.path.exists():
+            if not create:
+                return None
+            try:
+                self._create_folder()
+            except OSError:
+                self._usable = False
+                return None
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
+            conn.execute("PRAGMA trusted_schema = OFF")
+            objects = conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+            if not objects:
+                conn.execute(SCHEMA)
+            elif not _ours(objects):
+                conn.close()
+                self.warning = f"ignoring {self.path}: not a kanban-audit cache"
+                self._usable = False
+                return None
+        except sqlite3.Error:
+            self._usable = False
+            return None
+        self._conn = conn
+        return conn
+
+    def _create_folder(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tag = self.folder / "CACHEDIR.TAG"
+        if not tag.exists():
+            tag.write_text(TAG)
+            (self.folder / ".gitignore").write_text("*\n")
+
+    def _disable(self) -> None:
+        self.close()
+        self._usable = False
+
+
+def _ours(objects: list[tuple[str, str, str | None]]) -> bool:
+    """Exactly our table and its primary-key index: nothing that could run on a read."""
+    kinds = sorted((kind, name) for kind, name, _ in objects)
+    table = [sql for kind, name, sql in objects if kind == "table" and name == "summaries"]
+    return kinds == [
+        ("index", "sqlite_autoindex_summaries_1"),
+        ("table", "summaries"),
+    ] and table == [SCHEMA]

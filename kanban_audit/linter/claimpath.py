@@ -10,16 +10,42 @@ or if every way into it passes through one.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Hop, Issue, narrow
+from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, Issue, narrow
 from kanban_audit.linter.solve.context import TooComplex
 from kanban_audit.linter.solve.program import Program
-from kanban_audit.linter.solve.sinks import mentions_param, sink_atoms, table_names
+from kanban_audit.linter.solve.sinks import mentions_param, sink_atoms
+from kanban_audit.linter.solve.templates import marked_text
+from kanban_audit.linter.sql import may_write
 from kanban_audit.linter.values import Param, Sink
 
 MAX_PATHS = 256
 ParamCache = dict[tuple[str, str], list[Atom]]
+
+
+@dataclass
+class Analysis:
+    """The offending paths, and what deciding them needed to see: the functions
+    whose every caller matters, and the names that did not resolve."""
+
+    issues: list[Issue] = field(default_factory=list)
+    callers_needed: set[str] = field(default_factory=set)
+    unresolved: set[str] = field(default_factory=set)
+
+
+def analyse(program: Program) -> Analysis:
+    """Find the offending paths, recording what the decision depended on."""
+    index = program.index
+    index.recording, index.unresolved = True, set()
+    needed: set[str] = set()
+    program.graph.consulted = needed
+    try:
+        issues = find_issues(program)
+    finally:
+        index.recording = False
+        program.graph.consulted = None
+    return Analysis(issues, needed, index.unresolved)
 
 
 def find_issues(program: Program) -> list[Issue]:
@@ -48,8 +74,11 @@ def find_issues(program: Program) -> list[Issue]:
 def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> list[Issue]:
     ev = program.ev
     atoms, note = sink_atoms(ev, sink, None)
-    callers = program.graph.callers.get(qual, [])
-    if sink.kind == "sql" and callers and _text_needs_caller(program, sink, qual):
+    if sink.kind == "sql" and _text_needs_caller(program, sink, qual):
+        callers = program.graph.callers_of(qual)
+    else:
+        callers = []
+    if callers:
         # The SQL text itself is built from parameters: read it at each call site.
         atoms, note = [], ""
         for caller, call, offset in callers:
@@ -69,11 +98,13 @@ def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> 
 
 
 def _text_needs_caller(program: Program, sink: Sink, qual: str) -> bool:
-    return any(
-        isinstance(piece, Hole) and mentions_param(piece, qual)
-        for template in program.ev.strings(sink.target, None)
-        for piece in template
-    )
+    """Whether the SQL text is built from the function's parameters, in a way that
+    could make it a write (then each call site's text is read)."""
+    for template in program.ev.strings(sink.target, None):
+        text, holes = marked_text(template)
+        if any(mentions_param(hole, qual) for hole in holes) and may_write(text):
+            return True
+    return False
 
 
 def _resolve_all(program: Program, atoms: list[Atom], cache: ParamCache) -> list[Atom]:
@@ -101,7 +132,7 @@ def _resolve_param(
         return cache[key]
     if key in active:
         return []  # recursion: the values come in through the other call sites
-    callers = program.graph.callers.get(func, [])
+    callers = program.graph.callers_of(func)
     if not callers:
         short = func.rsplit(".", 1)[-1]
         result = [Atom("unknown", f"parameter `{name}` of `{short}()` has no visible caller")]
@@ -139,22 +170,22 @@ def _place(
     on_path = [hop.caller for hop in atom.chain] + [qual]
     if any(program.pack.is_sanctioned(func) for func in on_path):
         return []
-    exposed = program.graph.exposed
+    graph = program.graph
     if atom.chain:
         entry = atom.chain[0].caller
-        if not exposed.get(entry, False):
+        if not graph.is_exposed(entry):
             return []
         site = atom.chain[0].call.site
         return [Issue(code, (atom,), entry, site, atom.chain, qual, sink, note)]
-    callers = program.graph.callers.get(qual, [])
+    callers = graph.callers_of(qual)
     if not callers:
-        if not exposed.get(qual, False):
+        if not graph.is_exposed(qual):
             return []
         return [Issue(code, (atom,), qual, sink.site, (), qual, sink, note)]
     return [
         Issue(code, (atom,), caller, call.site, (Hop(caller, qual, call),), qual, sink, note)
         for caller, call, _ in callers
-        if exposed.get(caller, False)
+        if graph.is_exposed(caller)
     ]
 
 
@@ -164,21 +195,3 @@ def _too_complex(program: Program, qual: str, sink: Sink) -> Issue:
     tasks = program.pack.tasks
     note = f"{tasks.table}.{tasks.status}, if it writes it"
     return Issue("KA002", (atom,), qual, sink.site, (), qual, sink, note)
-
-
-def may_write_status(program: Program, qual: str, sink: Sink) -> bool:
-    """Whether a write can store into the status column, or its text is not known yet."""
-    ev = program.ev
-    ev.reset()
-    try:
-        if sink_atoms(ev, sink, None)[1]:
-            return True
-        if sink.kind == "table":
-            return sink.data is not None and table_names(ev, sink, None) is None
-        return any(
-            isinstance(piece, Hole)
-            for template in ev.strings(sink.target, None)
-            for piece in template
-        )
-    except (TooComplex, RecursionError):
-        return True

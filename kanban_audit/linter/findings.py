@@ -70,6 +70,8 @@ class LintResult:
     files_seen: int = 0
     files_parsed: int = 0
     files_cached: int = 0
+    # Things the user should know that change nothing in the findings (one line each).
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         by_code: dict[str, int] = {}

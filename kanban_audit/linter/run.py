@@ -10,11 +10,11 @@ from pathlib import Path
 
 from kanban_audit.config import Config
 from kanban_audit.linter.cache import SummaryCache, cache_key
-from kanban_audit.linter.claimpath import find_issues
+from kanban_audit.linter.claimpath import Analysis, analyse
 from kanban_audit.linter.discover import SourceFile, discover
 from kanban_audit.linter.findings import FileError, Finding, LintResult, build_findings
 from kanban_audit.linter.parse import ParseJob, decode, summarize_all, with_deep_stack, worker_count
-from kanban_audit.linter.prefilter import may_write, more_files
+from kanban_audit.linter.prefilter import Prefilter
 from kanban_audit.linter.report.ordering import finding_key
 from kanban_audit.linter.selection import Selection
 from kanban_audit.linter.solve.program import Program
@@ -38,6 +38,8 @@ class LintOptions:
     only: list[Path] | None = None
     progress: Callable[[int, int], None] | None = None
     cwd: Path = field(default_factory=Path.cwd)
+    # Off: parse every file (slow; proves the pre-filter drops nothing that matters).
+    prefilter: bool = True
 
 
 def lint(options: LintOptions) -> LintResult:
@@ -57,9 +59,8 @@ def lint(options: LintOptions) -> LintResult:
         if data is not None:
             contents[source.display] = data
     by_display = {f.display: f for f in files if f.display in contents}
-    program = _program(options, by_display, contents, result)
-    issues = with_deep_stack(find_issues, program)
-    findings = build_findings(program, issues, options.pack)
+    program, analysis = _program(options, by_display, contents, result)
+    findings = build_findings(program, analysis.issues, options.pack)
     findings = apply_suppressions(findings, _marked_texts(contents))
     findings = [f for f in findings if selection.wants(f.code, f.path)]
     if options.only is not None:
@@ -112,29 +113,45 @@ def _program(
     files: dict[str, SourceFile],
     contents: dict[str, bytes],
     result: LintResult,
-) -> Program:
-    """The program made of the files that can matter, grown to a fixpoint."""
-    pack = options.pack
+) -> tuple[Program, Analysis]:
+    """The program made of the files that can matter, grown until the analysis
+    asks for nothing more, and the analysis of it."""
     cache = SummaryCache(options.cache_dir) if options.cache_dir else None
+    try:
+        return _grow(options, files, contents, result, cache)
+    finally:
+        if cache:
+            cache.close()
+            if cache.warning:
+                result.warnings.append(cache.warning)
+
+
+def _grow(
+    options: LintOptions,
+    files: dict[str, SourceFile],
+    contents: dict[str, bytes],
+    result: LintResult,
+    cache: SummaryCache | None,
+) -> tuple[Program, Analysis]:
+    pack = options.pack
     modules: dict[str, str] = {}
     for display, source in files.items():
         modules.setdefault(source.module, display)
-    todo = [d for d, data in contents.items() if may_write(data, pack)]
-    done: dict[str, ModuleSummary] = {}
-    failed: set[str] = set()
-    searched: set[str] = set()  # writer names already looked for in every file
+    prefilter = Prefilter(contents, modules, pack)
+    todo = set(prefilter.seeds()) if options.prefilter else set(contents)
+    seen: set[str] = set()
     program = Program([], pack)
-    while todo:
-        batch = sorted(set(todo) - set(done) - failed)
-        if not batch:
-            break
-        for display, summary in _summaries(batch, files, contents, pack, cache, options, result):
-            if summary is None:
-                failed.add(display)
-            else:
-                done[display] = summary
-        program, todo = more_files(done, contents, modules, pack, searched)
-    return program
+    while True:
+        batch = sorted(todo - seen)
+        seen.update(batch)
+        loaded = _summaries(batch, files, contents, pack, cache, options, result)
+        program.add(summary for _, summary in loaded if summary is not None)
+        analysis = with_deep_stack(analyse, program)
+        if not options.prefilter:
+            return program, analysis
+        todo = prefilter.more(program, analysis, seen)
+        if not todo:
+            return program, analysis
 
 
 def _summaries(
@@ -153,20 +170,22 @@ def _summaries(
     for display in batch:
         source = files[display]
         key = cache_key(contents[display], source.module, display, methods)
-        cached = cache.get(key) if cache else None
+        cached = cache.get(key, source.module, display) if cache else None
         if cached is not None:
             result.files_cached += 1
             out.append((display, cached))
         else:
             jobs.append((ParseJob(display, source.module, contents[display], methods), key))
     parsed = summarize_all([job for job, _ in jobs], worker_count(options.jobs), options.progress)
+    fresh: list[tuple[str, ModuleSummary]] = []
     for (job, key), (summary, error) in zip(jobs, parsed, strict=True):
         if summary is None:
             result.errors.append(FileError(job.display, error or "cannot analyse"))
             out.append((job.display, None))
             continue
         result.files_parsed += 1
-        if cache:
-            cache.put(key, summary)
+        fresh.append((key, summary))
         out.append((job.display, summary))
+    if cache:
+        cache.put_all(fresh)
     return out

@@ -375,3 +375,16 @@ def parse_writes(text: str) -> list[WriteEffect]:
         elif head in ("INSERT", "REPLACE"):
             effects += _insert(statement)
     return effects
+
+
+_WRITE_WORD = re.compile(r"(?i)\b(?:update|insert|replace)\b")
+_HOLE_START = re.compile(r"(?:\A|;)\s*" + HOLE_OPEN)
+
+
+def may_write(text: str) -> bool:
+    """Whether SQL text with holes could be a write, whatever fills the holes.
+
+    It can when it names a write (UPDATE, INSERT, REPLACE) or when a hole
+    stands where a statement starts; `ALTER TABLE {name} ADD {column}` cannot.
+    """
+    return bool(_WRITE_WORD.search(text) or _HOLE_START.search(text))

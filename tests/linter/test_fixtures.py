@@ -38,3 +38,13 @@ def test_fixed_service_has_no_findings(tmp_path):
     result = run_case(root, targets)
     assert result.errors == [] and result.findings == []
     assert result.files_parsed == 2  # db.py and api.py were analysed, not skipped
+
+
+@pytest.mark.parametrize(("root", "targets"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_the_prefilter_drops_nothing_that_matters(root, targets):
+    """Parsing every file gives exactly the findings the pre-filtered run gives."""
+    relative = [t.relative_to(root) for t in targets]
+    filtered = run_case(root, relative)
+    everything = run_case(root, relative, prefilter=False)
+    assert everything.files_parsed >= filtered.files_parsed
+    assert [f.to_dict() for f in filtered.findings] == [f.to_dict() for f in everything.findings]

@@ -22,6 +22,29 @@ class CallGraph:
                     self.callers.setdefault(callee, []).append((qual, call, offset))
                     self.callees.setdefault(qual, set()).add(callee)
         self.exposed = self._exposed(ev)
+        self.sanctioned = ev.pack.is_sanctioned
+        # While set, every function whose callers a decision read (see claimpath.analyse).
+        self.consulted: set[str] | None = None
+
+    def callers_of(self, qual: str) -> list[CallSite]:
+        """The visible calls of a function; the decision now depends on all of them."""
+        if self.consulted is not None:
+            self.consulted.add(qual)
+        return self.callers.get(qual, [])
+
+    def is_exposed(self, qual: str) -> bool:
+        """Whether an entry point reaches the function without passing the claim path;
+        the answer depends on the callers of every function above it."""
+        if self.consulted is not None:
+            todo, seen = [qual], set()
+            while todo:
+                current = todo.pop()
+                if current in seen or self.sanctioned(current):
+                    continue
+                seen.add(current)
+                self.consulted.add(current)
+                todo += [caller for caller, _, _ in self.callers.get(current, [])]
+        return self.exposed.get(qual, False)
 
     def _exposed(self, ev: Evaluator) -> dict[str, bool]:
         """Functions reachable from an entry point without passing a sanctioned writer."""

@@ -25,6 +25,9 @@ class ProgramIndex:
         self.globals: dict[str, Expr] = {}
         self.methods_by_name: dict[str, list[str]] = {}
         self._resolved: dict[str, Target | None] = {}
+        # Names that did not resolve while `recording`: what the analysis could not see.
+        self.recording = False
+        self.unresolved: set[str] = set()
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:
         """Add modules; names resolved so far are resolved again on demand."""
@@ -42,7 +45,10 @@ class ProgramIndex:
     def resolve(self, qual: str) -> Target | None:
         """What a qualified name denotes, through imports and re-exports."""
         if qual in self._resolved:
-            return self._resolved[qual]
+            found = self._resolved[qual]
+            if found is None and self.recording:
+                self.unresolved.add(qual)
+            return found
         self._resolved[qual] = None  # guards import cycles
         result: Target | None = None
         if qual in self.functions:
@@ -63,6 +69,8 @@ class ProgramIndex:
             elif base and base[0] == "global" and last == "value":
                 result = base  # an Enum member's .value is the member's value
         self._resolved[qual] = result
+        if result is None and self.recording:
+            self.unresolved.add(qual)
         return result
 
     def class_member(

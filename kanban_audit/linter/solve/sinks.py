@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
-from kanban_audit.linter.sql import HOLE_CLOSE, HOLE_OPEN, parse_writes
+from kanban_audit.linter.solve.templates import marked_text
+from kanban_audit.linter.sql import parse_writes
 from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Sink
 
 if TYPE_CHECKING:
@@ -27,11 +28,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     atoms: list[Atom] = []
     note = ""
     for template in ev.strings(sink.target, frame):
-        holes = [piece for piece in template if isinstance(piece, Hole)]
-        text = "".join(
-            piece if isinstance(piece, str) else f"{HOLE_OPEN}{holes.index(piece)}{HOLE_CLOSE}"
-            for piece in template
-        )
+        text, holes = marked_text(template)
         if tasks.table.lower() not in text.lower():
             continue
         for effect in parse_writes(text):

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
+from kanban_audit.linter.sql import HOLE_CLOSE, HOLE_OPEN
 from kanban_audit.linter.values import (
     Attr,
     BinOp,
@@ -68,6 +69,17 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         if texts:
             return texts[:MAX_TEMPLATES]
     return [(Hole(expr, frame),)]
+
+
+def marked_text(template: Template) -> tuple[str, list[Hole]]:
+    """The template as SQL text with numbered hole markers (sql.py reads them), and
+    its holes in order."""
+    holes = [piece for piece in template if isinstance(piece, Hole)]
+    text = "".join(
+        piece if isinstance(piece, str) else f"{HOLE_OPEN}{holes.index(piece)}{HOLE_CLOSE}"
+        for piece in template
+    )
+    return text, holes
 
 
 def string_values(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Atom]:

@@ -25,7 +25,7 @@ from kanban_audit.linter.values import ModuleSummary
 def summarize(source: bytes, path: str, module: str, sql_methods: Sequence[str]) -> ModuleSummary:
     """Parse one file and summarise it; raises on syntax errors (the caller reports)."""
     tree = cst.parse_module(source)
-    lines = tree.code.splitlines()
+    lines = source.decode("utf-8").splitlines()  # the tree's code is the source, exactly
     analyzer = ModuleAnalyzer(
         module, path, find_positions(tree, source), lines, frozenset(sql_methods)
     )

@@ -1,0 +1,265 @@
+"""Summaries as data: a flat JSON table of nodes, validated field by field on load.
+
+The cache may come from anywhere (a pull request can commit one), so loading
+must never run code: this format is plain JSON, every node's fields are
+checked against the schema below, and a node may refer only to nodes listed
+before it (so the graph is acyclic and built in one pass). Shared
+sub-expressions are stored once. Anything unexpected raises FormatError and
+the caller treats the entry as missing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from kanban_audit.linter.values import (
+    Attr,
+    BinOp,
+    Call,
+    ClassSummary,
+    Comp,
+    Concat,
+    DictLit,
+    Elem,
+    FunctionSummary,
+    Index,
+    Lambda,
+    Lit,
+    ModuleSummary,
+    Narrowed,
+    OneOf,
+    Param,
+    Ref,
+    Seq,
+    Sink,
+    Site,
+    Star,
+    Unknown,
+)
+
+FORMAT = 1
+
+
+class FormatError(ValueError):
+    """Data that is not a summary of this format."""
+
+
+EXPRESSIONS = (
+    Lit, Unknown, Param, Ref, Attr, Index, Call, OneOf, Narrowed, BinOp, Concat, Seq, Star,
+    DictLit, Lambda, Comp, Elem,
+)  # fmt: skip
+
+# Field kinds: "expr" (a node that is an expression), "expr?" (or null),
+# "exprs" (list of expressions), "pairs" (list of [expr, expr]), "kwargs"
+# (list of [str, expr]), "site", "str", "int", "bool", "scalar" (a JSON
+# scalar), "strs" (list of str), "defaults" ({str: expr}), "calls",
+# "sinks" (lists of Call / Sink nodes).
+SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
+    Site: (("line", "int"), ("col", "int"), ("stmt_line", "int"), ("text", "str"),
+           ("end_line", "int")),
+    Lit: (("value", "scalar"),),
+    Unknown: (("reason", "str"),),
+    Param: (("func", "str"), ("name", "str")),
+    Ref: (("qual", "str"),),
+    Attr: (("base", "expr"), ("name", "str")),
+    Index: (("base", "expr"), ("key", "expr")),
+    Call: (("func", "expr"), ("args", "exprs"), ("kwargs", "kwargs"), ("site", "site"),
+           ("spread", "bool")),
+    OneOf: (("options", "exprs"),),
+    Narrowed: (("expr", "expr"), ("allow", "expr?"), ("deny", "expr?")),
+    BinOp: (("op", "str"), ("left", "expr"), ("right", "expr")),
+    Concat: (("parts", "exprs"),),
+    Seq: (("items", "exprs"),),
+    Star: (("expr", "expr"),),
+    DictLit: (("items", "pairs"),),
+    Lambda: (("body", "expr"),),
+    Comp: (("elt", "expr"),),
+    Elem: (("seq", "expr"),),
+    Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
+           ("method", "str")),
+    FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "defaults"),
+                      ("bound", "int"), ("site", "site"), ("returns", "exprs"),
+                      ("calls", "calls"), ("sinks", "sinks"), ("class_name", "str")),
+    ClassSummary: (("qualname", "str"), ("bases", "exprs"), ("is_enum", "bool"),
+                   ("methods", "strs")),
+}  # fmt: skip
+TAGS = {kind: kind.__name__ for kind in SCHEMA}
+KINDS = {name: kind for kind, name in TAGS.items()}
+_LISTS = {"returns", "calls", "sinks"}  # fields that stay lists (the rest are tuples)
+
+
+# -- encoding ------------------------------------------------------------------
+
+
+def encode(summary: ModuleSummary) -> bytes:
+    table: list[list[Any]] = []
+    ids: dict[int, int] = {}
+
+    def node(value: Any) -> int:
+        known = ids.get(id(value))
+        if known is not None:
+            return known
+        kind = type(value)
+        row: list[Any] = [TAGS[kind]]
+        for name, how in SCHEMA[kind]:
+            row.append(_encode_field(getattr(value, name), how, node))
+        ids[id(value)] = len(table)
+        table.append(row)
+        return ids[id(value)]
+
+    document = {
+        "format": FORMAT,
+        "module": summary.module,
+        "path": summary.path,
+        "imports": summary.imports,
+        "globals": {k: node(v) for k, v in summary.globals.items()},
+        "functions": {k: node(v) for k, v in summary.functions.items()},
+        "classes": {k: node(v) for k, v in summary.classes.items()},
+        "nodes": table,
+    }
+    return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _encode_field(value: Any, how: str, node: Callable[[Any], int]) -> Any:
+    if how in ("expr", "site"):
+        return node(value)
+    if how == "expr?":
+        return None if value is None else node(value)
+    if how in ("exprs", "calls", "sinks"):
+        return [node(v) for v in value]
+    if how == "pairs":
+        return [[node(k), node(v)] for k, v in value]
+    if how == "kwargs":
+        return [[k, node(v)] for k, v in value]
+    if how == "defaults":
+        return {k: node(v) for k, v in value.items()}
+    if how == "strs":
+        return list(value)
+    return value
+
+
+# -- decoding ------------------------------------------------------------------
+
+
+def decode(data: bytes) -> ModuleSummary:
+    """A summary from encoded bytes; FormatError for anything else."""
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise FormatError(f"not JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise FormatError("not a summary of this format")
+    built: list[Any] = []
+    for row in _list(document.get("nodes")):
+        decoder = (
+            _DECODERS.get(row[0]) if type(row) is list and row and type(row[0]) is str else None
+        )
+        if decoder is None or len(row) != len(decoder[1]) + 1:
+            raise FormatError("bad node")
+        kind, fields = decoder
+        node = object.__new__(kind)
+        node.__dict__.update(
+            {name: read(raw, built) for (name, read), raw in zip(fields, row[1:], strict=True)}
+        )
+        built.append(node)
+    return ModuleSummary(
+        module=_str(document.get("module")),
+        path=_str(document.get("path")),
+        imports={_str(k): _str(v) for k, v in _dict(document.get("imports")).items()},
+        globals=_refs(document.get("globals"), built, EXPRESSIONS),
+        functions=_refs(document.get("functions"), built, FunctionSummary),
+        classes=_refs(document.get("classes"), built, ClassSummary),
+    )
+
+
+def _refs(raw: Any, built: list[Any], allowed: type | tuple[type, ...]) -> dict[str, Any]:
+    return {_str(k): _ref(v, built, allowed) for k, v in _dict(raw).items()}
+
+
+Reader = Callable[[Any, list[Any]], Any]
+
+
+def _reader(how: str, name: str) -> Reader:
+    """The decoder of one field kind: checks the raw JSON value and builds it."""
+    if how == "expr":
+        return lambda raw, built: _ref(raw, built, EXPRESSIONS)
+    if how == "expr?":
+        return lambda raw, built: None if raw is None else _ref(raw, built, EXPRESSIONS)
+    if how == "site":
+        return lambda raw, built: _ref(raw, built, Site)
+    if how in ("exprs", "calls", "sinks"):
+        allowed = {"exprs": EXPRESSIONS, "calls": Call, "sinks": Sink}[how]
+        shape = list if name in _LISTS else tuple
+        return lambda raw, built: shape(_ref(v, built, allowed) for v in _list(raw))
+    if how == "pairs":
+        return lambda raw, built: tuple(
+            (_ref(p[0], built, EXPRESSIONS), _ref(p[1], built, EXPRESSIONS))
+            for p in map(_pair, _list(raw))
+        )
+    if how == "kwargs":
+        return lambda raw, built: tuple(
+            (_str(p[0]), _ref(p[1], built, EXPRESSIONS)) for p in map(_pair, _list(raw))
+        )
+    if how == "defaults":
+        return lambda raw, built: _refs(raw, built, EXPRESSIONS)
+    if how == "strs":
+        return lambda raw, built: tuple(_str(v) for v in _list(raw))
+    return _SCALARS[how]
+
+
+def _scalar(raw: Any, built: list[Any]) -> Any:
+    if raw is None or type(raw) in (str, int, float, bool):
+        return raw
+    raise FormatError("expected a scalar")
+
+
+def _typed(kind: type) -> Reader:
+    def read(raw: Any, built: list[Any]) -> Any:
+        if type(raw) is not kind:
+            raise FormatError(f"expected {kind.__name__}")
+        return raw
+
+    return read
+
+
+_SCALARS = {"str": _typed(str), "int": _typed(int), "bool": _typed(bool), "scalar": _scalar}
+_DECODERS = {
+    TAGS[kind]: (kind, tuple((name, _reader(how, name)) for name, how in fields))
+    for kind, fields in SCHEMA.items()
+}
+
+
+def _ref(raw: Any, built: list[Any], allowed: type | tuple[type, ...]) -> Any:
+    """A reference to an earlier node of an allowed type."""
+    if type(raw) is not int or not 0 <= raw < len(built):
+        raise FormatError("bad reference")
+    value = built[raw]
+    if not isinstance(value, allowed):
+        raise FormatError("reference to a node of the wrong type")
+    return value
+
+
+def _list(raw: Any) -> list[Any]:
+    if type(raw) is not list:
+        raise FormatError("expected a list")
+    return raw
+
+
+def _dict(raw: Any) -> dict[str, Any]:
+    if type(raw) is not dict:
+        raise FormatError("expected an object")
+    return raw
+
+
+def _pair(raw: Any) -> list[Any]:
+    if type(raw) is not list or len(raw) != 2:
+        raise FormatError("expected a pair")
+    return raw
+
+
+def _str(raw: Any) -> str:
+    if type(raw) is not str:
+        raise FormatError("expected a string")
+    return raw

@@ -1,0 +1,201 @@
+"""The summary cache is data: nothing in it runs, and a bad entry is only a miss."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sqlite3
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+from support.cli import run_cli
+
+from kanban_audit.linter import cache as cache_module
+from kanban_audit.linter.cache import FILE, SCHEMA, SummaryCache, cache_key
+from kanban_audit.linter.codec import FormatError, decode, encode
+from kanban_audit.linter.summarize import summarize
+
+from .harness import service
+
+METHODS = ("execute", "executemany", "executescript", "query")
+
+
+class _Payload:
+    """Unpickling this runs a command that leaves a marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204 - the pickle protocol
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _lint(cwd: Path, *args: str) -> tuple[int, dict]:
+    done = run_cli("lint", "--format", "json", *args, cwd=cwd)
+    assert "Traceback" not in done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def _plant(folder: Path, marker: Path) -> None:
+    """A hostile cache: pickles where old versions kept them, and rows whose data
+    is a pickle, garbage, a truncated entry and a summary of another file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for key in ("00" * 32, "ff" * 32):
+        (folder / key[:2]).mkdir(exist_ok=True)
+        (folder / key[:2] / f"{key}.pickle").write_bytes(pickle.dumps(_Payload(marker)))
+    conn = sqlite3.connect(folder / FILE)
+    conn.execute(SCHEMA)
+    conn.close()
+
+
+def _poison_rows(folder: Path, root: Path, marker: Path) -> int:
+    """Rows under the real keys of the project's files: board/db.py's is genuine
+    (proof that the keys are right), every other one hostile. Returns how many."""
+    conn = sqlite3.connect(folder / FILE)
+    other = encode(summarize(b"X = 1\n", "other.py", "other", METHODS))
+    bad = [pickle.dumps(_Payload(marker)), b"\x00garbage", other[: len(other) // 2], other]
+    files = sorted(root.rglob("*.py"))
+    for n, path in enumerate(files):
+        display = path.relative_to(root).as_posix()
+        module = display.removesuffix("/__init__.py").removesuffix(".py").replace("/", ".")
+        key = cache_key(path.read_bytes(), module, display, METHODS)
+        if display == "board/db.py":
+            blob = zlib.compress(encode(summarize(path.read_bytes(), display, module, METHODS)))
+        else:
+            data = bad[n % len(bad)]
+            blob = zlib.compress(data) if n % 2 else data
+        conn.execute("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", (key, 2**40, blob))
+    conn.commit()
+    conn.close()
+    return len(files)
+
+
+def test_a_hostile_cache_committed_to_the_repository_runs_nothing(tmp_path: Path) -> None:
+    origin = service(tmp_path / "origin")
+    (origin / "pyproject.toml").write_text("[project]\nname = 'svc'\n")
+    marker = tmp_path / "pwned"
+    folder = origin / ".kanban-audit-cache"
+    _plant(folder, marker)
+    _poison_rows(folder, origin, marker)
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q", str(origin)], check=True)
+    subprocess.run([*git, "-C", str(origin), "add", "-f", "."], check=True)
+    subprocess.run([*git, "-C", str(origin), "commit", "-qm", "pr"], check=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+    assert (clone / ".kanban-audit-cache" / FILE).is_file()
+    code, hostile = _lint(clone)
+    plain_code, plain = _lint(clone, "--no-cache")
+    assert not marker.exists()
+    assert (code, hostile["findings"]) == (plain_code, plain["findings"]) == (1, plain["findings"])
+    assert len(plain["findings"]) == 2
+    # The genuine row was used, every hostile one was a miss.
+    assert hostile["summary"]["files_cached"] == 1
+
+
+def test_a_hostile_cache_dir_runs_nothing(tmp_path: Path) -> None:
+    root = service(tmp_path / "svc")
+    marker = tmp_path / "pwned"
+    folder = tmp_path / "elsewhere"
+    _plant(folder, marker)
+    _poison_rows(folder, root, marker)
+    code, hostile = _lint(root, "--cache-dir", str(folder))
+    assert not marker.exists()
+    assert code == 1 and len(hostile["findings"]) == 2
+    code, warm = _lint(root, "--cache-dir", str(folder))  # the misses were replaced
+    assert code == 1 and warm["findings"] == hostile["findings"]
+    first = hostile["summary"]
+    assert first["files_parsed"] > 0
+    assert warm["summary"]["files_cached"] == first["files_cached"] + first["files_parsed"]
+
+
+def test_a_file_that_is_not_our_cache_is_never_read_or_written(tmp_path: Path) -> None:
+    root = service(tmp_path / "svc")
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    conn = sqlite3.connect(folder / FILE)
+    conn.execute(SCHEMA)
+    conn.execute("CREATE TABLE log (line TEXT)")
+    conn.execute(
+        "CREATE TRIGGER spy AFTER INSERT ON summaries BEGIN INSERT INTO log VALUES (NEW.key); END"
+    )
+    conn.commit()
+    conn.close()
+    before = (folder / FILE).read_bytes()
+    done = run_cli("lint", "--cache-dir", folder, cwd=root)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert (
+        f"kanban-audit: warning: ignoring {folder / FILE}: not a kanban-audit cache" in done.stderr
+    )
+    assert (folder / FILE).read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"null",
+        b"[]",
+        b'{"format": 1}',
+        b'{"format": 999, "nodes": []}',
+        b'{"format":1,"module":"m","path":"m.py","imports":{},"globals":{"X":0},'
+        b'"functions":{},"classes":{},"nodes":[["Lit",[1]]]}',
+        b'{"format":1,"module":"m","path":"m.py","imports":{},"globals":{"X":1},'
+        b'"functions":{},"classes":{},"nodes":[["Lit","a"]]}',
+        b'{"format":1,"module":"m","path":"m.py","imports":{},"globals":{"X":0},'
+        b'"functions":{},"classes":{},"nodes":[["Seq",[0]]]}',
+        b'{"format":1,"module":"m","path":"m.py","imports":{},"globals":{"X":0},'
+        b'"functions":{},"classes":{},"nodes":[["Exec","os.system"]]}',
+        b'{"format":1,"module":"m","path":"m.py","imports":{},"globals":{},'
+        b'"functions":{"f":0},"classes":{},"nodes":[["Lit","a"]]}',
+        b"[" * 100_000,
+    ],
+)
+def test_malformed_entries_are_format_errors(data: bytes) -> None:
+    with pytest.raises(FormatError):
+        decode(data)
+
+
+def test_a_summary_survives_the_round_trip_with_shared_nodes() -> None:
+    source = b'X = "UPDATE tasks SET status = ?"\n' + b"".join(
+        f"X{i} = (X, X)\nX = X{i}\n".encode() for i in range(40)
+    )
+    summary = summarize(source, "m.py", "m", METHODS)
+    data = encode(summary)
+    assert len(data) < 200_000  # shared sub-expressions are stored once, not 2**40 times
+    again = decode(data)
+    deepest = again.globals["m.X39"]
+    assert deepest.items[0] is deepest.items[1]  # still shared after loading
+    small = summarize(source[: source.index(b"X12 =")], "m.py", "m", METHODS)
+    assert decode(encode(small)) == small
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
+    root = service(tmp_path / "svc")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    code, data = _lint(root, "--cache-dir", str(blocker / "cache"))
+    assert code == 1 and len(data["findings"]) == 2
+
+
+def test_the_key_changes_with_the_summariser_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = cache_key(b"x = 1\n", "m", "m.py", METHODS)
+    cache_module.code_digest.cache_clear()
+    monkeypatch.setattr(cache_module, "code_digest", lambda: "another version")
+    assert cache_key(b"x = 1\n", "m", "m.py", METHODS) != key
+
+
+def test_entries_round_trip_through_the_store(tmp_path: Path) -> None:
+    store = SummaryCache(tmp_path / "c")
+    summary = summarize(b"def f(conn):\n    conn.execute('UPDATE tasks SET status = 1')\n",
+                        "m.py", "m", METHODS)  # fmt: skip
+    assert store.get("k", "m", "m.py") is None
+    store.put_all([("k", summary)])
+    store.close()
+    again = SummaryCache(tmp_path / "c")
+    assert again.get("k", "m", "m.py") == summary
+    assert again.get("k", "other", "m.py") is None  # a summary of another file is a miss
+    assert (tmp_path / "c" / "CACHEDIR.TAG").is_file()
