@@ -217,6 +217,14 @@ def board_hash(path: Path, tables: tuple[str, ...] = ("tasks", "task_runs", "tas
     return digest.hexdigest()
 
 
+def listing(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file below `folder` with its size and modification time: equal means untouched."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
 def rows(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
