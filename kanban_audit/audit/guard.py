@@ -102,13 +102,13 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def unavailable_reason(pack: RulePack, schema: Schema | None = None) -> str | None:
-    """Why this pack (and board) cannot carry the guard, or None when it can."""
+def _unavailable(pack: RulePack, schema: Schema) -> str | None:
+    """Why this pack and board cannot carry the guard, or None when they can."""
     t = pack.tasks
     for role, column in (("claim_lock", t.claim_lock), ("claim_expires", t.claim_expires)):
         if not column:
             return f"the rule pack names no [tasks] {role} column, which the guard checks"
-        if schema is not None and column not in schema.tasks:
+        if column not in schema.tasks:
             return f"table {t.table!r} has no column {column!r}, which the guard checks"
     return None
 
@@ -187,7 +187,7 @@ def compare(wanted: tuple[Trigger, ...], found: tuple[Trigger, ...]) -> GuardSta
 def read_state(conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> GuardState:
     """The guard's state on an open board (read-only; any connection, any transaction)."""
     found = _found(conn)
-    reason = unavailable_reason(pack, schema)
+    reason = _unavailable(pack, schema)
     if reason is not None:
         return GuardState(UNAVAILABLE, (), found, (reason,))
     return compare(expected(pack), found)
@@ -226,9 +226,9 @@ def _write_transaction(
     with sqlite_errors(path, busy_timeout_ms):
         conn = connect(path, busy_timeout_ms, write=True)
         try:
-            schema = read_schema(conn, pack, path)
             conn.execute("BEGIN IMMEDIATE")
             try:
+                schema = read_schema(conn, pack, path)
                 _intact(conn, path)
                 yield conn, schema
                 conn.execute("COMMIT")
