@@ -23,24 +23,14 @@ def live_pid() -> Iterator[int]:
 
 
 @pytest.fixture(scope="session")
-def dead_pid() -> int:
-    """A PID whose process has exited and been reaped."""
-    proc = subprocess.Popen(["true"])
-    proc.wait()
-    return proc.pid
-
-
-@pytest.fixture(scope="session")
-def template(
-    tmp_path_factory: pytest.TempPathFactory, live_pid: int, dead_pid: int
-) -> Callable[[str], Path]:
+def template(tmp_path_factory: pytest.TempPathFactory, live_pid: int) -> Callable[[str], Path]:
     """Each release's board, built once per session on first use."""
     built: dict[str, Path] = {}
 
     def get(version: str) -> Path:
         if version not in built:
             home = tmp_path_factory.mktemp("hermes") / version
-            build(version, home, live_pid, dead_pid)
+            build(version, home, live_pid)
             built[version] = home
         return built[version]
 

@@ -20,6 +20,10 @@ from support.cli import run_cli
 from support.db import rows
 
 OTHER_HOST = "worker-elsewhere.example"
+# The dead workers' PID: above Linux's largest pid_max (2**22), so no process can
+# ever have it. Hermes' sweeps send SIGTERM to a stale claim's worker, and a
+# reaped PID is soon reused on a busy machine (pid_max is often 32768).
+NO_PROCESS = 2**22 + 7
 REMOTE_PID = 31337
 # What the audit and repair must do with each task (README: Audit and repair a board).
 REPAIRED = ("orphan", "dead", "expired")
@@ -72,7 +76,7 @@ class Board:
         return {by_id[f["task_id"]]: f for f in doc["findings"]}
 
 
-def build(version: str, home: Path, live_pid: int, dead_pid: int) -> None:
+def build(version: str, home: Path, live_pid: int) -> None:
     """The board of the module docstring, written by the release's own functions."""
     home.mkdir(parents=True)
 
@@ -87,9 +91,9 @@ def build(version: str, home: Path, live_pid: int, dead_pid: int) -> None:
         version,
         home,
         # First, so its one-second claim has lapsed by the time a test reads it.
-        *claimed("expired", dead_pid, ttl=1),
+        *claimed("expired", NO_PROCESS, ttl=1),
         *claimed("live", live_pid),
-        *claimed("dead", dead_pid),
+        *claimed("dead", NO_PROCESS),
         *claimed("remote", REMOTE_PID, claimer=f"{OTHER_HOST}:4242"),
         {"op": "create", "name": "orphan"},
         {"op": "direct", "task": "orphan", "status": "running"},
