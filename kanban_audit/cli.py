@@ -23,7 +23,11 @@ FORMATS = ("text", "json", "sarif", "github")
 class LazyGroup(click.Group):
     """Subcommands imported on first use: `lint` never pays for the auditor's imports."""
 
-    lazy = {"audit": "kanban_audit.audit.cli:audit", "repair": "kanban_audit.audit.cli:repair"}
+    lazy = {
+        "audit": "kanban_audit.audit.cli:audit",
+        "repair": "kanban_audit.audit.cli:repair",
+        "guard": "kanban_audit.audit.cli:guard",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])

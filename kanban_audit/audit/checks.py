@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kanban_audit.audit import liveness
 from kanban_audit.audit.board import Schema, connect, ident, read_schema, sqlite_errors
+from kanban_audit.audit.guard import GuardState, read_state
 from kanban_audit.rulepack import RulePack
 
 # How a task got into the guarded state, read from its events.
@@ -71,6 +72,7 @@ class Report:
     running: int
     open_runs: int
     skipped: tuple[tuple[str, str], ...]
+    guard: GuardState | None = None
 
     @property
     def planned(self) -> tuple[Finding, ...]:
@@ -461,6 +463,7 @@ def audit_board(path: Path, pack: RulePack, opts: Options, busy_timeout_ms: int)
         try:
             schema = read_schema(conn, pack, path)
             conn.execute("BEGIN")  # one read transaction: every query sees one snapshot
-            return run_checks(conn, pack, schema, str(path), opts)
+            report = run_checks(conn, pack, schema, str(path), opts)
+            return replace(report, guard=read_state(conn, pack, schema))
         finally:
             conn.close()

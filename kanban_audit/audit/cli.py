@@ -18,11 +18,22 @@ from typing import Any
 
 import click
 
+from kanban_audit.audit import guard as guard_mod
 from kanban_audit.audit import liveness
 from kanban_audit.audit.board import BoardError, locate
 from kanban_audit.audit.checks import Options, Report, audit_board
 from kanban_audit.audit.repair import SKIPPED, execute
-from kanban_audit.audit.report import audit_json, audit_text, dumps, repair_json, repair_text
+from kanban_audit.audit.report import (
+    audit_json,
+    audit_text,
+    dumps,
+    guard_change_json,
+    guard_change_text,
+    guard_json,
+    guard_text,
+    repair_json,
+    repair_text,
+)
 from kanban_audit.errors import UsageError
 from kanban_audit.rulepack import RulePack, load_pack
 
@@ -44,8 +55,11 @@ class BoardArgs:
         return Options(self.now, self.grace, liveness.local_hostname(), force)
 
 
-def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the shared options and hand the command one resolved BoardArgs."""
+def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[..., Any]:
+    """Add the shared options and hand the command one resolved BoardArgs.
+
+    Without `clock` (commands that judge no task), --grace and --now are left out.
+    """
 
     @functools.wraps(func)
     def wrapper(
@@ -53,9 +67,9 @@ def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
         slug: str | None,
         rules: str | None,
         fmt: str,
-        grace: float,
-        now: float | None,
         busy_timeout: int | None,
+        grace: float = DEFAULT_GRACE_S,
+        now: float | None = None,
         **rest: Any,
     ) -> Any:
         pack = load_pack(rules)
@@ -69,6 +83,16 @@ def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
         )
         return func(args, **rest)
 
+    clock_options = [
+        click.option(
+            "--grace",
+            type=click.FloatRange(min=0),
+            default=DEFAULT_GRACE_S,
+            show_default=True,
+            help="Seconds a fresh claim may lack a worker PID or outlive its expiry.",
+        ),
+        click.option("--now", type=float, metavar="EPOCH", help="Clock for reproducible runs."),
+    ]
     options = [
         click.argument("db", required=False, type=click.Path(dir_okay=True)),
         click.option("--board", "slug", metavar="SLUG", help="Board name (default: current)."),
@@ -80,14 +104,7 @@ def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default="text",
             show_default=True,
         ),
-        click.option(
-            "--grace",
-            type=click.FloatRange(min=0),
-            default=DEFAULT_GRACE_S,
-            show_default=True,
-            help="Seconds a fresh claim may lack a worker PID or outlive its expiry.",
-        ),
-        click.option("--now", type=float, metavar="EPOCH", help="Clock for reproducible runs."),
+        *(clock_options if clock else []),
         click.option(
             "--busy-timeout",
             type=click.IntRange(min=0),
@@ -179,3 +196,71 @@ def _repair_exit(report: Report, applied: bool, outcomes: tuple[Any, ...]) -> in
     if not applied:
         return 1 if report.planned else 0
     return 1 if any(o.result == SKIPPED for o in outcomes) else 0
+
+
+_guard_options = functools.partial(_board_options, clock=False)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask on a terminal unless --yes; with no terminal to ask on, only --yes confirms."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("not confirmed: no terminal to ask on; pass --yes to write")
+    click.confirm(question, abort=True, err=True)
+
+
+@click.group()
+def guard() -> None:
+    """Triggers that make the board refuse a write into running without a claim."""
+
+
+@guard.command("install")
+@_fail_cleanly
+@_guard_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def guard_install(args: BoardArgs, yes: bool) -> None:
+    """Install the guard's triggers (idempotent).
+
+    Exit 0 installed or already current, 2 error (nothing written).
+    """
+    before = guard_mod.inspect(args.path, args.pack, args.busy_timeout_ms)
+    if before.state == guard_mod.UNAVAILABLE:
+        raise BoardError(f"cannot guard {args.path}: {before.differences[0]}")
+    if not before.current:
+        _confirm(f"Install the kanban-audit guard in {args.path}?", yes)
+    change = guard_mod.install(args.path, args.pack, args.busy_timeout_ms)
+    _echo_change(args, "install", change)
+
+
+@guard.command("status")
+@_fail_cleanly
+@_guard_options
+def guard_status(args: BoardArgs) -> None:
+    """Is the guard installed and current?
+
+    Exit 0 installed and current, 1 missing, partial or outdated, 2 error.
+    """
+    state = guard_mod.inspect(args.path, args.pack, args.busy_timeout_ms)
+    if state.state == guard_mod.UNAVAILABLE:
+        raise BoardError(f"cannot guard {args.path}: {state.differences[0]}")
+    if args.fmt == "json":
+        click.echo(dumps(guard_json(args.path, state)))
+    else:
+        click.echo(f"{args.path}: guard {guard_text(state)}")
+    sys.exit(0 if state.current else 1)
+
+
+@guard.command("remove")
+@_fail_cleanly
+@_guard_options
+def guard_remove(args: BoardArgs) -> None:
+    """Drop the tool's own triggers, any version (idempotent). Exit 0, 2 on error."""
+    _echo_change(args, "remove", guard_mod.remove(args.path, args.pack, args.busy_timeout_ms))
+
+
+def _echo_change(args: BoardArgs, command: str, change: guard_mod.Change) -> None:
+    if args.fmt == "json":
+        click.echo(dumps(guard_change_json(args.path, change)))
+    else:
+        click.echo(guard_change_text(args.path, command, change))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit import JSON_VERSION, __version__
+from kanban_audit.audit import guard
 from kanban_audit.audit.checks import Finding, Report
 from kanban_audit.audit.repair import REPAIRED, SKIPPED, Outcome
 
@@ -46,6 +47,7 @@ def audit_json(report: Report) -> dict[str, Any]:
         "checked_at": report.checked_at,
         "findings": [finding_dict(f) for f in report.findings],
         "summary": summary(report),
+        "guard": report.guard.as_dict() if report.guard else None,
     }
 
 
@@ -87,6 +89,8 @@ def audit_text(report: Report) -> str:
             action = f.action if f.repairable else f.action or "none"
             rows.append((str(f.task_id), ",".join(f.codes), f.cause, "; ".join(f.why), action))
         out.append(table(rows))
+    if report.guard is not None:
+        out.append(f"guard: {guard_text(report.guard)}")
     s = summary(report)
     out.append(
         f"{report.db}: {s['running']} running, {s['open_runs']} open runs,"
@@ -110,3 +114,38 @@ def repair_text(
     done = sum(o.result == REPAIRED for o in outcomes)
     lines.append(f"repaired {done}, skipped {len(outcomes) - done}")
     return "\n".join(lines)
+
+
+def guard_text(state: guard.GuardState) -> str:
+    """The guard's state in a few words, and what would mend it."""
+    if state.state == guard.CURRENT:
+        names = ", ".join(t.name for t in state.expected)
+        return f"current ({names} on {state.expected[0].table!r})"
+    if state.state == guard.MISSING:
+        return "missing (kanban-audit guard install adds it)"
+    if state.state == guard.UNAVAILABLE:
+        return f"unavailable: {state.differences[0]}"
+    return f"{state.state}: {'; '.join(state.differences)} (kanban-audit guard install replaces it)"
+
+
+def guard_json(db: Path, state: guard.GuardState) -> dict[str, Any]:
+    return {"version": JSON_VERSION, "tool_version": __version__, "db": str(db), **state.as_dict()}
+
+
+def guard_change_json(db: Path, change: guard.Change) -> dict[str, Any]:
+    return {
+        **guard_json(db, change.after),
+        "action": change.action,
+        "dropped": list(change.dropped),
+        "created": list(change.created),
+    }
+
+
+def guard_change_text(db: Path, command: str, change: guard.Change) -> str:
+    """One line: what install or remove did."""
+    if change.action == "unchanged":
+        done = "already current" if command == "install" else "not installed"
+        return f"{db}: guard {done}; nothing changed"
+    parts = [f"dropped {', '.join(change.dropped)}"] if change.dropped else []
+    parts += [f"created {', '.join(change.created)}"] if change.created else []
+    return f"{db}: guard {change.action}: {'; '.join(parts)}"

@@ -7,12 +7,17 @@ dashboard write only flips the status and logs a `status` event).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+# Re-exported: the audit tests compare the boards this factory builds with them.
+from support.db import board_hash as board_hash
+from support.db import listing as listing
+from support.db import row_hashes as row_hashes
+from support.db import rows as rows
 
 SCHEMA = Path(__file__).resolve().parents[2] / "examples" / "hermes-schema.sql"
 HOST = socket.gethostname()
@@ -194,32 +199,3 @@ def dangling_run(conn: sqlite3.Connection, task_id: str, now: int) -> int:
 def remote_expired(conn: sqlite3.Connection, task_id: str, now: int) -> int:
     """KD003+KD006: the claim lapsed on another host; liveness unknown from here."""
     return claimed(conn, task_id, now, host=OTHER_HOST, pid=31337, age=7200, ttl=900)
-
-
-# Comparing boards --------------------------------------------------------------
-
-
-def row_hashes(path: Path, table: str, key: str = "rowid") -> dict[Any, str]:
-    """A content hash per row, keyed by `key`, read without touching the file."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        cur = conn.execute(f"SELECT {key}, * FROM {table} ORDER BY rowid")
-        return {row[0]: hashlib.sha256(repr(row[1:]).encode()).hexdigest() for row in cur}
-    finally:
-        conn.close()
-
-
-def board_hash(path: Path, tables: tuple[str, ...] = ("tasks", "task_runs", "task_events")) -> str:
-    """One hash over every row of the board's tables: equal means nothing changed."""
-    digest = hashlib.sha256()
-    for table in tables:
-        digest.update(repr(sorted(row_hashes(path, table).items())).encode())
-    return digest.hexdigest()
-
-
-def rows(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()

@@ -69,26 +69,28 @@ BAD = {
 }
 
 
-def _listing(folder: Path) -> dict[str, tuple[int, int]]:
-    return {
-        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-    }
-
-
-@pytest.mark.parametrize("command", [["audit"], ["repair", "--apply", "--yes"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["audit"],
+        ["repair", "--apply", "--yes"],
+        ["guard", "install", "--yes"],
+        ["guard", "status"],
+        ["guard", "remove"],
+    ],
+)
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_board_exits_2_with_one_line(case: str, command: list[str], tmp_path: Path) -> None:
     make, message = BAD[case]
     path = make(tmp_path)
-    before = _listing(tmp_path)
+    before = boards.listing(tmp_path)
     proc = run_cli(*command, path)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert message in proc.stderr and str(path) in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert _listing(tmp_path) == before
+    assert boards.listing(tmp_path) == before
 
 
 @pytest.mark.parametrize(

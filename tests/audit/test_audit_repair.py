@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import signal
 import sqlite3
 import subprocess
@@ -16,6 +13,7 @@ from typing import Any
 import boards
 import psutil
 from conftest import KANBAN_AUDIT, run_cli, run_json
+from support.cli import on_terminal
 
 from kanban_audit.audit import liveness
 from kanban_audit.audit.checks import Options, audit_board
@@ -296,20 +294,8 @@ def test_sigkill_during_repair_leaves_no_half_repaired_task(tmp_path: Path) -> N
 def test_apply_asks_for_confirmation_on_a_terminal(full_board: dict[str, Any]) -> None:
     path = full_board["path"]
     before = boards.board_hash(path)
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [KANBAN_AUDIT, "repair", path, "--apply"], stdin=follower, stdout=follower, stderr=follower
-    )
-    os.close(follower)
-    seen = b""
-    deadline = time.monotonic() + 30
-    while b"[y/N]" not in seen:
-        assert time.monotonic() < deadline, seen
-        if select.select([leader], [], [], 0.1)[0]:
-            seen += os.read(leader, 4096)
-    os.write(leader, b"n\n")
-    assert proc.wait(timeout=30) == 1
-    os.close(leader)
+    code, seen = on_terminal("repair", path, "--apply", answer=b"n\n")
+    assert code == 1
     assert b"Repair 10 tasks in" in seen
     assert boards.board_hash(path) == before
     assert backups(path.parent) == []

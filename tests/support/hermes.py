@@ -11,6 +11,7 @@ or a hash mismatch raises: a missing oracle is a failure, never a skip.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 # version -> sha256 of hermes_agent-<version>-py3-none-any.whl
 RELEASES: dict[str, str] = {
@@ -31,6 +33,8 @@ RELEASES: dict[str, str] = {
 }
 # Releases whose dashboard bulk-update endpoint still writes `running` directly.
 BULK_BUG = {"0.13.0", "0.14.0"}
+# The script that runs one release's real functions in a process of its own.
+DRIVER = Path(__file__).with_name("hermes_driver.py")
 
 
 class ReleaseUnavailable(RuntimeError):
@@ -105,3 +109,54 @@ def unpacked(version: str) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def _driver_command(version: str, home: Path) -> list[str]:
+    return [sys.executable, str(DRIVER), str(unpacked(version)), str(home)]
+
+
+def _driver_env(extra: dict[str, str] | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERMES_")}
+    return {**env, **(extra or {})}
+
+
+def start(
+    version: str, home: Path, steps: list[dict[str, Any]], env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Run steps with a release's real functions in the background (see hermes_driver.py)."""
+    proc = subprocess.Popen(
+        _driver_command(version, home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_driver_env(env),
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(steps))
+    proc.stdin.close()
+    return proc
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 120) -> list[dict[str, Any]]:
+    """Wait for a driver and return each step's result; a crash of the driver fails."""
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.stdout.close()
+    proc.stderr.close()
+    if proc.returncode != 0 or not out.strip():
+        raise AssertionError(f"hermes driver failed ({proc.returncode}):\n{err}")
+    return json.loads(out.strip().splitlines()[-1])["results"]
+
+
+def drive(
+    version: str, home: Path, *steps: dict[str, Any], env: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Run steps with a release's real functions on the board in `home`; their results."""
+    return finish(start(version, home, list(steps), env))
