@@ -16,10 +16,11 @@ import sqlite3
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 from kanban_audit import __version__
 from kanban_audit.linter.codec import FORMAT, FormatError, decode, encode
-from kanban_audit.linter.values import ModuleSummary
+from kanban_audit.linter.values import ChunkSummary, ModuleSummary
 
 FILE = "summaries.sqlite3"
 SCHEMA = (
@@ -40,14 +41,18 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+def salt() -> str:
+    """What every key covers: the tool, the format and the summariser's code."""
+    return f"{__version__}\x1f{FORMAT}\x1f{code_digest()}"
+
+
 def cache_key(content: bytes, module: str, display: str, sql_methods: tuple[str, ...]) -> str:
+    """The key of a whole file's summary (a chunk's key is `summarize.chunks.chunk_key`)."""
     digest = hashlib.sha256()
-    header = "\x1f".join(
-        [__version__, str(FORMAT), code_digest(), module, display, ",".join(sql_methods)]
-    )
+    header = "\x1f".join([salt(), module, display, ",".join(sql_methods)])
     digest.update(header.encode("utf-8") + b"\x00")
     digest.update(content)
-    return digest.hexdigest()
+    return "f" + digest.hexdigest()
 
 
 class SummaryCache:
@@ -62,6 +67,16 @@ class SummaryCache:
 
     def get(self, key: str, module: str, display: str) -> ModuleSummary | None:
         """The summary stored for this key, if it is one of this very file."""
+        summary = self._load(key, ModuleSummary)
+        if summary is None or (summary.module, summary.path) != (module, display):
+            return None
+        return summary
+
+    def get_chunk(self, key: str) -> ChunkSummary | None:
+        """What one top-level statement contributes (see summarize.chunks)."""
+        return self._load("c" + key, ChunkSummary)
+
+    def _load(self, key: str, kind: type) -> Any:
         conn = self._open(create=False)
         if conn is None:
             return None
@@ -73,20 +88,24 @@ class SummaryCache:
         if row is None or not isinstance(row[0], bytes):
             return None
         try:
-            summary = decode(zlib.decompress(row[0]))
+            return decode(zlib.decompress(row[0]), kind)
         except (FormatError, zlib.error, MemoryError, RecursionError):
             return None
-        return summary if (summary.module, summary.path) == (module, display) else None
 
-    def put_all(self, entries: list[tuple[str, ModuleSummary]]) -> None:
+    def put_all(
+        self,
+        files: list[tuple[str, ModuleSummary]],
+        chunks: list[tuple[str, ChunkSummary]] = (),  # type: ignore[assignment]
+    ) -> None:
         """Store summaries in one transaction; old entries expire on the way."""
+        entries = [*files, *(("c" + key, chunk) for key, chunk in chunks)]
         if not entries:
             return
         conn = self._open(create=True)
         if conn is None:
             return
         now = int(time.time())
-        rows = [(key, now, zlib.compress(encode(summary), 1)) for key, summary in entries]
+        rows = [(key, now, zlib.compress(encode(value), 1)) for key, value in entries]
         try:
             with conn:
                 conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", rows)
@@ -111,7 +130,9 @@ class SummaryCache:
                 self._usable = False
                 return None
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA trusted_schema = OFF")
             objects = conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
             if not objects:

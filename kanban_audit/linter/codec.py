@@ -18,6 +18,7 @@ from kanban_audit.linter.values import (
     Attr,
     BinOp,
     Call,
+    ChunkSummary,
     ClassSummary,
     Comp,
     Concat,
@@ -53,9 +54,10 @@ EXPRESSIONS = (
 
 # Field kinds: "expr" (a node that is an expression), "expr?" (or null),
 # "exprs" (list of expressions), "pairs" (list of [expr, expr]), "kwargs"
-# (list of [str, expr]), "site", "str", "int", "bool", "scalar" (a JSON
-# scalar), "strs" (list of str), "defaults" ({str: expr}), "calls",
-# "sinks" (lists of Call / Sink nodes).
+# (list of [str, expr]), "assigned" (list of [str, expr]), "site", "str",
+# "int", "bool", "scalar" (a JSON scalar), "strs" (list of str), "env"
+# ({str: expr}), "strmap" ({str: str}), "calls", "sinks", "functions",
+# "classes" (lists / maps of Call, Sink, FunctionSummary, ClassSummary nodes).
 SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Site: (("line", "int"), ("col", "int"), ("stmt_line", "int"), ("text", "str"),
            ("end_line", "int")),
@@ -79,46 +81,48 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Elem: (("seq", "expr"),),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),
-    FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "defaults"),
+    FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "env"),
                       ("bound", "int"), ("site", "site"), ("returns", "exprs"),
                       ("calls", "calls"), ("sinks", "sinks"), ("class_name", "str")),
     ClassSummary: (("qualname", "str"), ("bases", "exprs"), ("is_enum", "bool"),
                    ("methods", "strs")),
+    ModuleSummary: (("module", "str"), ("path", "str"), ("globals", "env"),
+                    ("imports", "strmap"), ("functions", "functions"), ("classes", "classes")),
+    ChunkSummary: (("functions", "functions"), ("classes", "classes"), ("assigned", "assigned"),
+                   ("calls", "calls"), ("sinks", "sinks"), ("returns", "exprs"), ("env", "env"),
+                   ("cleared", "strs")),
 }  # fmt: skip
 TAGS = {kind: kind.__name__ for kind in SCHEMA}
 KINDS = {name: kind for kind, name in TAGS.items()}
-_LISTS = {"returns", "calls", "sinks"}  # fields that stay lists (the rest are tuples)
+_LISTS = {"returns", "calls", "sinks", "assigned"}  # fields that are lists, not tuples
 
 
 # -- encoding ------------------------------------------------------------------
 
 
-def encode(summary: ModuleSummary) -> bytes:
+def encode(value: ModuleSummary | ChunkSummary) -> bytes:
+    """A summary (or any node of the schema) as JSON bytes."""
+    return encode_value(value)
+
+
+def encode_value(value: Any) -> bytes:
     table: list[list[Any]] = []
     ids: dict[int, int] = {}
 
-    def node(value: Any) -> int:
-        known = ids.get(id(value))
+    def node(item: Any) -> int:
+        known = ids.get(id(item))
         if known is not None:
             return known
-        kind = type(value)
+        kind = type(item)
         row: list[Any] = [TAGS[kind]]
         for name, how in SCHEMA[kind]:
-            row.append(_encode_field(getattr(value, name), how, node))
-        ids[id(value)] = len(table)
+            row.append(_encode_field(getattr(item, name), how, node))
+        ids[id(item)] = len(table)
         table.append(row)
-        return ids[id(value)]
+        return ids[id(item)]
 
-    document = {
-        "format": FORMAT,
-        "module": summary.module,
-        "path": summary.path,
-        "imports": summary.imports,
-        "globals": {k: node(v) for k, v in summary.globals.items()},
-        "functions": {k: node(v) for k, v in summary.functions.items()},
-        "classes": {k: node(v) for k, v in summary.classes.items()},
-        "nodes": table,
-    }
+    root = node(value)
+    document = {"format": FORMAT, "root": root, "nodes": table}
     return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
@@ -131,20 +135,20 @@ def _encode_field(value: Any, how: str, node: Callable[[Any], int]) -> Any:
         return [node(v) for v in value]
     if how == "pairs":
         return [[node(k), node(v)] for k, v in value]
-    if how == "kwargs":
+    if how in ("kwargs", "assigned"):
         return [[k, node(v)] for k, v in value]
-    if how == "defaults":
+    if how in ("env", "functions", "classes"):
         return {k: node(v) for k, v in value.items()}
-    if how == "strs":
-        return list(value)
+    if how in ("strs", "strmap"):
+        return list(value) if how == "strs" else dict(value)
     return value
 
 
 # -- decoding ------------------------------------------------------------------
 
 
-def decode(data: bytes) -> ModuleSummary:
-    """A summary from encoded bytes; FormatError for anything else."""
+def decode(data: bytes, kind: type = ModuleSummary) -> Any:
+    """A summary (of `kind`) from encoded bytes; FormatError for anything else."""
     try:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -158,20 +162,13 @@ def decode(data: bytes) -> ModuleSummary:
         )
         if decoder is None or len(row) != len(decoder[1]) + 1:
             raise FormatError("bad node")
-        kind, fields = decoder
-        node = object.__new__(kind)
+        node_kind, fields = decoder
+        node = object.__new__(node_kind)
         node.__dict__.update(
             {name: read(raw, built) for (name, read), raw in zip(fields, row[1:], strict=True)}
         )
         built.append(node)
-    return ModuleSummary(
-        module=_str(document.get("module")),
-        path=_str(document.get("path")),
-        imports={_str(k): _str(v) for k, v in _dict(document.get("imports")).items()},
-        globals=_refs(document.get("globals"), built, EXPRESSIONS),
-        functions=_refs(document.get("functions"), built, FunctionSummary),
-        classes=_refs(document.get("classes"), built, ClassSummary),
-    )
+    return _ref(document.get("root"), built, kind)
 
 
 def _refs(raw: Any, built: list[Any], allowed: type | tuple[type, ...]) -> dict[str, Any]:
@@ -198,12 +195,16 @@ def _reader(how: str, name: str) -> Reader:
             (_ref(p[0], built, EXPRESSIONS), _ref(p[1], built, EXPRESSIONS))
             for p in map(_pair, _list(raw))
         )
-    if how == "kwargs":
-        return lambda raw, built: tuple(
+    if how in ("kwargs", "assigned"):
+        shape = list if name in _LISTS else tuple
+        return lambda raw, built: shape(
             (_str(p[0]), _ref(p[1], built, EXPRESSIONS)) for p in map(_pair, _list(raw))
         )
-    if how == "defaults":
-        return lambda raw, built: _refs(raw, built, EXPRESSIONS)
+    if how in ("env", "functions", "classes"):
+        allowed = {"env": EXPRESSIONS, "functions": FunctionSummary, "classes": ClassSummary}[how]
+        return lambda raw, built: _refs(raw, built, allowed)
+    if how == "strmap":
+        return lambda raw, built: {_str(k): _str(v) for k, v in _dict(raw).items()}
     if how == "strs":
         return lambda raw, built: tuple(_str(v) for v in _list(raw))
     return _SCALARS[how]

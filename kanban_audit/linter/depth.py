@@ -46,19 +46,25 @@ _CHAIN_OPERATORS = frozenset(
 _RESETS = frozenset([",", ";", ":", "=", "(", "[", "{"])
 
 
-def nesting_problem(text: str) -> str | None:
-    """Why the file is too deep to parse safely, or None."""
+def nesting_problem(source: bytes, first_line: int = 1) -> str | None:
+    """Why the source is too deep to parse safely, or None; lines count from
+    `first_line`."""
+    if _chain_bound(source) <= MAX_CHAIN:
+        return None  # not enough operators or strings in all of it for one long chain
+    shift = first_line - 1
     depth = 0
     chain = [0]
     previous_string = False
     try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        for token in tokenize.tokenize(io.BytesIO(source).readline):
             kind, value = token.type, token.string
             if kind == tokenize.OP and value in "([{":
                 depth += 1
                 chain.append(0)
                 if depth > MAX_BRACKETS:
-                    return f"more than {MAX_BRACKETS} nested brackets at line {token.start[0]}"
+                    return (
+                        f"more than {MAX_BRACKETS} nested brackets at line {token.start[0] + shift}"
+                    )
             elif kind == tokenize.OP and value in ")]}":
                 depth = max(0, depth - 1)
                 if len(chain) > 1:
@@ -70,8 +76,20 @@ def nesting_problem(text: str) -> str | None:
             elif value in _CHAIN_OPERATORS or (kind == tokenize.STRING and previous_string):
                 chain[-1] += 1
                 if chain[-1] > MAX_CHAIN:
-                    return f"an expression over {MAX_CHAIN} operators long at line {token.start[0]}"
+                    line = token.start[0] + shift
+                    return f"an expression over {MAX_CHAIN} operators long at line {line}"
             previous_string = kind == tokenize.STRING
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return None  # the parser reports the real syntax error
     return None
+
+
+_OPERATOR_BYTES = b"+-*/%@|&^<>.=!~\"'"
+_OPERATOR_WORDS = (b"and", b"or", b"not", b"in", b"is", b"if", b"else")
+
+
+def _chain_bound(source: bytes) -> int:
+    """More than the number of operators and strings the source can hold (cheap, in C)."""
+    return sum(source.count(bytes([c])) for c in _OPERATOR_BYTES) + sum(
+        source.count(word) for word in _OPERATOR_WORDS
+    )

@@ -12,12 +12,11 @@ import sys
 import threading
 import tokenize
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from kanban_audit.linter.depth import nesting_problem
-from kanban_audit.linter.values import ModuleSummary
+from kanban_audit.linter.values import ChunkSummary, ModuleSummary
 
-PARALLEL_THRESHOLD = 8
 DEEP_STACK_BYTES = 512 * 1024 * 1024
 DEEP_RECURSION = 30_000
 
@@ -30,28 +29,45 @@ class ParseJob:
     module: str
     data: bytes
     sql_methods: tuple[str, ...]
+    cache_dir: Path | None = None  # where unchanged chunks of the file may be found
 
 
-Outcome = tuple[ModuleSummary | None, str | None]
+@dataclass
+class Outcome:
+    """A summary and the chunks summarised anew, or why there is none."""
+
+    summary: ModuleSummary | None
+    error: str | None = None
+    fresh: list[tuple[str, ChunkSummary]] = field(default_factory=list)
 
 
 def summarize_all(
     jobs: list[ParseJob], workers: int, progress: Callable[[int, int], None] | None
 ) -> list[Outcome]:
-    """(summary, None) or (None, error message) per job, in order."""
-    if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
-        # Imported here: most runs parse too few files to need a pool.
-        import concurrent.futures
-        import multiprocessing
+    """(summary, None) or (None, error message) per job, in order.
 
-        context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-        with concurrent.futures.ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_set_up_worker
-        ) as pool:
-            return list(
-                _with_progress(pool.map(summarize_one, jobs, chunksize=4), len(jobs), progress)
-            )
-    return list(_with_progress(map(summarize_one, jobs), len(jobs), progress))
+    Two files or more are parsed in parallel: the parser is imported once, here,
+    before the worker processes fork, and the largest files go first.
+    """
+    if not jobs:
+        return []
+    workers = min(workers, len(jobs))
+    if workers < 2 or sys.platform == "win32":
+        return list(_with_progress(map(summarize_one, jobs), len(jobs), progress))
+    import concurrent.futures
+    import multiprocessing
+
+    _set_up_worker()  # imported once, here: the workers inherit it
+    order = sorted(range(len(jobs)), key=lambda n: -len(jobs[n].data))
+    context = multiprocessing.get_context("fork")
+    results: list[Outcome | None] = [None] * len(jobs)
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = {pool.submit(summarize_one, jobs[n]): n for n in order}
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            results[futures[future]] = future.result()
+            if progress:
+                progress(done, len(jobs))
+    return [r for r in results if r is not None]
 
 
 def _with_progress(
@@ -64,33 +80,43 @@ def _with_progress(
 
 
 def _set_up_worker() -> None:
-    """Import the parser once per worker process, not once per file."""
-    import kanban_audit.linter.summarize  # noqa: F401
+    """Import the parser before the worker processes fork, not once per file."""
+    import libcst  # noqa: F401
+
+    import kanban_audit.linter.summarize.interpreter  # noqa: F401
 
 
 def summarize_one(job: ParseJob) -> Outcome:
-    """Runs in a worker: never raises, returns (summary, None) or (None, message)."""
-    from kanban_audit.linter.summarize import summarize
+    """Runs in a worker: never raises; the summary, or why there is none."""
+    from kanban_audit.linter.cache import SummaryCache, salt
+    from kanban_audit.linter.summarize import TooDeep, summarize
 
     try:
-        text = decode(job.data)
+        data = decode(job.data).encode("utf-8")
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return None, f"cannot decode: {exc.__class__.__name__}: {first_line(exc)}"
-    too_deep = nesting_problem(text)
-    if too_deep:
-        return None, f"too deeply nested to analyse ({too_deep})"
+        return Outcome(None, f"cannot decode: {exc.__class__.__name__}: {first_line(exc)}")
+    cache = SummaryCache(job.cache_dir) if job.cache_dir else None
     try:
-        summary = with_deep_stack(
-            summarize, text.encode("utf-8"), job.display, job.module, job.sql_methods
+        lookup = cache.get_chunk if cache else None
+        summary, fresh = with_deep_stack(
+            summarize, data, job.display, job.module, job.sql_methods, lookup, salt()
         )
-        return summary, None
-    except RecursionError:
-        return None, "too deeply nested to analyse"
+        return Outcome(summary, None, fresh)
+    except SyntaxError as exc:
+        where = f" (line {exc.lineno}, column {exc.offset})" if exc.lineno else ""
+        return Outcome(None, f"syntax error: {exc.msg}{where}")
+    except TooDeep as exc:
+        return Outcome(None, f"too deeply nested to analyse ({exc})")
+    except (RecursionError, MemoryError):
+        return Outcome(None, "too deeply nested to analyse")
     except Exception as exc:  # LibCST raises several types for bad syntax
         name = type(exc).__name__
         if name == "ParserSyntaxError":
-            return None, f"syntax error: {first_line(exc)}"
-        return None, f"cannot analyse: {name}: {first_line(exc)}"
+            return Outcome(None, f"syntax error: {first_line(exc)}")
+        return Outcome(None, f"cannot analyse: {name}: {first_line(exc)}")
+    finally:
+        if cache:
+            cache.close()
 
 
 def with_deep_stack(function, *args):

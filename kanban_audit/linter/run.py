@@ -175,17 +175,20 @@ def _summaries(
             result.files_cached += 1
             out.append((display, cached))
         else:
-            jobs.append((ParseJob(display, source.module, contents[display], methods), key))
+            job = ParseJob(display, source.module, contents[display], methods, options.cache_dir)
+            jobs.append((job, key))
     parsed = summarize_all([job for job, _ in jobs], worker_count(options.jobs), options.progress)
     fresh: list[tuple[str, ModuleSummary]] = []
-    for (job, key), (summary, error) in zip(jobs, parsed, strict=True):
-        if summary is None:
-            result.errors.append(FileError(job.display, error or "cannot analyse"))
+    chunks = []
+    for (job, key), outcome in zip(jobs, parsed, strict=True):
+        if outcome.summary is None:
+            result.errors.append(FileError(job.display, outcome.error or "cannot analyse"))
             out.append((job.display, None))
             continue
         result.files_parsed += 1
-        fresh.append((key, summary))
-        out.append((job.display, summary))
+        fresh.append((key, outcome.summary))
+        chunks += outcome.fresh
+        out.append((job.display, outcome.summary))
     if cache:
-        cache.put_all(fresh)
+        cache.put_all(fresh, chunks)
     return out

@@ -222,3 +222,24 @@ class ModuleSummary:
     imports: dict[str, str] = field(default_factory=dict)
     functions: dict[str, FunctionSummary] = field(default_factory=dict)
     classes: dict[str, ClassSummary] = field(default_factory=dict)
+
+
+@dataclass
+class ChunkSummary:
+    """What one top-level statement (a chunk of a module) contributes to its summary.
+
+    A module's summary is its chunks' contributions in order, so a file whose
+    one function changed is summarised again from that chunk alone.
+    `assigned` are the module-level assignments in order (folded into the
+    globals); `env` and `cleared` are what the chunk leaves in, and removes
+    from, the module-level environment the next chunk starts with.
+    """
+
+    functions: dict[str, FunctionSummary] = field(default_factory=dict)
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
+    assigned: list[tuple[str, Expr]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    sinks: list[Sink] = field(default_factory=list)
+    returns: list[Expr] = field(default_factory=list)
+    env: dict[str, Expr] = field(default_factory=dict)
+    cleared: tuple[str, ...] = ()

@@ -55,7 +55,7 @@ def _poison_rows(folder: Path, root: Path, marker: Path) -> int:
     """Rows under the real keys of the project's files: board/db.py's is genuine
     (proof that the keys are right), every other one hostile. Returns how many."""
     conn = sqlite3.connect(folder / FILE)
-    other = encode(summarize(b"X = 1\n", "other.py", "other", METHODS))
+    other = encode(summarize(b"X = 1\n", "other.py", "other", METHODS)[0])
     bad = [pickle.dumps(_Payload(marker)), b"\x00garbage", other[: len(other) // 2], other]
     files = sorted(root.rglob("*.py"))
     for n, path in enumerate(files):
@@ -63,7 +63,8 @@ def _poison_rows(folder: Path, root: Path, marker: Path) -> int:
         module = display.removesuffix("/__init__.py").removesuffix(".py").replace("/", ".")
         key = cache_key(path.read_bytes(), module, display, METHODS)
         if display == "board/db.py":
-            blob = zlib.compress(encode(summarize(path.read_bytes(), display, module, METHODS)))
+            genuine = summarize(path.read_bytes(), display, module, METHODS)[0]
+            blob = zlib.compress(encode(genuine))
         else:
             data = bad[n % len(bad)]
             blob = zlib.compress(data) if n % 2 else data
@@ -163,13 +164,13 @@ def test_a_summary_survives_the_round_trip_with_shared_nodes() -> None:
     source = b'X = "UPDATE tasks SET status = ?"\n' + b"".join(
         f"X{i} = (X, X)\nX = X{i}\n".encode() for i in range(40)
     )
-    summary = summarize(source, "m.py", "m", METHODS)
+    summary = summarize(source, "m.py", "m", METHODS)[0]
     data = encode(summary)
     assert len(data) < 200_000  # shared sub-expressions are stored once, not 2**40 times
     again = decode(data)
     deepest = again.globals["m.X39"]
     assert deepest.items[0] is deepest.items[1]  # still shared after loading
-    small = summarize(source[: source.index(b"X12 =")], "m.py", "m", METHODS)
+    small = summarize(source[: source.index(b"X12 =")], "m.py", "m", METHODS)[0]
     assert decode(encode(small)) == small
 
 
@@ -190,8 +191,8 @@ def test_the_key_changes_with_the_summariser_code(monkeypatch: pytest.MonkeyPatc
 
 def test_entries_round_trip_through_the_store(tmp_path: Path) -> None:
     store = SummaryCache(tmp_path / "c")
-    summary = summarize(b"def f(conn):\n    conn.execute('UPDATE tasks SET status = 1')\n",
-                        "m.py", "m", METHODS)  # fmt: skip
+    code = b"def f(conn):\n    conn.execute('UPDATE tasks SET status = 1')\n"
+    summary = summarize(code, "m.py", "m", METHODS)[0]
     assert store.get("k", "m", "m.py") is None
     store.put_all([("k", summary)])
     store.close()

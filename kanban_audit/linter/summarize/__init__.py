@@ -1,33 +1,119 @@
-"""The per-file pass: one LibCST parse -> a picklable ModuleSummary.
+"""The per-file pass: source -> a ModuleSummary, one top-level chunk at a time.
 
-module       top-level names, imports, positions of nodes
-positions    where calls and statements are (from CPython's parser)
-interpreter  the abstract interpreter over function bodies
+context      what the whole module tells each statement (from CPython's ast)
+chunks       top-level statements as units of work and of caching
+module       the module-wide state a chunk's interpretation reads and fills
+positions    where calls and statements are (from CPython's ast)
+interpreter  the abstract interpreter over function bodies (on LibCST trees)
 guards       what a test proves on each branch
 writes       which calls write to the database
 names        dotted names, guard subjects, import and assignment targets
 
-Nothing here looks at other files; the solver joins the summaries.
+Nothing here looks at other files; the solver joins the summaries. LibCST
+is imported only when a chunk has to be parsed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ast
+from collections.abc import Callable, Sequence
 
-import libcst as cst
+from kanban_audit.linter.depth import nesting_problem
+from kanban_audit.linter.summarize.chunks import Chunk, chunk_key, split
+from kanban_audit.linter.summarize.context import ModuleContext, module_context
+from kanban_audit.linter.values import (
+    ChunkSummary,
+    ClassSummary,
+    Expr,
+    FunctionSummary,
+    ModuleSummary,
+    Site,
+    one_of,
+)
 
-from kanban_audit.linter.summarize.interpreter import run_module
-from kanban_audit.linter.summarize.module import ModuleAnalyzer
-from kanban_audit.linter.summarize.positions import find_positions
-from kanban_audit.linter.values import ModuleSummary
+Lookup = Callable[[str], ChunkSummary | None]
 
 
-def summarize(source: bytes, path: str, module: str, sql_methods: Sequence[str]) -> ModuleSummary:
-    """Parse one file and summarise it; raises on syntax errors (the caller reports)."""
-    tree = cst.parse_module(source)
-    lines = source.decode("utf-8").splitlines()  # the tree's code is the source, exactly
-    analyzer = ModuleAnalyzer(
-        module, path, find_positions(tree, source), lines, frozenset(sql_methods)
-    )
-    run_module(analyzer, tree)
-    return analyzer.summary
+class TooDeep(ValueError):
+    """A statement nested too deeply for the parser to be safe on."""
+
+
+def summarize(
+    source: bytes,
+    path: str,
+    module: str,
+    sql_methods: Sequence[str],
+    lookup: Lookup | None = None,
+    salt: str = "",
+) -> tuple[ModuleSummary, list[tuple[str, ChunkSummary]]]:
+    """Summarise a file, reusing the chunks `lookup` knows (by key); returns the
+    summary and the chunks summarised anew, with their keys.
+
+    Raises SyntaxError (CPython's, with its position), TooDeep, or LibCST's
+    errors; the caller reports them.
+    """
+    tree = ast.parse(source)
+    context = module_context(tree, module, path.endswith("__init__.py"))
+    raw = source.splitlines(keepends=True)
+    lines = [line.decode("utf-8", "replace").rstrip("\r\n") for line in raw]
+    methods = frozenset(sql_methods)
+    salt = f"{salt}\x1f{','.join(sorted(methods))}"
+    env: dict[str, Expr] = {}
+    digests: dict[int, str] = {}
+    parts: list[ChunkSummary] = []
+    fresh: list[tuple[str, ChunkSummary]] = []
+    for chunk in split(tree, raw):
+        key = chunk_key(chunk, context, env, digests, salt)
+        part = lookup(key) if lookup else None
+        if part is None:
+            part = _summarize_chunk(chunk, context, env, raw, lines, methods)
+            fresh.append((key, part))
+        parts.append(part)
+        env = {k: v for k, v in env.items() if k not in part.cleared}
+        env.update(part.env)
+    return _assemble(context, path, parts), fresh
+
+
+def _summarize_chunk(
+    chunk: Chunk,
+    context: ModuleContext,
+    env: dict[str, Expr],
+    raw: list[bytes],
+    lines: list[str],
+    methods: frozenset[str],
+) -> ChunkSummary:
+    import libcst as cst
+
+    from kanban_audit.linter.summarize.interpreter import run_chunk
+    from kanban_audit.linter.summarize.module import ModuleAnalyzer
+    from kanban_audit.linter.summarize.positions import find_positions
+
+    problem = nesting_problem(chunk.text, chunk.start)
+    if problem:
+        raise TooDeep(problem)
+    tree = cst.parse_module(chunk.text)
+    positions = find_positions(tree, chunk.statements, raw, chunk.start - 1)
+    analyzer = ModuleAnalyzer(context, positions, lines, methods)
+    after = run_chunk(analyzer, tree, dict(env))
+    part = analyzer.chunk
+    part.env = {k: v for k, v in after.items() if env.get(k) is not v}
+    part.cleared = tuple(k for k in env if k not in after)
+    return part
+
+
+def _assemble(context: ModuleContext, path: str, parts: list[ChunkSummary]) -> ModuleSummary:
+    """A module's summary from its chunks' contributions, in order."""
+    module_fn = FunctionSummary(f"{context.module}.<module>", (), {}, 0, Site(1, 0, 1))
+    functions: dict[str, FunctionSummary] = {module_fn.qualname: module_fn}
+    classes: dict[str, ClassSummary] = {}
+    globals_: dict[str, Expr] = {}
+    for part in parts:
+        functions.update(part.functions)
+        classes.update(part.classes)
+        module_fn.calls += part.calls
+        module_fn.sinks += part.sinks
+        module_fn.returns += part.returns
+        for qual, value in part.assigned:
+            old = globals_.get(qual)
+            globals_[qual] = one_of([old, value]) if old else value
+    return ModuleSummary(context.module, path, globals_, dict(context.imports), functions, classes)

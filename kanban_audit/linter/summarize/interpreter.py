@@ -51,13 +51,22 @@ _CONSTANTS = {"True": True, "False": False, "None": None}
 _OPERATORS = {cst.Add: "+", cst.Multiply: "*", cst.Modulo: "%"}
 
 
-def run_module(mod: ModuleAnalyzer, tree: cst.Module) -> None:
-    """Interpret a whole module: its body, and every function and class in it."""
-    for stmt in tree.body:
-        mod.collect_top(stmt)
-    fn = FunctionSummary(f"{mod.module}.<module>", (), {}, 0, Site(1, 0, 1))
-    mod.summary.functions[fn.qualname] = fn
-    FunctionAnalyzer(mod, fn, {}, module_level=True).block(tree.body, {})
+def run_chunk(mod: ModuleAnalyzer, tree: cst.Module, env: Env) -> Env:
+    """Interpret one chunk of a module (its top-level statements) from the module-level
+    environment the chunks before it left; returns the environment after it."""
+    chunk = mod.chunk
+    fn = FunctionSummary(
+        f"{mod.module}.<module>",
+        (),
+        {},
+        0,
+        Site(1, 0, 1),
+        returns=chunk.returns,
+        calls=chunk.calls,
+        sinks=chunk.sinks,
+    )
+    after, _ = FunctionAnalyzer(mod, fn, {}, module_level=True).block(tree.body, env)
+    return after
 
 
 class FunctionAnalyzer:
@@ -88,8 +97,8 @@ class FunctionAnalyzer:
             return self.closure[name]
         if name in self.local_imports:
             return Ref(self.local_imports[name])
-        if name in self.mod.summary.imports:
-            return Ref(self.mod.summary.imports[name])
+        if name in self.mod.imports:
+            return Ref(self.mod.imports[name])
         if name in self.mod.top_names:
             return Ref(f"{self.mod.module}.{name}")
         if name in _CONSTANTS:
@@ -211,9 +220,9 @@ class FunctionAnalyzer:
                 del env[key]
             env[name] = value
             if self.module_level or self.class_prefix:
-                qual = f"{self.class_prefix or self.mod.module}.{name}"
-                old = self.mod.summary.globals.get(qual)
-                self.mod.summary.globals[qual] = one_of([old, value]) if old else value
+                self.mod.chunk.assigned.append(
+                    (f"{self.class_prefix or self.mod.module}.{name}", value)
+                )
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
             if isinstance(value, Seq) and len(value.items) == len(elements):
@@ -317,7 +326,7 @@ class FunctionAnalyzer:
             Site(line, 0, line, self.mod.text(line), line),
             class_name=self.class_prefix,
         )
-        self.mod.summary.functions[qualname] = fn
+        self.mod.chunk.functions[qualname] = fn
         local: Env = {name: Param(qualname, name) for name in names}
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
@@ -336,7 +345,7 @@ class FunctionAnalyzer:
         methods = tuple(
             stmt.name.value for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
         )
-        self.mod.summary.classes[qualname] = ClassSummary(
+        self.mod.chunk.classes[qualname] = ClassSummary(
             qualname, bases, bool(base_names & ENUM_BASES), methods
         )
         FunctionAnalyzer(self.mod, self.fn, {}, class_prefix=qualname).suite(node.body, {})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from kanban_audit.linter.summarize.context import absolute_module
+
 
 def dotted(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a chain of plain names, else None."""
@@ -32,12 +34,7 @@ def subject(node: cst.BaseExpression) -> str | None:
 def import_target(module: str, node: cst.ImportFrom, is_package: bool) -> str:
     """The absolute module a `from ... import` names, relative imports resolved."""
     base = dotted(node.module) if node.module else ""
-    if not node.relative:
-        return base or ""
-    parts = module.split(".")
-    up = len(node.relative) - (1 if is_package else 0)
-    anchor = parts[: len(parts) - up] if up else parts
-    return ".".join([*anchor, base] if base else anchor)
+    return absolute_module(module, is_package, len(node.relative), base or "")
 
 
 def target_names(target: cst.BaseExpression) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -34,13 +35,17 @@ class Positions:
         return self.statements[id(node)]
 
 
-def find_positions(tree: cst.Module, source: bytes) -> Positions:
-    """Positions from `ast` when they pair up with the tree, else from LibCST."""
+def find_positions(
+    tree: cst.Module, statements: Sequence[ast.stmt], lines: list[bytes], offset: int
+) -> Positions:
+    """Positions of a chunk's nodes: from its `ast` statements when they pair up with
+    the LibCST tree, else from LibCST. `lines` are the module's, `offset` the lines
+    before the chunk (the LibCST tree of a chunk counts from 1)."""
     try:
-        found = _from_ast(tree, source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        found = _from_ast(tree, statements, lines)
+    except (ValueError, RecursionError, MemoryError):
         found = None
-    return found if found is not None else _from_libcst(tree)
+    return found if found is not None else _from_libcst(tree, offset)
 
 
 # -- walking the LibCST tree in source order ------------------------------------
@@ -93,13 +98,11 @@ def _collect(tree: cst.Module) -> tuple[list[cst.Call], list[cst.CSTNode], list[
 # -- pairing with ast -------------------------------------------------------------
 
 
-def _from_ast(tree: cst.Module, source: bytes) -> Positions | None:
-    module = ast.parse(source)
-    lines = source.splitlines()
+def _from_ast(tree: cst.Module, chunk: Sequence[ast.stmt], lines: list[bytes]) -> Positions | None:
     calls, statements, statement_lines = _collect(tree)
     ast_calls: list[ast.Call] = []
     ast_statements: list[ast.stmt] = []
-    for node in ast.walk(module):
+    for node in ast.walk(ast.Module(body=list(chunk), type_ignores=[])):
         if isinstance(node, ast.Call):
             ast_calls.append(node)
         elif isinstance(node, ast.stmt):
@@ -157,7 +160,7 @@ def _starts_with(line: bytes, column: int, token: bytes | None) -> bool:
     return token is None or line[column : column + len(token)] == token
 
 
-def _from_libcst(tree: cst.Module) -> Positions:
+def _from_libcst(tree: cst.Module, offset: int) -> Positions:
     from libcst.metadata import MetadataWrapper, PositionProvider
 
     where = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -165,7 +168,7 @@ def _from_libcst(tree: cst.Module) -> Positions:
     statements: dict[int, int] = {}
     for node, span in where.items():
         if type(node) is cst.Call:
-            calls[id(node)] = (span.start.line, span.start.column, span.end.line)
+            calls[id(node)] = (span.start.line + offset, span.start.column, span.end.line + offset)
         elif isinstance(node, (cst.BaseStatement, cst.BaseSmallStatement)):
-            statements[id(node)] = span.start.line
+            statements[id(node)] = span.start.line + offset
     return Positions(calls, statements)

@@ -1,0 +1,81 @@
+"""A module as chunks: its top-level statements, each summarised (and cached) alone.
+
+The key of a chunk covers everything its summary depends on: its text and
+first line, the module it is in, and for every name it uses, whether the
+module defines or imports it and the value the module-level statements
+before it gave it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass
+
+from kanban_audit.linter.codec import encode_value
+from kanban_audit.linter.summarize.context import ModuleContext
+from kanban_audit.linter.values import Expr
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start: int  # first line, 1-based (a decorator's, for decorated definitions)
+    end: int  # last line
+    text: bytes
+    statements: tuple[ast.stmt, ...]
+    names: frozenset[str]  # every name the chunk's code reads or binds
+
+
+def split(tree: ast.Module, lines: list[bytes]) -> list[Chunk]:
+    """Top-level statements; statements sharing a line stay together."""
+    spans: list[list] = []  # [start, end, statements]
+    for stmt in tree.body:
+        start = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())])
+        end = stmt.end_lineno or stmt.lineno
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+            spans[-1][2].append(stmt)
+        else:
+            spans.append([start, end, [stmt]])
+    return [
+        Chunk(
+            start,
+            end,
+            b"".join(lines[start - 1 : end]),
+            tuple(group),
+            frozenset(n.id for s in group for n in ast.walk(s) if isinstance(n, ast.Name)),
+        )
+        for start, end, group in spans
+    ]
+
+
+def chunk_key(
+    chunk: Chunk,
+    context: ModuleContext,
+    env: dict[str, Expr],
+    digests: dict[int, str],
+    salt: str,
+) -> str:
+    """The cache key of a chunk's summary (see the module docstring)."""
+    digest = hashlib.sha256()
+    digest.update(
+        f"{salt}\x1f{context.module}\x1f{context.is_package}\x1f{chunk.start}\x00".encode()
+    )
+    digest.update(chunk.text)
+    for name in sorted(chunk.names):
+        value = env.get(name)
+        entry = [
+            name,
+            "top" if name in context.top_names else "",
+            context.imports.get(name, ""),
+            _value_digest(value, digests) if value is not None else "",
+        ]
+        digest.update(("\x00" + "\x1f".join(entry)).encode())
+    return digest.hexdigest()
+
+
+def _value_digest(value: Expr, digests: dict[int, str]) -> str:
+    found = digests.get(id(value))
+    if found is None:
+        found = digests[id(value)] = hashlib.sha256(encode_value(value)).hexdigest()
+    return found
