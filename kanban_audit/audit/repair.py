@@ -10,7 +10,9 @@ task either fully repaired or untouched.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from kanban_audit.audit.checks import Finding, Report
 from kanban_audit.rulepack import RulePack
 
 WAL_CHECKPOINT_PAGES = 10_000
+# Names tried for one backup before giving up (`<board>.<stamp>.bak`, `-2`, ...).
+BACKUP_NAMES = 1000
 REPAIRED = "repaired"
 SKIPPED = "skipped"
 
@@ -35,11 +39,33 @@ class Outcome:
     detail: str
 
 
+def _create_backup_file(folder: Path, name: str, stamp: str, mode: int) -> Path:
+    """Create a new, empty, uniquely named backup file; never reuse or overwrite one.
+
+    `O_EXCL` makes the name ours atomically: two repairs started in the same
+    second (or a file, a directory or a dangling link already there) make this
+    one move on to the next serial instead of sharing or following it.
+    """
+    for serial in range(1, BACKUP_NAMES + 1):
+        dest = folder / (f"{name}.{stamp}.bak" if serial == 1 else f"{name}.{stamp}-{serial}.bak")
+        try:
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise BoardError(f"cannot create backup {dest}: {exc.strerror}") from None
+        os.close(fd)
+        return dest
+    raise BoardError(f"cannot create backup in {folder}: {BACKUP_NAMES} names taken for {stamp}")
+
+
 def backup(path: Path, busy_timeout_ms: int, backup_dir: Path | None, now: float) -> Path:
     """Copy the live board with the SQLite online backup API; return the copy's path.
 
     The copy is a consistent snapshot even while the dispatcher writes, and it
-    is switched to a rollback journal so it is one self-contained file.
+    is switched to a rollback journal so it is one self-contained file. It is
+    named after the repair's clock (the time its events record) and is exactly
+    as readable as the board (same permission bits, under the umask).
     """
     folder = backup_dir if backup_dir is not None else path.parent
     try:
@@ -47,24 +73,23 @@ def backup(path: Path, busy_timeout_ms: int, backup_dir: Path | None, now: float
     except OSError as exc:
         raise BoardError(f"cannot create backup directory {folder}: {exc.strerror}") from None
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-    dest = folder / f"{path.name}.{stamp}.bak"
-    serial = 1
-    while dest.exists():
-        serial += 1
-        dest = folder / f"{path.name}.{stamp}-{serial}.bak"
-    src = connect(path, busy_timeout_ms)
+    dest = _create_backup_file(folder, path.name, stamp, stat.S_IMODE(path.stat().st_mode))
     try:
-        out = sqlite3.connect(dest)
+        src = connect(path, busy_timeout_ms)
         try:
-            src.backup(out)
-            out.execute("PRAGMA journal_mode = DELETE")
+            out = sqlite3.connect(dest)
+            try:
+                src.backup(out)
+                out.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                out.close()
         finally:
-            out.close()
-    except sqlite3.Error as exc:
+            src.close()
+    except BaseException as exc:  # an unfinished copy is never left behind as a backup
         dest.unlink(missing_ok=True)
-        raise BoardError(f"backup to {dest} failed: {exc}") from None
-    finally:
-        src.close()
+        if isinstance(exc, (sqlite3.Error, BoardError)):
+            raise BoardError(f"backup to {dest} failed: {exc}") from None
+        raise
     return dest
 
 
