@@ -45,7 +45,9 @@ class Finding:
 
     `seen` holds the exact task column values the audit read; repair writes
     only if they are unchanged. `demote` says whether the task itself is
-    moved out of the guarded state; `runs` are the open runs to close.
+    moved out of the guarded state; `runs` are the open runs to close and
+    `runs_seen` the claim values read on each (compared and cleared the
+    same way).
     """
 
     task_id: str
@@ -58,6 +60,7 @@ class Finding:
     demote: bool
     runs: tuple[int, ...]
     seen: dict[str, Any] = field(default_factory=dict)
+    runs_seen: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,10 +137,17 @@ def _running_tasks(conn: sqlite3.Connection, pack: RulePack, cols: _Cols) -> lis
     return [dict(zip(names, row, strict=True)) for row in conn.execute(sql, (t.guarded,))]
 
 
+def run_claim_cols(pack: RulePack, schema: Schema) -> list[str]:
+    """The run's claim columns this board has: what a repair compares and clears on a run."""
+    r = pack.runs
+    wanted = (r.claim_lock, r.claim_expires, r.worker_pid)
+    return [c for c in wanted if c and c in (schema.runs or ())]
+
+
 def _run_cols(pack: RulePack, schema: Schema) -> list[str]:
     r = pack.runs
-    wanted = (r.id, r.task, r.ended_at, r.started_at, r.claim_lock)
-    return [c for c in wanted if c and c in (schema.runs or ())]
+    wanted = (r.id, r.task, r.ended_at, r.started_at)
+    return [c for c in wanted if c and c in (schema.runs or ())] + run_claim_cols(pack, schema)
 
 
 def _open_runs(conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> list[dict[str, Any]]:
@@ -395,7 +405,8 @@ def run_checks(
     findings = []
     for task_id in sorted(flagged, key=str):
         entry = flagged[task_id]
-        findings.append(_finding(pack, schema, cols, task_id, entry, causes.get(task_id), opts))
+        finding = _finding(pack, schema, task_id, entry, causes.get(task_id), opts, open_by_id)
+        findings.append(finding)
     return Report(
         db=db,
         checked_at=opts.now,
@@ -410,11 +421,11 @@ def run_checks(
 def _finding(
     pack: RulePack,
     schema: Schema,
-    cols: _Cols,
     task_id: Any,
     entry: dict[str, Any],
     event: dict[str, Any] | None,
     opts: Options,
+    open_by_id: dict[Any, dict[str, Any]],
 ) -> Finding:
     r = pack.runs
     checks: dict[str, str] = entry["checks"]
@@ -432,6 +443,8 @@ def _finding(
         else {"path": UNKNOWN, "detail": "no event table"}
     )
     seen = dict(entry["task"])
+    claim_cols = run_claim_cols(pack, schema)
+    runs_seen = {i: {c: open_by_id[i][c] for c in claim_cols} for i in runs}
     evidence = {
         "task": seen,
         "run": entry["run"],
@@ -451,6 +464,7 @@ def _finding(
         demote=demote,
         runs=runs,
         seen=seen,
+        runs_seen=runs_seen,
     )
 
 

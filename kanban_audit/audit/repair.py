@@ -20,7 +20,7 @@ from typing import Any
 
 from kanban_audit import __version__
 from kanban_audit.audit.board import BoardError, Schema, connect, ident, read_schema, sqlite_errors
-from kanban_audit.audit.checks import Finding, Report
+from kanban_audit.audit.checks import Finding, Report, run_claim_cols
 from kanban_audit.rulepack import RulePack
 
 WAL_CHECKPOINT_PAGES = 10_000
@@ -103,8 +103,9 @@ class Writer:
     """The repair's SQL, built once per board from the pack and the schema.
 
     Each `repair` is one task in one `BEGIN IMMEDIATE` transaction: re-read the
-    row, compare-and-swap on every value the audit saw, close the open runs,
-    record a `reconciled` event; any difference rolls it all back.
+    row, compare-and-swap on every value the audit saw, close the open runs
+    (clearing their claim as the board's own closers do, compared against the
+    values seen), record a `reconciled` event; any difference rolls it all back.
     """
 
     def __init__(self, conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> None:
@@ -123,9 +124,12 @@ class Writer:
         ]
         self._has_run_error = bool(r.error and r.error in (schema.runs or ()))
         sets += [f"{ident(r.error)} = ?"] if self._has_run_error else []
+        self._run_claim = run_claim_cols(pack, schema)
+        sets += [f"{ident(c)} = NULL" for c in self._run_claim]
         self._close_sql = (
             f"UPDATE {ident(r.table)} SET {', '.join(sets)}"
             f" WHERE {ident(r.id)} = ? AND {ident(r.ended_at)} IS NULL"
+            + "".join(f" AND {ident(c)} IS ?" for c in self._run_claim)
         )
         wanted = (e.task, e.run, e.kind, e.payload, e.created_at)
         self._event_cols = [c for c in wanted if c and c in (schema.events or ())]
@@ -168,11 +172,11 @@ class Writer:
                 return "the task changed during the repair"
         error = [f"kanban-audit repair: {', '.join(finding.codes)}"] if self._has_run_error else []
         for run_id in finding.runs:
-            if (
-                conn.execute(self._close_sql, [now, *self._run_values, *error, run_id]).rowcount
-                != 1
-            ):
-                return f"run #{run_id} was closed meanwhile"
+            seen = finding.runs_seen.get(run_id, {})
+            was = [seen.get(c) for c in self._run_claim]
+            params = [now, *self._run_values, *error, run_id, *was]
+            if conn.execute(self._close_sql, params).rowcount != 1:
+                return f"run #{run_id} was closed or reclaimed meanwhile"
         if self.schema.events is not None:
             conn.execute(self._event_sql, self._event_row(finding, now))
         return None
@@ -186,7 +190,11 @@ class Writer:
             "action": finding.action,
             "cause": finding.cause,
             "evidence": finding.evidence,
-            "prior": {"task": finding.seen, "open_runs": list(finding.runs)},
+            "prior": {
+                "task": finding.seen,
+                "open_runs": list(finding.runs),
+                "runs": {str(run_id): seen for run_id, seen in finding.runs_seen.items()},
+            },
         }
         values = {
             e.task: finding.task_id,
