@@ -8,7 +8,8 @@ clear line, so the command can exit 2 without a traceback.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from urllib.parse import quote
 from kanban_audit.rulepack import BoardSection, RulePack
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# A wait for the write lock longer than this is announced to a person watching.
+LOCK_NOTICE_S = 1.0
 
 
 class BoardError(Exception):
@@ -98,23 +101,54 @@ def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> sqlite3
     return conn
 
 
+def describe(exc: sqlite3.Error, path: Path, busy_timeout_ms: int) -> str:
+    """One line for a SQLite failure met while working on a board."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        if "locked" in text or "busy" in text:
+            return f"board is locked: {path} (gave up after busy timeout {busy_timeout_ms} ms)"
+        return f"cannot read board {path}: {text}"
+    if "malformed" in text or "corrupt" in text:
+        return f"board is corrupt: {path} ({text})"
+    return f"not a usable SQLite database: {path} ({text})"
+
+
 @contextmanager
 def sqlite_errors(path: Path, busy_timeout_ms: int) -> Iterator[None]:
     """Turn SQLite failures met while working on a board into one-line BoardErrors."""
     try:
         yield
-    except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            raise BoardError(
-                f"board is locked: {path} (gave up after busy timeout {busy_timeout_ms} ms)"
-            ) from None
-        raise BoardError(f"cannot read board {path}: {text}") from None
-    except sqlite3.DatabaseError as exc:
-        text = str(exc)
-        if "malformed" in text or "corrupt" in text:
-            raise BoardError(f"board is corrupt: {path} ({text})") from None
-        raise BoardError(f"not a usable SQLite database: {path} ({text})") from None
+    except sqlite3.Error as exc:
+        raise BoardError(describe(exc, path, busy_timeout_ms)) from None
+
+
+def begin_immediate(conn: sqlite3.Connection, on_wait: Callable[[], None] | None) -> None:
+    """Take the write lock (`BEGIN IMMEDIATE`) within the connection's busy timeout.
+
+    A wait longer than LOCK_NOTICE_S calls `on_wait` once, from a timer
+    thread (sqlite3 releases the GIL while its busy handler sleeps), so a
+    person at a terminal learns why nothing happens. The first try does not
+    wait at all, so an uncontended lock costs no thread.
+    """
+    if on_wait is None:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    (timeout_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+    timer = threading.Timer(LOCK_NOTICE_S, on_wait)
+    timer.daemon = True
+    timer.start()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    finally:
+        timer.cancel()
 
 
 @dataclass(frozen=True)

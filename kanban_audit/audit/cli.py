@@ -21,7 +21,7 @@ import click
 from kanban_audit.audit import liveness
 from kanban_audit.audit.board import BoardError, locate
 from kanban_audit.audit.checks import Options, Report, audit_board
-from kanban_audit.audit.repair import SKIPPED, execute
+from kanban_audit.audit.repair import SKIPPED, Applied, execute
 from kanban_audit.audit.report import audit_json, audit_text, dumps, repair_json, repair_text
 from kanban_audit.errors import UsageError
 from kanban_audit.rulepack import RulePack, load_pack
@@ -114,6 +114,15 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def lock_notice(path: Path) -> Callable[[], None] | None:
+    """What to call when a wait for the write lock passes a second: a line on a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda: click.echo(
+        f"kanban-audit: waiting for the board's write lock... ({path})", err=True
+    )
+
+
 @click.command()
 @_fail_cleanly
 @_board_options
@@ -153,9 +162,9 @@ def repair(
         click.echo(audit_text(report))
     if do_apply and report.planned and not yes and _interactive():
         click.confirm(f"Repair {len(report.planned)} tasks in {args.path}?", abort=True, err=True)
-    saved, outcomes = None, ()
+    done = Applied()
     if do_apply:
-        saved, outcomes = execute(
+        done = execute(
             args.path,
             args.pack,
             report,
@@ -163,19 +172,20 @@ def repair(
             now=opts.now,
             backup_dir=Path(backup_dir) if backup_dir else None,
             make_backup=not no_backup,
+            on_lock_wait=lock_notice(args.path),
         )
     if args.fmt == "json":
-        click.echo(dumps(repair_json(report, do_apply, saved, outcomes)))
+        click.echo(dumps(repair_json(report, do_apply, done)))
     else:
-        click.echo(repair_text(report, do_apply, saved, outcomes))
-    sys.exit(_repair_exit(report, do_apply, outcomes))
+        click.echo(repair_text(report, do_apply, done))
+    sys.exit(_repair_exit(report, do_apply, done))
 
 
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _repair_exit(report: Report, applied: bool, outcomes: tuple[Any, ...]) -> int:
+def _repair_exit(report: Report, applied: bool, done: Applied) -> int:
     if not applied:
         return 1 if report.planned else 0
-    return 1 if any(o.result == SKIPPED for o in outcomes) else 0
+    return 1 if any(o.result == SKIPPED for o in done.outcomes) else 0

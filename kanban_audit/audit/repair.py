@@ -5,6 +5,11 @@ the row and writes with a compare-and-swap on every value the audit saw, so
 a claim, completion or heartbeat that lands in between makes the repair skip
 that task instead of overwriting it, and a kill at any moment leaves every
 task either fully repaired or untouched.
+
+A failure after the first repair (most often the write lock held past the
+busy timeout) stops the run with what was done: the remaining tasks are
+skipped with the reason, never reported as "nothing written". Only a run that
+wrote nothing fails as a whole, and then it also removes its own backup.
 """
 
 from __future__ import annotations
@@ -14,12 +19,22 @@ import os
 import sqlite3
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kanban_audit import __version__
-from kanban_audit.audit.board import BoardError, Schema, connect, ident, read_schema, sqlite_errors
+from kanban_audit.audit.board import (
+    BoardError,
+    Schema,
+    begin_immediate,
+    connect,
+    describe,
+    ident,
+    read_schema,
+    sqlite_errors,
+)
 from kanban_audit.audit.checks import Finding, Report, run_claim_cols
 from kanban_audit.rulepack import RulePack
 
@@ -37,6 +52,15 @@ class Outcome:
     task_id: str
     result: str
     detail: str
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A written repair: the backup made (if any), each task's outcome, why it stopped early."""
+
+    backup: Path | None = None
+    outcomes: tuple[Outcome, ...] = ()
+    stopped: str | None = None
 
 
 def _create_backup_file(folder: Path, name: str, stamp: str, mode: int) -> Path:
@@ -93,9 +117,9 @@ def backup(path: Path, busy_timeout_ms: int, backup_dir: Path | None, now: float
     return dest
 
 
-def take_write_lock(conn: sqlite3.Connection) -> None:
+def take_write_lock(conn: sqlite3.Connection, on_wait: Callable[[], None] | None) -> None:
     """Prove the write lock can be had within the busy timeout before anything is written."""
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(conn, on_wait)
     conn.execute("ROLLBACK")
 
 
@@ -108,8 +132,14 @@ class Writer:
     values seen), record a `reconciled` event; any difference rolls it all back.
     """
 
-    def __init__(self, conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> None:
-        self.conn, self.pack, self.schema = conn, pack, schema
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        pack: RulePack,
+        schema: Schema,
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
+        self.conn, self.pack, self.schema, self.on_wait = conn, pack, schema, on_wait
         t, r, e = pack.tasks, pack.runs, pack.events
         self._by_cols: dict[tuple[str, ...], tuple[str, str]] = {}
         cleared = [c for c in (t.claim_lock, t.claim_expires, t.worker_pid, t.current_run) if c]
@@ -208,7 +238,7 @@ class Writer:
     def repair(self, finding: Finding, now: int) -> Outcome:
         """One task, one transaction; skipped (and rolled back) if anything moved."""
         select, update = self._task_sql(tuple(finding.seen))
-        self.conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(self.conn, self.on_wait)
         try:
             reason = self._changed(finding, select) or self._write(finding, update, now)
             self.conn.execute("ROLLBACK" if reason else "COMMIT")
@@ -222,11 +252,31 @@ class Writer:
 
 
 def apply_plan(
-    conn: sqlite3.Connection, pack: RulePack, schema: Schema, report: Report, now: float
-) -> tuple[Outcome, ...]:
-    """Repair every planned finding, each in its own transaction, in task order."""
-    writer = Writer(conn, pack, schema)
-    return tuple(writer.repair(f, int(now)) for f in report.planned)
+    writer: Writer, report: Report, now: float, path: Path, busy_timeout_ms: int
+) -> Applied:
+    """Repair every planned finding, each in its own transaction, in task order.
+
+    A SQLite error or an interrupt once something is written stops the run:
+    the task that met it was rolled back, and it and the rest are reported as
+    skipped with the reason. Before the first write it propagates: nothing was
+    written.
+    """
+    planned = report.planned
+    outcomes: list[Outcome] = []
+    for index, finding in enumerate(planned):
+        try:
+            outcomes.append(writer.repair(finding, int(now)))
+        except (sqlite3.Error, KeyboardInterrupt) as exc:
+            if not any(o.result == REPAIRED for o in outcomes):
+                raise
+            reason = (
+                "interrupted"
+                if isinstance(exc, KeyboardInterrupt)
+                else describe(exc, path, busy_timeout_ms)
+            )
+            outcomes += [Outcome(f.task_id, SKIPPED, reason) for f in planned[index:]]
+            return Applied(outcomes=tuple(outcomes), stopped=reason)
+    return Applied(outcomes=tuple(outcomes))
 
 
 def execute(
@@ -238,16 +288,20 @@ def execute(
     now: float,
     backup_dir: Path | None,
     make_backup: bool = True,
-) -> tuple[Path | None, tuple[Outcome, ...]]:
+    on_lock_wait: Callable[[], None] | None = None,
+) -> Applied:
     """Write a planned repair: lock probe, backup, then the per-task transactions.
 
     Nothing is created or written unless the write lock can be had within the
-    busy timeout; the backup is taken only when there is something to repair.
+    busy timeout; the backup is taken only when there is something to repair,
+    and removed again if the run fails before its first write. `on_lock_wait`
+    is called when a wait for the write lock passes a second.
     """
     if not report.planned:
-        return None, ()
+        return Applied()
     with sqlite_errors(path, busy_timeout_ms):
         conn = connect(path, busy_timeout_ms, write=True)
+        saved = None
         try:
             schema = read_schema(conn, pack, path)
             # WAL + NORMAL, as the board's own writers run: each repair stays atomic
@@ -256,8 +310,15 @@ def execute(
             conn.execute("PRAGMA synchronous = NORMAL")
             # Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB.
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
-            take_write_lock(conn)
+            take_write_lock(conn, on_lock_wait)
             saved = backup(path, busy_timeout_ms, backup_dir, now) if make_backup else None
-            return saved, apply_plan(conn, pack, schema, report, now)
+            writer = Writer(conn, pack, schema, on_lock_wait)
+            applied = apply_plan(writer, report, now, path, busy_timeout_ms)
+        except (sqlite3.Error, BoardError, KeyboardInterrupt):
+            # Raised only before the first write: the backup copies an unchanged board.
+            if saved is not None:
+                saved.unlink(missing_ok=True)
+            raise
         finally:
             conn.close()
+    return Applied(saved, applied.outcomes, applied.stopped)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from kanban_audit import JSON_VERSION, __version__
 from kanban_audit.audit.checks import Finding, Report
-from kanban_audit.audit.repair import REPAIRED, SKIPPED, Outcome
+from kanban_audit.audit.repair import REPAIRED, SKIPPED, Applied
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -49,17 +48,16 @@ def audit_json(report: Report) -> dict[str, Any]:
     }
 
 
-def repair_json(
-    report: Report, applied: bool, saved: Path | None, outcomes: tuple[Outcome, ...]
-) -> dict[str, Any]:
+def repair_json(report: Report, applied: bool, done: Applied) -> dict[str, Any]:
     doc = audit_json(report)
     doc["applied"] = applied
-    doc["backup"] = str(saved) if saved else None
+    doc["backup"] = str(done.backup) if done.backup else None
     doc["results"] = [
-        {"task_id": o.task_id, "result": o.result, "detail": o.detail} for o in outcomes
+        {"task_id": o.task_id, "result": o.result, "detail": o.detail} for o in done.outcomes
     ]
-    doc["summary"]["repaired"] = sum(o.result == REPAIRED for o in outcomes)
-    doc["summary"]["skipped"] = sum(o.result == SKIPPED for o in outcomes)
+    doc["summary"]["repaired"] = sum(o.result == REPAIRED for o in done.outcomes)
+    doc["summary"]["skipped"] = sum(o.result == SKIPPED for o in done.outcomes)
+    doc["summary"]["stopped"] = done.stopped
     return doc
 
 
@@ -97,16 +95,15 @@ def audit_text(report: Report) -> str:
     return "\n".join(out)
 
 
-def repair_text(
-    report: Report, applied: bool, saved: Path | None, outcomes: tuple[Outcome, ...]
-) -> str:
+def repair_text(report: Report, applied: bool, done: Applied) -> str:
     """What was (or would be) written, task by task."""
     if not applied:
         n = len(report.planned)
         tail = "nothing to repair" if not n else f"dry run: {n} repairs planned; --apply to write"
         return tail
-    lines = [f"backup: {saved}"] if saved else []
-    lines += [f"{o.result} {o.task_id}: {o.detail}" for o in outcomes]
-    done = sum(o.result == REPAIRED for o in outcomes)
-    lines.append(f"repaired {done}, skipped {len(outcomes) - done}")
+    lines = [f"backup: {done.backup}"] if done.backup else []
+    lines += [f"{o.result} {o.task_id}: {o.detail}" for o in done.outcomes]
+    repaired = sum(o.result == REPAIRED for o in done.outcomes)
+    tail = f"repaired {repaired}, skipped {len(done.outcomes) - repaired}"
+    lines.append(tail + (f" (stopped: {done.stopped})" if done.stopped else ""))
     return "\n".join(lines)

@@ -186,9 +186,9 @@ def test_change_between_plan_and_apply_is_skipped(
     other.close()
     reclaimed = boards.row_hashes(path, "tasks", "id")
 
-    _, outcomes = execute(
+    outcomes = execute(
         path, pack, plan, busy_timeout_ms=5000, now=now, backup_dir=None, make_backup=False
-    )
+    ).outcomes
     results = {o.task_id: (o.result, o.detail) for o in outcomes}
     assert results["dead"] == (
         SKIPPED,
@@ -261,20 +261,10 @@ def test_held_write_lock_gives_exit_2_and_no_write(full_board: dict[str, Any]) -
     assert backups(path.parent) == []
 
 
-def _orphan_board(path: Path, count: int) -> None:
-    now = int(time.time())
-    conn = boards.create(path)
-    conn.execute("BEGIN")
-    for i in range(count):
-        boards.never_spawned(conn, f"t{i:05d}", now)
-    conn.execute("COMMIT")
-    conn.close()
-
-
 def test_sigkill_during_repair_leaves_no_half_repaired_task(tmp_path: Path) -> None:
     path = tmp_path / "kanban.db"
     total = 6000
-    _orphan_board(path, total)
+    boards.orphans(path, total)
     before = boards.row_hashes(path, "tasks", "id")
     repair = subprocess.Popen(
         [KANBAN_AUDIT, "repair", path, "--apply", "--yes", "--no-backup"],
@@ -366,10 +356,10 @@ def test_run_claimed_again_before_the_repair_is_skipped(tmp_path: Path) -> None:
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("UPDATE task_runs SET worker_pid = 77 WHERE id = ?", (run_id,))
     other.close()
-    _, outcomes = execute(
+    done = execute(
         path, pack, plan, busy_timeout_ms=5000, now=now, backup_dir=None, make_backup=False
     )
-    assert [(o.result, o.detail) for o in outcomes] == [
+    assert [(o.result, o.detail) for o in done.outcomes] == [
         (SKIPPED, f"run #{run_id} was closed or reclaimed meanwhile")
     ]
     assert boards.rows(path, "SELECT ended_at, worker_pid FROM task_runs") == [(None, 77)]
