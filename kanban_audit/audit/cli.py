@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from kanban_audit import terminal
 from kanban_audit.audit import liveness
 from kanban_audit.audit.board import BoardError, locate
 from kanban_audit.audit.checks import Options, Report, audit_board
@@ -114,6 +115,19 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def confirm_write(yes: bool, question: str) -> None:
+    """Ask before a write, by the policy of `terminal.confirmation`.
+
+    `--yes` goes ahead; a terminal on stdin is asked (a "no" aborts); with
+    nobody to ask, the write is refused (UsageError: exit 2, one line).
+    """
+    decision = terminal.confirmation(yes, sys.stdin.isatty())
+    if decision == terminal.REFUSE:
+        raise UsageError("refusing to write: no terminal to confirm on; pass --yes")
+    if decision == terminal.ASK:
+        click.confirm(question, abort=True, err=True)
+
+
 def lock_notice(path: Path) -> Callable[[], None] | None:
     """What to call when a wait for the write lock passes a second: a line on a terminal."""
     if not sys.stderr.isatty():
@@ -140,7 +154,9 @@ def audit(args: BoardArgs) -> None:
 @_fail_cleanly
 @_board_options
 @click.option("--apply", "do_apply", is_flag=True, help="Write the repairs (default: dry run).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
+@click.option(
+    "--yes", is_flag=True, help="Write without asking (needed when stdin is no terminal)."
+)
 @click.option("--no-backup", is_flag=True, help="Skip the online backup before writing.")
 @click.option(
     "--backup-dir",
@@ -160,10 +176,10 @@ def repair(
     report = audit_board(args.path, args.pack, opts, args.busy_timeout_ms)
     if args.fmt == "text":
         click.echo(audit_text(report))
-    if do_apply and report.planned and not yes and _interactive():
-        click.confirm(f"Repair {len(report.planned)} tasks in {args.path}?", abort=True, err=True)
     done = Applied()
-    if do_apply:
+    if do_apply and report.planned:
+        tasks = terminal.plural(len(report.planned), "task")
+        confirm_write(yes, f"Repair {tasks} in {args.path}?")
         done = execute(
             args.path,
             args.pack,
@@ -179,10 +195,6 @@ def repair(
     else:
         click.echo(repair_text(report, do_apply, done))
     sys.exit(_repair_exit(report, do_apply, done))
-
-
-def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _repair_exit(report: Report, applied: bool, done: Applied) -> int:
