@@ -47,7 +47,9 @@ class Finding:
     only if they are unchanged. `demote` says whether the task itself is
     moved out of the guarded state; `runs` are the open runs to close and
     `runs_seen` the claim values read on each (compared and cleared the
-    same way).
+    same way). `not_before` is the newest time the repair writes after (a
+    start, a heartbeat, the task's latest event) and what it is: a repair
+    clock older than that would write history that runs backwards.
     """
 
     task_id: str
@@ -61,6 +63,7 @@ class Finding:
     runs: tuple[int, ...]
     seen: dict[str, Any] = field(default_factory=dict)
     runs_seen: dict[int, dict[str, Any]] = field(default_factory=dict)
+    not_before: tuple[float, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,42 @@ def _causes(
             "run_id": run_id,
         }
     return latest
+
+
+def _latest_events(
+    conn: sqlite3.Connection, pack: RulePack, schema: Schema, task_ids: Iterable[str]
+) -> dict[str, tuple[int, Any]]:
+    """Each task's newest event time and its id, of any kind, in one grouped query."""
+    e = pack.events
+    ids = sorted(set(task_ids))
+    if schema.events is None or e.created_at not in schema.events or not ids:
+        return {}
+    sql = (
+        f"SELECT e.{ident(e.task)}, e.rowid, max(e.{ident(e.created_at)})"
+        f" FROM {ident(e.table)} AS e WHERE e.{ident(e.task)} IN (SELECT value FROM json_each(?))"
+        f" GROUP BY e.{ident(e.task)}"
+    )
+    return {task: (rowid, at) for task, rowid, at in conn.execute(sql, (json.dumps(ids),))}
+
+
+def _not_before(
+    pack: RulePack,
+    task: dict[str, Any],
+    runs: dict[int, dict[str, Any]],
+    event: tuple[int, Any] | None,
+) -> tuple[float, str] | None:
+    """The newest time among those a repair writes after, and what it is."""
+    t, r = pack.tasks, pack.runs
+    times = [(task.get(c), c) for c in (t.started_at, t.heartbeat) if c]
+    times += [(run.get(r.started_at), f"run #{i} {r.started_at}") for i, run in runs.items()]
+    if event is not None:
+        times.append((event[1], f"event #{event[0]} {pack.events.created_at}"))
+    numbers = [
+        (float(at), what)
+        for at, what in times
+        if isinstance(at, (int, float)) and not isinstance(at, bool)
+    ]
+    return max(numbers, default=None)
 
 
 def _describe_cause(
@@ -402,9 +441,11 @@ def run_checks(
 
     flagged = {k: v for k, v in pending.items() if v["checks"]}
     causes = _causes(conn, pack, schema, flagged)
+    latest = _latest_events(conn, pack, schema, flagged)
     findings = []
     for task_id in sorted(flagged, key=str):
         entry = flagged[task_id]
+        entry["latest_event"] = latest.get(task_id)
         finding = _finding(pack, schema, task_id, entry, causes.get(task_id), opts, open_by_id)
         findings.append(finding)
     return Report(
@@ -445,6 +486,7 @@ def _finding(
     seen = dict(entry["task"])
     claim_cols = run_claim_cols(pack, schema)
     runs_seen = {i: {c: open_by_id[i][c] for c in claim_cols} for i in runs}
+    closing = {i: open_by_id[i] for i in runs}
     evidence = {
         "task": seen,
         "run": entry["run"],
@@ -465,6 +507,7 @@ def _finding(
         runs=runs,
         seen=seen,
         runs_seen=runs_seen,
+        not_before=_not_before(pack, seen, closing, entry["latest_event"]) if repairable else None,
     )
 
 

@@ -22,7 +22,7 @@ from kanban_audit import terminal
 from kanban_audit.audit import liveness
 from kanban_audit.audit.board import BoardError, locate
 from kanban_audit.audit.checks import Options, Report, audit_board
-from kanban_audit.audit.repair import SKIPPED, Applied, execute
+from kanban_audit.audit.repair import SKIPPED, Applied, clock_floor, execute
 from kanban_audit.audit.report import audit_json, audit_text, dumps, repair_json, repair_text
 from kanban_audit.errors import UsageError
 from kanban_audit.rulepack import RulePack, load_pack
@@ -39,6 +39,7 @@ class BoardArgs:
     fmt: str
     grace: float
     now: float
+    now_given: bool
     busy_timeout_ms: int
 
     def options(self, force: bool = False) -> Options:
@@ -66,6 +67,7 @@ def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
             fmt=fmt,
             grace=grace,
             now=time.time() if now is None else now,
+            now_given=now is not None,
             busy_timeout_ms=pack.board.busy_timeout_ms if busy_timeout is None else busy_timeout,
         )
         return func(args, **rest)
@@ -88,7 +90,12 @@ def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Seconds a fresh claim may lack a worker PID or outlive its expiry.",
         ),
-        click.option("--now", type=float, metavar="EPOCH", help="Clock for reproducible runs."),
+        click.option(
+            "--now",
+            type=float,
+            metavar="EPOCH",
+            help="Clock for reproducible runs (repair: not before the board's own times).",
+        ),
         click.option(
             "--busy-timeout",
             type=click.IntRange(min=0),
@@ -150,6 +157,19 @@ def audit(args: BoardArgs) -> None:
     sys.exit(1 if report.findings else 0)
 
 
+def _check_clock(args: BoardArgs, report: Report) -> None:
+    """Refuse a repair clock older than the evidence it writes after (see clock_floor)."""
+    floor = clock_floor(report)
+    if floor is None or int(args.now) >= floor[0]:
+        return
+    at, what, task = floor
+    clock = "--now" if args.now_given else "this host's clock"
+    raise UsageError(
+        f"{clock} {int(args.now)} is older than task {task!r}: {what} = {int(at)};"
+        " a repair would record history that runs backwards"
+    )
+
+
 @click.command()
 @_fail_cleanly
 @_board_options
@@ -174,6 +194,7 @@ def repair(
     """
     opts = args.options(force)
     report = audit_board(args.path, args.pack, opts, args.busy_timeout_ms)
+    _check_clock(args, report)
     if args.fmt == "text":
         click.echo(audit_text(report))
     done = Applied()

@@ -279,6 +279,16 @@ def apply_plan(
     return Applied(outcomes=tuple(outcomes))
 
 
+def clock_floor(report: Report) -> tuple[float, str, str] | None:
+    """The newest time the planned repairs write after, as (time, what, task), or None.
+
+    A repair clock older than this would close runs before they started and
+    date its events before the history they follow.
+    """
+    times = [(*f.not_before, str(f.task_id)) for f in report.planned if f.not_before]
+    return max(times, default=None)
+
+
 def execute(
     path: Path,
     pack: RulePack,
