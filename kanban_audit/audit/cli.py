@@ -153,7 +153,11 @@ def audit(args: BoardArgs) -> None:
     Exit 0 clean, 1 findings, 2 error.
     """
     report = audit_board(args.path, args.pack, args.options(), args.busy_timeout_ms)
-    click.echo(dumps(audit_json(report)) if args.fmt == "json" else audit_text(report))
+    if args.fmt == "json":
+        click.echo(dumps(audit_json(report)))
+    else:
+        style = terminal.for_stream(sys.stdout)
+        click.echo(audit_text(report, style), color=style.colour)
     sys.exit(1 if report.findings else 0)
 
 
@@ -195,8 +199,9 @@ def repair(
     opts = args.options(force)
     report = audit_board(args.path, args.pack, opts, args.busy_timeout_ms)
     _check_clock(args, report)
+    style = terminal.for_stream(sys.stdout)
     if args.fmt == "text":
-        click.echo(audit_text(report))
+        click.echo(audit_text(report, style), color=style.colour)
     done = Applied()
     if do_apply and report.planned:
         tasks = terminal.plural(len(report.planned), "task")
@@ -214,7 +219,7 @@ def repair(
     if args.fmt == "json":
         click.echo(dumps(repair_json(report, do_apply, done)))
     else:
-        click.echo(repair_text(report, do_apply, done))
+        click.echo(repair_text(report, do_apply, done, style), color=style.colour)
     sys.exit(_repair_exit(report, do_apply, done))
 
 
