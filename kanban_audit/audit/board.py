@@ -7,7 +7,9 @@ clear line, so the command can exit 2 without a traceback.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -38,7 +40,11 @@ def locate(board: BoardSection, db: str | None, slug: str | None, env: Mapping[s
     root with a slug from --board, the board environment variable or the
     `current` file, falling back to the default board.
     """
-    if db:
+    if db is not None:
+        if not db:
+            raise BoardError("board path is empty")
+        if slug is not None:
+            raise BoardError(f"two boards named: the path {db!r} and --board {slug!r}")
         return Path(db).expanduser()
     if slug is None and board.env_db and env.get(board.env_db):
         return Path(env[board.env_db]).expanduser()
@@ -51,6 +57,10 @@ def locate(board: BoardSection, db: str | None, slug: str | None, env: Mapping[s
             slug = (root / board.current_file).read_text(encoding="utf-8").strip() or None
         except OSError:
             slug = None
+        except UnicodeDecodeError:
+            raise BoardError(
+                f"invalid board name in {root / board.current_file}: not UTF-8"
+            ) from None
     slug = slug or board.default_board
     if slug == board.default_board:
         return root / board.default_db
@@ -60,18 +70,33 @@ def locate(board: BoardSection, db: str | None, slug: str | None, env: Mapping[s
 
 
 def _check_file(path: Path) -> None:
-    """Classify a path that cannot be a board before SQLite sees it (and creates it)."""
-    if not path.exists():
-        raise BoardError(f"board not found: {path}")
-    if path.is_dir():
+    """Classify a path that cannot be a board before SQLite sees it (and creates it).
+
+    Only a regular file is opened: a FIFO would block the read forever, and a
+    device or socket is never a board.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise BoardError(f"board not found: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise BoardError(f"cannot read board {path}: {_reason(exc)}") from None
+    if stat.S_ISDIR(mode):
         raise BoardError(f"board path is a directory: {path}")
+    if not stat.S_ISREG(mode):
+        raise BoardError(f"board path is not a regular file: {path}")
     try:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise BoardError(f"cannot read board {path}: {exc.strerror}") from None
+        raise BoardError(f"cannot read board {path}: {_reason(exc)}") from None
     if head != SQLITE_MAGIC:
         raise BoardError(f"not a SQLite database: {path}")
+
+
+def _reason(exc: Exception) -> str:
+    """An OSError's text without the errno prefix and the repeated path."""
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _uri(path: Path, mode: str) -> str:
@@ -79,15 +104,20 @@ def _uri(path: Path, mode: str) -> str:
 
 
 def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> sqlite3.Connection:
-    """Open an existing board: read-only (`mode=ro`) or read-write, never `rwc`.
+    """Open an existing board for reading (`query_only`) or writing; never `rwc`.
 
+    A reader opens `mode=rw` with `PRAGMA query_only` when the file is
+    writable: on an idle WAL board SQLite then removes the `-wal` and `-shm`
+    files it had to create once the last connection closes, where `mode=ro`
+    would leave them behind. Otherwise (no write permission) `mode=ro`.
     Autocommit mode (isolation_level None): the repair manages its own
     BEGIN IMMEDIATE transactions, and a reader holds no transaction open.
     """
     _check_file(path)
+    mode = "rw" if write or os.access(path, os.W_OK) else "ro"
     try:
         conn = sqlite3.connect(
-            _uri(path, "rw" if write else "ro"),
+            _uri(path, mode),
             uri=True,
             timeout=busy_timeout_ms / 1000,
             isolation_level=None,

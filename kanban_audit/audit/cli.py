@@ -2,12 +2,13 @@
 
 Exit codes (DESIGN.md): audit 0 clean / 1 findings; repair dry run 0 nothing
 to do / 1 work to do, --apply 0 all done / 1 some skipped; 2 on any error,
-reported as one line on stderr.
+reported as one line on stderr (bad options included), nothing written.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 import time
@@ -28,6 +29,44 @@ from kanban_audit.errors import UsageError
 from kanban_audit.rulepack import RulePack, load_pack
 
 DEFAULT_GRACE_S = 120.0
+# Longer than any claim lives: a bigger grace is a typo, not a policy.
+MAX_GRACE_S = 10 * 365 * 86400.0
+# The last second a four-digit year (and so a backup's name) can carry.
+MAX_EPOCH = 253402300799.0
+# SQLite keeps its busy timeout in a C int of milliseconds.
+MAX_BUSY_TIMEOUT_MS = 2**31 - 1
+
+
+def error_line(message: str) -> None:
+    """The one stderr line every error of these commands ends with (newlines folded)."""
+    click.echo(f"kanban-audit: error: {' '.join(message.split())}", err=True)
+
+
+class _OneLineUsageError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        error_line(self.format_message())
+
+
+class BoardCommand(click.Command):
+    """A command whose bad options end like its other errors: one line, exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _OneLineUsageError(exc.format_message()) from None
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses NaN and infinities (a range test lets NaN through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 @dataclass(frozen=True)
@@ -61,6 +100,9 @@ def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
         **rest: Any,
     ) -> Any:
         pack = load_pack(rules)
+        timeout = pack.board.busy_timeout_ms if busy_timeout is None else busy_timeout
+        if not 0 <= timeout <= MAX_BUSY_TIMEOUT_MS:
+            raise UsageError(f"rule pack {pack.source}: busy_timeout_ms {timeout} is out of range")
         args = BoardArgs(
             pack=pack,
             path=locate(pack.board, db, slug, os.environ),
@@ -68,7 +110,7 @@ def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
             grace=grace,
             now=time.time() if now is None else now,
             now_given=now is not None,
-            busy_timeout_ms=pack.board.busy_timeout_ms if busy_timeout is None else busy_timeout,
+            busy_timeout_ms=timeout,
         )
         return func(args, **rest)
 
@@ -85,20 +127,20 @@ def _board_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--grace",
-            type=click.FloatRange(min=0),
+            type=FiniteFloat(min=0, max=MAX_GRACE_S),
             default=DEFAULT_GRACE_S,
             show_default=True,
             help="Seconds a fresh claim may lack a worker PID or outlive its expiry.",
         ),
         click.option(
             "--now",
-            type=float,
+            type=FiniteFloat(min=0, max=MAX_EPOCH),
             metavar="EPOCH",
             help="Clock for reproducible runs (repair: not before the board's own times).",
         ),
         click.option(
             "--busy-timeout",
-            type=click.IntRange(min=0),
+            type=click.IntRange(min=0, max=MAX_BUSY_TIMEOUT_MS),
             metavar="MS",
             help="How long to wait for a lock (default: the pack's, 120000).",
         ),
@@ -116,7 +158,7 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except (UsageError, BoardError) as exc:
-            click.echo(f"kanban-audit: error: {exc}", err=True)
+            error_line(str(exc))
             sys.exit(2)
 
     return wrapper
@@ -144,7 +186,7 @@ def lock_notice(path: Path) -> Callable[[], None] | None:
     )
 
 
-@click.command()
+@click.command(cls=BoardCommand)
 @_fail_cleanly
 @_board_options
 def audit(args: BoardArgs) -> None:
@@ -161,6 +203,15 @@ def audit(args: BoardArgs) -> None:
     sys.exit(1 if report.findings else 0)
 
 
+def _check_backup_dir(folder: Path) -> None:
+    """Refuse a backup folder that cannot be made or written, before anything is read."""
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"--backup-dir: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--backup-dir: {existing} is not writable")
+
+
 def _check_clock(args: BoardArgs, report: Report) -> None:
     """Refuse a repair clock older than the evidence it writes after (see clock_floor)."""
     floor = clock_floor(report)
@@ -174,7 +225,7 @@ def _check_clock(args: BoardArgs, report: Report) -> None:
     )
 
 
-@click.command()
+@click.command(cls=BoardCommand)
 @_fail_cleanly
 @_board_options
 @click.option("--apply", "do_apply", is_flag=True, help="Write the repairs (default: dry run).")
@@ -196,6 +247,8 @@ def repair(
     Exit: dry run 0 nothing to do / 1 work to do; --apply 0 done / 1 some
     skipped; 2 error (nothing written).
     """
+    if backup_dir:
+        _check_backup_dir(Path(backup_dir))
     opts = args.options(force)
     report = audit_board(args.path, args.pack, opts, args.busy_timeout_ms)
     _check_clock(args, report)
