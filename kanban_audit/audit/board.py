@@ -112,6 +112,11 @@ def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> sqlite3
     would leave them behind. Otherwise (no write permission) `mode=ro`.
     Autocommit mode (isolation_level None): the repair manages its own
     BEGIN IMMEDIATE transactions, and a reader holds no transaction open.
+
+    Call it only while this process has no other connection to the board: the
+    file check opens and closes the file, and closing any descriptor of a file
+    drops every POSIX lock the process holds on it, so another process could
+    take itself for the last connection and delete the WAL in use.
     """
     _check_file(path)
     mode = "rw" if write or os.access(path, os.W_OK) else "ro"

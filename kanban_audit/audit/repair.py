@@ -83,13 +83,18 @@ def _create_backup_file(folder: Path, name: str, stamp: str, mode: int) -> Path:
     raise BoardError(f"cannot create backup in {folder}: {BACKUP_NAMES} names taken for {stamp}")
 
 
-def backup(path: Path, busy_timeout_ms: int, backup_dir: Path | None, now: float) -> Path:
+def backup(conn: sqlite3.Connection, path: Path, backup_dir: Path | None, now: float) -> Path:
     """Copy the live board with the SQLite online backup API; return the copy's path.
 
     The copy is a consistent snapshot even while the dispatcher writes, and it
     is switched to a rollback journal so it is one self-contained file. It is
     named after the repair's clock (the time its events record) and is exactly
     as readable as the board (same permission bits, under the umask).
+
+    The source is the repair's own connection: opening the board file again
+    in this process (a second connection's file check) and closing it would
+    drop the POSIX locks this process holds on it, and another process could
+    then take itself for the last connection and delete the WAL underneath.
     """
     folder = backup_dir if backup_dir is not None else path.parent
     try:
@@ -99,19 +104,15 @@ def backup(path: Path, busy_timeout_ms: int, backup_dir: Path | None, now: float
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
     dest = _create_backup_file(folder, path.name, stamp, stat.S_IMODE(path.stat().st_mode))
     try:
-        src = connect(path, busy_timeout_ms)
+        out = sqlite3.connect(dest)
         try:
-            out = sqlite3.connect(dest)
-            try:
-                src.backup(out)
-                out.execute("PRAGMA journal_mode = DELETE")
-            finally:
-                out.close()
+            conn.backup(out)
+            out.execute("PRAGMA journal_mode = DELETE")
         finally:
-            src.close()
+            out.close()
     except BaseException as exc:  # an unfinished copy is never left behind as a backup
         dest.unlink(missing_ok=True)
-        if isinstance(exc, (sqlite3.Error, BoardError)):
+        if isinstance(exc, sqlite3.Error):
             raise BoardError(f"backup to {dest} failed: {exc}") from None
         raise
     return dest
@@ -321,7 +322,7 @@ def execute(
             # Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB.
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             take_write_lock(conn, on_lock_wait)
-            saved = backup(path, busy_timeout_ms, backup_dir, now) if make_backup else None
+            saved = backup(conn, path, backup_dir, now) if make_backup else None
             writer = Writer(conn, pack, schema, on_lock_wait)
             applied = apply_plan(writer, report, now, path, busy_timeout_ms)
         except (sqlite3.Error, BoardError, KeyboardInterrupt):

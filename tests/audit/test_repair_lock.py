@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -167,3 +168,49 @@ def test_no_lock_notice_off_a_terminal_or_without_a_wait(tmp_path: Path) -> None
     boards.orphans(path := tmp_path / "second.db", 5)
     run = run_tty("repair", path, "--apply", "--yes", "--no-backup")
     assert run.code == 0 and "waiting" not in run.tty
+
+
+# Another process that writes in short connections while a repair runs, as the
+# dispatcher does. Each close checks whether it is the last connection to the
+# board (and would then checkpoint and delete the WAL): it must always find the
+# repair's connection there, or the two processes write to different WALs and
+# their checkpoints overwrite each other's pages.
+WRITER = r"""
+import glob, sqlite3, sys, time
+path = sys.argv[1]
+while not glob.glob(path + ".*.bak"):
+    time.sleep(0.0005)
+deadline, n = time.monotonic() + 3, 0
+while time.monotonic() < deadline:
+    n += 1
+    conn = sqlite3.connect(path, timeout=30)
+    conn.execute("UPDATE tasks SET title = ? WHERE id = 'idle'", (f"write {n}",))
+    conn.commit()
+    conn.close()
+print(n)
+"""
+
+
+def test_a_writer_closing_meanwhile_loses_nothing(tmp_path: Path) -> None:
+    """Every repair the report lists is on the board, and so is every write of the other process."""
+    path = tmp_path / "kanban.db"
+    boards.orphans(path, 3000)
+    conn = sqlite3.connect(path)
+    boards.idle(conn, "idle", int(time.time()))
+    conn.commit()
+    conn.close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc = run_cli("repair", path, "--apply", "--yes", "--format", "json", timeout=120)
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err  # it meets a malformed board when the WAL was deleted
+    writes = int(out)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    reported = {r["task_id"] for r in json.loads(proc.stdout)["results"]}
+    assert _board_state(path) == (reported, set())
+    assert boards.rows(path, "SELECT title FROM tasks WHERE id = 'idle'") == [(f"write {writes}",)]
+    assert boards.rows(path, "PRAGMA integrity_check") == [("ok",)]
