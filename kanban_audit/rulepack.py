@@ -120,6 +120,8 @@ _SECTIONS: dict[str, type] = {
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    if not isinstance(data, dict):
+        raise UsageError(f"{where}: expected a table")
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:

@@ -7,17 +7,23 @@ clear line, so the command can exit 2 without a traceback.
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+import stat
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from kanban_audit.audit import wal
 from kanban_audit.errors import KanbanAuditError
 from kanban_audit.rulepack import BoardSection, RulePack
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# A wait for the write lock longer than this is announced to a person watching.
+LOCK_NOTICE_S = 1.0
 
 
 class BoardError(KanbanAuditError):
@@ -36,7 +42,11 @@ def locate(board: BoardSection, db: str | None, slug: str | None, env: Mapping[s
     root with a slug from --board, the board environment variable or the
     `current` file, falling back to the default board.
     """
-    if db:
+    if db is not None:
+        if not db:
+            raise BoardError("board path is empty")
+        if slug is not None:
+            raise BoardError(f"two boards named: the path {db!r} and --board {slug!r}")
         return Path(db).expanduser()
     if slug is None and board.env_db and env.get(board.env_db):
         return Path(env[board.env_db]).expanduser()
@@ -49,6 +59,10 @@ def locate(board: BoardSection, db: str | None, slug: str | None, env: Mapping[s
             slug = (root / board.current_file).read_text(encoding="utf-8").strip() or None
         except OSError:
             slug = None
+        except UnicodeDecodeError:
+            raise BoardError(
+                f"invalid board name in {root / board.current_file}: not UTF-8"
+            ) from None
     slug = slug or board.default_board
     if slug == board.default_board:
         return root / board.default_db
@@ -58,45 +72,113 @@ def locate(board: BoardSection, db: str | None, slug: str | None, env: Mapping[s
 
 
 def _check_file(path: Path) -> None:
-    """Classify a path that cannot be a board before SQLite sees it (and creates it)."""
-    if not path.exists():
-        raise BoardError(f"board not found: {path}")
-    if path.is_dir():
+    """Classify a path that cannot be a board before SQLite sees it (and creates it).
+
+    Only a regular file is opened: a FIFO would block the read forever, and a
+    device or socket is never a board.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise BoardError(f"board not found: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise BoardError(f"cannot read board {path}: {_reason(exc)}") from None
+    if stat.S_ISDIR(mode):
         raise BoardError(f"board path is a directory: {path}")
+    if not stat.S_ISREG(mode):
+        raise BoardError(f"board path is not a regular file: {path}")
     try:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise BoardError(f"cannot read board {path}: {exc.strerror}") from None
+        raise BoardError(f"cannot read board {path}: {_reason(exc)}") from None
     if head != SQLITE_MAGIC:
         raise BoardError(f"not a SQLite database: {path}")
+
+
+def _reason(exc: Exception) -> str:
+    """An OSError's text without the errno prefix and the repeated path."""
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _uri(path: Path, mode: str) -> str:
     return f"file:{quote(str(path.resolve()))}?mode={mode}"
 
 
-def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> sqlite3.Connection:
-    """Open an existing board: read-only (`mode=ro`) or read-write, never `rwc`.
+def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> BoardConnection:
+    """Open an existing board for reading (`query_only`) or writing; never `rwc`.
 
+    A reader opens `mode=rw` with `PRAGMA query_only` when the file is
+    writable: on an idle WAL board SQLite then removes the `-wal` and `-shm`
+    files it had to create once the last connection closes, where `mode=ro`
+    would leave them behind. Otherwise (no write permission) `mode=ro`.
     Autocommit mode (isolation_level None): the repair manages its own
     BEGIN IMMEDIATE transactions, and a reader holds no transaction open.
+    The connection never takes the WAL away from another process (see
+    BoardConnection).
+
+    Call it only while this process has no other connection to the board: the
+    file check opens and closes the file, and closing any descriptor of a file
+    drops every POSIX lock the process holds on it, so another process could
+    take itself for the last connection and delete the WAL in use.
     """
     _check_file(path)
+    wal_in_use = Path(f"{path}-wal").exists()
+    mode = "rw" if write or os.access(path, os.W_OK) else "ro"
     try:
         conn = sqlite3.connect(
-            _uri(path, "rw" if write else "ro"),
+            _uri(path, mode),
             uri=True,
             timeout=busy_timeout_ms / 1000,
             isolation_level=None,
             check_same_thread=False,
+            factory=BoardConnection,
         )
     except sqlite3.Error as exc:
         raise BoardError(f"cannot open board {path}: {exc}") from None
+    conn.board = path
+    if wal_in_use:
+        wal.keep_on_close(conn, path)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     if not write:
         conn.execute("PRAGMA query_only = 1")
     return conn
+
+
+class BoardConnection(sqlite3.Connection):
+    """A connection that leaves the WAL alone when it closes while others use it.
+
+    SQLite's last connection to close checkpoints and deletes the WAL; it
+    tells "last" by the locks on the board file. A process that opens and
+    closes the board file with plain file calls drops its own locks (Hermes
+    0.15.0 and later do, after every commit), so our close would delete a WAL
+    that process still writes to, and corrupt the board. So a board whose WAL
+    existed before we opened it, or whose shared-memory index another process
+    holds when we close, is closed without a checkpoint (wal.py).
+    """
+
+    board: Path | None = None
+
+    def close(self) -> None:
+        if self.board is not None:
+            with wal.probe(self.board) as attached:
+                if attached():
+                    wal.keep_on_close(self, self.board)
+                super().close()
+        else:
+            super().close()
+
+
+def describe(exc: sqlite3.Error, path: Path, busy_timeout_ms: int) -> str:
+    """One line for a SQLite failure met while working on a board."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        if "locked" in text or "busy" in text:
+            return f"board is locked: {path} (gave up after busy timeout {busy_timeout_ms} ms)"
+        return f"cannot read board {path}: {text}"
+    if "malformed" in text or "corrupt" in text:
+        return f"board is corrupt: {path} ({text})"
+    return f"not a usable SQLite database: {path} ({text})"
 
 
 @contextmanager
@@ -104,18 +186,37 @@ def sqlite_errors(path: Path, busy_timeout_ms: int) -> Iterator[None]:
     """Turn SQLite failures met while working on a board into one-line BoardErrors."""
     try:
         yield
-    except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            raise BoardError(
-                f"board is locked: {path} (gave up after busy timeout {busy_timeout_ms} ms)"
-            ) from None
-        raise BoardError(f"cannot read board {path}: {text}") from None
-    except sqlite3.DatabaseError as exc:
-        text = str(exc)
-        if "malformed" in text or "corrupt" in text:
-            raise BoardError(f"board is corrupt: {path} ({text})") from None
-        raise BoardError(f"not a usable SQLite database: {path} ({text})") from None
+    except sqlite3.Error as exc:
+        raise BoardError(describe(exc, path, busy_timeout_ms)) from None
+
+
+def begin_immediate(conn: sqlite3.Connection, on_wait: Callable[[], None] | None) -> None:
+    """Take the write lock (`BEGIN IMMEDIATE`) within the connection's busy timeout.
+
+    A wait longer than LOCK_NOTICE_S calls `on_wait` once, from a timer
+    thread (sqlite3 releases the GIL while its busy handler sleeps), so a
+    person at a terminal learns why nothing happens. The first try does not
+    wait at all, so an uncontended lock costs no thread.
+    """
+    if on_wait is None:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    (timeout_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+    timer = threading.Timer(LOCK_NOTICE_S, on_wait)
+    timer.daemon = True
+    timer.start()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    finally:
+        timer.cancel()
 
 
 @dataclass(frozen=True)

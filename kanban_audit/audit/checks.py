@@ -46,7 +46,11 @@ class Finding:
 
     `seen` holds the exact task column values the audit read; repair writes
     only if they are unchanged. `demote` says whether the task itself is
-    moved out of the guarded state; `runs` are the open runs to close.
+    moved out of the guarded state; `runs` are the open runs to close and
+    `runs_seen` the claim values read on each (compared and cleared the
+    same way). `not_before` is the newest time the repair writes after (a
+    start, a heartbeat, the task's latest event) and what it is: a repair
+    clock older than that would write history that runs backwards.
     """
 
     task_id: str
@@ -59,6 +63,8 @@ class Finding:
     demote: bool
     runs: tuple[int, ...]
     seen: dict[str, Any] = field(default_factory=dict)
+    runs_seen: dict[int, dict[str, Any]] = field(default_factory=dict)
+    not_before: tuple[float, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,10 +142,17 @@ def _running_tasks(conn: sqlite3.Connection, pack: RulePack, cols: _Cols) -> lis
     return [dict(zip(names, row, strict=True)) for row in conn.execute(sql, (t.guarded,))]
 
 
+def run_claim_cols(pack: RulePack, schema: Schema) -> list[str]:
+    """The run's claim columns this board has: what a repair compares and clears on a run."""
+    r = pack.runs
+    wanted = (r.claim_lock, r.claim_expires, r.worker_pid)
+    return [c for c in wanted if c and c in (schema.runs or ())]
+
+
 def _run_cols(pack: RulePack, schema: Schema) -> list[str]:
     r = pack.runs
-    wanted = (r.id, r.task, r.ended_at, r.started_at, r.claim_lock)
-    return [c for c in wanted if c and c in (schema.runs or ())]
+    wanted = (r.id, r.task, r.ended_at, r.started_at)
+    return [c for c in wanted if c and c in (schema.runs or ())] + run_claim_cols(pack, schema)
 
 
 def _open_runs(conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> list[dict[str, Any]]:
@@ -213,6 +226,42 @@ def _causes(
             "run_id": run_id,
         }
     return latest
+
+
+def _latest_events(
+    conn: sqlite3.Connection, pack: RulePack, schema: Schema, task_ids: Iterable[str]
+) -> dict[str, tuple[int, Any]]:
+    """Each task's newest event time and its id, of any kind, in one grouped query."""
+    e = pack.events
+    ids = sorted(set(task_ids))
+    if schema.events is None or e.created_at not in schema.events or not ids:
+        return {}
+    sql = (
+        f"SELECT e.{ident(e.task)}, e.rowid, max(e.{ident(e.created_at)})"
+        f" FROM {ident(e.table)} AS e WHERE e.{ident(e.task)} IN (SELECT value FROM json_each(?))"
+        f" GROUP BY e.{ident(e.task)}"
+    )
+    return {task: (rowid, at) for task, rowid, at in conn.execute(sql, (json.dumps(ids),))}
+
+
+def _not_before(
+    pack: RulePack,
+    task: dict[str, Any],
+    runs: dict[int, dict[str, Any]],
+    event: tuple[int, Any] | None,
+) -> tuple[float, str] | None:
+    """The newest time among those a repair writes after, and what it is."""
+    t, r = pack.tasks, pack.runs
+    times = [(task.get(c), c) for c in (t.started_at, t.heartbeat) if c]
+    times += [(run.get(r.started_at), f"run #{i} {r.started_at}") for i, run in runs.items()]
+    if event is not None:
+        times.append((event[1], f"event #{event[0]} {pack.events.created_at}"))
+    numbers = [
+        (float(at), what)
+        for at, what in times
+        if isinstance(at, (int, float)) and not isinstance(at, bool)
+    ]
+    return max(numbers, default=None)
 
 
 def _describe_cause(
@@ -394,10 +443,13 @@ def run_checks(
 
     flagged = {k: v for k, v in pending.items() if v["checks"]}
     causes = _causes(conn, pack, schema, flagged)
+    latest = _latest_events(conn, pack, schema, flagged)
     findings = []
     for task_id in sorted(flagged, key=str):
         entry = flagged[task_id]
-        findings.append(_finding(pack, schema, cols, task_id, entry, causes.get(task_id), opts))
+        entry["latest_event"] = latest.get(task_id)
+        finding = _finding(pack, schema, task_id, entry, causes.get(task_id), opts, open_by_id)
+        findings.append(finding)
     return Report(
         db=db,
         checked_at=opts.now,
@@ -412,11 +464,11 @@ def run_checks(
 def _finding(
     pack: RulePack,
     schema: Schema,
-    cols: _Cols,
     task_id: Any,
     entry: dict[str, Any],
     event: dict[str, Any] | None,
     opts: Options,
+    open_by_id: dict[Any, dict[str, Any]],
 ) -> Finding:
     r = pack.runs
     checks: dict[str, str] = entry["checks"]
@@ -434,6 +486,9 @@ def _finding(
         else {"path": UNKNOWN, "detail": "no event table"}
     )
     seen = dict(entry["task"])
+    claim_cols = run_claim_cols(pack, schema)
+    runs_seen = {i: {c: open_by_id[i][c] for c in claim_cols} for i in runs}
+    closing = {i: open_by_id[i] for i in runs}
     evidence = {
         "task": seen,
         "run": entry["run"],
@@ -453,6 +508,8 @@ def _finding(
         demote=demote,
         runs=runs,
         seen=seen,
+        runs_seen=runs_seen,
+        not_before=_not_before(pack, seen, closing, entry["latest_event"]) if repairable else None,
     )
 
 

@@ -2,12 +2,13 @@
 
 Exit codes (DESIGN.md): audit 0 clean / 1 findings; repair dry run 0 nothing
 to do / 1 work to do, --apply 0 all done / 1 some skipped; 2 on any error,
-reported as one line on stderr.
+reported as one line on stderr (bad options included), nothing written.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 import time
@@ -18,11 +19,12 @@ from typing import Any
 
 import click
 
+from kanban_audit import terminal
 from kanban_audit.audit import guard as guard_mod
 from kanban_audit.audit import liveness
 from kanban_audit.audit.board import BoardError, locate
 from kanban_audit.audit.checks import Options, Report, audit_board
-from kanban_audit.audit.repair import SKIPPED, execute
+from kanban_audit.audit.repair import SKIPPED, Applied, clock_floor, execute
 from kanban_audit.audit.report import (
     audit_json,
     audit_text,
@@ -38,6 +40,44 @@ from kanban_audit.errors import UsageError
 from kanban_audit.rulepack import RulePack, load_pack
 
 DEFAULT_GRACE_S = 120.0
+# Longer than any claim lives: a bigger grace is a typo, not a policy.
+MAX_GRACE_S = 10 * 365 * 86400.0
+# The last second a four-digit year (and so a backup's name) can carry.
+MAX_EPOCH = 253402300799.0
+# SQLite keeps its busy timeout in a C int of milliseconds.
+MAX_BUSY_TIMEOUT_MS = 2**31 - 1
+
+
+def error_line(message: str) -> None:
+    """The one stderr line every error of these commands ends with (newlines folded)."""
+    click.echo(f"kanban-audit: error: {' '.join(message.split())}", err=True)
+
+
+class _OneLineUsageError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        error_line(self.format_message())
+
+
+class BoardCommand(click.Command):
+    """A command whose bad options end like its other errors: one line, exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _OneLineUsageError(exc.format_message()) from None
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses NaN and infinities (a range test lets NaN through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 @dataclass(frozen=True)
@@ -49,6 +89,7 @@ class BoardArgs:
     fmt: str
     grace: float
     now: float
+    now_given: bool
     busy_timeout_ms: int
 
     def options(self, force: bool = False) -> Options:
@@ -73,25 +114,34 @@ def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[...
         **rest: Any,
     ) -> Any:
         pack = load_pack(rules)
+        timeout = pack.board.busy_timeout_ms if busy_timeout is None else busy_timeout
+        if not 0 <= timeout <= MAX_BUSY_TIMEOUT_MS:
+            raise UsageError(f"rule pack {pack.source}: busy_timeout_ms {timeout} is out of range")
         args = BoardArgs(
             pack=pack,
             path=locate(pack.board, db, slug, os.environ),
             fmt=fmt,
             grace=grace,
             now=time.time() if now is None else now,
-            busy_timeout_ms=pack.board.busy_timeout_ms if busy_timeout is None else busy_timeout,
+            now_given=now is not None,
+            busy_timeout_ms=timeout,
         )
         return func(args, **rest)
 
     clock_options = [
         click.option(
             "--grace",
-            type=click.FloatRange(min=0),
+            type=FiniteFloat(min=0, max=MAX_GRACE_S),
             default=DEFAULT_GRACE_S,
             show_default=True,
             help="Seconds a fresh claim may lack a worker PID or outlive its expiry.",
         ),
-        click.option("--now", type=float, metavar="EPOCH", help="Clock for reproducible runs."),
+        click.option(
+            "--now",
+            type=FiniteFloat(min=0, max=MAX_EPOCH),
+            metavar="EPOCH",
+            help="Clock for reproducible runs (repair: not before the board's own times).",
+        ),
     ]
     options = [
         click.argument("db", required=False, type=click.Path(dir_okay=True)),
@@ -107,7 +157,7 @@ def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[...
         *(clock_options if clock else []),
         click.option(
             "--busy-timeout",
-            type=click.IntRange(min=0),
+            type=click.IntRange(min=0, max=MAX_BUSY_TIMEOUT_MS),
             metavar="MS",
             help="How long to wait for a lock (default: the pack's, 120000).",
         ),
@@ -125,13 +175,35 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except (UsageError, BoardError) as exc:
-            click.echo(f"kanban-audit: error: {exc}", err=True)
+            error_line(str(exc))
             sys.exit(2)
 
     return wrapper
 
 
-@click.command()
+def confirm_write(yes: bool, question: str) -> None:
+    """Ask before a write, by the policy of `terminal.confirmation`.
+
+    `--yes` goes ahead; a terminal on stdin is asked (a "no" aborts); with
+    nobody to ask, the write is refused (UsageError: exit 2, one line).
+    """
+    decision = terminal.confirmation(yes, sys.stdin.isatty())
+    if decision == terminal.REFUSE:
+        raise UsageError("refusing to write: no terminal to confirm on; pass --yes")
+    if decision == terminal.ASK:
+        click.confirm(question, abort=True, err=True)
+
+
+def lock_notice(path: Path) -> Callable[[], None] | None:
+    """What to call when a wait for the write lock passes a second: a line on a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda: click.echo(
+        f"kanban-audit: waiting for the board's write lock... ({path})", err=True
+    )
+
+
+@click.command(cls=BoardCommand)
 @_fail_cleanly
 @_board_options
 def audit(args: BoardArgs) -> None:
@@ -140,15 +212,43 @@ def audit(args: BoardArgs) -> None:
     Exit 0 clean, 1 findings, 2 error.
     """
     report = audit_board(args.path, args.pack, args.options(), args.busy_timeout_ms)
-    click.echo(dumps(audit_json(report)) if args.fmt == "json" else audit_text(report))
+    if args.fmt == "json":
+        click.echo(dumps(audit_json(report)))
+    else:
+        style = terminal.for_stream(sys.stdout)
+        click.echo(audit_text(report, style), color=style.colour)
     sys.exit(1 if report.findings else 0)
 
 
-@click.command()
+def _check_backup_dir(folder: Path) -> None:
+    """Refuse a backup folder that cannot be made or written, before anything is read."""
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"--backup-dir: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--backup-dir: {existing} is not writable")
+
+
+def _check_clock(args: BoardArgs, report: Report) -> None:
+    """Refuse a repair clock older than the evidence it writes after (see clock_floor)."""
+    floor = clock_floor(report)
+    if floor is None or int(args.now) >= floor[0]:
+        return
+    at, what, task = floor
+    clock = "--now" if args.now_given else "this host's clock"
+    raise UsageError(
+        f"{clock} {int(args.now)} is older than task {task!r}: {what} = {int(at)};"
+        " a repair would record history that runs backwards"
+    )
+
+
+@click.command(cls=BoardCommand)
 @_fail_cleanly
 @_board_options
 @click.option("--apply", "do_apply", is_flag=True, help="Write the repairs (default: dry run).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
+@click.option(
+    "--yes", is_flag=True, help="Write without asking (needed when stdin is no terminal)."
+)
 @click.option("--no-backup", is_flag=True, help="Skip the online backup before writing.")
 @click.option(
     "--backup-dir",
@@ -164,15 +264,19 @@ def repair(
     Exit: dry run 0 nothing to do / 1 work to do; --apply 0 done / 1 some
     skipped; 2 error (nothing written).
     """
+    if backup_dir:
+        _check_backup_dir(Path(backup_dir))
     opts = args.options(force)
     report = audit_board(args.path, args.pack, opts, args.busy_timeout_ms)
+    _check_clock(args, report)
+    style = terminal.for_stream(sys.stdout)
     if args.fmt == "text":
-        click.echo(audit_text(report))
-    if do_apply and report.planned and not yes and _interactive():
-        click.confirm(f"Repair {len(report.planned)} tasks in {args.path}?", abort=True, err=True)
-    saved, outcomes = None, ()
-    if do_apply:
-        saved, outcomes = execute(
+        click.echo(audit_text(report, style), color=style.colour)
+    done = Applied()
+    if do_apply and report.planned:
+        tasks = terminal.plural(len(report.planned), "task")
+        confirm_write(yes, f"Repair {tasks} in {args.path}?")
+        done = execute(
             args.path,
             args.pack,
             report,
@@ -180,34 +284,22 @@ def repair(
             now=opts.now,
             backup_dir=Path(backup_dir) if backup_dir else None,
             make_backup=not no_backup,
+            on_lock_wait=lock_notice(args.path),
         )
     if args.fmt == "json":
-        click.echo(dumps(repair_json(report, do_apply, saved, outcomes)))
+        click.echo(dumps(repair_json(report, do_apply, done)))
     else:
-        click.echo(repair_text(report, do_apply, saved, outcomes))
-    sys.exit(_repair_exit(report, do_apply, outcomes))
+        click.echo(repair_text(report, do_apply, done, style), color=style.colour)
+    sys.exit(_repair_exit(report, do_apply, done))
 
 
-def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def _repair_exit(report: Report, applied: bool, outcomes: tuple[Any, ...]) -> int:
+def _repair_exit(report: Report, applied: bool, done: Applied) -> int:
     if not applied:
         return 1 if report.planned else 0
-    return 1 if any(o.result == SKIPPED for o in outcomes) else 0
+    return 1 if any(o.result == SKIPPED for o in done.outcomes) else 0
 
 
 _guard_options = functools.partial(_board_options, clock=False)
-
-
-def _confirm(question: str, yes: bool) -> None:
-    """Ask on a terminal unless --yes; with no terminal to ask on, only --yes confirms."""
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError("not confirmed: no terminal to ask on; pass --yes to write")
-    click.confirm(question, abort=True, err=True)
 
 
 @click.group()
@@ -215,7 +307,7 @@ def guard() -> None:
     """Triggers that make the board refuse a write into running without a claim."""
 
 
-@guard.command("install")
+@guard.command("install", cls=BoardCommand)
 @_fail_cleanly
 @_guard_options
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -228,12 +320,12 @@ def guard_install(args: BoardArgs, yes: bool) -> None:
     if before.state == guard_mod.UNAVAILABLE:
         raise BoardError(f"cannot guard {args.path}: {before.differences[0]}")
     if not before.current:
-        _confirm(f"Install the kanban-audit guard in {args.path}?", yes)
+        confirm_write(yes, f"Install the kanban-audit guard in {args.path}?")
     change = guard_mod.install(args.path, args.pack, args.busy_timeout_ms)
     _echo_change(args, "install", change)
 
 
-@guard.command("status")
+@guard.command("status", cls=BoardCommand)
 @_fail_cleanly
 @_guard_options
 def guard_status(args: BoardArgs) -> None:
@@ -251,7 +343,7 @@ def guard_status(args: BoardArgs) -> None:
     sys.exit(0 if state.current else 1)
 
 
-@guard.command("remove")
+@guard.command("remove", cls=BoardCommand)
 @_fail_cleanly
 @_guard_options
 def guard_remove(args: BoardArgs) -> None:

@@ -1,9 +1,14 @@
 """Is a running task's worker alive? Evidence from this host's process table.
 
 A PID means something only on the host that recorded it, so the host comes
-from the claim lock (`"<hostname>:<pid>"`). On this host psutil tells whether
-the process exists, is a zombie, and (where the board stores the worker's
-start time) whether it is still the same process or a reused PID.
+from the claim lock (`"<hostname>:<pid>"`, the claimer's `socket.gethostname()`,
+as Hermes writes it) and must equal this host's `socket.gethostname()` exactly.
+`worker-2.example` and `worker-2.other` share a short name and are different
+machines; a short name and a fully qualified one may be too. Anything but an
+exact match is another host: nothing is guessed from a PID written there.
+On this host psutil tells whether the process exists, is a zombie, and (where
+the board stores the worker's start time) whether it is still the same process
+or a reused PID.
 """
 
 from __future__ import annotations
@@ -75,11 +80,18 @@ def claim_host(claim_lock: object) -> str | None:
 
 
 def same_host(host: str, local: str) -> bool:
-    """Compare hostnames, tolerating one side being fully qualified."""
-    return host == local or host.split(".", 1)[0] == local.split(".", 1)[0]
+    """Whether a claim's host is this host: the exact name, as the claimer wrote it.
+
+    Hermes builds its claim lock from `socket.gethostname()` and itself treats
+    a claim as local only when the lock starts with its own `"<hostname>:"`.
+    The short part of a name proves nothing (two machines in two domains share
+    it), and an empty local name matches nothing.
+    """
+    return bool(local) and host == local
 
 
 def local_hostname() -> str:
+    """This host's name in the form the claim path writes it into `claim_lock`."""
     return socket.gethostname()
 
 

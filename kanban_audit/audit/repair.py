@@ -5,23 +5,42 @@ the row and writes with a compare-and-swap on every value the audit saw, so
 a claim, completion or heartbeat that lands in between makes the repair skip
 that task instead of overwriting it, and a kill at any moment leaves every
 task either fully repaired or untouched.
+
+A failure after the first repair (most often the write lock held past the
+busy timeout) stops the run with what was done: the remaining tasks are
+skipped with the reason, never reported as "nothing written". Only a run that
+wrote nothing fails as a whole, and then it also removes its own backup.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kanban_audit import __version__
-from kanban_audit.audit.board import BoardError, Schema, connect, ident, read_schema, sqlite_errors
-from kanban_audit.audit.checks import Finding, Report
+from kanban_audit.audit.board import (
+    BoardError,
+    Schema,
+    begin_immediate,
+    connect,
+    describe,
+    ident,
+    read_schema,
+    sqlite_errors,
+)
+from kanban_audit.audit.checks import Finding, Report, run_claim_cols
 from kanban_audit.rulepack import RulePack
 
 WAL_CHECKPOINT_PAGES = 10_000
+# Names tried for one backup before giving up (`<board>.<stamp>.bak`, `-2`, ...).
+BACKUP_NAMES = 1000
 REPAIRED = "repaired"
 SKIPPED = "skipped"
 
@@ -35,11 +54,47 @@ class Outcome:
     detail: str
 
 
-def backup(path: Path, busy_timeout_ms: int, backup_dir: Path | None, now: float) -> Path:
+@dataclass(frozen=True)
+class Applied:
+    """A written repair: the backup made (if any), each task's outcome, why it stopped early."""
+
+    backup: Path | None = None
+    outcomes: tuple[Outcome, ...] = ()
+    stopped: str | None = None
+
+
+def _create_backup_file(folder: Path, name: str, stamp: str, mode: int) -> Path:
+    """Create a new, empty, uniquely named backup file; never reuse or overwrite one.
+
+    `O_EXCL` makes the name ours atomically: two repairs started in the same
+    second (or a file, a directory or a dangling link already there) make this
+    one move on to the next serial instead of sharing or following it.
+    """
+    for serial in range(1, BACKUP_NAMES + 1):
+        dest = folder / (f"{name}.{stamp}.bak" if serial == 1 else f"{name}.{stamp}-{serial}.bak")
+        try:
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise BoardError(f"cannot create backup {dest}: {exc.strerror}") from None
+        os.close(fd)
+        return dest
+    raise BoardError(f"cannot create backup in {folder}: {BACKUP_NAMES} names taken for {stamp}")
+
+
+def backup(conn: sqlite3.Connection, path: Path, backup_dir: Path | None, now: float) -> Path:
     """Copy the live board with the SQLite online backup API; return the copy's path.
 
     The copy is a consistent snapshot even while the dispatcher writes, and it
-    is switched to a rollback journal so it is one self-contained file.
+    is switched to a rollback journal so it is one self-contained file. It is
+    named after the repair's clock (the time its events record) and is exactly
+    as readable as the board (same permission bits, under the umask).
+
+    The source is the repair's own connection: opening the board file again
+    in this process (a second connection's file check) and closing it would
+    drop the POSIX locks this process holds on it, and another process could
+    then take itself for the last connection and delete the WAL underneath.
     """
     folder = backup_dir if backup_dir is not None else path.parent
     try:
@@ -47,30 +102,25 @@ def backup(path: Path, busy_timeout_ms: int, backup_dir: Path | None, now: float
     except OSError as exc:
         raise BoardError(f"cannot create backup directory {folder}: {exc.strerror}") from None
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-    dest = folder / f"{path.name}.{stamp}.bak"
-    serial = 1
-    while dest.exists():
-        serial += 1
-        dest = folder / f"{path.name}.{stamp}-{serial}.bak"
-    src = connect(path, busy_timeout_ms)
+    dest = _create_backup_file(folder, path.name, stamp, stat.S_IMODE(path.stat().st_mode))
     try:
         out = sqlite3.connect(dest)
         try:
-            src.backup(out)
+            conn.backup(out)
             out.execute("PRAGMA journal_mode = DELETE")
         finally:
             out.close()
-    except sqlite3.Error as exc:
+    except BaseException as exc:  # an unfinished copy is never left behind as a backup
         dest.unlink(missing_ok=True)
-        raise BoardError(f"backup to {dest} failed: {exc}") from None
-    finally:
-        src.close()
+        if isinstance(exc, sqlite3.Error):
+            raise BoardError(f"backup to {dest} failed: {exc}") from None
+        raise
     return dest
 
 
-def take_write_lock(conn: sqlite3.Connection) -> None:
+def take_write_lock(conn: sqlite3.Connection, on_wait: Callable[[], None] | None) -> None:
     """Prove the write lock can be had within the busy timeout before anything is written."""
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(conn, on_wait)
     conn.execute("ROLLBACK")
 
 
@@ -78,12 +128,19 @@ class Writer:
     """The repair's SQL, built once per board from the pack and the schema.
 
     Each `repair` is one task in one `BEGIN IMMEDIATE` transaction: re-read the
-    row, compare-and-swap on every value the audit saw, close the open runs,
-    record a `reconciled` event; any difference rolls it all back.
+    row, compare-and-swap on every value the audit saw, close the open runs
+    (clearing their claim as the board's own closers do, compared against the
+    values seen), record a `reconciled` event; any difference rolls it all back.
     """
 
-    def __init__(self, conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> None:
-        self.conn, self.pack, self.schema = conn, pack, schema
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        pack: RulePack,
+        schema: Schema,
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
+        self.conn, self.pack, self.schema, self.on_wait = conn, pack, schema, on_wait
         t, r, e = pack.tasks, pack.runs, pack.events
         self._by_cols: dict[tuple[str, ...], tuple[str, str]] = {}
         cleared = [c for c in (t.claim_lock, t.claim_expires, t.worker_pid, t.current_run) if c]
@@ -98,9 +155,12 @@ class Writer:
         ]
         self._has_run_error = bool(r.error and r.error in (schema.runs or ()))
         sets += [f"{ident(r.error)} = ?"] if self._has_run_error else []
+        self._run_claim = run_claim_cols(pack, schema)
+        sets += [f"{ident(c)} = NULL" for c in self._run_claim]
         self._close_sql = (
             f"UPDATE {ident(r.table)} SET {', '.join(sets)}"
             f" WHERE {ident(r.id)} = ? AND {ident(r.ended_at)} IS NULL"
+            + "".join(f" AND {ident(c)} IS ?" for c in self._run_claim)
         )
         wanted = (e.task, e.run, e.kind, e.payload, e.created_at)
         self._event_cols = [c for c in wanted if c and c in (schema.events or ())]
@@ -143,11 +203,11 @@ class Writer:
                 return "the task changed during the repair"
         error = [f"kanban-audit repair: {', '.join(finding.codes)}"] if self._has_run_error else []
         for run_id in finding.runs:
-            if (
-                conn.execute(self._close_sql, [now, *self._run_values, *error, run_id]).rowcount
-                != 1
-            ):
-                return f"run #{run_id} was closed meanwhile"
+            seen = finding.runs_seen.get(run_id, {})
+            was = [seen.get(c) for c in self._run_claim]
+            params = [now, *self._run_values, *error, run_id, *was]
+            if conn.execute(self._close_sql, params).rowcount != 1:
+                return f"run #{run_id} was closed or reclaimed meanwhile"
         if self.schema.events is not None:
             conn.execute(self._event_sql, self._event_row(finding, now))
         return None
@@ -161,7 +221,11 @@ class Writer:
             "action": finding.action,
             "cause": finding.cause,
             "evidence": finding.evidence,
-            "prior": {"task": finding.seen, "open_runs": list(finding.runs)},
+            "prior": {
+                "task": finding.seen,
+                "open_runs": list(finding.runs),
+                "runs": {str(run_id): seen for run_id, seen in finding.runs_seen.items()},
+            },
         }
         values = {
             e.task: finding.task_id,
@@ -175,7 +239,7 @@ class Writer:
     def repair(self, finding: Finding, now: int) -> Outcome:
         """One task, one transaction; skipped (and rolled back) if anything moved."""
         select, update = self._task_sql(tuple(finding.seen))
-        self.conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(self.conn, self.on_wait)
         try:
             reason = self._changed(finding, select) or self._write(finding, update, now)
             self.conn.execute("ROLLBACK" if reason else "COMMIT")
@@ -189,11 +253,41 @@ class Writer:
 
 
 def apply_plan(
-    conn: sqlite3.Connection, pack: RulePack, schema: Schema, report: Report, now: float
-) -> tuple[Outcome, ...]:
-    """Repair every planned finding, each in its own transaction, in task order."""
-    writer = Writer(conn, pack, schema)
-    return tuple(writer.repair(f, int(now)) for f in report.planned)
+    writer: Writer, report: Report, now: float, path: Path, busy_timeout_ms: int
+) -> Applied:
+    """Repair every planned finding, each in its own transaction, in task order.
+
+    A SQLite error or an interrupt once something is written stops the run:
+    the task that met it was rolled back, and it and the rest are reported as
+    skipped with the reason. Before the first write it propagates: nothing was
+    written.
+    """
+    planned = report.planned
+    outcomes: list[Outcome] = []
+    for index, finding in enumerate(planned):
+        try:
+            outcomes.append(writer.repair(finding, int(now)))
+        except (sqlite3.Error, KeyboardInterrupt) as exc:
+            if not any(o.result == REPAIRED for o in outcomes):
+                raise
+            reason = (
+                "interrupted"
+                if isinstance(exc, KeyboardInterrupt)
+                else describe(exc, path, busy_timeout_ms)
+            )
+            outcomes += [Outcome(f.task_id, SKIPPED, reason) for f in planned[index:]]
+            return Applied(outcomes=tuple(outcomes), stopped=reason)
+    return Applied(outcomes=tuple(outcomes))
+
+
+def clock_floor(report: Report) -> tuple[float, str, str] | None:
+    """The newest time the planned repairs write after, as (time, what, task), or None.
+
+    A repair clock older than this would close runs before they started and
+    date its events before the history they follow.
+    """
+    times = [(*f.not_before, str(f.task_id)) for f in report.planned if f.not_before]
+    return max(times, default=None)
 
 
 def execute(
@@ -205,16 +299,20 @@ def execute(
     now: float,
     backup_dir: Path | None,
     make_backup: bool = True,
-) -> tuple[Path | None, tuple[Outcome, ...]]:
+    on_lock_wait: Callable[[], None] | None = None,
+) -> Applied:
     """Write a planned repair: lock probe, backup, then the per-task transactions.
 
     Nothing is created or written unless the write lock can be had within the
-    busy timeout; the backup is taken only when there is something to repair.
+    busy timeout; the backup is taken only when there is something to repair,
+    and removed again if the run fails before its first write. `on_lock_wait`
+    is called when a wait for the write lock passes a second.
     """
     if not report.planned:
-        return None, ()
+        return Applied()
     with sqlite_errors(path, busy_timeout_ms):
         conn = connect(path, busy_timeout_ms, write=True)
+        saved = None
         try:
             schema = read_schema(conn, pack, path)
             # WAL + NORMAL, as the board's own writers run: each repair stays atomic
@@ -223,8 +321,15 @@ def execute(
             conn.execute("PRAGMA synchronous = NORMAL")
             # Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB.
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
-            take_write_lock(conn)
-            saved = backup(path, busy_timeout_ms, backup_dir, now) if make_backup else None
-            return saved, apply_plan(conn, pack, schema, report, now)
+            take_write_lock(conn, on_lock_wait)
+            saved = backup(conn, path, backup_dir, now) if make_backup else None
+            writer = Writer(conn, pack, schema, on_lock_wait)
+            applied = apply_plan(writer, report, now, path, busy_timeout_ms)
+        except (sqlite3.Error, BoardError, KeyboardInterrupt):
+            # Raised only before the first write: the backup copies an unchanged board.
+            if saved is not None:
+                saved.unlink(missing_ok=True)
+            raise
         finally:
             conn.close()
+    return Applied(saved, applied.outcomes, applied.stopped)

@@ -7,10 +7,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from kanban_audit import JSON_VERSION, __version__
+from kanban_audit import JSON_VERSION, __version__, terminal
 from kanban_audit.audit import guard
 from kanban_audit.audit.checks import Finding, Report
-from kanban_audit.audit.repair import REPAIRED, SKIPPED, Outcome
+from kanban_audit.audit.repair import REPAIRED, SKIPPED, Applied
+from kanban_audit.terminal import Style, plural
+
+PLAIN = Style()
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -51,17 +54,16 @@ def audit_json(report: Report) -> dict[str, Any]:
     }
 
 
-def repair_json(
-    report: Report, applied: bool, saved: Path | None, outcomes: tuple[Outcome, ...]
-) -> dict[str, Any]:
+def repair_json(report: Report, applied: bool, done: Applied) -> dict[str, Any]:
     doc = audit_json(report)
     doc["applied"] = applied
-    doc["backup"] = str(saved) if saved else None
+    doc["backup"] = str(done.backup) if done.backup else None
     doc["results"] = [
-        {"task_id": o.task_id, "result": o.result, "detail": o.detail} for o in outcomes
+        {"task_id": o.task_id, "result": o.result, "detail": o.detail} for o in done.outcomes
     ]
-    doc["summary"]["repaired"] = sum(o.result == REPAIRED for o in outcomes)
-    doc["summary"]["skipped"] = sum(o.result == SKIPPED for o in outcomes)
+    doc["summary"]["repaired"] = sum(o.result == REPAIRED for o in done.outcomes)
+    doc["summary"]["skipped"] = sum(o.result == SKIPPED for o in done.outcomes)
+    doc["summary"]["stopped"] = done.stopped
     return doc
 
 
@@ -70,49 +72,101 @@ def dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, separators=(",", ":"), default=str)
 
 
-def table(rows: list[tuple[str, ...]]) -> str:
-    """Left-aligned columns; the last column is not padded."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+GAP = "  "
+# Columns that wrap when the table is wider than the terminal.
+FLEXIBLE = ("WHY", "ACTION")
+# A wrapped column keeps at least this many characters a line.
+MIN_WRAPPED = 10
+
+
+def _fit(widths: list[int], flexible: list[int], limit: int | None) -> list[int]:
+    """Column widths within `limit`: the flexible columns share the room the others leave.
+
+    Narrowest first, each takes its natural width or an equal share of what is
+    left, whichever is less (never under MIN_WRAPPED), so a short column keeps
+    its width and a long one wraps.
+    """
+    if limit is None:
+        return widths
+    fitted = list(widths)
+    room = limit - len(GAP) * (len(widths) - 1)
+    room -= sum(w for i, w in enumerate(widths) if i not in flexible)
+    left = sorted(flexible, key=lambda i: widths[i])
+    while left:
+        i = left.pop(0)
+        fitted[i] = min(widths[i], max(room // (len(left) + 1), MIN_WRAPPED))
+        room -= fitted[i]
+    return fitted
+
+
+def table(
+    rows: list[tuple[str, ...]],
+    style: Style,
+    colours: list[tuple[str | None, ...]] | None = None,
+) -> str:
+    """Left-aligned columns fitted to the style's width; the last column is not padded.
+
+    Too wide, the FLEXIBLE columns wrap inside their own column; the other
+    columns and the layout never move. `colours` gives each cell's SGR code.
+    """
+    header = rows[0]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    widths = _fit(widths, [i for i, name in enumerate(header) if name in FLEXIBLE], style.width)
     lines = []
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    for r, row in enumerate(rows):
+        cells = [terminal.wrap(cell, width) for cell, width in zip(row, widths, strict=True)]
+        for k in range(max(len(c) for c in cells)):
+            out = []
+            for i, cell in enumerate(cells):
+                text = cell[k] if k < len(cell) else ""
+                sgr = colours[r][i] if colours else None
+                pad = "" if i == len(cells) - 1 else " " * (widths[i] - len(text))
+                out.append((terminal.paint(text, sgr, style.colour) if sgr else text) + pad)
+            lines.append(GAP.join(out).rstrip())
     return "\n".join(lines)
 
 
-def audit_text(report: Report) -> str:
+def audit_text(report: Report, style: Style = PLAIN) -> str:
     """The terminal view: one row per task (task, codes, cause, why, action) and a summary."""
     out = []
     if report.findings:
         rows = [("TASK", "CODES", "CAUSE", "WHY", "ACTION")]
+        colours: list[tuple[str | None, ...]] = [(terminal.BOLD,) * 5]
         for f in report.findings:
             action = f.action if f.repairable else f.action or "none"
             rows.append((str(f.task_id), ",".join(f.codes), f.cause, "; ".join(f.why), action))
-        out.append(table(rows))
+            # Red: repair fixes it; yellow: held back (a live or remote worker, --force).
+            held = "--force" in f.action
+            codes = terminal.YELLOW if held else terminal.RED
+            colours.append((None, codes, None, None, terminal.YELLOW if held else None))
+        out.append(table(rows, style, colours))
     if report.guard is not None:
         out.append(f"guard: {guard_text(report.guard)}")
     s = summary(report)
     out.append(
-        f"{report.db}: {s['running']} running, {s['open_runs']} open runs,"
-        f" {s['findings']} finding{'' if s['findings'] == 1 else 's'}"
-        f" ({s['repairable']} repairable)"
+        f"{report.db}: {s['running']} running, {plural(s['open_runs'], 'open run')},"
+        f" {plural(s['findings'], 'finding')} ({s['repairable']} repairable)"
     )
     out += [f"skipped {c['check']}: {c['reason']}" for c in s["skipped_checks"]]
     return "\n".join(out)
 
 
-def repair_text(
-    report: Report, applied: bool, saved: Path | None, outcomes: tuple[Outcome, ...]
-) -> str:
+def repair_text(report: Report, applied: bool, done: Applied, style: Style = PLAIN) -> str:
     """What was (or would be) written, task by task."""
     if not applied:
         n = len(report.planned)
-        tail = "nothing to repair" if not n else f"dry run: {n} repairs planned; --apply to write"
-        return tail
-    lines = [f"backup: {saved}"] if saved else []
-    lines += [f"{o.result} {o.task_id}: {o.detail}" for o in outcomes]
-    done = sum(o.result == REPAIRED for o in outcomes)
-    lines.append(f"repaired {done}, skipped {len(outcomes) - done}")
+        if not n:
+            return "nothing to repair"
+        return f"dry run: {plural(n, 'repair')} planned; --apply to write"
+    lines = [f"backup: {done.backup}"] if done.backup else []
+    colour = {REPAIRED: terminal.GREEN, SKIPPED: terminal.YELLOW}
+    lines += [
+        f"{terminal.paint(o.result, colour[o.result], style.colour)} {o.task_id}: {o.detail}"
+        for o in done.outcomes
+    ]
+    repaired = sum(o.result == REPAIRED for o in done.outcomes)
+    tail = f"repaired {repaired}, skipped {len(done.outcomes) - repaired}"
+    lines.append(tail + (f" (stopped: {done.stopped})" if done.stopped else ""))
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,14 @@ def dangling_run(conn: sqlite3.Connection, task_id: str, now: int) -> int:
 def remote_expired(conn: sqlite3.Connection, task_id: str, now: int) -> int:
     """KD003+KD006: the claim lapsed on another host; liveness unknown from here."""
     return claimed(conn, task_id, now, host=OTHER_HOST, pid=31337, age=7200, ttl=900)
+
+
+def orphans(path: Path, count: int) -> None:
+    """A new board holding `count` tasks claimed long ago whose worker never came (KD004)."""
+    now = int(time.time())
+    conn = create(path)
+    conn.execute("BEGIN")
+    for i in range(count):
+        never_spawned(conn, f"t{i:05d}", now)
+    conn.execute("COMMIT")
+    conn.close()

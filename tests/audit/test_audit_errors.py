@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
+import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import boards
 import pytest
@@ -149,3 +153,195 @@ def test_board_location_rules(
     code, doc = run_json("audit", *args, env={**clean, "HERMES_KANBAN_HOME": str(tmp_path), **env})
     assert code == 0
     assert Path(doc["db"]) == board
+
+
+# Every bad invocation --------------------------------------------------------
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    """Every path below `folder` with a hash of what it is: a file's bytes, a link's target."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        key = str(path.relative_to(folder))
+        if path.is_symlink():
+            out[key] = f"link {os.readlink(path)}"
+        elif path.is_file():
+            out[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            out[key] = f"{stat.S_IFMT(path.lstat().st_mode):o}"
+    return out
+
+
+def _orphan_board(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "kanban.db"
+    conn = boards.create(path)
+    boards.direct_write(conn, "t1", int(time.time()))
+    conn.close()
+    return path
+
+
+def _pack(folder: Path, text: str) -> Path:
+    path = folder / "pack.toml"
+    path.write_text(text)
+    return path
+
+
+HERMES = (Path(boards.__file__).parents[2] / "kanban_audit" / "packs" / "hermes.toml").read_text()
+
+# name -> (setup(folder, board) -> (args, env), message); `board` holds one orphan.
+Setup = Callable[[Path, Path], tuple[list[Any], dict[str, str]]]
+
+
+def _db(make: Callable[[Path], Path]) -> Setup:
+    return lambda folder, board: ([make(folder)], {})
+
+
+def _opts(*args: Any) -> Setup:
+    return lambda folder, board: ([board, *args], {})
+
+
+def _fifo(folder: Path) -> Path:
+    os.mkfifo(folder / "fifo.db")
+    return folder / "fifo.db"
+
+
+def _loop(folder: Path) -> Path:
+    (folder / "a.db").symlink_to(folder / "b.db")
+    (folder / "b.db").symlink_to(folder / "a.db")
+    return folder / "a.db"
+
+
+def _dangling(folder: Path) -> Path:
+    (folder / "gone.db").symlink_to(folder / "nothing-here.db")
+    return folder / "gone.db"
+
+
+def _under_a_file(folder: Path) -> Path:
+    (folder / "plain").write_text("x")
+    return folder / "plain" / "kanban.db"
+
+
+def _unreadable(folder: Path) -> Path:
+    path = _orphan_board(folder / "locked")
+    path.chmod(0)
+    return path
+
+
+def _current_not_utf8(folder: Path, board: Path) -> tuple[list[Any], dict[str, str]]:
+    (folder / "kanban").mkdir()
+    (folder / "kanban" / "current").write_bytes(b"\xff\xfe ops")
+    return [], {"HERMES_KANBAN_HOME": str(folder)}
+
+
+def _rules(text: str) -> Setup:
+    return lambda folder, board: ([board, "--rules", _pack(folder, text)], {})
+
+
+def _backup_dir_file(folder: Path, board: Path) -> tuple[list[Any], dict[str, str]]:
+    (folder / "afile").write_text("x")
+    return [board, "--backup-dir", folder / "afile"], {}
+
+
+def _backup_dir_under_file(folder: Path, board: Path) -> tuple[list[Any], dict[str, str]]:
+    (folder / "afile").write_text("x")
+    return [board, "--backup-dir", folder / "afile" / "sub"], {}
+
+
+def _backup_dir_unwritable(folder: Path, board: Path) -> tuple[list[Any], dict[str, str]]:
+    (folder / "ro").mkdir(mode=0o500)
+    return [board, "--backup-dir", folder / "ro" / "new"], {}
+
+
+def _invalid(option: str, *values: str) -> dict[str, tuple[Setup, str]]:
+    """One case a value that the option's type refuses."""
+    return {f"{option} {v}": (_opts(option, v), f"Invalid value for '{option}'") for v in values}
+
+
+ROOT = os.geteuid() == 0  # permissions do not stop root: those cases cannot be built
+BAD_INVOCATIONS: dict[str, tuple[Setup, str]] = {
+    "missing file": (_db(_missing), "board not found"),
+    "directory": (_db(_directory), "board path is a directory"),
+    "text file": (_db(_text_file), "not a SQLite database"),
+    "empty file": (_db(_empty_file), "not a SQLite database"),
+    "not a board": (_db(_no_tasks_table), "not a kanban board"),
+    "corrupt": (_db(_corrupt), "board is corrupt"),
+    "fifo": (_db(_fifo), "not a regular file"),
+    "device": (lambda folder, board: (["/dev/null"], {}), "not a regular file"),
+    "symlink loop": (_db(_loop), "cannot read board"),
+    "dangling symlink": (_db(_dangling), "board not found"),
+    "under a file": (_db(_under_a_file), "cannot read board"),
+    "empty path": (lambda folder, board: ([""], {}), "board path is empty"),
+    **({} if ROOT else {"unreadable": (_db(_unreadable), "cannot read board")}),
+    "two boards": (_opts("other.db"), "unexpected extra argument"),
+    "unknown option": (_opts("--bogus"), "No such option: --bogus"),
+    "board slug escapes": (lambda folder, board: (["--board", "../x"], {}), "invalid board name"),
+    "path and board": (_opts("--board", "ops"), "two boards named"),
+    "board slug missing": (
+        lambda folder, board: (["--board", "ops"], {"HERMES_KANBAN_HOME": str(folder)}),
+        "board not found",
+    ),
+    "current file not UTF-8": (_current_not_utf8, "invalid board name"),
+    "rules missing": (_opts("--rules", "missing.toml"), "rule pack not found"),
+    "rules directory": (_opts("--rules", "."), "rule pack is a directory"),
+    "rules not TOML": (_rules("this is = = not toml"), "not valid TOML"),
+    "rules without tasks": (_rules("[pack]\nname = 'x'\n"), "missing section [tasks]"),
+    "rules section not a table": (_rules("tasks = 5\n"), "[tasks]: expected a table"),
+    "rules wrong type": (_rules(HERMES.replace('guarded = "running"', "guarded = 7")), "expected"),
+    "rules bad busy timeout": (
+        _rules(HERMES.replace("busy_timeout_ms = 120000", "busy_timeout_ms = -1")),
+        "busy_timeout_ms -1 is out of range",
+    ),
+    "rules empty table name": (
+        _rules(HERMES.replace('table = "tasks"', 'table = ""')),
+        "no table ''",
+    ),
+    **_invalid("--grace", "-1", "nan", "inf", "1e400", "1e12", "soon"),
+    **_invalid("--now", "nan", "-inf", "-5", "1e20", "today"),
+    **_invalid("--busy-timeout", "-1", "1.5", str(2**63), "later"),
+    "format": (_opts("--format", "xml"), "Invalid value for '--format'"),
+    "format missing value": (_opts("--format"), "Option '--format' requires an argument"),
+}
+REPAIR_ONLY: dict[str, tuple[Setup, str]] = {
+    "backup dir is a file": (_backup_dir_file, "is a file"),
+    "backup dir under a file": (_backup_dir_under_file, "is not a directory"),
+    **({} if ROOT else {"backup dir unwritable": (_backup_dir_unwritable, "is not writable")}),
+    "clock before the evidence": (_opts("--now", "1000"), "a repair would record history"),
+}
+INVOCATIONS = [
+    pytest.param(command, name, setup, message, id=f"{command[0]}: {name}")
+    for command in (["audit"], ["repair", "--apply", "--yes"])
+    for name, (setup, message) in (
+        BAD_INVOCATIONS.items()
+        if command == ["audit"]
+        else {**BAD_INVOCATIONS, **REPAIR_ONLY}.items()
+    )
+]
+
+
+@pytest.mark.parametrize(("command", "name", "setup", "message"), INVOCATIONS)
+def test_every_bad_invocation_is_one_line_and_changes_nothing(
+    command: list[str], name: str, setup: Setup, message: str, tmp_path: Path
+) -> None:
+    """Exit 2, exactly one line on stderr, no traceback, not one file created or changed."""
+    board = _orphan_board(tmp_path / "board")
+    args, env = setup(tmp_path, board)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HERMES_KANBAN")}
+    before = _tree(tmp_path)
+    proc = run_cli(*command, *args, env={**clean, **env}, cwd=tmp_path, timeout=60)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("kanban-audit: error: "), (
+        proc.stderr
+    )
+    assert message in proc.stderr
+    assert _tree(tmp_path) == before
+
+
+def test_an_audit_leaves_an_idle_board_as_it_found_it(full_board: dict[str, Any]) -> None:
+    """No -wal or -shm left behind beside a WAL board nobody else has open."""
+    folder = full_board["path"].parent
+    before = _tree(folder)
+    assert run_cli("audit", full_board["path"]).returncode == 1
+    assert run_cli("repair", full_board["path"]).returncode == 1
+    assert _tree(folder) == before

@@ -90,6 +90,13 @@ def test_apply_repairs_exactly_the_orphans(full_board: dict[str, Any]) -> None:
     for task_id, ended_at, status, outcome, error in closed_rows:
         assert (ended_at, status, outcome) == (now, "reclaimed", "reclaimed"), task_id
         assert error.startswith("kanban-audit repair: KD00")
+    # A closed run keeps no claim, as Hermes' own closers (_end_run) leave it.
+    claims = boards.rows(
+        path,
+        "SELECT id, claim_lock, claim_expires, worker_pid FROM task_runs WHERE id IN"
+        f" ({','.join(map(str, closed))})",
+    )
+    assert {c[1:] for c in claims} == {(None, None, None)}
 
     events = boards.rows(
         path, "SELECT task_id, run_id, payload FROM task_events WHERE kind = 'reconciled'"
@@ -99,6 +106,15 @@ def test_apply_repairs_exactly_the_orphans(full_board: dict[str, Any]) -> None:
     assert payload["codes"] == ["KD001", "KD002"]
     assert payload["prior"]["task"]["status"] == "running"
     assert payload["evidence"]["cause"]["path"] == "direct-write"
+    dead = json.loads(next(e[2] for e in events if e[0] == "dead"))
+    (run_id,) = dead["prior"]["open_runs"]
+    assert dead["prior"]["runs"] == {
+        str(run_id): {
+            "claim_lock": f"{boards.HOST}:{boards.DISPATCHER_PID}",
+            "claim_expires": now - 60 + 900,
+            "worker_pid": dead["prior"]["task"]["worker_pid"],
+        }
+    }
 
     saved = Path(doc["backup"])
     assert saved.parent == path.parent and saved.exists()
@@ -168,9 +184,9 @@ def test_change_between_plan_and_apply_is_skipped(
     other.close()
     reclaimed = boards.row_hashes(path, "tasks", "id")
 
-    _, outcomes = execute(
+    outcomes = execute(
         path, pack, plan, busy_timeout_ms=5000, now=now, backup_dir=None, make_backup=False
-    )
+    ).outcomes
     results = {o.task_id: (o.result, o.detail) for o in outcomes}
     assert results["dead"] == (
         SKIPPED,
@@ -243,20 +259,10 @@ def test_held_write_lock_gives_exit_2_and_no_write(full_board: dict[str, Any]) -
     assert backups(path.parent) == []
 
 
-def _orphan_board(path: Path, count: int) -> None:
-    now = int(time.time())
-    conn = boards.create(path)
-    conn.execute("BEGIN")
-    for i in range(count):
-        boards.never_spawned(conn, f"t{i:05d}", now)
-    conn.execute("COMMIT")
-    conn.close()
-
-
 def test_sigkill_during_repair_leaves_no_half_repaired_task(tmp_path: Path) -> None:
     path = tmp_path / "kanban.db"
     total = 6000
-    _orphan_board(path, total)
+    boards.orphans(path, total)
     before = boards.row_hashes(path, "tasks", "id")
     repair = subprocess.Popen(
         [KANBAN_AUDIT, "repair", path, "--apply", "--yes", "--no-backup"],
@@ -299,3 +305,47 @@ def test_apply_asks_for_confirmation_on_a_terminal(full_board: dict[str, Any]) -
     assert b"Repair 10 tasks in" in seen
     assert boards.board_hash(path) == before
     assert backups(path.parent) == []
+
+
+def test_run_without_claim_columns_is_closed(tmp_path: Path, dead_pid: int) -> None:
+    """A run table without claim_lock, claim_expires and worker_pid: the run is still closed."""
+    now = int(time.time())
+    path = tmp_path / "old-runs.db"
+    schema = boards.SCHEMA.read_text()
+    for column in ("claim_lock TEXT", "claim_expires INTEGER", "worker_pid INTEGER"):
+        head, runs = schema.split("CREATE TABLE IF NOT EXISTS task_runs", 1)
+        schema = (
+            head + "CREATE TABLE IF NOT EXISTS task_runs" + runs.replace(f"    {column},\n", "", 1)
+        )
+    conn = boards.create(path, schema=schema)
+    assert "claim_lock" not in {r[1] for r in conn.execute("PRAGMA table_info(task_runs)")}
+    run_id = boards.add_run(conn, "o", now - 60)
+    boards.add_task(
+        conn, "o", "running", now, started_at=now - 60, claim_lock=f"{boards.HOST}:1",
+        claim_expires=now + 900, worker_pid=dead_pid, current_run_id=run_id,
+    )  # fmt: skip
+    conn.close()
+    proc = run_cli("repair", path, "--apply", "--yes", "--now", now)
+    assert proc.returncode == 0, proc.stderr
+    assert boards.rows(path, "SELECT ended_at, outcome FROM task_runs") == [(now, "reclaimed")]
+
+
+def test_run_claimed_again_before_the_repair_is_skipped(tmp_path: Path) -> None:
+    """A run's claim is compared too: a dangling run that got a worker meanwhile is left alone."""
+    now = int(time.time())
+    path = tmp_path / "kanban.db"
+    conn = boards.create(path)
+    run_id = boards.dangling_run(conn, "d", now)
+    conn.close()
+    pack = load_pack()
+    plan = audit_board(path, pack, Options(now, 120, liveness.local_hostname()), 5000)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("UPDATE task_runs SET worker_pid = 77 WHERE id = ?", (run_id,))
+    other.close()
+    done = execute(
+        path, pack, plan, busy_timeout_ms=5000, now=now, backup_dir=None, make_backup=False
+    )
+    assert [(o.result, o.detail) for o in done.outcomes] == [
+        (SKIPPED, f"run #{run_id} was closed or reclaimed meanwhile")
+    ]
+    assert boards.rows(path, "SELECT ended_at, worker_pid FROM task_runs") == [(None, 77)]

@@ -484,7 +484,7 @@ def test_install_without_a_terminal_or_yes_writes_nothing(board: Path) -> None:
     proc = run_cli("guard", "install", board)
     assert proc.returncode == 2
     assert proc.stderr == (
-        "kanban-audit: error: not confirmed: no terminal to ask on; pass --yes to write\n"
+        "kanban-audit: error: refusing to write: no terminal to confirm on; pass --yes\n"
     )
     assert (schema_rows(board), files()) == (schema, before)
 

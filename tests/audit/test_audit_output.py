@@ -1,0 +1,144 @@
+"""Output for people: counted words, a table that fits the terminal, colour only where wanted."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import boards
+import pytest
+from conftest import run_cli, run_json
+from pty_run import run_tty
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+COLUMNS = ("TASK", "CODES", "CAUSE", "WHY", "ACTION")
+
+
+def _env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
+    return {**env, "TERM": "xterm", **values}
+
+
+def test_one_of_each_is_singular(tmp_path: Path) -> None:
+    now = int(time.time())
+    path = tmp_path / "kanban.db"
+    conn = boards.create(path)
+    boards.dangling_run(conn, "d", now)
+    conn.close()
+    audit = run_cli("audit", path)
+    assert (
+        audit.stdout.splitlines()[-1] == f"{path}: 0 running, 1 open run, 1 finding (1 repairable)"
+    )
+    dry = run_cli("repair", path)
+    assert dry.stdout.splitlines()[-1] == "dry run: 1 repair planned; --apply to write"
+    asked = run_tty("repair", path, "--apply", answers={b"[y/N]": b"n\n"})
+    assert f"Repair 1 task in {path}? [y/N]" in asked.tty
+
+
+def _rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    """Read a table back: column cells by header position, continuation lines joined."""
+    lines = ANSI.sub("", text).splitlines()
+    header = lines[0]
+    starts = [header.index(name) for name in COLUMNS]
+    rows: list[dict[str, str]] = []
+    for line in lines[1:]:
+        if line.startswith("guard: ") or (": " in line and " running, " in line):
+            break  # the guard's line, then the summary line
+        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        if cells[0]:
+            rows.append(dict(zip(COLUMNS, cells, strict=True)))
+            continue
+        assert line[: starts[0] + 1].strip() == "", line
+        for name, cell in zip(COLUMNS, cells, strict=True):
+            if cell:
+                rows[-1][name] = f"{rows[-1][name]} {cell}".strip()
+    return lines, rows
+
+
+def _whole(full_board: dict[str, Any]) -> dict[str, dict[str, str]]:
+    _, doc = run_json("audit", full_board["path"], "--now", full_board["now"])
+    return {
+        f["task_id"]: {"WHY": "; ".join(f["why"]), "ACTION": f["action"]} for f in doc["findings"]
+    }
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Equal once wrapping is undone (a cut long word joins without the space)."""
+    return a.replace(" ", "") == b.replace(" ", "")
+
+
+@pytest.mark.parametrize("width", [70, 100])
+def test_columns_fit_the_width_and_lose_nothing(full_board: dict[str, Any], width: int) -> None:
+    proc = run_cli(
+        "audit", full_board["path"], "--now", full_board["now"], env=_env(COLUMNS=str(width))
+    )
+    assert proc.returncode == 1
+    lines, rows = _rows(proc.stdout)
+    table = lines[: lines.index(next(x for x in lines if x.startswith("guard: ")))]
+    assert max(map(len, table)) <= width
+    assert len(table) > len(rows) + 1  # some cells wrapped
+    whole = _whole(full_board)
+    assert {r["TASK"] for r in rows} == set(whole)
+    for row in rows:
+        for name in ("WHY", "ACTION"):
+            assert _same_words(row[name], whole[row["TASK"]][name]), (row, whole[row["TASK"]])
+
+
+def test_a_pipe_gets_full_lines(full_board: dict[str, Any]) -> None:
+    proc = run_cli("audit", full_board["path"], "--now", full_board["now"], env=_env())
+    lines, rows = _rows(proc.stdout)
+    assert len(rows) == len(lines) - 3  # a line a finding; the header, the guard, the summary
+    assert max(map(len, lines)) > 150
+    assert "\x1b[" not in proc.stdout
+
+
+def test_a_terminal_gets_a_fitted_table_in_colour(full_board: dict[str, Any]) -> None:
+    run = run_tty("audit", full_board["path"], "--now", full_board["now"], columns=100, env=_env())
+    assert run.code == 1
+    assert "\x1b[31mKD001,KD002\x1b[0m" in run.tty  # a repairable finding's codes, in red
+    lines, rows = _rows(run.tty)
+    assert max(len(line) for line in lines if " running, " not in line) <= 100
+    assert {r["TASK"] for r in rows} == set(_whole(full_board))
+
+
+@pytest.mark.parametrize(
+    ("terminal", "env", "coloured"),
+    [
+        (True, {}, True),
+        (True, {"NO_COLOR": "1"}, False),
+        (True, {"NO_COLOR": ""}, True),
+        (True, {"TERM": "dumb"}, False),
+        (False, {}, False),
+        (False, {"FORCE_COLOR": "1"}, True),
+        (False, {"FORCE_COLOR": ""}, False),
+        (False, {"FORCE_COLOR": "1", "NO_COLOR": "1"}, True),
+    ],
+)
+def test_colour_follows_the_terminal_and_the_environment(
+    tmp_path: Path, terminal: bool, env: dict[str, str], coloured: bool
+) -> None:
+    now = int(time.time())
+    path = tmp_path / "kanban.db"
+    conn = boards.create(path)
+    boards.direct_write(conn, "a", now)
+    conn.close()
+    run = run_tty("repair", path, "--apply", "--yes", stdout=terminal, env=_env(**env))
+    assert run.code == 0, run.tty
+    out = run.tty if terminal else run.stdout
+    assert ("\x1b[" in out) is coloured, out
+    assert ANSI.sub("", out).splitlines()[-2:] == [
+        "repaired a: demote to ready",
+        "repaired 1, skipped 0",
+    ]
+
+
+def test_json_is_never_coloured(tmp_path: Path) -> None:
+    path = tmp_path / "kanban.db"
+    conn = boards.create(path)
+    boards.direct_write(conn, "a", int(time.time()))
+    conn.close()
+    run = run_tty("audit", path, "--format", "json", env=_env(FORCE_COLOR="1"))
+    assert "\x1b[" not in run.tty
