@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kanban_audit.errors import UsageError
 from kanban_audit.linter.findings import Finding
+from kanban_audit.userfile import read_user_text
 
 BASELINE_VERSION = 1
 
@@ -41,13 +42,10 @@ def write_baseline(path: Path | str, findings: Iterable[Finding]) -> None:
 
 def load_baseline(path: Path | str) -> Counter[str]:
     """Read a baseline as fingerprint -> count; any problem is one clear line."""
+    text = read_user_text(Path(path), "baseline file")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"baseline file not found: {path}") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise UsageError(f"baseline {path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION:
         raise UsageError(
