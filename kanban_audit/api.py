@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit.config import load_config
+from kanban_audit.errors import UsageError
 from kanban_audit.rulepack import RulePack, load_pack
 
 DEFAULT_GRACE_S = 120.0
@@ -80,7 +81,7 @@ def lint(
     folder = None
     if cache:
         folder = Path(cache_dir) if cache_dir is not None else cfg.cache_dir
-        folder = folder or cfg.root / CACHE_FOLDER
+        folder = _check_cache_dir(here / (folder or cfg.root / CACHE_FOLDER))
     result = run(
         LintOptions(
             paths=targets,
@@ -100,6 +101,20 @@ def lint(
 
         result.findings = filter_new(result.findings, known)
     return result
+
+
+def _check_cache_dir(folder: Path) -> Path:
+    """Refuse a cache folder that a file stands in the way of, before any work.
+
+    The cache itself never fails a run (a write error only costs speed), so
+    a mistyped `--cache-dir` would otherwise go unnoticed forever.
+    """
+    for place in (folder, *folder.parents):
+        if place.is_dir():
+            return folder
+        if os.path.lexists(place):
+            raise UsageError(f"cache directory {folder}: {place} is not a directory")
+    return folder
 
 
 def _codes(values: Iterable[str]) -> tuple[str, ...]:

@@ -18,6 +18,8 @@ from kanban_audit import __version__
 from kanban_audit.errors import KanbanAuditError, UsageError
 
 FORMATS = ("text", "json", "sarif", "github")
+# More workers than this only costs memory: each one is a forked process.
+MAX_JOBS = 256
 
 
 class LazyGroup(click.Group):
@@ -77,14 +79,14 @@ def _codes(value: str | None) -> list[str]:
     return value.split(",") if value else []
 
 
-def _check_output(path: Path | None) -> None:
+def _check_output(path: Path | None, option: str) -> None:
     """Refuse an output file that cannot be written, before any work is done."""
     if path is None:
         return
     if path.is_dir():
-        raise UsageError(f"--output {path}: is a directory")
+        raise UsageError(f"{option} {path}: is a directory")
     if not path.absolute().parent.is_dir():
-        raise UsageError(f"--output {path}: no such directory {path.absolute().parent}")
+        raise UsageError(f"{option} {path}: no such directory {path.absolute().parent}")
 
 
 @cli.command()
@@ -115,7 +117,11 @@ def _check_output(path: Path | None) -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option(
-    "--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0: all cores)."
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0, max=MAX_JOBS),
+    default=0,
+    help="Worker processes (0: all cores).",
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to a file.")
 def lint(
@@ -139,8 +145,8 @@ def lint(
     """Find code paths that can write the guarded status outside the claim path."""
     from kanban_audit.api import lint as run_lint
 
-    _check_output(output)
-    _check_output(write_baseline)
+    _check_output(output, "--output")
+    _check_output(write_baseline, "--write-baseline")
     if write_baseline and baseline:
         from kanban_audit.linter.baseline import load_baseline
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from kanban_audit.errors import UsageError
 from kanban_audit.linter.findings import FileError
 
 
@@ -64,10 +66,28 @@ def matches(relpath: str, patterns: tuple[str, ...], parents: bool = True) -> bo
 
 
 def display_path(path: Path, cwd: Path) -> str:
+    """The path as reported: relative to `cwd` when inside it, always printable.
+
+    A file name that is not valid UTF-8 keeps its bytes as `\\xNN` escapes, so
+    every output format can carry it.
+    """
     try:
-        return path.relative_to(cwd).as_posix()
+        text = path.relative_to(cwd).as_posix()
     except ValueError:
-        return path.as_posix()
+        text = path.as_posix()
+    return printable(text)
+
+
+def printable(text: str) -> str:
+    """Undecodable bytes of a file name (surrogate escapes) as `\\xNN`."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _why_not(path: Path, error: OSError) -> str:
+    """Why a path named on the command line cannot be read."""
+    if isinstance(error, FileNotFoundError):
+        return "broken symbolic link" if os.path.islink(path) else "no such file or directory"
+    return error.strerror or str(error)
 
 
 def module_name(path: Path) -> str:
@@ -109,19 +129,21 @@ def discover(
         absolute = path.absolute()
         if absolute not in found:
             found[absolute] = SourceFile(
-                absolute, display_path(absolute, cwd), module_name(absolute)
+                absolute, display_path(absolute, cwd), printable(module_name(absolute))
             )
 
     for given in paths:
         absolute = given.absolute()
-        if not os.path.lexists(absolute):
-            errors.append(FileError(display_path(absolute, cwd), "no such file or directory"))
-        elif absolute.is_file():
+        try:
+            mode = os.stat(absolute).st_mode
+        except OSError as exc:
+            raise UsageError(f"{display_path(absolute, cwd)}: {_why_not(absolute, exc)}") from None
+        if stat.S_ISREG(mode):
             add(absolute)  # named explicitly: analysed whatever its name
-        elif not absolute.is_dir():
-            errors.append(FileError(display_path(absolute, cwd), "not a file or directory"))
-        else:
+        elif stat.S_ISDIR(mode):
             _walk(absolute, relative, include, exclude, add, errors, cwd)
+        else:
+            raise UsageError(f"{display_path(absolute, cwd)}: not a file or directory")
     return sorted(found.values(), key=lambda f: f.display), errors
 
 

@@ -131,7 +131,7 @@ def test_unreadable_file_is_an_error(buggy: Path) -> None:
 def test_missing_path_and_bad_options_are_usage_errors(buggy: Path) -> None:
     done = run("lint", "nowhere", cwd=buggy)
     assert done.returncode == 2
-    assert "nowhere: error: no such file or directory" in done.stdout
+    assert done.stderr == "kanban-audit: error: nowhere: no such file or directory\n"
     done = run("lint", "--rules", "missing.toml", cwd=buggy)
     assert done.returncode == 2
     assert done.stderr.strip() == "kanban-audit: error: rule pack not found: missing.toml"
@@ -353,3 +353,21 @@ def test_a_folder_named_on_the_command_line_beats_the_excludes(buggy: Path) -> N
     named = run("lint", "--format", "json", "--no-cache", "board", cwd=buggy)
     assert whole["summary"]["files"] == 0
     assert findings(named) == [("board/api.py", 18, "KA001"), ("board/api.py", 29, "KA001")]
+
+
+def test_file_names_that_are_not_utf8_are_reported_escaped_in_every_format(
+    tmp_path: Path,
+) -> None:
+    name = os.fsencode(tmp_path) + b"/caf\xe9.py"
+    with open(name, "w") as handle:
+        handle.write("def f(conn):\n    conn.execute(\"UPDATE tasks SET status = 'running'\")\n")
+    for fmt, shown in [
+        ("json", "caf\\\\xe9.py"),
+        ("sarif", "caf%5Cxe9.py"),
+        ("github", "caf\\xe9.py"),
+    ]:
+        done = run("lint", "--no-cache", "--format", fmt, cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        assert shown in done.stdout
+    text = run("lint", "--no-cache", cwd=tmp_path).stdout
+    assert text.startswith("caf\\xe9.py:2:5: KA001 ")
