@@ -46,6 +46,7 @@ def lint(
     baseline: str | Path | None = None,
     cwd: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    respect_gitignore: bool | None = None,
 ) -> Any:
     """Lint `paths` (default: the current directory) and return a `LintResult`.
 
@@ -53,6 +54,7 @@ def lint(
     at all when `isolated`); `pack` overrides its rule pack. `only` (changed
     files) and `diff` (a git revision) analyse the whole project and keep the
     findings whose trace touches those files. `baseline` drops the findings a baseline file holds.
+    `respect_gitignore` (default: the config's, true) skips what git ignores.
     """
     from kanban_audit.config import Config
     from kanban_audit.linter.run import LintOptions
@@ -94,6 +96,9 @@ def lint(
             only=wanted,
             progress=progress,
             cwd=here,
+            respect_gitignore=(
+                cfg.respect_gitignore if respect_gitignore is None else respect_gitignore
+            ),
         )
     )
     if known is not None:

@@ -117,6 +117,11 @@ def _check_output(path: Path | None, option: str) -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=None,
+    help="Skip files git ignores (.gitignore, .git/info/exclude). Default: on.",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=0, max=MAX_JOBS),
@@ -139,6 +144,7 @@ def lint(
     diff_rev: str | None,
     cache_dir: Path | None,
     no_cache: bool,
+    respect_gitignore: bool | None,
     jobs: int,
     output: Path | None,
 ) -> int:
@@ -166,9 +172,12 @@ def lint(
         diff=diff_rev,
         baseline=None if write_baseline else baseline,
         progress=progress,
+        respect_gitignore=respect_gitignore,
     )
     if progress:
         click.echo("\r\033[K", nl=False, err=True)
+    for warning in result.warnings:
+        click.echo(f"kanban-audit: warning: {warning}", err=True)
     if write_baseline:
         from kanban_audit.linter.baseline import write_baseline as save
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kanban_audit.errors import UsageError
+from kanban_audit.linter.globs import MAX_WILDCARDS, too_costly
 from kanban_audit.userfile import read_user_text
 
 if sys.version_info >= (3, 11):
@@ -52,6 +53,7 @@ class Config:
 
 
 LISTS = ("include", "exclude", "extend-exclude", "select", "ignore")
+GLOBS = ("include", "exclude", "extend-exclude")
 PATHS = ("rules", "cache-dir")
 KNOWN = {*LISTS, *PATHS, "per-file-ignores", "respect-gitignore"}
 
@@ -70,6 +72,12 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise UsageError(f"{where}: expected a string or a list of strings")
+
+
+def _check_globs(patterns: tuple[str, ...], where: str) -> None:
+    for pattern in patterns:
+        if too_costly(pattern):
+            raise UsageError(f"{where}: {pattern!r} has more than {MAX_WILDCARDS} wildcards")
 
 
 def _table(value: object, where: str) -> dict:
@@ -106,6 +114,9 @@ def load_config(start: Path, explicit: Path | None = None) -> Config:
     for key in LISTS:
         if key in section:
             values[key.replace("-", "_")] = _strings(section[key], f"{where}.{key}")
+    for key in GLOBS:
+        _check_globs(values.get(key.replace("-", "_"), ()), f"{where}.{key}")
+    _check_globs(tuple(per_file), f"{where}.per-file-ignores")
     for key in PATHS:
         if key in section:
             if not isinstance(section[key], str):

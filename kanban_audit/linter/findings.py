@@ -69,6 +69,8 @@ class LintResult:
     files_seen: int = 0
     files_parsed: int = 0
     files_cached: int = 0
+    # For people, on stderr: not part of the report.
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         by_code: dict[str, int] = {}

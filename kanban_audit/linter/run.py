@@ -11,7 +11,7 @@ from pathlib import Path
 from kanban_audit.config import Config
 from kanban_audit.linter.cache import SummaryCache, cache_key
 from kanban_audit.linter.claimpath import find_issues
-from kanban_audit.linter.discover import SourceFile, discover
+from kanban_audit.linter.discover import SourceFile, discover, display_path
 from kanban_audit.linter.findings import FileError, Finding, LintResult, build_findings
 from kanban_audit.linter.parse import ParseJob, decode, summarize_all, with_deep_stack, worker_count
 from kanban_audit.linter.prefilter import may_write, more_files
@@ -38,19 +38,25 @@ class LintOptions:
     only: list[Path] | None = None
     progress: Callable[[int, int], None] | None = None
     cwd: Path = field(default_factory=Path.cwd)
+    respect_gitignore: bool = True
 
 
 def lint(options: LintOptions) -> LintResult:
     config = options.config
     selection = Selection.build(config, options.select, options.ignore, options.cwd)
-    files, errors = discover(
+    found = discover(
         options.paths,
         config.root,
         options.cwd,
         config.include,
         config.exclude + config.extend_exclude,
+        options.respect_gitignore,
     )
-    result = LintResult(errors=errors, files_seen=len(files))
+    files = found.files
+    result = LintResult(errors=found.errors, files_seen=len(files), warnings=found.warnings)
+    if not files and not found.errors:
+        where = ", ".join(display_path(p.absolute(), options.cwd) for p in options.paths)
+        result.warnings.append(f"no Python files found in {where}")
     contents: dict[str, bytes] = {}
     for source in files:
         data = _read(source, result.errors)

@@ -149,6 +149,18 @@ CASES = [
     Case("exclude-not-list", ("lint",), section("exclude = 1.5"), ("exclude",)),
     Case("extend-exclude-bad", ("lint",), section("extend-exclude = [[]]"), ("extend-exclude",)),
     Case("rules-not-string", ("lint",), section("rules = 1"), ("rules",)),
+    Case(
+        "exclude-too-costly",
+        ("lint",),
+        section("extend-exclude = ['*a*a*a*a*b']"),
+        ("extend-exclude", "wildcards"),
+    ),
+    Case(
+        "per-file-too-costly",
+        ("lint",),
+        section("per-file-ignores = { '**/a/**/b/**/c' = ['KA001'] }"),
+        ("per-file-ignores", "wildcards"),
+    ),
     Case("cache-dir-not-string", ("lint",), section("cache-dir = []"), ("cache-dir",)),
     Case(
         "respect-gitignore-not-bool",

@@ -81,6 +81,7 @@ def test_bad_files_are_reported_and_the_rest_is_analysed(buggy: Path) -> None:
     (buggy / "board" / "ghost.py").symlink_to(buggy / "missing.py")
     (buggy / "board" / "loop").symlink_to(buggy / "board")
     (buggy / "board" / "irrelevant.py").write_text("def broken(:\n")
+    os.mkfifo(buggy / "board" / "pipe.py")
     done = run("lint", "--format", "json", "--no-cache", cwd=buggy)
     assert done.returncode == 2
     data = json.loads(done.stdout)
@@ -90,6 +91,7 @@ def test_bad_files_are_reported_and_the_rest_is_analysed(buggy: Path) -> None:
     assert "nested" in errors["board/deep.py"] or "syntax" in errors["board/deep.py"]
     assert errors["board/ghost.py"] == "broken symlink"
     assert errors["board/loop"].startswith("symlink loop")
+    assert errors["board/pipe.py"] == "not a regular file"
     # A file that cannot write the column is never parsed, so its syntax does not matter.
     assert "board/irrelevant.py" not in errors
     assert len(data["findings"]) == 2
