@@ -6,6 +6,7 @@ raises for bad input, so one broken file never stops the run.
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from kanban_audit.linter.depth import nesting_problem
+from kanban_audit.linter.findings import FileError
 from kanban_audit.linter.values import ModuleSummary
 
 PARALLEL_THRESHOLD = 8
@@ -32,7 +34,8 @@ class ParseJob:
     sql_methods: tuple[str, ...]
 
 
-Outcome = tuple[ModuleSummary | None, str | None]
+# The summary, or why there is none: a message, or an error with its place.
+Outcome = tuple[ModuleSummary | None, str | FileError | None]
 
 
 def summarize_all(
@@ -89,8 +92,21 @@ def summarize_one(job: ParseJob) -> Outcome:
     except Exception as exc:  # LibCST raises several types for bad syntax
         name = type(exc).__name__
         if name == "ParserSyntaxError":
-            return None, f"syntax error: {first_line(exc)}"
+            return None, syntax_error(text, job.display, exc)
         return None, f"cannot analyse: {name}: {first_line(exc)}"
+
+
+def syntax_error(text: str, display: str, libcst_error: Exception) -> FileError:
+    """CPython's own message and position: LibCST's column often points elsewhere."""
+    try:
+        compile(text, display, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return FileError(display, f"syntax error: {exc.msg}", exc.lineno or 0, exc.offset or 0)
+    except (ValueError, MemoryError, RecursionError):
+        pass
+    line = getattr(libcst_error, "raw_line", 0)
+    col = getattr(libcst_error, "raw_column", -1) + 1
+    return FileError(display, f"syntax error: {first_line(libcst_error)}", line, col)
 
 
 def with_deep_stack(function, *args):

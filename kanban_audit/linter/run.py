@@ -168,7 +168,9 @@ def _summaries(
     parsed = summarize_all([job for job, _ in jobs], worker_count(options.jobs), options.progress)
     for (job, key), (summary, error) in zip(jobs, parsed, strict=True):
         if summary is None:
-            result.errors.append(FileError(job.display, error or "cannot analyse"))
+            if not isinstance(error, FileError):
+                error = FileError(job.display, error or "cannot analyse")
+            result.errors.append(error)
             out.append((job.display, None))
             continue
         result.files_parsed += 1

@@ -87,7 +87,7 @@ def _notification(error: FileError) -> dict[str, Any]:
     return {
         "level": "error",
         "message": {"text": error.message},
-        "locations": [_location(error.path, 0, 0)],
+        "locations": [_location(error.path, error.line, error.col)],
     }
 
 

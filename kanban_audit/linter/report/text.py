@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kanban_audit.linter.findings import LintResult
+from kanban_audit.linter.findings import FileError, LintResult
 
 
 def _plural(count: int, word: str) -> str:
@@ -23,6 +23,16 @@ def summary_line(result: LintResult) -> str:
     return "; ".join(parts) + "." if parts else "All checks passed."
 
 
+def _place(error: FileError) -> str:
+    if error.line > 0:
+        return (
+            f"{error.path}:{error.line}:{error.col}"
+            if error.col > 0
+            else f"{error.path}:{error.line}"
+        )
+    return error.path
+
+
 def render_text(result: LintResult) -> str:
     lines = []
     for finding in result.findings:
@@ -32,6 +42,6 @@ def render_text(result: LintResult) -> str:
         lines.extend(
             f"    {step.path}:{step.line}:{step.col}: {step.note}" for step in finding.trace
         )
-    lines.extend(f"{error.path}: error: {error.message}" for error in result.errors)
+    lines.extend(f"{_place(error)}: error: {error.message}" for error in result.errors)
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
