@@ -188,8 +188,10 @@ def lint(
 
     text = render(result, fmt)
     if output:
+        from kanban_audit.atomic import write_atomic
+
         try:
-            output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+            write_atomic(output, text + ("" if text.endswith("\n") else "\n"))
         except OSError as exc:
             raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
     elif text:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from kanban_audit.atomic import write_atomic
 from kanban_audit.errors import UsageError
 from kanban_audit.linter.findings import Finding
 from kanban_audit.userfile import read_user_text
@@ -35,7 +36,7 @@ def write_baseline(path: Path | str, findings: Iterable[Finding]) -> None:
     )
     text = json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n"
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        write_atomic(Path(path), text)
     except OSError as exc:
         raise UsageError(f"cannot write baseline {path}: {exc.strerror or exc}") from None
 
