@@ -129,6 +129,8 @@ def _check_output(path: Path | None, option: str) -> None:
     help="Worker processes (0: all cores).",
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to a file.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the findings: no summary, no warnings.")
+@click.option("--statistics", is_flag=True, help="Counts per code instead of the findings (text).")
 def lint(
     paths: tuple[Path, ...],
     fmt: str,
@@ -147,17 +149,24 @@ def lint(
     respect_gitignore: bool | None,
     jobs: int,
     output: Path | None,
+    quiet: bool,
+    statistics: bool,
 ) -> int:
     """Find code paths that can write the guarded status outside the claim path."""
     from kanban_audit.api import lint as run_lint
+    from kanban_audit.linter.report.text import TextOptions, plural
+    from kanban_audit.terminal import use_colour
 
     _check_output(output, "--output")
     _check_output(write_baseline, "--write-baseline")
+    if statistics and fmt != "text":
+        raise UsageError(f"--statistics works with --format text (the {fmt} report has them)")
     if write_baseline and baseline:
         from kanban_audit.linter.baseline import load_baseline
 
         load_baseline(baseline)  # a bad baseline fails before the analysis
-    progress = _progress if sys.stderr.isatty() and fmt == "text" and not output else None
+    shown = fmt == "text" and not output and not quiet
+    progress = _progress if shown and sys.stderr.isatty() else None
     result = run_lint(
         [] if only_changed and not paths else paths,
         pack=rules,
@@ -176,17 +185,20 @@ def lint(
     )
     if progress:
         click.echo("\r\033[K", nl=False, err=True)
-    for warning in result.warnings:
+    for warning in [] if quiet else result.warnings:
         click.echo(f"kanban-audit: warning: {warning}", err=True)
     if write_baseline:
         from kanban_audit.linter.baseline import write_baseline as save
 
         save(write_baseline, result.findings)
-        click.echo(f"Wrote {len(result.findings)} findings to {write_baseline}", err=True)
+        if not quiet:
+            wrote = plural(len(result.findings), "finding")
+            click.echo(f"Wrote {wrote} to {write_baseline}", err=True)
         return 2 if result.errors else 0
     from kanban_audit.linter.report import render
 
-    text = render(result, fmt)
+    colour = fmt == "text" and not output and use_colour(sys.stdout)
+    text = render(result, fmt, TextOptions(colour=colour, quiet=quiet, statistics=statistics))
     if output:
         from kanban_audit.atomic import write_atomic
 
@@ -195,7 +207,7 @@ def lint(
         except OSError as exc:
             raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
     elif text:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=colour)
     if result.errors:
         return 2
     return 1 if result.findings and not exit_zero else 0
@@ -210,8 +222,9 @@ def _progress(done: int, total: int) -> None:
 def rules_command() -> int:
     """List every code, lint (KA) and audit (KD)."""
     from kanban_audit.codes import codes_table
+    from kanban_audit.terminal import width
 
-    click.echo(codes_table())
+    click.echo(codes_table(width(sys.stdout)))
     return 0
 
 
