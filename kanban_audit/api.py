@@ -24,6 +24,8 @@ from kanban_audit.rulepack import RulePack, load_pack
 
 DEFAULT_GRACE_S = 120.0
 CACHE_FOLDER = ".kanban-audit-cache"
+# What marks a folder as a cache (https://bford.info/cachedir/), written by the cache.
+CACHE_TAG = "CACHEDIR.TAG"
 
 
 def _pack(pack: RulePack | str | Path | None, fallback: Path | None = None) -> RulePack:
@@ -109,11 +111,18 @@ def lint(
 
 
 def _check_cache_dir(folder: Path) -> Path:
-    """Refuse a cache folder that a file stands in the way of, before any work.
+    """Refuse, before any work, a cache folder the cache must not or cannot write in.
 
     The cache itself never fails a run (a write error only costs speed), so
-    a mistyped `--cache-dir` would otherwise go unnoticed forever.
+    a mistyped `--cache-dir` would otherwise go unnoticed forever. A folder
+    that holds files but is not a cache (no CACHEDIR.TAG) is refused too: the
+    cache writes its own `.gitignore` and tag, and `cache-dir = "."` in a
+    hostile configuration must not overwrite the project's.
     """
+    if folder.is_dir():
+        if not (folder / CACHE_TAG).is_file() and any(folder.iterdir()):
+            raise UsageError(f"cache directory {folder}: not empty and not a kanban-audit cache")
+        return folder
     for place in (folder, *folder.parents):
         if place.is_dir():
             return folder

@@ -70,6 +70,8 @@ CASES = [
     Case("select-unknown", ("lint", "--select", "KA01,KA999"), says=("--select", "did you mean")),
     Case("ignore-unknown", ("lint", "--ignore", "KB001"), says=("--ignore", "did you mean")),
     Case("unknown-option", ("lint", "--selekt", "KA001"), says=("--selekt",)),
+    Case("flag-with-value", ("lint", "--exit-zero=yes"), says=("--exit-zero",)),
+    Case("option-without-value", ("lint", "--format"), says=("--format",)),
     Case("statistics-json", ("lint", "--statistics", "--format", "json"), says=("--statistics",)),
     Case("missing-path", ("lint", "board", "nowhere"), says=("nowhere", "no such file")),
     Case(
@@ -218,6 +220,10 @@ CASES = [
     Case("cache-dir-file", ("lint", "--cache-dir", "board/db.py"), says=("cache",)),
     Case("cache-dir-under-file", ("lint", "--cache-dir", "board/db.py/c"), says=("cache",)),
     Case("config-cache-dir-file", ("lint",), section("cache-dir = 'board/api.py'"), ("cache",)),
+    Case(
+        "config-cache-dir-project", ("lint",), section("cache-dir = '.'"), ("not a kanban-audit",)
+    ),
+    Case("cache-dir-not-a-cache", ("lint", "--cache-dir", "board"), says=("not empty",)),
     # -- baselines
     Case("baseline-missing", ("lint", "--baseline", "b.json"), says=("baseline", "b.json")),
     Case("baseline-garbage", ("lint", "--baseline", "b.json"), {"b.json": "{"}, ("JSON",)),
