@@ -388,3 +388,23 @@ def test_file_names_that_are_not_utf8_are_reported_escaped_in_every_format(
         assert shown in done.stdout
     text = run("lint", "--no-cache", cwd=tmp_path).stdout
     assert text.startswith("caf\\xe9.py:2:5: KA001 ")
+
+
+def test_diff_follows_files_whose_names_git_would_quote(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    (tmp_path / "base.py").write_text("X = 1\n")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    (tmp_path / "tâche.py").write_text(
+        "def f(conn):\n    conn.execute(\"UPDATE tasks SET status = 'running'\")\n"
+    )
+    done = run("lint", "--diff", "HEAD", "--format", "json", "--no-cache", cwd=tmp_path)
+    assert findings(done) == [("tâche.py", 2, "KA001")]
