@@ -97,10 +97,10 @@ class Ignores:
         return ignores
 
     def read(self, path: Path, folder: str, warn: Warn) -> Ignores:
-        lines = _read_lines(path, warn)
-        if not lines:
+        patterns = _patterns(_read_lines(path, warn) or [], path, warn)
+        if not patterns:
             return self
-        level = IgnoreFile.of(folder.rstrip("/") + "/", _patterns(lines, path, warn))
+        level = IgnoreFile.of(folder.rstrip("/") + "/", patterns)
         return replace(self, files=(*self.files, level))
 
     def without_matches(self, folder: str) -> Ignores:
