@@ -23,6 +23,7 @@ from kanban_audit.rulepack import RulePack, load_pack
 
 DEFAULT_GRACE_S = 120.0
 CACHE_FOLDER = ".kanban-audit-cache"
+# What marks a folder as a cache (https://bford.info/cachedir/), written by the cache.
 
 
 def _pack(pack: RulePack | str | Path | None, fallback: Path | None = None) -> RulePack:
@@ -46,6 +47,7 @@ def lint(
     baseline: str | Path | None = None,
     cwd: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    respect_gitignore: bool | None = None,
 ) -> Any:
     """Lint `paths` (default: the current directory) and return a `LintResult`.
 
@@ -53,8 +55,10 @@ def lint(
     at all when `isolated`); `pack` overrides its rule pack. `only` (changed
     files) and `diff` (a git revision) analyse the whole project and keep the
     findings whose trace touches those files. `baseline` drops the findings a baseline file holds.
+    `respect_gitignore` (default: the config's, true) skips what git ignores.
     """
     from kanban_audit.config import Config
+    from kanban_audit.linter.cache import check_folder
     from kanban_audit.linter.run import LintOptions
     from kanban_audit.linter.run import lint as run
 
@@ -81,7 +85,7 @@ def lint(
     folder = None
     if cache:
         folder = Path(cache_dir) if cache_dir is not None else cfg.cache_dir
-        folder = folder or cfg.root / CACHE_FOLDER
+        folder = check_folder(here / (folder or cfg.root / CACHE_FOLDER))
     result = run(
         LintOptions(
             paths=targets,
@@ -95,6 +99,9 @@ def lint(
             prefilter=prefilter,
             progress=progress,
             cwd=here,
+            respect_gitignore=(
+                cfg.respect_gitignore if respect_gitignore is None else respect_gitignore
+            ),
         )
     )
     if known is not None:

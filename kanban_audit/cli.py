@@ -18,6 +18,8 @@ from kanban_audit import __version__
 from kanban_audit.errors import KanbanAuditError, UsageError
 
 FORMATS = ("text", "json", "sarif", "github")
+# More workers than this only costs memory: each one is a forked process.
+MAX_JOBS = 256
 
 
 class LazyGroup(click.Group):
@@ -81,14 +83,14 @@ def _codes(value: str | None) -> list[str]:
     return value.split(",") if value else []
 
 
-def _check_output(path: Path | None) -> None:
+def _check_output(path: Path | None, option: str) -> None:
     """Refuse an output file that cannot be written, before any work is done."""
     if path is None:
         return
     if path.is_dir():
-        raise UsageError(f"--output {path}: is a directory")
+        raise UsageError(f"{option} {path}: is a directory")
     if not path.absolute().parent.is_dir():
-        raise UsageError(f"--output {path}: no such directory {path.absolute().parent}")
+        raise UsageError(f"{option} {path}: no such directory {path.absolute().parent}")
 
 
 @cli.command()
@@ -124,9 +126,20 @@ def _check_output(path: Path | None) -> None:
     help="Parse every file, even those that cannot matter (slow; for checking the tool).",
 )
 @click.option(
-    "--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0: all cores)."
+    "--respect-gitignore/--no-respect-gitignore",
+    default=None,
+    help="Skip files git ignores (.gitignore, .git/info/exclude). Default: on.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0, max=MAX_JOBS),
+    default=0,
+    help="Worker processes (0: all cores).",
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to a file.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the findings: no summary, no warnings.")
+@click.option("--statistics", is_flag=True, help="Counts per code instead of the findings (text).")
 def lint(
     paths: tuple[Path, ...],
     fmt: str,
@@ -143,19 +156,27 @@ def lint(
     cache_dir: Path | None,
     no_cache: bool,
     no_prefilter: bool,
+    respect_gitignore: bool | None,
     jobs: int,
     output: Path | None,
+    quiet: bool,
+    statistics: bool,
 ) -> int:
     """Find code paths that can write the guarded status outside the claim path."""
     from kanban_audit.api import lint as run_lint
+    from kanban_audit.linter.report.text import TextOptions, plural
+    from kanban_audit.terminal import for_stream
 
-    _check_output(output)
-    _check_output(write_baseline)
+    _check_output(output, "--output")
+    _check_output(write_baseline, "--write-baseline")
+    if statistics and fmt != "text":
+        raise UsageError(f"--statistics works with --format text (the {fmt} report has them)")
     if write_baseline and baseline:
         from kanban_audit.linter.baseline import load_baseline
 
         load_baseline(baseline)  # a bad baseline fails before the analysis
-    progress = _progress if sys.stderr.isatty() and fmt == "text" and not output else None
+    shown = fmt == "text" and not output and not quiet
+    progress = _progress if shown and sys.stderr.isatty() else None
     result = run_lint(
         [] if only_changed and not paths else paths,
         pack=rules,
@@ -171,27 +192,33 @@ def lint(
         diff=diff_rev,
         baseline=None if write_baseline else baseline,
         progress=progress,
+        respect_gitignore=respect_gitignore,
     )
     if progress:
         click.echo("\r\033[K", nl=False, err=True)
-    for warning in result.warnings:
+    for warning in [] if quiet else result.warnings:
         click.echo(f"kanban-audit: warning: {warning}", err=True)
     if write_baseline:
         from kanban_audit.linter.baseline import write_baseline as save
 
         save(write_baseline, result.findings)
-        click.echo(f"Wrote {len(result.findings)} findings to {write_baseline}", err=True)
+        if not quiet:
+            wrote = plural(len(result.findings), "finding")
+            click.echo(f"Wrote {wrote} to {write_baseline}", err=True)
         return 2 if result.errors else 0
     from kanban_audit.linter.report import render
 
-    text = render(result, fmt)
+    colour = fmt == "text" and not output and for_stream(sys.stdout).colour
+    text = render(result, fmt, TextOptions(colour=colour, quiet=quiet, statistics=statistics))
     if output:
+        from kanban_audit.atomic import write_atomic
+
         try:
-            output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+            write_atomic(output, text + ("" if text.endswith("\n") else "\n"))
         except OSError as exc:
             raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
     elif text:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=colour)
     if result.errors:
         return 2
     return 1 if result.findings and not exit_zero else 0
@@ -206,8 +233,9 @@ def _progress(done: int, total: int) -> None:
 def rules_command() -> int:
     """List every code, lint (KA) and audit (KD)."""
     from kanban_audit.codes import codes_table
+    from kanban_audit.terminal import for_stream
 
-    click.echo(codes_table())
+    click.echo(codes_table(for_stream(sys.stdout).width))
     return 0
 
 

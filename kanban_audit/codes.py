@@ -540,14 +540,22 @@ CODES: dict[str, Code] = {
 LINT_CODES: dict[str, Code] = {k: v for k, v in CODES.items() if v.engine == LINT}
 
 
-def codes_table() -> str:
-    """One aligned row per code: what `kanban-audit rules` prints."""
+def codes_table(width: int | None = None) -> str:
+    """One aligned row per code: what `kanban-audit rules` prints.
+
+    With a `width` (a terminal's), long summaries wrap under their column.
+    """
     code_width = max(len(entry.code) for entry in CODES.values())
     name_width = max(len(entry.name) for entry in CODES.values())
-    return "\n".join(
-        f"{entry.code:<{code_width}}  {entry.name:<{name_width}}  {entry.summary}"
-        for entry in CODES.values()
-    )
+    indent = " " * (code_width + name_width + 4)
+    rows = []
+    for entry in CODES.values():
+        row = f"{entry.code:<{code_width}}  {entry.name:<{name_width}}  {entry.summary}"
+        if width is not None and len(row) > width:
+            room = max(width - len(indent), 20)
+            row = row[: len(indent)] + f"\n{indent}".join(textwrap.wrap(entry.summary, room))
+        rows.append(row)
+    return "\n".join(rows)
 
 
 def get_code(code: str) -> Code:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kanban_audit.errors import UsageError
+from kanban_audit.linter.globs import MAX_WILDCARDS, too_costly
+from kanban_audit.userfile import read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,6 +49,13 @@ class Config:
     ignore: tuple[str, ...] = ()
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     cache_dir: Path | None = None
+    respect_gitignore: bool = True
+
+
+LISTS = ("include", "exclude", "extend-exclude", "select", "ignore")
+GLOBS = ("include", "exclude", "extend-exclude")
+PATHS = ("rules", "cache-dir")
+KNOWN = {*LISTS, *PATHS, "per-file-ignores", "respect-gitignore"}
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -65,36 +74,36 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
     raise UsageError(f"{where}: expected a string or a list of strings")
 
 
+def _check_globs(patterns: tuple[str, ...], where: str) -> None:
+    for pattern in patterns:
+        if too_costly(pattern):
+            raise UsageError(f"{where}: {pattern!r} has more than {MAX_WILDCARDS} wildcards")
+
+
+def _table(value: object, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise UsageError(f"{where}: expected a table")
+    return value
+
+
 def load_config(start: Path, explicit: Path | None = None) -> Config:
     """Read the config that applies to `start` (or the given file)."""
     path = explicit or find_pyproject(start.resolve())
     if path is None:
         return Config(root=start.resolve())
+    what = "config file" if explicit else "configuration"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"config file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    section = data.get("tool", {}).get("kanban-audit", {})
-    root = path.parent.resolve()
+        data = tomllib.loads(read_user_text(path, what))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+    tool = _table(data.get("tool", {}), f"{path}: [tool]")
     where = f"{path}: [tool.kanban-audit]"
-    known = {
-        "rules",
-        "include",
-        "exclude",
-        "extend-exclude",
-        "select",
-        "ignore",
-        "per-file-ignores",
-        "cache-dir",
-    }
-    unknown = sorted(set(section) - known)
+    section = _table(tool.get("kanban-audit", {}), where)
+    unknown = sorted(set(section) - KNOWN)
     if unknown:
         raise UsageError(f"{where}: unknown option {unknown[0]!r}")
-    per_file = section.get("per-file-ignores", {})
-    if not isinstance(per_file, dict):
-        raise UsageError(f"{where}.per-file-ignores: expected a table")
+    root = path.parent.resolve()
+    per_file = _table(section.get("per-file-ignores", {}), f"{where}.per-file-ignores")
     values: dict = {
         "root": root,
         "source": path,
@@ -102,12 +111,19 @@ def load_config(start: Path, explicit: Path | None = None) -> Config:
             k: _strings(v, f"{where}.per-file-ignores.{k}") for k, v in per_file.items()
         },
     }
-    for key in ("include", "exclude", "extend-exclude", "select", "ignore"):
+    for key in LISTS:
         if key in section:
             values[key.replace("-", "_")] = _strings(section[key], f"{where}.{key}")
-    for key in ("rules", "cache-dir"):
+    for key in GLOBS:
+        _check_globs(values.get(key.replace("-", "_"), ()), f"{where}.{key}")
+    _check_globs(tuple(per_file), f"{where}.per-file-ignores")
+    for key in PATHS:
         if key in section:
             if not isinstance(section[key], str):
                 raise UsageError(f"{where}.{key}: expected a string")
             values[key.replace("-", "_")] = root / section[key]
+    if "respect-gitignore" in section:
+        if not isinstance(section["respect-gitignore"], bool):
+            raise UsageError(f"{where}.respect-gitignore: expected true or false")
+        values["respect_gitignore"] = section["respect-gitignore"]
     return Config(**values)

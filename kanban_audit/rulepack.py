@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit.errors import UsageError
+from kanban_audit.userfile import read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -84,6 +85,14 @@ class LintSection:
 
 
 @dataclass(frozen=True)
+class PackMeta:
+    """The `[pack]` table: what a pack calls itself."""
+
+    name: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class RulePack:
     name: str
     source: str
@@ -119,7 +128,7 @@ _SECTIONS: dict[str, type] = {
 }
 
 
-def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+def _build(cls: type, data: object, where: str) -> Any:
     if not isinstance(data, dict):
         raise UsageError(f"{where}: expected a table")
     known = {f.name: f for f in fields(cls)}
@@ -138,6 +147,8 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
                 raise UsageError(f"{where}.{name}: expected an integer")
         elif not isinstance(value, str):
             raise UsageError(f"{where}.{name}: expected a string")
+        elif not value and known[name].default is MISSING:
+            raise UsageError(f"{where}.{name}: must not be empty")
         values[name] = value
     try:
         return cls(**values)
@@ -156,7 +167,7 @@ def parse_pack(text: str, source: str) -> RulePack:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{source}: not valid TOML: {exc}") from None
-    meta = data.pop("pack", {})
+    meta = _build(PackMeta, data.pop("pack", {}), f"{source}: [pack]")
     if "tasks" not in data:
         raise UsageError(f"{source}: missing section [tasks]")
     unknown = sorted(set(data) - set(_SECTIONS))
@@ -168,8 +179,8 @@ def parse_pack(text: str, source: str) -> RulePack:
         if name in data
     }
     return RulePack(
-        name=str(meta.get("name", Path(source).stem)),
-        description=str(meta.get("description", "")),
+        name=meta.name or Path(source).stem,
+        description=meta.description,
         source=source,
         text=text,
         **sections,
@@ -182,12 +193,4 @@ def load_pack(path: str | Path | None = None) -> RulePack:
         ref = resources.files("kanban_audit") / "packs" / f"{DEFAULT_PACK}.toml"
         return parse_pack(ref.read_text(encoding="utf-8"), f"<bundled {DEFAULT_PACK}>")
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"rule pack not found: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"rule pack is a directory: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read rule pack {path}: {exc}") from None
-    return parse_pack(text, str(path))
+    return parse_pack(read_user_text(path, "rule pack"), str(path))

@@ -4,11 +4,12 @@ Every decision here is a pure function of the environment and of what the
 caller measured (is this stream a terminal, how wide is it), so the commands
 agree with each other and tests can state each rule in one line:
 
-- colour only on a terminal, never with `NO_COLOR` set (https://no-color.org),
-  always with `FORCE_COLOR` set (https://force-color.org; it wins, as in that
-  page's reference code), never on a `TERM=dumb` terminal;
-- a width only on a terminal or when `COLUMNS` says so: output that goes to a
-  file or a pipe stays whole, so scripts and logs see every character;
+- colour only on a terminal, never with `NO_COLOR` set (https://no-color.org;
+  the user's opt-out wins, as in CPython's own rule), otherwise always with
+  `FORCE_COLOR` set (https://force-color.org), never on a `TERM=dumb` terminal;
+- a width only on a terminal (`COLUMNS` there, else its size): output that
+  goes to a file or a pipe stays whole, whatever `COLUMNS` says, so scripts,
+  `grep` and logs see every character;
 - a question only when stdin is a terminal: with nobody there to answer, a
   write that needs a "yes" is refused, never assumed (like package managers).
 """
@@ -47,7 +48,10 @@ def style(env: Mapping[str, str], isatty: bool, measured: int | None) -> Style:
 
 def for_stream(stream: TextIO) -> Style:
     """The one impure edge: measure a real stream, then decide with `style`."""
-    isatty = stream.isatty()
+    try:
+        isatty = stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        isatty = False
     try:
         measured = os.get_terminal_size(stream.fileno()).columns if isatty else None
     except (OSError, ValueError):
@@ -57,25 +61,25 @@ def for_stream(stream: TextIO) -> Style:
 
 def use_colour(env: Mapping[str, str], isatty: bool) -> bool:
     """Whether to add ANSI colour to a stream (`isatty`: the stream is a terminal)."""
-    if env.get("FORCE_COLOR"):
-        return True
     if env.get("NO_COLOR"):
         return False
+    if env.get("FORCE_COLOR"):
+        return True
     return isatty and env.get("TERM") != "dumb"
 
 
 def width(env: Mapping[str, str], isatty: bool, measured: int | None) -> int | None:
     """The width to fit text to, or None for unlimited.
 
-    `COLUMNS` (a positive integer) wins; else a terminal's measured width;
-    else None: a file or a pipe gets the full lines.
+    Only a terminal has one: `COLUMNS` (a positive integer) if set, else its
+    measured width. A file or a pipe gets the full lines.
     """
+    if not isatty:
+        return None
     columns = env.get("COLUMNS", "").strip()
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
-    if isatty and measured:
-        return measured
-    return None
+    return measured or None
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -12,6 +12,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_lint.py"
 
 
+@pytest.mark.bench
 def test_bench_lint_quick_writes_its_section(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text("# Results\n\n## Audit and repair\n\nkept as is\n")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import struct
+import termios
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
 import pytest
 
-from kanban_audit.terminal import paint, plural, use_colour, width, wrap
+from kanban_audit.terminal import for_stream, paint, plural, use_colour, width, wrap
 
 
 @pytest.mark.parametrize(
@@ -18,7 +27,7 @@ from kanban_audit.terminal import paint, plural, use_colour, width, wrap
         ({"FORCE_COLOR": "1"}, False, True),
         ({"FORCE_COLOR": "0"}, False, True),  # any non-empty value
         ({"FORCE_COLOR": ""}, False, False),
-        ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False, True),  # force-color.org: force wins
+        ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, True, False),  # the opt-out wins
         ({"TERM": "dumb"}, True, False),
         ({"TERM": "dumb", "FORCE_COLOR": "1"}, True, True),
     ],
@@ -32,7 +41,7 @@ def test_use_colour(env: dict[str, str], isatty: bool, expected: bool) -> None:
     [
         ({}, True, 120, 120),
         ({}, False, None, None),  # a file or a pipe: whole lines
-        ({"COLUMNS": "80"}, False, None, 80),
+        ({"COLUMNS": "80"}, False, None, None),  # a pipe stays whole, COLUMNS or not
         ({"COLUMNS": "80"}, True, 120, 80),
         ({"COLUMNS": "0"}, True, 120, 120),
         ({"COLUMNS": "wide"}, False, None, None),
@@ -57,3 +66,26 @@ def test_paint_and_wrap() -> None:
     assert wrap("short", 10) == ["short"]
     assert wrap("one two three", 7) == ["one two", "three"]
     assert wrap("abcdefghij", 4) == ["abcd", "efgh", "ij"]
+
+
+@pytest.fixture
+def terminal() -> Iterator[IO[str]]:
+    """A real pseudo-terminal, 77 columns wide."""
+    controller, device = pty.openpty()
+    fcntl.ioctl(device, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 77, 0, 0))
+    with os.fdopen(device, "w") as stream:
+        yield stream
+    os.close(controller)
+
+
+def test_a_real_terminal_is_measured(terminal: IO[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    assert for_stream(terminal).width == 77 and for_stream(terminal).colour
+
+
+def test_a_closed_or_odd_stream_is_not_a_terminal(tmp_path: Path) -> None:
+    stream = open(tmp_path / "x", "w")  # noqa: SIM115
+    stream.close()
+    assert for_stream(stream).colour is False
+    assert for_stream(object()).width is None  # type: ignore[arg-type]

@@ -12,8 +12,10 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from kanban_audit.atomic import write_atomic
 from kanban_audit.errors import UsageError
 from kanban_audit.linter.findings import Finding
+from kanban_audit.userfile import read_user_text
 
 BASELINE_VERSION = 1
 
@@ -34,20 +36,17 @@ def write_baseline(path: Path | str, findings: Iterable[Finding]) -> None:
     )
     text = json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n"
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        write_atomic(Path(path), text)
     except OSError as exc:
         raise UsageError(f"cannot write baseline {path}: {exc.strerror or exc}") from None
 
 
 def load_baseline(path: Path | str) -> Counter[str]:
     """Read a baseline as fingerprint -> count; any problem is one clear line."""
+    text = read_user_text(Path(path), "baseline file")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"baseline file not found: {path}") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise UsageError(f"baseline {path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION:
         raise UsageError(

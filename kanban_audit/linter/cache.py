@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import sqlite3
 import time
 import zlib
@@ -19,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit import __version__
+from kanban_audit.errors import UsageError
 from kanban_audit.linter.codec import FORMAT, FormatError, decode, encode
 from kanban_audit.linter.values import ChunkSummary, ModuleSummary
 
 FILE = "summaries.sqlite3"
+TAG_FILE = "CACHEDIR.TAG"
 SCHEMA = (
     "CREATE TABLE summaries (key TEXT PRIMARY KEY, created INTEGER NOT NULL, data BLOB NOT NULL)"
 )
@@ -39,6 +42,28 @@ def code_digest() -> str:
     for path in sorted([here / "values.py", here / "codec.py", *here.glob("summarize/*.py")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def check_folder(folder: Path) -> Path:
+    """Refuse, before any work, a cache folder the cache must not or cannot write in.
+
+    The cache itself never fails a run (a write error only costs speed), so a
+    mistyped `--cache-dir` would go unnoticed forever. A folder that holds
+    files but no cache (neither our tag nor our store) is refused too:
+    `cache-dir = "."` in a hostile configuration must not turn the project
+    into a cache (a CACHEDIR.TAG there makes backup tools skip the project).
+    """
+    if folder.is_dir():
+        ours = (folder / TAG_FILE).is_file() or (folder / FILE).exists()
+        if not ours and any(folder.iterdir()):
+            raise UsageError(f"cache directory {folder}: not empty and not a kanban-audit cache")
+        return folder
+    for place in (folder, *folder.parents):
+        if place.is_dir():
+            return folder
+        if os.path.lexists(place):
+            raise UsageError(f"cache directory {folder}: {place} is not a directory")
+    return folder
 
 
 def salt() -> str:
@@ -149,11 +174,13 @@ class SummaryCache:
         return conn
 
     def _create_folder(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tag = self.folder / "CACHEDIR.TAG"
-        if not tag.exists():
-            tag.write_text(TAG)
-            (self.folder / ".gitignore").write_text("*\n")
+        """A new folder gets the cache tag and a `.gitignore`; an existing one is left
+        as it is (its files are not ours to replace)."""
+        if self.folder.is_dir():
+            return
+        self.folder.mkdir(parents=True)
+        (self.folder / TAG_FILE).write_text(TAG)
+        (self.folder / ".gitignore").write_text("*\n")
 
     def _disable(self) -> None:
         self.close()

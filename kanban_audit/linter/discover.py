@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-import re
+import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from kanban_audit.errors import UsageError
 from kanban_audit.linter.findings import FileError
+from kanban_audit.linter.globs import Globs, matches
+from kanban_audit.linter.ignore import Ignores, ignores_above
 
 
 @dataclass(frozen=True)
@@ -19,55 +22,29 @@ class SourceFile:
     module: str
 
 
-@lru_cache(maxsize=256)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A gitignore-like glob: `**` spans directories, `*` stays inside one."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def matches(relpath: str, patterns: tuple[str, ...], parents: bool = True) -> bool:
-    """Whether a path (or, with `parents`, any of its folders) matches one of the globs.
-
-    A pattern without a slash matches a name at any depth, as in .gitignore.
-    """
-    parts = relpath.split("/")
-    if parents:
-        prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
-    else:
-        parts, prefixes = parts[-1:], [relpath]
-    for pattern in patterns:
-        regex = glob_regex(pattern.rstrip("/"))
-        if "/" in pattern.rstrip("/"):
-            if any(regex.match(prefix) for prefix in prefixes):
-                return True
-        elif any(regex.match(part) for part in parts):
-            return True
-    return False
-
-
 def display_path(path: Path, cwd: Path) -> str:
+    """The path as reported: relative to `cwd` when inside it, always printable.
+
+    A file name that is not valid UTF-8 keeps its bytes as `\\xNN` escapes, so
+    every output format can carry it.
+    """
     try:
-        return path.relative_to(cwd).as_posix()
+        text = path.relative_to(cwd).as_posix()
     except ValueError:
-        return path.as_posix()
+        text = path.as_posix()
+    return printable(text)
+
+
+def printable(text: str) -> str:
+    """Undecodable bytes of a file name (surrogate escapes) as `\\xNN`."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _why_not(path: Path, error: OSError) -> str:
+    """Why a path named on the command line cannot be read."""
+    if isinstance(error, FileNotFoundError):
+        return "broken symbolic link" if os.path.islink(path) else "no such file or directory"
+    return error.strerror or str(error)
 
 
 def module_name(path: Path) -> str:
@@ -88,77 +65,142 @@ def _package(folder: Path) -> str:
     return f"{parent}.{folder.name}" if parent else folder.name
 
 
+@dataclass
+class Discovery:
+    """The files to analyse, the entries that could not be, and what to tell the user."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Walk:
+    """What a walk keeps: names to include, globs to exclude, whether git's rules apply."""
+
+    root: str  # the project's root, with a trailing "/": exclude globs are relative to it
+    include: Globs
+    exclude: tuple[str, ...]
+    respect_gitignore: bool
+
+    def relative(self, path: str) -> str:
+        return path[len(self.root) :] if path.startswith(self.root) else path.lstrip("/")
+
+
 def discover(
     paths: list[Path],
     root: Path,
     cwd: Path,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
-) -> tuple[list[SourceFile], list[FileError]]:
-    """The Python files under the given paths; problems become FileErrors."""
-    found: dict[Path, SourceFile] = {}
-    errors: list[FileError] = []
+    respect_gitignore: bool = True,
+) -> Discovery:
+    """The Python files under the given paths; a path that is not there is a UsageError.
 
-    def relative(path: Path) -> str:
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
-            return path.as_posix().lstrip("/")
+    A file named here is analysed whatever its name, and a folder named here
+    is walked even if an exclude glob or an ignore file names it; below it
+    both apply.
+    """
+    walk = Walk(str(root).rstrip("/") + "/", Globs.of(include), exclude, respect_gitignore)
+    found = Discovery()
+    seen: set[Path] = set()
 
     def add(path: Path) -> None:
-        absolute = path.absolute()
-        if absolute not in found:
-            found[absolute] = SourceFile(
-                absolute, display_path(absolute, cwd), module_name(absolute)
-            )
+        if path not in seen:
+            seen.add(path)
+            module = printable(module_name(path))
+            found.files.append(SourceFile(path, display_path(path, cwd), module))
+
+    def warn(path: Path, why: str) -> None:
+        found.warnings.append(f"{display_path(path, cwd)}: {why}")
 
     for given in paths:
         absolute = given.absolute()
-        if not os.path.lexists(absolute):
-            errors.append(FileError(display_path(absolute, cwd), "no such file or directory"))
-        elif absolute.is_file():
-            add(absolute)  # named explicitly: analysed whatever its name
-        elif not absolute.is_dir():
-            errors.append(FileError(display_path(absolute, cwd), "not a file or directory"))
+        try:
+            mode = os.stat(absolute).st_mode
+        except OSError as exc:
+            raise UsageError(f"{display_path(absolute, cwd)}: {_why_not(absolute, exc)}") from None
+        if stat.S_ISREG(mode):
+            add(absolute)
+        elif stat.S_ISDIR(mode):
+            _walk(absolute, walk, add, found.errors, warn, cwd)
         else:
-            _walk(absolute, relative, include, exclude, add, errors, cwd)
-    return sorted(found.values(), key=lambda f: f.display), errors
+            raise UsageError(f"{display_path(absolute, cwd)}: not a file or directory")
+    found.files.sort(key=lambda f: f.display)
+    return found
 
 
 def _walk(
     top: Path,
-    relative: Callable[[Path], str],
-    include: tuple[str, ...],
-    excluded: tuple[str, ...],
+    walk: Walk,
     add: Callable[[Path], None],
     errors: list[FileError],
+    warn: Callable[[Path, str], None],
     cwd: Path,
 ) -> None:
-    # A folder named explicitly is analysed even if a pattern would exclude it.
-    excluded = tuple(p for p in excluded if not matches(relative(top), (p,)))
+    """Depth first, never entering an excluded or ignored folder (the cheap way to skip it)."""
+    start = str(top)
+    excluded = Globs.of(tuple(p for p in walk.exclude if not matches(walk.relative(start), (p,))))
+    ignores = ignores_above(top, warn) if walk.respect_gitignore else Ignores()
+    if ignores.ignored(start, is_dir=True):
+        ignores = ignores.without_matches(start)
+    stack = [(start, ignores)]
     seen: set[str] = set()
-    for folder, dirs, files in os.walk(top, followlinks=True):
-        here = Path(folder)
-        real = os.path.realpath(here)
-        if here.is_symlink() and (str(here.parent.resolve()) + os.sep).startswith(real + os.sep):
-            errors.append(FileError(display_path(here, cwd), "symlink loop: links to a parent"))
-            dirs[:] = []
-            continue
+    while stack:
+        folder, ignores = stack.pop()
+        real = os.path.realpath(folder)
         if real in seen:
-            dirs[:] = []  # the same folder through another link: already analysed
-            continue
+            continue  # the same folder through another link: already analysed
         seen.add(real)
-        if not os.access(here, os.R_OK | os.X_OK):
-            errors.append(FileError(display_path(here, cwd), "permission denied"))
-            dirs[:] = []
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as exc:
+            errors.append(FileError(display_path(Path(folder), cwd), _unreadable(exc)))
             continue
-        dirs[:] = sorted(d for d in dirs if not matches(relative(here / d), excluded))
-        for name in sorted(files):
-            path = here / name
-            rel = relative(path)
-            if not matches(name, include) or matches(rel, excluded, parents=False):
-                continue
-            if not path.exists():
-                errors.append(FileError(display_path(path, cwd), "broken symlink"))
-                continue
-            add(path)
+        if walk.respect_gitignore:
+            ignores = ignores.enter(folder, {e.name for e in entries}, warn)
+        folders = []
+        for entry in entries:
+            rel = walk.relative(entry.path)
+            kind = _kind(entry)
+            if kind == "folder":
+                if excluded.match(rel, entry.name) or ignores.ignored(entry.path, True):
+                    continue
+                if entry.is_symlink() and (real + os.sep).startswith(
+                    os.path.realpath(entry.path) + os.sep
+                ):
+                    where = display_path(Path(entry.path), cwd)
+                    errors.append(FileError(where, "symlink loop: links to a parent"))
+                    continue
+                folders.append((entry.path, ignores))
+            elif walk.include.match(rel, entry.name) and not (
+                excluded.match(rel, entry.name) or ignores.ignored(entry.path, False)
+            ):
+                if kind == "file":
+                    add(Path(entry.path))
+                else:
+                    errors.append(FileError(display_path(Path(entry.path), cwd), kind))
+        stack.extend(reversed(folders))
+
+
+def _kind(entry: os.DirEntry) -> str:
+    """ "folder", "file", or why the entry is neither (symlinks followed)."""
+    try:
+        if entry.is_dir():
+            return "folder"
+        if entry.is_file():
+            return "file"
+    except OSError:  # a symlink loop
+        return "broken symlink"
+    return (
+        "broken symlink"
+        if entry.is_symlink() and not os.path.exists(entry.path)
+        else "not a regular file"
+    )
+
+
+def _unreadable(error: OSError) -> str:
+    return (
+        "permission denied" if isinstance(error, PermissionError) else error.strerror or str(error)
+    )

@@ -54,13 +54,24 @@ class Finding:
 
 @dataclass(frozen=True)
 class FileError:
-    """A file that could not be analysed; the run goes on without it."""
+    """A file that could not be analysed; the run goes on without it.
+
+    `line` and `col` (1-based) say where, when known (a syntax error); 0 otherwise.
+    """
 
     path: str
     message: str
+    line: int = 0
+    col: int = 0
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """`line` and `col` are null when unknown."""
+        return {
+            "path": self.path,
+            "message": self.message,
+            "line": self.line or None,
+            "col": self.col or None,
+        }
 
 
 @dataclass
@@ -70,7 +81,7 @@ class LintResult:
     files_seen: int = 0
     files_parsed: int = 0
     files_cached: int = 0
-    # Things the user should know that change nothing in the findings (one line each).
+    # For people, on stderr (one line each): not part of the report.
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:

@@ -6,6 +6,7 @@ raises for bad input, so one broken file never stops the run.
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kanban_audit.linter.findings import FileError
 from kanban_audit.linter.values import ChunkSummary, ModuleSummary
 
 DEEP_STACK_BYTES = 512 * 1024 * 1024
@@ -37,7 +39,7 @@ class Outcome:
     """A summary and the chunks summarised anew, or why there is none."""
 
     summary: ModuleSummary | None
-    error: str | None = None
+    error: str | FileError | None = None  # a message, or an error with its place
     fresh: list[tuple[str, ChunkSummary]] = field(default_factory=list)
 
 
@@ -92,7 +94,8 @@ def summarize_one(job: ParseJob) -> Outcome:
     from kanban_audit.linter.summarize import TooDeep, summarize
 
     try:
-        data = decode(job.data).encode("utf-8")
+        text = decode(job.data)
+        data = text.encode("utf-8")
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         return Outcome(None, f"cannot decode: {exc.__class__.__name__}: {first_line(exc)}")
     cache = SummaryCache(job.cache_dir) if job.cache_dir else None
@@ -103,8 +106,7 @@ def summarize_one(job: ParseJob) -> Outcome:
         )
         return Outcome(summary, None, fresh)
     except SyntaxError as exc:
-        where = f" (line {exc.lineno}, column {exc.offset})" if exc.lineno else ""
-        return Outcome(None, f"syntax error: {exc.msg}{where}")
+        return Outcome(None, syntax_error(text, job.display, exc))
     except TooDeep as exc:
         return Outcome(None, f"too deeply nested to analyse ({exc})")
     except (RecursionError, MemoryError):
@@ -112,11 +114,24 @@ def summarize_one(job: ParseJob) -> Outcome:
     except Exception as exc:  # LibCST raises several types for bad syntax
         name = type(exc).__name__
         if name == "ParserSyntaxError":
-            return Outcome(None, f"syntax error: {first_line(exc)}")
+            return Outcome(None, syntax_error(text, job.display, exc))
         return Outcome(None, f"cannot analyse: {name}: {first_line(exc)}")
     finally:
         if cache:
             cache.close()
+
+
+def syntax_error(text: str, display: str, error: Exception) -> FileError:
+    """CPython's own message and position (in characters), whichever parser failed."""
+    try:
+        compile(text, display, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return FileError(display, f"syntax error: {exc.msg}", exc.lineno or 0, exc.offset or 0)
+    except (ValueError, MemoryError, RecursionError):
+        pass
+    line = getattr(error, "raw_line", 0)
+    col = getattr(error, "raw_column", -1) + 1
+    return FileError(display, f"syntax error: {first_line(error)}", line, col)
 
 
 def with_deep_stack(function, *args):

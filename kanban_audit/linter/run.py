@@ -11,7 +11,7 @@ from pathlib import Path
 from kanban_audit.config import Config
 from kanban_audit.linter.cache import SummaryCache, cache_key
 from kanban_audit.linter.claimpath import Analysis, analyse
-from kanban_audit.linter.discover import SourceFile, discover
+from kanban_audit.linter.discover import SourceFile, discover, display_path
 from kanban_audit.linter.findings import FileError, Finding, LintResult, build_findings
 from kanban_audit.linter.parse import ParseJob, decode, summarize_all, with_deep_stack, worker_count
 from kanban_audit.linter.prefilter import Prefilter
@@ -40,19 +40,25 @@ class LintOptions:
     cwd: Path = field(default_factory=Path.cwd)
     # Off: parse every file (slow; proves the pre-filter drops nothing that matters).
     prefilter: bool = True
+    respect_gitignore: bool = True
 
 
 def lint(options: LintOptions) -> LintResult:
     config = options.config
     selection = Selection.build(config, options.select, options.ignore, options.cwd)
-    files, errors = discover(
+    found = discover(
         options.paths,
         config.root,
         options.cwd,
         config.include,
         config.exclude + config.extend_exclude,
+        options.respect_gitignore,
     )
-    result = LintResult(errors=errors, files_seen=len(files))
+    files = found.files
+    result = LintResult(errors=found.errors, files_seen=len(files), warnings=found.warnings)
+    if not files and not found.errors:
+        where = ", ".join(display_path(p.absolute(), options.cwd) for p in options.paths)
+        result.warnings.append(f"no Python files found in {where}")
     contents: dict[str, bytes] = {}
     for source in files:
         data = _read(source, result.errors)
@@ -182,7 +188,10 @@ def _summaries(
     chunks = []
     for (job, key), outcome in zip(jobs, parsed, strict=True):
         if outcome.summary is None:
-            result.errors.append(FileError(job.display, outcome.error or "cannot analyse"))
+            error = outcome.error
+            if not isinstance(error, FileError):
+                error = FileError(job.display, error or "cannot analyse")
+            result.errors.append(error)
             out.append((job.display, None))
             continue
         result.files_parsed += 1

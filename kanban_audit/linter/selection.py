@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kanban_audit.codes import check_selectors
 from kanban_audit.config import Config
-from kanban_audit.linter.discover import matches
+from kanban_audit.linter.globs import matches
 
 
 @dataclass(frozen=True)

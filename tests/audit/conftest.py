@@ -1,10 +1,8 @@
-"""Real worker processes and the installed command, shared by the audit tests."""
+"""Real worker processes, shared by the audit tests."""
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,26 +11,6 @@ from typing import Any
 import boards
 import psutil
 import pytest
-
-KANBAN_AUDIT = Path(sys.executable).parent / "kanban-audit"
-
-
-def run_cli(*args: Any, timeout: float = 60, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    """Run the installed command as a user or CI would."""
-    return subprocess.run(
-        [str(KANBAN_AUDIT), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        **kwargs,
-    )
-
-
-def run_json(*args: Any, **kwargs: Any) -> tuple[int, dict[str, Any]]:
-    proc = run_cli(*args, "--format", "json", **kwargs)
-    assert proc.stderr == "", proc.stderr
-    return proc.returncode, json.loads(proc.stdout)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import boards
 import psutil
-from conftest import run_cli, run_json
+from support.cli import run_cli, run_json
 
 EXPECTED = {
     # task: (codes, repairable, cause)

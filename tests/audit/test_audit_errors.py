@@ -13,7 +13,7 @@ from typing import Any
 
 import boards
 import pytest
-from conftest import run_cli, run_json
+from support.cli import run_cli, run_json
 
 
 def _missing(folder: Path) -> Path:
@@ -294,7 +294,7 @@ BAD_INVOCATIONS: dict[str, tuple[Setup, str]] = {
     ),
     "rules empty table name": (
         _rules(HERMES.replace('table = "tasks"', 'table = ""')),
-        "no table ''",
+        "[tasks].table: must not be empty",
     ),
     **_invalid("--grace", "-1", "nan", "inf", "1e400", "1e12", "soon"),
     **_invalid("--now", "nan", "-inf", "-5", "1e20", "today"),

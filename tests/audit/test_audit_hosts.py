@@ -10,8 +10,7 @@ from pathlib import Path
 
 import boards
 import pytest
-from conftest import run_json
-from support.cli import KANBAN_AUDIT
+from support.cli import KANBAN_AUDIT, run_json
 
 from kanban_audit.audit.liveness import same_host
 

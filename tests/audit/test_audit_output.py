@@ -10,8 +10,8 @@ from typing import Any
 
 import boards
 import pytest
-from conftest import run_cli, run_json
-from pty_run import run_tty
+from support.cli import run_cli, run_json
+from support.tty import run_tty
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 COLUMNS = ("TASK", "CODES", "CAUSE", "WHY", "ACTION")
@@ -72,11 +72,11 @@ def _same_words(a: str, b: str) -> bool:
 
 @pytest.mark.parametrize("width", [70, 100])
 def test_columns_fit_the_width_and_lose_nothing(full_board: dict[str, Any], width: int) -> None:
-    proc = run_cli(
-        "audit", full_board["path"], "--now", full_board["now"], env=_env(COLUMNS=str(width))
+    proc = run_tty(
+        "audit", full_board["path"], "--now", full_board["now"], columns=width, env=_env()
     )
-    assert proc.returncode == 1
-    lines, rows = _rows(proc.stdout)
+    assert proc.code == 1
+    lines, rows = _rows(proc.tty)
     table = lines[: lines.index(next(x for x in lines if x.startswith("guard: ")))]
     assert max(map(len, table)) <= width
     assert len(table) > len(rows) + 1  # some cells wrapped
@@ -88,7 +88,8 @@ def test_columns_fit_the_width_and_lose_nothing(full_board: dict[str, Any], widt
 
 
 def test_a_pipe_gets_full_lines(full_board: dict[str, Any]) -> None:
-    proc = run_cli("audit", full_board["path"], "--now", full_board["now"], env=_env())
+    now = full_board["now"]
+    proc = run_cli("audit", full_board["path"], "--now", now, env=_env(COLUMNS="60"))
     lines, rows = _rows(proc.stdout)
     assert len(rows) == len(lines) - 3  # a line a finding; the header, the guard, the summary
     assert max(map(len, lines)) > 150
@@ -114,7 +115,7 @@ def test_a_terminal_gets_a_fitted_table_in_colour(full_board: dict[str, Any]) ->
         (False, {}, False),
         (False, {"FORCE_COLOR": "1"}, True),
         (False, {"FORCE_COLOR": ""}, False),
-        (False, {"FORCE_COLOR": "1", "NO_COLOR": "1"}, True),
+        (True, {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),  # the opt-out wins
     ],
 )
 def test_colour_follows_the_terminal_and_the_environment(

@@ -12,8 +12,8 @@ from typing import Any
 
 import boards
 import psutil
-from conftest import KANBAN_AUDIT, run_cli, run_json
-from support.cli import on_terminal
+from support.cli import KANBAN_AUDIT, run_cli, run_json
+from support.tty import run_tty
 
 from kanban_audit.audit import liveness
 from kanban_audit.audit.checks import Options, audit_board
@@ -300,9 +300,9 @@ def test_sigkill_during_repair_leaves_no_half_repaired_task(tmp_path: Path) -> N
 def test_apply_asks_for_confirmation_on_a_terminal(full_board: dict[str, Any]) -> None:
     path = full_board["path"]
     before = boards.board_hash(path)
-    code, seen = on_terminal("repair", path, "--apply", answer=b"n\n")
-    assert code == 1
-    assert b"Repair 10 tasks in" in seen
+    run = run_tty("repair", path, "--apply", answers={b"[y/N]": b"n\n"})
+    assert run.code == 1
+    assert "Repair 10 tasks in" in run.tty
     assert boards.board_hash(path) == before
     assert backups(path.parent) == []
 

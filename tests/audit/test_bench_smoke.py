@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import boards
-from conftest import run_json
+from support.cli import run_json
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import boards
 import pytest
-from conftest import run_cli, run_json
-from support.cli import on_terminal
+from support.cli import run_cli, run_json
+from support.tty import run_tty
 
 V1 = ("kanban_audit_guard_v1_insert", "kanban_audit_guard_v1_update")
 REFUSAL = "kanban-audit guard: only the claim path may set tasks.status to 'running'"
@@ -389,9 +389,9 @@ def test_a_pack_with_other_names(tmp_path: Path) -> None:
 
 def test_install_asks_on_a_terminal(board: Path) -> None:
     for answer, code, expected in ((b"n\n", 1, {}), (b"y\n", 0, dict.fromkeys(V1, "tasks"))):
-        got, seen = on_terminal("guard", "install", board, answer=answer)
-        assert got == code
-        assert f"Install the kanban-audit guard in {board}?".encode() in seen
+        run = run_tty("guard", "install", board, answers={b"[y/N]": answer})
+        assert run.code == code
+        assert f"Install the kanban-audit guard in {board}?" in run.tty
         assert triggers(board) == expected
 
 

@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import boards
-from conftest import run_cli
-from support.cli import KANBAN_AUDIT
+from support.cli import KANBAN_AUDIT, run_cli
 
 # Three repairs confirmed at once, four times: check-then-create naming collides
 # in most rounds, exclusive creation in none.

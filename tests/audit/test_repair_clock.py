@@ -9,7 +9,7 @@ from pathlib import Path
 
 import boards
 import pytest
-from conftest import run_cli
+from support.cli import run_cli
 
 NEWEST = 20  # seconds before now: the newest time on the board, set by each case
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import boards
 import pytest
-from conftest import run_cli
-from pty_run import run_tty
+from support.cli import run_cli
+from support.tty import run_tty
 
 from kanban_audit import terminal
 

@@ -58,7 +58,7 @@ def test_filter_new_leaves_the_baseline_untouched() -> None:
     [
         (None, "baseline file not found"),
         ("{not json", "is not valid JSON"),
-        (b"\xff\xfe\x00", "is not valid JSON"),
+        (b"\xff\xfe\x00", "is not UTF-8 text"),
         ("[]", "is not a kanban-audit baseline"),
         ('{"version": 99, "findings": []}', "is not a kanban-audit baseline"),
         ('{"version": 1, "findings": {}}', "'findings' must be a list"),
@@ -79,7 +79,7 @@ def test_load_rejects_bad_files_with_one_line(
 
 
 def test_load_and_write_report_os_errors(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="cannot read baseline"):
+    with pytest.raises(UsageError, match="baseline file is a directory"):
         load_baseline(tmp_path)
     with pytest.raises(UsageError, match="cannot write baseline"):
         write_baseline(tmp_path / "missing" / "baseline.json", [finding("f1")])

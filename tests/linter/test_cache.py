@@ -174,11 +174,10 @@ def test_a_summary_survives_the_round_trip_with_shared_nodes() -> None:
     assert decode(encode(small)) == small
 
 
-def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
+def test_an_unusable_store_only_costs_speed(tmp_path: Path) -> None:
     root = service(tmp_path / "svc")
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("")
-    code, data = _lint(root, "--cache-dir", str(blocker / "cache"))
+    (tmp_path / "cache" / FILE).mkdir(parents=True)  # a folder where the store should be
+    code, data = _lint(root, "--cache-dir", str(tmp_path / "cache"))
     assert code == 1 and len(data["findings"]) == 2
 
 

@@ -81,15 +81,23 @@ def test_bad_files_are_reported_and_the_rest_is_analysed(buggy: Path) -> None:
     (buggy / "board" / "ghost.py").symlink_to(buggy / "missing.py")
     (buggy / "board" / "loop").symlink_to(buggy / "board")
     (buggy / "board" / "irrelevant.py").write_text("def broken(:\n")
+    os.mkfifo(buggy / "board" / "pipe.py")
     done = run("lint", "--format", "json", "--no-cache", cwd=buggy)
     assert done.returncode == 2
     data = json.loads(done.stdout)
     errors = {e["path"]: e["message"] for e in data["errors"]}
-    assert errors["board/broken.py"].startswith("syntax error")
+    # CPython's message and place, not LibCST's ("Syntax Error @ 2:1").
+    assert {
+        "path": "board/broken.py",
+        "message": "syntax error: '(' was never closed",
+        "line": 1,
+        "col": 6,
+    } in data["errors"]
     assert errors["board/latin1.py"].startswith("cannot decode")
     assert "nested" in errors["board/deep.py"] or "syntax" in errors["board/deep.py"]
     assert errors["board/ghost.py"] == "broken symlink"
     assert errors["board/loop"].startswith("symlink loop")
+    assert errors["board/pipe.py"] == "not a regular file"
     # A file that cannot write the column is never parsed, so its syntax does not matter.
     assert "board/irrelevant.py" not in errors
     assert len(data["findings"]) == 2
@@ -111,7 +119,12 @@ def test_huge_generated_file_is_skipped_with_an_error(buggy: Path) -> None:
     done = run("lint", "--format", "json", "--no-cache", cwd=buggy)
     data = json.loads(done.stdout)
     assert data["errors"] == [
-        {"path": "board/generated.py", "message": "file too large to analyse (9 MiB)"}
+        {
+            "path": "board/generated.py",
+            "message": "file too large to analyse (9 MiB)",
+            "line": None,
+            "col": None,
+        }
     ]
     assert len(data["findings"]) == 2
     assert done.returncode == 2
@@ -123,15 +136,19 @@ def test_unreadable_file_is_an_error(buggy: Path) -> None:
     secret.write_text("x = 1\n")
     secret.chmod(0)
     done = run("lint", "--format", "json", "--no-cache", cwd=buggy)
-    assert {"path": "board/secret.py", "message": "permission denied"} in json.loads(done.stdout)[
-        "errors"
-    ]
+    errors = json.loads(done.stdout)["errors"]
+    assert {
+        "path": "board/secret.py",
+        "message": "permission denied",
+        "line": None,
+        "col": None,
+    } in (errors)
 
 
 def test_missing_path_and_bad_options_are_usage_errors(buggy: Path) -> None:
     done = run("lint", "nowhere", cwd=buggy)
     assert done.returncode == 2
-    assert "nowhere: error: no such file or directory" in done.stdout
+    assert done.stderr == "kanban-audit: error: nowhere: no such file or directory\n"
     done = run("lint", "--rules", "missing.toml", cwd=buggy)
     assert done.returncode == 2
     assert done.stderr.strip() == "kanban-audit: error: rule pack not found: missing.toml"
@@ -353,3 +370,41 @@ def test_a_folder_named_on_the_command_line_beats_the_excludes(buggy: Path) -> N
     named = run("lint", "--format", "json", "--no-cache", "board", cwd=buggy)
     assert whole["summary"]["files"] == 0
     assert findings(named) == [("board/api.py", 18, "KA001"), ("board/api.py", 29, "KA001")]
+
+
+def test_file_names_that_are_not_utf8_are_reported_escaped_in_every_format(
+    tmp_path: Path,
+) -> None:
+    name = os.fsencode(tmp_path) + b"/caf\xe9.py"
+    with open(name, "w") as handle:
+        handle.write("def f(conn):\n    conn.execute(\"UPDATE tasks SET status = 'running'\")\n")
+    for fmt, shown in [
+        ("json", "caf\\\\xe9.py"),
+        ("sarif", "caf%5Cxe9.py"),
+        ("github", "caf\\xe9.py"),
+    ]:
+        done = run("lint", "--no-cache", "--format", fmt, cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        assert shown in done.stdout
+    text = run("lint", "--no-cache", cwd=tmp_path).stdout
+    assert text.startswith("caf\\xe9.py:2:5: KA001 ")
+
+
+def test_diff_follows_files_whose_names_git_would_quote(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    (tmp_path / "base.py").write_text("X = 1\n")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    (tmp_path / "tâche.py").write_text(
+        "def f(conn):\n    conn.execute(\"UPDATE tasks SET status = 'running'\")\n"
+    )
+    done = run("lint", "--diff", "HEAD", "--format", "json", "--no-cache", cwd=tmp_path)
+    assert findings(done) == [("tâche.py", 2, "KA001")]

@@ -38,7 +38,7 @@ def assert_valid_sarif(validator: Draft7Validator, log: dict) -> None:
 
 
 def sample_result() -> LintResult:
-    """Two findings out of order (one with a trace) and one unreadable file."""
+    """Two findings out of order (one with a trace), a syntax error and an unreadable file."""
     bulk = Finding(
         code="KA002",
         path="service/api.py",
@@ -61,7 +61,10 @@ def sample_result() -> LintResult:
     )
     return LintResult(
         findings=[bulk, patch],
-        errors=[FileError("service/broken.py", "syntax error at line 3")],
+        errors=[
+            FileError("service/huge.py", "file too large to analyse (9 MiB)"),
+            FileError("service/broken.py", "syntax error: '(' was never closed", 3, 7),
+        ],
         files_seen=4,
         files_parsed=3,
     )
@@ -77,8 +80,9 @@ def test_text_lists_findings_sorted_with_trace_errors_and_summary() -> None:
             service/api.py:12:5: call passes status in {'todo', 'running'}
             service/db.py:40:5: UPDATE tasks SET status = ?
         service/api.py:30:9: KA002 status write with an unchecked value from 'payload'
-        service/broken.py: error: syntax error at line 3
-        Found 2 findings (KA001: 1, KA002: 1); 1 file could not be analysed.
+        service/broken.py:3:7: error: syntax error: '(' was never closed
+        service/huge.py: error: file too large to analyse (9 MiB)
+        Found 2 findings (KA001: 1, KA002: 1); 2 files could not be analysed.
         """
     )
 
@@ -115,7 +119,20 @@ def test_json_is_the_documented_shape_with_sorted_findings() -> None:
         "col": 5,
         "note": "UPDATE tasks SET status = ?",
     }
-    assert data["errors"] == [{"path": "service/broken.py", "message": "syntax error at line 3"}]
+    assert data["errors"] == [
+        {
+            "path": "service/broken.py",
+            "message": "syntax error: '(' was never closed",
+            "line": 3,
+            "col": 7,
+        },
+        {
+            "path": "service/huge.py",
+            "message": "file too large to analyse (9 MiB)",
+            "line": None,
+            "col": None,
+        },
+    ]
     # Exactly to_dict() of the sorted result, indented: nothing added, nothing lost.
     result.findings.reverse()
     assert render(result, "json") == json.dumps(data, indent=2) + "\n"
@@ -172,11 +189,13 @@ def test_sarif_is_valid_and_carries_rules_results_flows_and_errors(
 
     (invocation,) = run["invocations"]
     assert invocation["executionSuccessful"] is False
-    (note,) = invocation["toolExecutionNotifications"]
-    assert note["message"]["text"] == "syntax error at line 3"
-    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
-        "service/broken.py"
-    )
+    syntax, huge = invocation["toolExecutionNotifications"]
+    assert syntax["message"]["text"] == "syntax error: '(' was never closed"
+    assert syntax["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "service/broken.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 3, "startColumn": 7},
+    }
+    assert "region" not in huge["locations"][0]["physicalLocation"]
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == Path.cwd().as_uri() + "/"
 
 
@@ -222,7 +241,8 @@ def test_github_annotations_one_per_finding_and_error() -> None:
         "%0A  service/db.py:40:5: UPDATE tasks SET status = ?",
         "::error file=service/api.py,line=30,col=9,title=KA002 unchecked-status-write::"
         "status write with an unchecked value from 'payload'",
-        "::error file=service/broken.py::syntax error at line 3",
+        "::error file=service/broken.py,line=3,col=7::syntax error: '(' was never closed",
+        "::error file=service/huge.py::file too large to analyse (9 MiB)",
     ]
 
 
@@ -329,7 +349,14 @@ def test_e2e_json(service: tuple[Path, dict[tuple[str, int], str]]) -> None:
         assert finding["trace"], finding
         assert finding["trace"][-1]["path"] == "board/db.py"
         assert len(finding["fingerprint"]) >= 8
-    assert [e["path"] for e in data["errors"]] == ["board/broken.py"]
+    assert data["errors"] == [
+        {
+            "path": "board/broken.py",
+            "message": "syntax error: invalid syntax",
+            "line": 1,
+            "col": 10,
+        }
+    ]
     assert data["summary"]["by_code"] == {"KA001": 1, "KA002": 1}
 
 
@@ -362,7 +389,7 @@ def test_e2e_github(service: tuple[Path, dict[tuple[str, int], str]]) -> None:
     assert all(line.startswith("::error file=") for line in lines), lines
     for (path, line), code in expected.items():
         assert any(f"file={path},line={line}," in x and f"title={code} " in x for x in lines)
-    assert "::error file=board/broken.py::" in proc.stdout
+    assert "::error file=board/broken.py,line=1,col=10::syntax error: invalid syntax" in proc.stdout
 
 
 def test_e2e_text_and_exit_codes(service: tuple[Path, dict[tuple[str, int], str]]) -> None:
@@ -373,7 +400,7 @@ def test_e2e_text_and_exit_codes(service: tuple[Path, dict[tuple[str, int], str]
         assert any(
             x.startswith(f"{path}:{line}:") and f" {code} " in x for x in proc.stdout.splitlines()
         )
-    assert "board/broken.py: error: " in proc.stdout
+    assert "board/broken.py:1:10: error: syntax error: invalid syntax\n" in proc.stdout
     assert proc.stdout.splitlines()[-1].startswith("Found 2 findings (KA001: 1, KA002: 1)")
 
     # Without the unreadable file: findings alone exit 1, --exit-zero forces 0.

@@ -10,7 +10,7 @@ from kanban_audit.linter.report.github import render_github
 from kanban_audit.linter.report.jsonfmt import render_json
 from kanban_audit.linter.report.ordering import sorted_result
 from kanban_audit.linter.report.sarif import render_sarif
-from kanban_audit.linter.report.text import render_text
+from kanban_audit.linter.report.text import TextOptions, render_text
 
 _RENDERERS: dict[str, Callable[[LintResult], str]] = {
     "text": render_text,
@@ -21,13 +21,16 @@ _RENDERERS: dict[str, Callable[[LintResult], str]] = {
 FORMATS = tuple(_RENDERERS)
 
 
-def render(result: LintResult, fmt: str) -> str:
+def render(result: LintResult, fmt: str, text: TextOptions | None = None) -> str:
     """The whole output for `fmt`, newline-terminated ("" when there is nothing to say).
 
     Findings and errors are sorted by place first, so output is stable.
+    `text` (colour, quiet, statistics) shapes the text format only.
     """
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise UsageError(f"unknown format: {fmt} (choose from {', '.join(FORMATS)})") from None
+    if fmt == "text":
+        return render_text(sorted_result(result), text or TextOptions())
     return renderer(sorted_result(result))

@@ -22,17 +22,10 @@ def _command(properties: dict[str, str], message: str) -> str:
 
 
 def render_github(result: LintResult) -> str:
-    """One `::error` per finding (trace in the message body) and per unreadable file.
-
-    Line and column are left out when unknown (0), so GitHub annotates the file.
-    """
+    """One `::error` per finding (trace in the message body) and per unreadable file."""
     lines = []
     for finding in result.findings:
-        properties = {"file": finding.path}
-        if finding.line > 0:
-            properties["line"] = str(finding.line)
-            if finding.col > 0:
-                properties["col"] = str(finding.col)
+        properties = _place(finding.path, finding.line, finding.col)
         rule = LINT_CODES.get(finding.code)
         properties["title"] = f"{finding.code} {rule.name}" if rule else finding.code
         message = "\n".join(
@@ -40,5 +33,18 @@ def render_github(result: LintResult) -> str:
             + [f"  {step.path}:{step.line}:{step.col}: {step.note}" for step in finding.trace]
         )
         lines.append(_command(properties, message))
-    lines.extend(_command({"file": error.path}, error.message) for error in result.errors)
+    lines.extend(
+        _command(_place(error.path, error.line, error.col), error.message)
+        for error in result.errors
+    )
     return "".join(line + "\n" for line in lines)
+
+
+def _place(path: str, line: int, col: int) -> dict[str, str]:
+    """`file`, and `line`/`col` when known (0 is unknown: GitHub then annotates the file)."""
+    properties = {"file": path}
+    if line > 0:
+        properties["line"] = str(line)
+        if col > 0:
+            properties["col"] = str(col)
+    return properties

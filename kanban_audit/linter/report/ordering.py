@@ -19,8 +19,8 @@ def finding_key(finding: Finding) -> tuple[str, int, int, str, str, str]:
     )
 
 
-def error_key(error: FileError) -> tuple[str, str]:
-    return (error.path, error.message)
+def error_key(error: FileError) -> tuple[str, int, int, str]:
+    return (error.path, error.line, error.col, error.message)
 
 
 def sorted_result(result: LintResult) -> LintResult:

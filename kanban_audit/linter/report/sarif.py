@@ -23,17 +23,11 @@ FINGERPRINT_KEY = "kanbanAudit/v1"
 
 
 def _artifact(path: str) -> dict[str, str]:
-    """A file as a URI: relative to %SRCROOT% unless the path is absolute.
-
-    `surrogateescape` keeps undecodable file names as their original bytes.
-    """
+    """A file as a URI: relative to %SRCROOT% unless the path is absolute."""
     pure = PurePath(path)
     if pure.is_absolute():
         return {"uri": Path(path).as_uri()}
-    return {
-        "uri": quote(pure.as_posix(), safe="/", errors="surrogateescape"),
-        "uriBaseId": SRCROOT,
-    }
+    return {"uri": quote(pure.as_posix(), safe="/"), "uriBaseId": SRCROOT}
 
 
 def _location(path: str, line: int, col: int, message: str = "") -> dict[str, Any]:
@@ -93,7 +87,7 @@ def _notification(error: FileError) -> dict[str, Any]:
     return {
         "level": "error",
         "message": {"text": error.message},
-        "locations": [_location(error.path, 0, 0)],
+        "locations": [_location(error.path, error.line, error.col)],
     }
 
 

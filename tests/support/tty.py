@@ -37,6 +37,7 @@ def run_tty(
     answers: dict[bytes, bytes] | None = None,
     columns: int = 200,
     env: dict[str, str] | None = None,
+    cwd: Any = None,
     timeout: float = 60,
 ) -> TtyRun:
     """Run `kanban-audit *args` with the chosen streams on a pty of `columns` columns.
@@ -53,6 +54,7 @@ def run_tty(
         stdout=follower if stdout else pipe,
         stderr=follower if stderr else pipe,
         env=env,
+        cwd=cwd,
         start_new_session=True,
     )
     os.close(follower)
