@@ -28,7 +28,7 @@ _EXPORTS = {
     "Finding": "kanban_audit.linter.findings",
     "FileError": "kanban_audit.linter.findings",
     "TraceStep": "kanban_audit.linter.findings",
-    "Report": "kanban_audit.audit.checks",
+    "Report": "kanban_audit.auditor.checks",
     "KanbanAuditError": "kanban_audit.errors",
     "UsageError": "kanban_audit.errors",
     "CODES": "kanban_audit.codes",

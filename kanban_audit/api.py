@@ -132,7 +132,7 @@ def board(
     busy_timeout_ms: int | None = None,
 ) -> Board:
     """Find the board the way the board's own code does (path, environment, slug)."""
-    from kanban_audit.audit.board import locate
+    from kanban_audit.auditor.board import locate
 
     rules = _pack(pack)
     path = locate(rules.board, str(db) if db is not None else None, slug, os.environ)
@@ -151,8 +151,8 @@ def audit(
     force: bool = False,
 ) -> Any:
     """Audit a board read-only and return its `Report` (findings with evidence)."""
-    from kanban_audit.audit import liveness
-    from kanban_audit.audit.checks import Options, audit_board
+    from kanban_audit.auditor import liveness
+    from kanban_audit.auditor.checks import Options, audit_board
 
     where = (
         db
@@ -192,7 +192,7 @@ def repair(
     `plan` is a report from `audit()` to follow instead of auditing again (the
     CLI shows it, asks, then applies exactly what was shown).
     """
-    from kanban_audit.audit.repair import execute
+    from kanban_audit.auditor.repair import execute
 
     where = (
         db

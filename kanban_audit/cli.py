@@ -26,9 +26,9 @@ class LazyGroup(click.Group):
     """Subcommands imported on first use: `lint` never pays for the auditor's imports."""
 
     lazy = {
-        "audit": "kanban_audit.audit.cli:audit",
-        "repair": "kanban_audit.audit.cli:repair",
-        "guard": "kanban_audit.audit.cli:guard",
+        "audit": "kanban_audit.auditor.cli:audit",
+        "repair": "kanban_audit.auditor.cli:repair",
+        "guard": "kanban_audit.auditor.cli:guard",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

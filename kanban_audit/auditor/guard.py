@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kanban_audit.audit.board import (
+from kanban_audit.auditor.board import (
     BoardError,
     Schema,
     connect,

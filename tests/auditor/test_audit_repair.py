@@ -15,9 +15,9 @@ import psutil
 from support.cli import KANBAN_AUDIT, run_cli, run_json
 from support.tty import run_tty
 
-from kanban_audit.audit import liveness
-from kanban_audit.audit.checks import Options, audit_board
-from kanban_audit.audit.repair import REPAIRED, SKIPPED, execute
+from kanban_audit.auditor import liveness
+from kanban_audit.auditor.checks import Options, audit_board
+from kanban_audit.auditor.repair import REPAIRED, SKIPPED, execute
 from kanban_audit.rulepack import load_pack
 
 REPAIRABLE = {

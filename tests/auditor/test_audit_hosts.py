@@ -12,7 +12,7 @@ import boards
 import pytest
 from support.cli import KANBAN_AUDIT, run_json
 
-from kanban_audit.audit.liveness import same_host
+from kanban_audit.auditor.liveness import same_host
 
 SHORT = boards.HOST.split(".", 1)[0]
 

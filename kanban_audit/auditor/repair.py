@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit import __version__
-from kanban_audit.audit.board import (
+from kanban_audit.auditor.board import (
     BoardError,
     Schema,
     begin_immediate,
@@ -35,7 +35,7 @@ from kanban_audit.audit.board import (
     read_schema,
     sqlite_errors,
 )
-from kanban_audit.audit.checks import Finding, Report, run_claim_cols
+from kanban_audit.auditor.checks import Finding, Report, run_claim_cols
 from kanban_audit.rulepack import RulePack
 
 WAL_CHECKPOINT_PAGES = 10_000

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kanban_audit.audit import liveness
-from kanban_audit.audit.board import Schema, connect, ident, read_schema, sqlite_errors
-from kanban_audit.audit.guard import GuardState, read_state
+from kanban_audit.auditor import liveness
+from kanban_audit.auditor.board import Schema, connect, ident, read_schema, sqlite_errors
+from kanban_audit.auditor.guard import GuardState, read_state
 from kanban_audit.rulepack import RulePack
 
 # How a task got into the guarded state, read from its events.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from kanban_audit.audit import wal
+from kanban_audit.auditor import wal
 from kanban_audit.errors import KanbanAuditError
 from kanban_audit.rulepack import BoardSection, RulePack
 

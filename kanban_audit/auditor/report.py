@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit import JSON_VERSION, __version__, terminal
-from kanban_audit.audit import guard
-from kanban_audit.audit.checks import Finding, Report
-from kanban_audit.audit.repair import REPAIRED, SKIPPED, Applied
+from kanban_audit.auditor import guard
+from kanban_audit.auditor.checks import Finding, Report
+from kanban_audit.auditor.repair import REPAIRED, SKIPPED, Applied
 from kanban_audit.terminal import Style, plural
 
 PLAIN = Style()

@@ -20,12 +20,12 @@ from typing import Any
 import click
 
 from kanban_audit import terminal
-from kanban_audit.audit import guard as guard_mod
-from kanban_audit.audit import liveness
-from kanban_audit.audit.board import BoardError, locate
-from kanban_audit.audit.checks import Options, Report, audit_board
-from kanban_audit.audit.repair import SKIPPED, Applied, clock_floor, execute
-from kanban_audit.audit.report import (
+from kanban_audit.auditor import guard as guard_mod
+from kanban_audit.auditor import liveness
+from kanban_audit.auditor.board import BoardError, locate
+from kanban_audit.auditor.checks import Options, Report, audit_board
+from kanban_audit.auditor.repair import SKIPPED, Applied, clock_floor, execute
+from kanban_audit.auditor.report import (
     audit_json,
     audit_text,
     dumps,
