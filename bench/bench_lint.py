@@ -1,7 +1,10 @@
-"""Benchmark `kanban-audit lint` against Fixit and ruff on the standard library.
+"""Benchmark `kanban-audit lint` against Fixit and ruff, and on the real Hermes agent.
 
-    python bench/bench_lint.py [--runs N] [--fixit-runs N] [--jobs N] [--quick]
-                               [--results PATH] [--workdir DIR]
+    python bench/bench_lint.py [--corpus stdlib|large|hermes] [--runs N] [--fixit-runs N]
+                               [--jobs N] [--quick] [--results PATH] [--workdir DIR]
+
+`--corpus hermes` measures the released hermes-agent 0.14.0 and 0.19.0 against
+ruff in the same run (bench/hermes_corpus.py). Otherwise:
 
 Corpora, built in a temp dir: (1) the running interpreter's standard library
 without its test suites, plus the bundled board-service example that holds the
@@ -234,11 +237,16 @@ def same_findings(corpus: Corpus, measures: list[Measure]) -> dict[str, Any]:
 
 def touched(label: str, corpus: Corpus, path: Path, cmd: list[str], times: int) -> Measure:
     """Warm runs: before each, append a new comment to one file (a cache miss)."""
+    return touched_file(label, corpus.root.parent, path, cmd, times)
+
+
+def touched_file(label: str, cwd: Path, path: Path, cmd: list[str], times: int) -> Measure:
+    """Runs in `cwd`; before each, a new comment is appended to `path` (a cache miss)."""
     runs = []
     for n in range(times):
         with path.open("a") as f:
             f.write(f"# bench touch {time.time_ns()} {n}\n")
-        runs.append(run(cmd, corpus.root.parent))
+        runs.append(run(cmd, cwd))
     measure = Measure(label, shown(cmd), runs)
     print(f"  {label}: median {measure.median:.2f} s", file=sys.stderr)
     return measure
@@ -472,8 +480,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--corpus",
         action="append",
-        choices=["stdlib", "large"],
-        help="measure only this corpus (repeatable; default: both)",
+        choices=["stdlib", "large", "hermes"],
+        help="measure only this corpus (repeatable; default: all)",
     )
     args = parser.parse_args(argv)
     if args.quick:
@@ -482,6 +490,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-lint-") as tmp:
         work = args.workdir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
+        chosen = args.corpus or ["stdlib", "large", "hermes"]
         if args.quick:
             corpora = [build("stdlib sample + example", work / "small", False, QUICK_FILES)]
         else:
@@ -490,9 +499,18 @@ def main(argv: list[str] | None = None) -> None:
                 "large": "Standard library + example + site-packages",
             }
             corpora = [
-                build(names[key], work / key, key == "large", None) for key in args.corpus or names
+                build(names[key], work / key, key == "large", None)
+                for key in chosen
+                if key in names
             ]
         blocks = {c.root.name: block(info, bench(c, args), args) for c in corpora}
+        if "hermes" in chosen and not args.quick:
+            import hermes_corpus
+
+            for release in hermes_corpus.RELEASES:
+                result = hermes_corpus.bench(release, work, args.runs, args.jobs)
+                key = f"hermes{release.replace('.', '')}"
+                blocks[key] = hermes_corpus.block(info, result, args.runs, args.jobs)
     write_section(args.results, blocks)
     print("\n\n".join(blocks.values()))
 

@@ -99,10 +99,16 @@ def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> 
 
 def _text_needs_caller(program: Program, sink: Sink, qual: str) -> bool:
     """Whether the SQL text is built from the function's parameters, in a way that
-    could make it a write (then each call site's text is read)."""
+    could make it a write (then each call site's text is read).
+
+    The instance a method is called on does not count: a call site binds
+    `self` to a receiver, which tells nothing about its attributes.
+    """
+    fn = program.functions[qual]
+    bound = frozenset(fn.params[: fn.bound])
     for template in program.ev.strings(sink.target, None):
         text, holes = marked_text(template)
-        if any(mentions_param(hole, qual) for hole in holes) and may_write(text):
+        if any(mentions_param(hole, qual, bound) for hole in holes) and may_write(text):
             return True
     return False
 

@@ -377,14 +377,25 @@ def parse_writes(text: str) -> list[WriteEffect]:
     return effects
 
 
-_WRITE_WORD = re.compile(r"(?i)\b(?:update|insert|replace)\b")
-_HOLE_START = re.compile(r"(?:\A|;)\s*" + HOLE_OPEN)
+_HEAD = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/|\()\s*)*(\w+|" + HOLE_OPEN + ")", re.S)
+_CTE_WRITE = re.compile(r"(?i)\b(?:update|insert|replace\s+into)\b")
 
 
 def may_write(text: str) -> bool:
     """Whether SQL text with holes could be a write, whatever fills the holes.
 
-    It can when it names a write (UPDATE, INSERT, REPLACE) or when a hole
-    stands where a statement starts; `ALTER TABLE {name} ADD {column}` cannot.
+    It can when a statement starts with UPDATE, INSERT or REPLACE, with a hole
+    (the statement itself is built elsewhere), or with WITH before a write;
+    `ALTER TABLE {name} ADD {column}` and `SELECT replace(x, ...) FROM {t}`
+    cannot.
     """
-    return bool(_WRITE_WORD.search(text) or _HOLE_START.search(text))
+    for statement in text.split(";"):
+        head = _HEAD.match(statement)
+        if head is None:
+            continue
+        word = head.group(1).upper()
+        if word in ("UPDATE", "INSERT", "REPLACE", HOLE_OPEN):
+            return True
+        if word == "WITH" and _CTE_WRITE.search(statement):
+            return True
+    return False

@@ -99,14 +99,16 @@ def _table_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[A
     return atoms, f"{tasks.table}.{tasks.status} (sqlite-utils {sink.method})"
 
 
-def mentions_param(expr: object, func: str) -> bool:
-    """Whether an expression (or a hole's) depends on a parameter of `func`."""
+def mentions_param(expr: object, func: str, skip: frozenset[str] = frozenset()) -> bool:
+    """Whether an expression (or a hole's) depends on a parameter of `func` (not one
+    of `skip`)."""
     if isinstance(expr, Param):
-        return expr.func == func
+        return expr.func == func and expr.name not in skip
     if isinstance(expr, Hole):
-        return expr.frame is None and mentions_param(expr.expr, func)
+        return expr.frame is None and mentions_param(expr.expr, func, skip)
     if isinstance(expr, tuple):
-        return any(mentions_param(item, func) for item in expr)
+        return any(mentions_param(item, func, skip) for item in expr)
     if hasattr(expr, "__dataclass_fields__"):
-        return any(mentions_param(getattr(expr, f), func) for f in expr.__dataclass_fields__)
+        fields = expr.__dataclass_fields__
+        return any(mentions_param(getattr(expr, f), func, skip) for f in fields)
     return False
