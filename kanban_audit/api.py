@@ -165,12 +165,14 @@ def audit(
 
 @dataclass(frozen=True)
 class RepairResult:
-    """The plan a repair followed, whether it wrote, the backup, and each task's outcome."""
+    """The plan a repair followed, whether it wrote, the backup, each task's outcome, and
+    why it stopped early (a lock met after the first write), if it did."""
 
     report: Any
     applied: bool
-    backup: Path | None
-    outcomes: tuple[Any, ...]
+    backup: Path | None = None
+    outcomes: tuple[Any, ...] = ()
+    stopped: str | None = None
 
 
 def repair(
@@ -202,8 +204,8 @@ def repair(
     if plan is None:
         plan = audit(where, now=now, grace=grace, force=force)
     if not apply:
-        return RepairResult(plan, False, None, ())
-    saved, outcomes = execute(
+        return RepairResult(plan, False)
+    done = execute(
         where.path,
         where.pack,
         plan,
@@ -212,4 +214,4 @@ def repair(
         backup_dir=Path(backup_dir) if backup_dir is not None else None,
         make_backup=backup,
     )
-    return RepairResult(plan, True, saved, tuple(outcomes))
+    return RepairResult(plan, True, done.backup, done.outcomes, done.stopped)

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boards
 import psutil
 import pytest
+from support import boards
 
 
 @pytest.fixture

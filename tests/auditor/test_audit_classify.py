@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boards
 import psutil
+from support import boards
 from support.cli import run_cli, run_json
 
 EXPECTED = {

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boards
 import pytest
+from support import boards
 from support.cli import run_cli, run_json
 
 

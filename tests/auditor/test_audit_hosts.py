@@ -8,8 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import boards
 import pytest
+from support import boards
 from support.cli import KANBAN_AUDIT, run_json
 
 from kanban_audit.auditor.liveness import same_host

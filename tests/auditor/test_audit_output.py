@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boards
 import pytest
+from support import boards
 from support.cli import run_cli, run_json
 from support.tty import run_tty
 

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boards
 import psutil
+from support import boards
 from support.cli import KANBAN_AUDIT, run_cli, run_json
 from support.tty import run_tty
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boards
+from support import boards
 from support.cli import run_json
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"

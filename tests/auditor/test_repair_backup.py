@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import boards
+from support import boards
 from support.cli import KANBAN_AUDIT, run_cli
 
 # Three repairs confirmed at once, four times: check-then-create naming collides

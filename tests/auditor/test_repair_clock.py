@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import boards
 import pytest
+from support import boards
 from support.cli import run_cli
 
 NEWEST = 20  # seconds before now: the newest time on the board, set by each case

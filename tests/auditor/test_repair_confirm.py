@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import boards
 import pytest
+from support import boards
 from support.cli import run_cli
 from support.tty import run_tty
 

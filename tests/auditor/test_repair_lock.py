@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-import boards
 import pytest
+from support import boards
 from support.cli import run_cli
 from support.tty import run_tty
 
