@@ -97,11 +97,12 @@ class SummaryCache:
             return None
         return summary
 
-    def get_chunk(self, key: str) -> ChunkSummary | None:
-        """What one top-level statement contributes (see summarize.chunks)."""
-        return self._load("c" + key, ChunkSummary)
+    def get_chunk(self, key: str, first_line: int) -> ChunkSummary | None:
+        """What one top-level statement contributes, placed at its first line (chunks
+        are stored counting from 1: see summarize.chunks)."""
+        return self._load("c" + key, ChunkSummary, first_line - 1)
 
-    def _load(self, key: str, kind: type) -> Any:
+    def _load(self, key: str, kind: type, line_shift: int = 0) -> Any:
         conn = self._open(create=False)
         if conn is None:
             return None
@@ -113,24 +114,26 @@ class SummaryCache:
         if row is None or not isinstance(row[0], bytes):
             return None
         try:
-            return decode(zlib.decompress(row[0]), kind)
+            return decode(zlib.decompress(row[0]), kind, line_shift)
         except (FormatError, zlib.error, MemoryError, RecursionError):
             return None
 
     def put_all(
         self,
         files: list[tuple[str, ModuleSummary]],
-        chunks: list[tuple[str, ChunkSummary]] = (),  # type: ignore[assignment]
+        chunks: list[tuple[str, ChunkSummary, int]] = (),  # type: ignore[assignment]
     ) -> None:
-        """Store summaries in one transaction; old entries expire on the way."""
-        entries = [*files, *(("c" + key, chunk) for key, chunk in chunks)]
+        """Store summaries in one transaction (a chunk counting from its first line);
+        old entries expire on the way."""
+        entries = [(key, value, 0) for key, value in files]
+        entries += [("c" + key, chunk, 1 - first) for key, chunk, first in chunks]
         if not entries:
             return
         conn = self._open(create=True)
         if conn is None:
             return
         now = int(time.time())
-        rows = [(key, now, zlib.compress(encode(value), 1)) for key, value in entries]
+        rows = [(key, now, zlib.compress(encode(value, shift), 1)) for key, value, shift in entries]
         try:
             with conn:
                 conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", rows)

@@ -100,12 +100,13 @@ _LISTS = {"returns", "calls", "sinks", "assigned"}  # fields that are lists, not
 # -- encoding ------------------------------------------------------------------
 
 
-def encode(value: ModuleSummary | ChunkSummary) -> bytes:
-    """A summary (or any node of the schema) as JSON bytes."""
-    return encode_value(value)
+def encode(value: ModuleSummary | ChunkSummary, line_shift: int = 0) -> bytes:
+    """A summary (or any node of the schema) as JSON bytes, its line numbers moved by
+    `line_shift` (a chunk is stored counting from its own first line)."""
+    return encode_value(value, line_shift)
 
 
-def encode_value(value: Any) -> bytes:
+def encode_value(value: Any, line_shift: int = 0) -> bytes:
     table: list[list[Any]] = []
     ids: dict[int, int] = {}
 
@@ -117,6 +118,8 @@ def encode_value(value: Any) -> bytes:
         row: list[Any] = [TAGS[kind]]
         for name, how in SCHEMA[kind]:
             row.append(_encode_field(getattr(item, name), how, node))
+        if kind is Site and line_shift:
+            row = _shifted(row, line_shift)
         ids[id(item)] = len(table)
         table.append(row)
         return ids[id(item)]
@@ -147,8 +150,22 @@ def _encode_field(value: Any, how: str, node: Callable[[Any], int]) -> Any:
 # -- decoding ------------------------------------------------------------------
 
 
-def decode(data: bytes, kind: type = ModuleSummary) -> Any:
-    """A summary (of `kind`) from encoded bytes; FormatError for anything else."""
+def _shifted(row: list[Any], by: int) -> list[Any]:
+    """A Site row with its line numbers (line, stmt_line, end_line) moved; 0 stays 0."""
+    tag, line, col, stmt_line, text, end_line = row
+    return [
+        tag,
+        line + by,
+        col,
+        stmt_line + by if stmt_line else 0,
+        text,
+        end_line + by if end_line else 0,
+    ]
+
+
+def decode(data: bytes, kind: type = ModuleSummary, line_shift: int = 0) -> Any:
+    """A summary (of `kind`) from encoded bytes, its line numbers moved by `line_shift`;
+    FormatError for anything else."""
     try:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -163,6 +180,8 @@ def decode(data: bytes, kind: type = ModuleSummary) -> Any:
         if decoder is None or len(row) != len(decoder[1]) + 1:
             raise FormatError("bad node")
         node_kind, fields = decoder
+        if node_kind is Site and line_shift and all(type(row[n]) is int for n in (1, 3, 5)):
+            row = _shifted(row, line_shift)  # anything else is refused by the readers
         node = object.__new__(node_kind)
         node.__dict__.update(
             {name: read(raw, built) for (name, read), raw in zip(fields, row[1:], strict=True)}

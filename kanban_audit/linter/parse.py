@@ -40,7 +40,7 @@ class Outcome:
 
     summary: ModuleSummary | None
     error: str | FileError | None = None  # a message, or an error with its place
-    fresh: list[tuple[str, ChunkSummary]] = field(default_factory=list)
+    fresh: list[tuple[str, ChunkSummary, int]] = field(default_factory=list)
 
 
 def summarize_all(

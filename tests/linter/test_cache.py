@@ -199,3 +199,15 @@ def test_entries_round_trip_through_the_store(tmp_path: Path) -> None:
     assert again.get("k", "m", "m.py") == summary
     assert again.get("k", "other", "m.py") is None  # a summary of another file is a miss
     assert (tmp_path / "c" / "CACHEDIR.TAG").is_file()
+
+
+def test_chunks_moved_by_new_lines_are_reused_in_their_new_place(tmp_path: Path) -> None:
+    source = (service(tmp_path / "svc") / "board" / "db.py").read_bytes()
+    store = SummaryCache(tmp_path / "c")
+    first, fresh = summarize(source, "board/db.py", "board.db", METHODS, store.get_chunk)
+    store.put_all([], fresh)
+    moved = b"# a new header\n# of two lines\n" + source
+    again, fresh_again = summarize(moved, "board/db.py", "board.db", METHODS, store.get_chunk)
+    assert fresh and fresh_again == []  # every chunk came from the store
+    assert again == summarize(moved, "board/db.py", "board.db", METHODS)[0]  # placed right
+    assert again != first

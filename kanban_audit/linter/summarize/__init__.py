@@ -31,7 +31,8 @@ from kanban_audit.linter.values import (
     one_of,
 )
 
-Lookup = Callable[[str], ChunkSummary | None]
+Lookup = Callable[[str, int], ChunkSummary | None]  # (key, first line) -> the chunk there
+Fresh = tuple[str, ChunkSummary, int]  # key, summary, first line
 
 
 class TooDeep(ValueError):
@@ -45,7 +46,7 @@ def summarize(
     sql_methods: Sequence[str],
     lookup: Lookup | None = None,
     salt: str = "",
-) -> tuple[ModuleSummary, list[tuple[str, ChunkSummary]]]:
+) -> tuple[ModuleSummary, list[Fresh]]:
     """Summarise a file, reusing the chunks `lookup` knows (by key); returns the
     summary and the chunks summarised anew, with their keys.
 
@@ -61,13 +62,13 @@ def summarize(
     env: dict[str, Expr] = {}
     digests: dict[int, str] = {}
     parts: list[ChunkSummary] = []
-    fresh: list[tuple[str, ChunkSummary]] = []
+    fresh: list[Fresh] = []
     for chunk in split(tree, raw):
         key = chunk_key(chunk, context, env, digests, salt)
-        part = lookup(key) if lookup else None
+        part = lookup(key, chunk.start) if lookup else None
         if part is None:
             part = _summarize_chunk(chunk, context, env, raw, lines, methods)
-            fresh.append((key, part))
+            fresh.append((key, part, chunk.start))
         parts.append(part)
         env = {k: v for k, v in env.items() if k not in part.cleared}
         env.update(part.env)

@@ -1,9 +1,10 @@
 """A module as chunks: its top-level statements, each summarised (and cached) alone.
 
-The key of a chunk covers everything its summary depends on: its text and
-first line, the module it is in, and for every name it uses, whether the
-module defines or imports it and the value the module-level statements
-before it gave it.
+The key of a chunk covers everything its summary depends on: its text, the
+module it is in, and for every name it uses, whether the module defines or
+imports it and the value the module-level statements before it gave it. Not
+its place: a chunk is stored counting lines from its own first line and moved
+where it stands when it is read, so lines added above it cost nothing.
 """
 
 from __future__ import annotations
@@ -58,9 +59,7 @@ def chunk_key(
 ) -> str:
     """The cache key of a chunk's summary (see the module docstring)."""
     digest = hashlib.sha256()
-    digest.update(
-        f"{salt}\x1f{context.module}\x1f{context.is_package}\x1f{chunk.start}\x00".encode()
-    )
+    digest.update(f"{salt}\x1f{context.module}\x1f{context.is_package}\x00".encode())
     digest.update(chunk.text)
     for name in sorted(chunk.names):
         value = env.get(name)
