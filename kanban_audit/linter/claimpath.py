@@ -14,14 +14,15 @@ from dataclasses import dataclass, field, replace
 
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, Issue, narrow
 from kanban_audit.linter.solve.context import TooComplex
+from kanban_audit.linter.solve.evaluate import describe
 from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.solve.sinks import mentions_param, sink_atoms
 from kanban_audit.linter.solve.templates import marked_text
 from kanban_audit.linter.sql import may_write
-from kanban_audit.linter.values import Param, Sink
+from kanban_audit.linter.values import Attr, Call, Elem, Expr, Index, Narrowed, Param, Sink
 
 MAX_PATHS = 256
-ParamCache = dict[tuple[str, str], list[Atom]]
+ParamCache = dict[tuple[str, Expr], list[Atom]]
 
 
 @dataclass
@@ -113,46 +114,78 @@ def _resolve_all(program: Program, atoms: list[Atom], cache: ParamCache) -> list
         if atom.kind != "param":
             resolved.append(atom)
             continue
-        for found in _resolve_param(program, atom.func, atom.value, cache, set()):
-            for narrowed in narrow(found, atom.allow, atom.deny):
-                resolved.append(replace(narrowed, chain=narrowed.chain + atom.chain))
+        resolved += _resolve_open(program, atom, cache, set())
     return resolved[:MAX_PATHS]
+
+
+def _resolve_open(
+    program: Program, atom: Atom, cache: ParamCache, active: set[tuple[str, Expr]]
+) -> list[Atom]:
+    """What a parameter atom is at the call sites, its own guards and hops applied."""
+    found = _resolve_param(program, atom.func, atom.value, atom.expr, cache, active)
+    return [
+        replace(narrowed, chain=narrowed.chain + atom.chain)
+        for value in found
+        for narrowed in narrow(value, atom.allow, atom.deny)
+    ]
 
 
 def _resolve_param(
     program: Program,
     func: str,
     name: str,
+    expr: Expr | None,
     cache: ParamCache,
-    active: set[tuple[str, str]],
+    active: set[tuple[str, Expr]],
 ) -> list[Atom]:
-    """Every value a parameter receives, each with the hops from where it entered."""
-    key = (func, name)
+    """Every value a parameter (or what is read from it: `expr`) receives, each with
+    the hops from where it entered. Each call site is read on its own."""
+    read = expr or Param(func, name)
+    key = (func, read)
     if key in cache:
         return cache[key]
     if key in active:
         return []  # recursion: the values come in through the other call sites
     callers = program.graph.callers_of(func)
     if not callers:
-        short = func.rsplit(".", 1)[-1]
-        result = [Atom("unknown", f"parameter `{name}` of `{short}()` has no visible caller")]
-        cache[key] = result
-        return result
+        cache[key] = [Atom("unknown", _unseen(func, name, read))]
+        return cache[key]
     active = active | {key}
     result: list[Atom] = []
     for caller, call, offset in callers:
-        frame = Frame(func, call, caller, offset, None, on_path=True)
-        for atom in program.ev.values(Param(func, name), frame):
-            if atom.kind != "param":
+        frame = Frame(func, call, caller, offset, None, on_path=False)
+        hop = Hop(caller, func, call)
+        for atom in program.ev.values(read, frame):
+            atom = replace(atom, chain=atom.chain + (hop,))
+            if atom.kind == "param":
+                result += _resolve_open(program, atom, cache, active)
+            else:
                 result.append(atom)
-                continue
-            for found in _resolve_param(program, atom.func, atom.value, cache, active):
-                for narrowed in narrow(found, atom.allow, atom.deny):
-                    result.append(replace(narrowed, chain=narrowed.chain + atom.chain))
         if len(result) > MAX_PATHS:
             break
     cache[key] = result[:MAX_PATHS]
     return cache[key]
+
+
+def _unseen(func: str, name: str, read: Expr) -> str:
+    """Why a value from a parameter of a function nothing visible calls is unknown."""
+    if isinstance(read, Param):
+        return f"parameter `{name}` of `{func.rsplit('.', 1)[-1]}()` has no visible caller"
+    return _read_from(read)
+
+
+def _read_from(read: Expr) -> str:
+    """`item of parameter `body``: what is read from the parameter (text methods keep
+    what is unknown about it)."""
+    if isinstance(read, Index):
+        return f"item of {_read_from(read.base)}"
+    if isinstance(read, Elem):
+        return f"element of {_read_from(read.seq)}"
+    if isinstance(read, Call) and isinstance(read.func, Attr):
+        return _read_from(read.func.base)
+    if isinstance(read, Narrowed):
+        return _read_from(read.expr)
+    return describe(read)
 
 
 def _code(atom: Atom, guarded: str) -> str | None:

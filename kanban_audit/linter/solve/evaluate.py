@@ -22,6 +22,7 @@ from kanban_audit.linter.solve.atoms import (
     Template,
     binding,
     narrow,
+    open_expr,
     short,
 )
 from kanban_audit.linter.solve.calls import Callee, callees_of, dispatch_items, method_callees
@@ -47,6 +48,7 @@ from kanban_audit.linter.values import (
     Seq,
     Star,
     Unknown,
+    one_of,
 )
 from kanban_audit.rulepack import RulePack
 
@@ -255,7 +257,13 @@ class Evaluator:
 
     def _element(self, expr: Elem | Star, frame: Frame | None) -> list[Atom]:
         inner = expr.seq if isinstance(expr, Elem) else expr.expr
-        return [a for item in self.elements(inner, frame) for a in self.values(item, frame)]
+        atoms: list[Atom] = []
+        for item in self.elements(inner, frame):
+            if isinstance(item, Elem) and isinstance(item.seq, Param):
+                atoms.append(read_later(item.seq, item))
+            else:
+                atoms += self.values(item, frame)
+        return atoms
 
     def index_values(self, expr: Index, frame: Frame | None) -> list[Atom]:
         """`d[k]` of a literal dict (the entries k may select) or `s[i]` of a sequence."""
@@ -278,7 +286,11 @@ class Evaluator:
                 for item in chosen:
                     atoms += self.values(item, frame)
             else:
-                atoms.append(Atom("unknown", f"item of {describe(struct)}"))
+                param = _parameter(struct)
+                if param is None:
+                    atoms.append(Atom("unknown", f"item of {describe(struct)}"))
+                else:
+                    atoms.append(read_later(param, Index(struct, _key(expr.key, keys))))
         return atoms
 
     def _call(self, call: Call, frame: Frame | None) -> list[Atom]:
@@ -290,10 +302,7 @@ class Evaluator:
                 default = self.values(call.args[1], frame) if len(call.args) > 1 else []
                 return looked_up + default
             if method in STRING_METHODS:
-                return [
-                    replace(a, value=getattr(a.value, method)()) if a.kind == "const" else a
-                    for a in self.values(func.base, frame)
-                ]
+                return [_text_method(a, method, call) for a in self.values(func.base, frame)]
             if method in ("join", "format"):
                 return templates.string_values(self, call, frame)
         if isinstance(func, Ref) and func.qual == "builtins.str" and call.args:
@@ -362,6 +371,38 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     Elem: Evaluator._element,
     Star: Evaluator._element,
 }  # type: ignore[dict-item]
+
+
+def _parameter(struct: Expr) -> Param | None:
+    """The parameter a structure is (or is an element of), when it is not bound here."""
+    inner = struct.seq if isinstance(struct, Elem) else struct
+    return inner if isinstance(inner, Param) else None
+
+
+def read_later(param: Param, expr: Expr) -> Atom:
+    """A value read from a parameter not bound here: read again at each call site."""
+    return Atom("param", param.name, func=param.func, expr=expr)
+
+
+def _key(key: Expr, strings: frozenset[str] | None) -> Expr:
+    """An item's key as a call site reads it: a literal as it is, else the strings it
+    can be here (it may depend on this frame), else any key."""
+    if isinstance(key, Lit):
+        return key
+    if strings:
+        return one_of([Lit(k) for k in sorted(strings)])
+    return Unknown("key not known here")
+
+
+def _text_method(atom: Atom, method: str, call: Call) -> Atom:
+    """`.lower()` and the like on one atom: constants change now, a parameter's value
+    at each call site, unknowns stay unknown."""
+    if atom.kind == "const":
+        return replace(atom, value=getattr(atom.value, method)())
+    if atom.kind == "param":
+        applied = Call(Attr(open_expr(atom), method), (), (), call.site)
+        return replace(atom, allow=None, deny=frozenset(), expr=applied)
+    return atom
 
 
 def describe(expr: Expr) -> str:
