@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from kanban_audit.linter.solve import templates
+from kanban_audit.linter.solve import sets, templates
 from kanban_audit.linter.solve.atoms import (
     Atom,
     Frame,
@@ -28,6 +28,7 @@ from kanban_audit.linter.solve.atoms import (
 from kanban_audit.linter.solve.calls import Callee, callees_of, dispatch_items, method_callees
 from kanban_audit.linter.solve.context import Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.solve.sinks import mentions_param
 from kanban_audit.linter.values import (
     Attr,
     BinOp,
@@ -57,6 +58,7 @@ CONTAINER_BUILTINS = {
     f"builtins.{name}" for name in ("tuple", "list", "frozenset", "set", "dict", "sorted")
 }
 STRING_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title")
+STR_FUNCTIONS = {f"builtins.str.{name}" for name in STRING_METHODS}  # str.lower(s)
 
 Items = list[Expr | None]  # a sequence's items; None marks a stretch of unknown length
 
@@ -93,6 +95,8 @@ class Evaluator:
             return self.structures(expr.expr, frame)
         if isinstance(expr, Call):
             return self._call_structures(expr, frame)
+        if isinstance(expr, BinOp) and expr.op in sets.OPERATORS:
+            return sets.combine(self, expr.op, (expr.left, expr.right), expr, frame)
         if isinstance(expr, BinOp) and expr.op in "+*":
             flat = self.flatten(expr, frame)
             unknown = Star(Unknown("parameters not known here"))
@@ -100,10 +104,14 @@ class Evaluator:
         return [expr]
 
     def _call_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
-        """tuple(x), list(x)... are x; d.keys() and d.values() are sequences."""
+        """tuple(x), list(x)... are x (and empty without x); d.keys() and d.values() are
+        sequences; set algebra by method is set algebra."""
         func = call.func
-        if isinstance(func, Ref) and call.args and func.qual in CONTAINER_BUILTINS:
-            return self.structures(call.args[0], frame)
+        if isinstance(func, Ref) and func.qual in CONTAINER_BUILTINS:
+            return self.structures(call.args[0], frame) if call.args else [Seq(())]
+        if isinstance(func, Attr) and func.name in sets.METHODS and call.args:
+            operands = (func.base, *call.args)
+            return sets.combine(self, sets.METHODS[func.name], operands, call, frame)
         if isinstance(func, Attr) and func.name in ("keys", "values") and not call.args:
             views: list[Expr] = []
             for struct in self.structures(func.base, frame):
@@ -112,7 +120,23 @@ class Evaluator:
                 pick = 0 if func.name == "keys" else 1
                 views.append(Seq(tuple(pair[pick] for pair in struct.items)))
             return views
-        return [call]
+        return self._returned_structures(call, frame)
+
+    def _returned_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
+        """What the called functions return (an allow-list built by a helper), when it
+        does not depend on their parameters: the structures outlive the call's frame."""
+        found: list[Expr] = []
+        for target in self.call_targets(call.func, frame):
+            if not isinstance(target, tuple) or binding(frame, target[0]) is not None:
+                return [call]
+            qual, offset = target
+            inner = Frame(qual, call, "", offset, frame, on_path=False)
+            for ret in self.index.functions[qual].returns:
+                for struct in self.structures(ret, inner):
+                    if mentions_param(struct, qual):
+                        return [call]
+                    found.append(struct)
+        return found or [call]
 
     @memoized(lambda expr, frame: [[None]])
     def flatten(self, expr: Expr, frame: Frame | None) -> list[Items]:
@@ -255,6 +279,12 @@ class Evaluator:
     def _text(self, expr: Expr, frame: Frame | None) -> list[Atom]:
         return templates.string_values(self, expr, frame)
 
+    def _operation(self, expr: BinOp, frame: Frame | None) -> list[Atom]:
+        """`+`, `*`, `%` build texts; `|`, `&`, `-` compute numbers or sets, never a status."""
+        if expr.op in sets.OPERATORS:
+            return [Atom("unknown", "arithmetic")]
+        return self._text(expr, frame)
+
     def _element(self, expr: Elem | Star, frame: Frame | None) -> list[Atom]:
         inner = expr.seq if isinstance(expr, Elem) else expr.expr
         atoms: list[Atom] = []
@@ -307,6 +337,9 @@ class Evaluator:
                 return templates.string_values(self, call, frame)
         if isinstance(func, Ref) and func.qual == "builtins.str" and call.args:
             return self.values(call.args[0], frame)
+        if isinstance(func, Ref) and func.qual in STR_FUNCTIONS and call.args:
+            method = func.qual.rsplit(".", 1)[1]
+            return [_text_method(a, method, call) for a in self.values(call.args[0], frame)]
         if isinstance(func, Ref) and func.qual == "builtins.getattr" and call.args:
             return [Atom("unknown", "getattr")]
         atoms: list[Atom] = []
@@ -367,7 +400,7 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     OneOf: Evaluator._one_of,
     Narrowed: Evaluator._narrowed,
     Concat: Evaluator._text,
-    BinOp: Evaluator._text,
+    BinOp: Evaluator._operation,
     Elem: Evaluator._element,
     Star: Evaluator._element,
 }  # type: ignore[dict-item]

@@ -48,7 +48,14 @@ EXITS = {"abort", "exit", "sys.exit", "os._exit", "quit"}
 BUILTIN_NAMES = frozenset(dir(builtins))
 ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "enum.Enum", "enum.StrEnum", "enum.IntEnum"}
 _CONSTANTS = {"True": True, "False": False, "None": None}
-_OPERATORS = {cst.Add: "+", cst.Multiply: "*", cst.Modulo: "%"}
+_OPERATORS = {
+    cst.Add: "+",
+    cst.Multiply: "*",
+    cst.Modulo: "%",
+    cst.BitOr: "|",
+    cst.BitAnd: "&",
+    cst.Subtract: "-",
+}
 
 
 def run_chunk(mod: ModuleAnalyzer, tree: cst.Module, env: Env) -> Env:
@@ -87,6 +94,8 @@ class FunctionAnalyzer:
         self.class_prefix = class_prefix
         self.stmt_line = fn.site.line
         self.local_imports: dict[str, str] = {}
+        # Calls already recorded: a guard's test is read again on each branch.
+        self.recorded: set[int] = set()
 
     # -- names -------------------------------------------------------------
 
@@ -502,6 +511,9 @@ class FunctionAnalyzer:
                 args.append(value)
         site = self.mod.call_site(node, self.stmt_line)
         call = Call(func, tuple(args), tuple(kwargs), site, spread)
+        if id(node) in self.recorded:
+            return call
+        self.recorded.add(id(node))
         self.fn.calls.append(call)
         if isinstance(node.func, cst.Attribute):
             sink = recognise(node.func.attr.value, func, call, self.mod.sql_methods)
