@@ -28,17 +28,19 @@ ParamCache = dict[tuple[str, Expr], list[Atom]]
 @dataclass
 class Analysis:
     """The offending paths, and what deciding them needed to see: the functions
-    whose every caller matters, and the names that did not resolve."""
+    whose every caller matters, the names that did not resolve, and the classes
+    whose every subclass matters."""
 
     issues: list[Issue] = field(default_factory=list)
     callers_needed: set[str] = field(default_factory=set)
     unresolved: set[str] = field(default_factory=set)
+    subclassed: set[str] = field(default_factory=set)
 
 
 def analyse(program: Program) -> Analysis:
     """Find the offending paths, recording what the decision depended on."""
     index = program.index
-    index.recording, index.unresolved = True, set()
+    index.recording, index.unresolved, index.subclassed = True, set(), set()
     needed: set[str] = set()
     program.graph.consulted = needed
     try:
@@ -46,7 +48,7 @@ def analyse(program: Program) -> Analysis:
     finally:
         index.recording = False
         program.graph.consulted = None
-    return Analysis(issues, needed, index.unresolved)
+    return Analysis(issues, needed, index.unresolved, index.subclassed)
 
 
 def find_issues(program: Program) -> list[Issue]:
@@ -154,7 +156,7 @@ def _resolve_param(
     result: list[Atom] = []
     for caller, call, offset in callers:
         frame = Frame(func, call, caller, offset, None, on_path=False)
-        hop = Hop(caller, func, call)
+        hop = Hop(caller, func, call.site)
         for atom in program.ev.values(read, frame):
             atom = replace(atom, chain=atom.chain + (hop,))
             if atom.kind == "param":
@@ -206,20 +208,33 @@ def _place(
     graph = program.graph
     if atom.chain:
         entry = atom.chain[0].caller
-        if not graph.is_exposed(entry):
+        if not graph.is_exposed(entry) or not _readers_exposed(program, atom.chain, qual):
             return []
-        site = atom.chain[0].call.site
+        site = atom.chain[0].site
         return [Issue(code, (atom,), entry, site, atom.chain, qual, sink, note)]
     callers = graph.callers_of(qual)
     if not callers:
         if not graph.is_exposed(qual):
             return []
         return [Issue(code, (atom,), qual, sink.site, (), qual, sink, note)]
+    hops = [(caller, Hop(caller, qual, call.site)) for caller, call, _ in callers]
     return [
-        Issue(code, (atom,), caller, call.site, (Hop(caller, qual, call),), qual, sink, note)
-        for caller, call, _ in callers
+        Issue(code, (atom,), caller, hop.site, (hop,), qual, sink, note)
+        for caller, hop in hops
         if graph.is_exposed(caller)
     ]
+
+
+def _readers_exposed(program: Program, chain: tuple[Hop, ...], qual: str) -> bool:
+    """Whether every function that reads a value back from an attribute on the path
+    (the next step's, or the writer) runs outside the claim path: a stored value is
+    not a call, so storing it does not make its reader reachable."""
+    steps = [hop.caller for hop in chain[1:]] + [qual]
+    return all(
+        program.graph.is_exposed(reader)
+        for hop, reader in zip(chain, steps, strict=True)
+        if hop.stored
+    )
 
 
 def _too_complex(program: Program, qual: str, sink: Sink) -> Issue:

@@ -11,7 +11,9 @@ program grows only where the analysis asks:
 - the callers of every function whose verdict depends on its callers (a
   parameter written to the status column, the guarded state or an unknown
   written outside the claim path), found by name in the bytes;
-- the modules of names the analysis met but could not resolve.
+- the modules of names the analysis met but could not resolve;
+- the files with a class statement deriving from a class whose subclasses a
+  decision read (what they store in `self.x` is what its methods read).
 
 A file that cannot matter is never parsed. `--no-prefilter` parses every file,
 and must give the same findings.
@@ -40,6 +42,7 @@ class Prefilter:
     modules: dict[str, str]  # module name -> display path
     pack: RulePack
     searched: set[str] = field(default_factory=set)  # function names looked for
+    classes_searched: set[str] = field(default_factory=set)  # class names looked for
     _seed_files: set[str] = field(default_factory=set)
     _word_sets: dict[str, set[bytes]] = field(default_factory=dict)
 
@@ -125,7 +128,23 @@ class Prefilter:
         wanted = self._sql_flows(program)
         wanted |= self._callers(program, analysis.callers_needed)
         wanted |= self._modules_of(analysis.unresolved | self._unresolved_calls(program))
+        wanted |= self._subclass_files(analysis.subclassed)
         return wanted - loaded
+
+    def _subclass_files(self, classes: set[str]) -> set[str]:
+        """Files that may derive from these classes: those with a class statement that
+        names one among its bases (`class Fast(Mover):`, `class Fast(store.Mover):`)."""
+        names = {qual.rsplit(".", 1)[-1] for qual in classes} - self.classes_searched
+        self.classes_searched |= names
+        wanted: set[str] = set()
+        for name in names:
+            needle = name.encode()
+            wanted |= {
+                display
+                for display, data in self.contents.items()
+                if needle in data and _derives(data, needle)
+            }
+        return wanted
 
     def _sql_flows(self, program: Program) -> set[str]:
         """Where SQL text naming the table goes: the modules a call passes it to, and
@@ -267,6 +286,11 @@ def _literals(expr: object) -> list[str]:
         elif hasattr(node, "__dataclass_fields__"):
             todo.extend(reversed([getattr(node, f) for f in node.__dataclass_fields__]))
     return found
+
+
+def _derives(data: bytes, name: bytes) -> bool:
+    """Whether the bytes hold a class statement with `name` among its bases."""
+    return re.search(rb"\bclass\s+\w+\s*\([^:]*\b" + re.escape(name) + rb"\b", data) is not None
 
 
 def _keyword_ends(low: bytes, keyword: bytes) -> list[int]:

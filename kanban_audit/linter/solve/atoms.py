@@ -9,11 +9,13 @@ from kanban_audit.linter.values import Call, Expr, Lit, Narrowed, Param, Seq, Si
 
 @dataclass(frozen=True)
 class Hop:
-    """A call on the path to the write: `caller` calls `callee` at `call`."""
+    """A step on the path to the write: `caller` calls `callee` at `site`, or, when
+    `stored` names an attribute, `caller` stores the value in it there."""
 
     caller: str
     callee: str
-    call: Call
+    site: Site
+    stored: str = ""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,13 @@ from kanban_audit.linter.solve.atoms import (
     open_expr,
     short,
 )
-from kanban_audit.linter.solve.calls import Callee, callees_of, dispatch_items, method_callees
+from kanban_audit.linter.solve.calls import (
+    Callee,
+    callees_of,
+    dispatch_items,
+    is_self,
+    method_callees,
+)
 from kanban_audit.linter.solve.context import Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
 from kanban_audit.linter.solve.sinks import mentions_param
@@ -48,6 +54,7 @@ from kanban_audit.linter.values import (
     Ref,
     Seq,
     Star,
+    Stored,
     Unknown,
     one_of,
 )
@@ -93,6 +100,11 @@ class Evaluator:
             return [s for option in expr.options for s in self.structures(option, frame)]
         if isinstance(expr, Narrowed):
             return self.structures(expr.expr, frame)
+        if isinstance(expr, Stored):
+            return self.structures(expr.value, None)
+        if isinstance(expr, Attr):
+            kept = self.kept_in(expr)
+            return [s for qual in kept for s in self.structures(Ref(qual), frame)] or [expr]
         if isinstance(expr, Call):
             return self._call_structures(expr, frame)
         if isinstance(expr, BinOp) and expr.op in sets.OPERATORS:
@@ -250,7 +262,7 @@ class Evaluator:
             return [Atom("param", expr.name, func=expr.func)]
         atoms = self.values(self.argument(bound, expr.name), bound.parent)
         if bound.on_path:
-            hop = Hop(bound.caller, bound.func, bound.call)
+            hop = Hop(bound.caller, bound.func, bound.call.site)
             atoms = [replace(a, chain=a.chain + (hop,)) for a in atoms]
         return atoms
 
@@ -263,9 +275,32 @@ class Evaluator:
         return []
 
     def _attr(self, expr: Attr, frame: Frame | None) -> list[Atom]:
+        kept = self.kept_in(expr)
+        if kept:
+            return [a for qual in kept for a in self.values(Ref(qual), frame)]
         if expr.name == "value":
             return self.values(expr.base, frame)
+        if isinstance(expr.base, Param) and self.class_of_self(expr.base):
+            reason = f"`{expr.base.name}.{expr.name}`, not assigned in the analysed code"
+            return [Atom("unknown", reason)]
         return [Atom("unknown", f"attribute `.{expr.name}` of {describe(expr.base)}")]
+
+    def kept_in(self, expr: Attr) -> list[str]:
+        """Where `self.x` (or `cls.x`) read in a method is kept: the class attributes
+        holding every value stored in it (index.attribute)."""
+        cls = self.class_of_self(expr.base) if isinstance(expr.base, Param) else ""
+        return self.index.attribute(cls, expr.name) if cls else []
+
+    def class_of_self(self, param: Param) -> str:
+        """The class of a method whose instance (or class) this parameter is, if any."""
+        fn = self.index.functions.get(param.func)
+        return fn.class_name if fn is not None and is_self(fn, param) else ""
+
+    def _stored(self, expr: Stored, frame: Frame | None) -> list[Atom]:
+        """A value stored in an attribute, read in any method: it enters where it is
+        stored, whatever called that method (its parameters are read at every call)."""
+        hop = Hop(expr.func, expr.func, expr.site, stored=expr.attr)
+        return [replace(a, chain=a.chain + (hop,)) for a in self.values(expr.value, None)]
 
     def _one_of(self, expr: OneOf, frame: Frame | None) -> list[Atom]:
         return [a for option in expr.options for a in self.values(option, frame)]
@@ -403,6 +438,7 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     BinOp: Evaluator._operation,
     Elem: Evaluator._element,
     Star: Evaluator._element,
+    Stored: Evaluator._stored,
 }  # type: ignore[dict-item]
 
 

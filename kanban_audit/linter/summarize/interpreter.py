@@ -37,6 +37,7 @@ from kanban_audit.linter.values import (
     Seq,
     Site,
     Star,
+    Stored,
     Unknown,
     one_of,
 )
@@ -244,6 +245,7 @@ class FunctionAnalyzer:
             key = dotted(target)
             if key:
                 env[key] = value
+            self.store_attribute(target, value, env)
         elif isinstance(target, cst.Subscript):
             key = dotted(target.value)
             if key and key in env and isinstance(env[key], DictLit) and len(target.slice) == 1:
@@ -251,6 +253,23 @@ class FunctionAnalyzer:
                 if isinstance(index, cst.Index):
                     item = (self.expr(index.value, env), value)
                     env[key] = DictLit(env[key].items + (item,))  # type: ignore[union-attr]
+
+    def store_attribute(self, target: cst.Attribute, value: Expr, env: Env) -> None:
+        """`self.x = value` in a method (or a function nested in one): one more value of
+        the class's `x`, for every method that reads `self.x`."""
+        if not isinstance(target.value, cst.Name):
+            return
+        receiver = self.lookup(target.value.value, env)
+        if not isinstance(receiver, Param):
+            return
+        method = self.mod.chunk.functions.get(receiver.func)
+        if method is None or not (method.bound and method.class_name):
+            return
+        if method.params[0] == receiver.name:
+            attr = f"{target.value.value}.{target.attr.value}"
+            site = self.mod.statement_site(self.stmt_line)
+            stored = Stored(value, self.fn.qualname, attr, site)
+            self.mod.chunk.assigned.append((f"{method.class_name}.{target.attr.value}", stored))
 
     def if_statement(self, node: cst.If, env: Env) -> Flow:
         self.stmt_line = self.mod.line_of(node)
