@@ -212,7 +212,7 @@ def _place(
             return []
         site = atom.chain[0].site
         return [Issue(code, (atom,), entry, site, atom.chain, qual, sink, note)]
-    callers = graph.callers_of(qual)
+    callers = [site for site in graph.callers_of(qual) if site[0] != qual]  # not recursion
     if not callers:
         if not graph.is_exposed(qual):
             return []
