@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from kanban_audit.linter.solve import dispatch
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, Issue, narrow
 from kanban_audit.linter.solve.context import TooComplex
 from kanban_audit.linter.solve.evaluate import describe
@@ -156,7 +157,7 @@ def _resolve_param(
     result: list[Atom] = []
     for caller, call, offset in callers:
         frame = Frame(func, call, caller, offset, None, on_path=False)
-        hop = Hop(caller, func, call.site)
+        hop = dispatch.hop(caller, func, call)
         for atom in program.ev.values(read, frame):
             atom = replace(atom, chain=atom.chain + (hop,))
             if atom.kind == "param":
@@ -217,7 +218,7 @@ def _place(
         if not graph.is_exposed(qual):
             return []
         return [Issue(code, (atom,), qual, sink.site, (), qual, sink, note)]
-    hops = [(caller, Hop(caller, qual, call.site)) for caller, call, _ in callers]
+    hops = [(caller, dispatch.hop(caller, qual, call)) for caller, call, _ in callers]
     return [
         Issue(code, (atom,), caller, hop.site, (hop,), qual, sink, note)
         for caller, hop in hops

@@ -147,9 +147,11 @@ def _through(hop: Hop) -> str:
 
 
 def _step(hop: Hop) -> str:
-    """A trace step's note: a call, or a store."""
-    verb = "sets" if hop.stored else "calls"
-    return f"{_short(hop.caller)}() {verb} {_through(hop)}"
+    """A trace step's note: a call (by getattr: the name may denote it), or a store."""
+    if hop.stored:
+        return f"{_short(hop.caller)}() sets {_through(hop)}"
+    how = " through getattr" if hop.looked_up else ""
+    return f"{_short(hop.caller)}() calls {_through(hop)}{how}"
 
 
 def _values_text(issue: Issue) -> str:

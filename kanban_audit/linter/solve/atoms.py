@@ -9,13 +9,15 @@ from kanban_audit.linter.values import Call, Expr, Lit, Narrowed, Param, Seq, Si
 
 @dataclass(frozen=True)
 class Hop:
-    """A step on the path to the write: `caller` calls `callee` at `site`, or, when
-    `stored` names an attribute, `caller` stores the value in it there."""
+    """A step on the path to the write: `caller` calls `callee` at `site` (through
+    `getattr` when `looked_up`: the name may match more), or, when `stored` names
+    an attribute, `caller` stores the value in it there."""
 
     caller: str
     callee: str
     site: Site
     stored: str = ""
+    looked_up: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from kanban_audit.linter.solve import sets, templates
+from kanban_audit.linter.solve import dispatch, sets, templates
 from kanban_audit.linter.solve.atoms import (
     Atom,
     Frame,
@@ -262,7 +262,7 @@ class Evaluator:
             return [Atom("param", expr.name, func=expr.func)]
         atoms = self.values(self.argument(bound, expr.name), bound.parent)
         if bound.on_path:
-            hop = Hop(bound.caller, bound.func, bound.call.site)
+            hop = dispatch.hop(bound.caller, bound.func, bound.call)
             atoms = [replace(a, chain=a.chain + (hop,)) for a in atoms]
         return atoms
 
@@ -375,8 +375,8 @@ class Evaluator:
         if isinstance(func, Ref) and func.qual in STR_FUNCTIONS and call.args:
             method = func.qual.rsplit(".", 1)[1]
             return [_text_method(a, method, call) for a in self.values(call.args[0], frame)]
-        if isinstance(func, Ref) and func.qual == "builtins.getattr" and call.args:
-            return [Atom("unknown", "getattr")]
+        if dispatch.is_lookup(call):
+            return self._looked_up(call, frame)
         atoms: list[Atom] = []
         resolved = False
         for target in self.call_targets(func, frame):
@@ -397,6 +397,15 @@ class Evaluator:
             atoms.append(Atom("unknown", f"return value of `{describe(func)}(...)`"))
         return atoms
 
+    def _looked_up(self, call: Call, frame: Frame | None) -> list[Atom]:
+        """`getattr(obj, "x"[, default])`: `obj.x` (or the default); a computed name
+        could be any attribute."""
+        names = self.const_set(call.args[1], frame)
+        if names is None:
+            return [Atom("unknown", "getattr with a name not known here")]
+        atoms = [a for name in sorted(names) for a in self.values(Attr(call.args[0], name), frame)]
+        return atoms + (self.values(call.args[2], frame) if len(call.args) > 2 else [])
+
     def call_targets(
         self, func: Expr, frame: Frame | None
     ) -> Iterator[Lambda | Callee | ClassSummary]:
@@ -415,6 +424,8 @@ class Evaluator:
                     yield from callees_of(self, struct, "")
             elif isinstance(struct, Attr):
                 yield from method_callees(self, struct, frame.func if frame else "")
+            elif dispatch.is_lookup(struct):
+                yield from dispatch.lookup_callees(self, struct, frame)
 
     # -- texts -----------------------------------------------------------------
 

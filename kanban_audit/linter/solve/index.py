@@ -99,6 +99,27 @@ class ProgramIndex:
                         return found
         return None
 
+    def members(self, owner: str) -> list[tuple[str, str]]:
+        """(name, function) of what a class holds (its methods, inherited ones too) or
+        a module holds (its top-level functions)."""
+        if owner in self.classes:
+            found: dict[str, str] = {}
+            for cls in self.ancestors(owner):
+                for name in self.classes[cls].methods:
+                    found.setdefault(name, f"{cls}.{name}")
+            return [(name, qual) for name, qual in found.items() if qual in self.functions]
+        module = self.modules.get(owner)
+        functions = module.functions if module else {}
+        return [
+            (qual.rsplit(".", 1)[1], qual)
+            for qual in functions
+            if qual.rsplit(".", 1)[0] == owner and not qual.endswith(".<module>")
+        ]
+
+    def all_methods(self) -> list[tuple[str, str]]:
+        """(name, method) of every analysed method."""
+        return [(name, qual) for name, quals in self.methods_by_name.items() for qual in quals]
+
     def attribute(self, cls: str, name: str) -> list[str]:
         """Where the values of `self.<name>` in a method of `cls` are kept: the class
         attribute and what methods store, in the class, its bases and its subclasses
