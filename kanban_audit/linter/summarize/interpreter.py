@@ -49,6 +49,13 @@ EXITS = {"abort", "exit", "sys.exit", "os._exit", "quit"}
 BUILTIN_NAMES = frozenset(dir(builtins))
 ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "enum.Enum", "enum.StrEnum", "enum.IntEnum"}
 _CONSTANTS = {"True": True, "False": False, "None": None}
+_SET_MUTATIONS = {
+    "add": "|",
+    "discard": "-",
+    "remove": "-",
+    "difference_update": "-",
+    "intersection_update": "&",
+}
 _OPERATORS = {
     cst.Add: "+",
     cst.Multiply: "*",
@@ -196,6 +203,14 @@ class FunctionAnalyzer:
                 else ((Unknown("keys added by update()"), Unknown("values added by update()")),)
             )
             env[key] = DictLit(current.items + added)
+        elif method in _SET_MUTATIONS:
+            self.mutate_set(key, method, arg, env)
+
+    def mutate_set(self, key: str, method: str, arg: Expr, env: Env) -> None:
+        """`allowed.add(v)`, `.discard(v)`, `.remove(v)`, `.difference_update(vs)`,
+        `.intersection_update(vs)`: the set algebra they stand for (solve/sets.py)."""
+        other = Seq((arg,)) if method in ("add", "discard", "remove") else arg
+        env[key] = BinOp(_SET_MUTATIONS[method], env[key], other)
 
     def return_statement(self, small: cst.Return, env: Env) -> Flow:
         self.fn.returns.append(self.expr(small.value, env) if small.value else Lit(None))
