@@ -34,11 +34,11 @@ from kanban_audit.rulepack import RulePack
 
 TABLE_WRITE_METHODS = ("update", "insert", "upsert", "insert_all", "upsert_all")
 _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")  # identifiers, UTF-8 ones too
-# getattr(...)(...), and `name = getattr(...)` (the name is called later, or not).
-_CALLED_LOOKUP = re.compile(rb"\bgetattr\s*\((?:[^()]|\([^()]*\))*\)\s*\(")
-_KEPT_LOOKUP = re.compile(rb"\b(\w+)\s*=\s*getattr\s*\(")
 # After `getattr(receiver,`: a name that is not one plain string literal.
 _COMPUTED_NAME = rb"""(?!\s*[rRbBuU]?(?:"\w*"|'\w*')\s*[,)])"""
+_COMPUTED = re.compile(_COMPUTED_NAME)
+_KEPT = re.compile(rb"(\w+)\s*=\s*\Z")  # `name = ` before a getattr
+MAX_LOOKUP = 400  # bytes of getattr's arguments read
 
 
 @dataclass
@@ -334,11 +334,57 @@ def _literals(expr: object) -> list[str]:
 
 
 def _calls_lookup(data: bytes) -> bool:
-    """Whether the bytes call what getattr returns: at once, or through a name."""
-    if _CALLED_LOOKUP.search(data):
-        return True
-    names = {match.group(1) for match in _KEPT_LOOKUP.finditer(data)}
-    return any(re.search(rb"\b" + re.escape(name) + rb"\s*\(", data) for name in names)
+    """Whether the bytes call what getattr returns for a computed name: at once
+    (`getattr(o, n)(...)`), or through the name it is assigned to."""
+    kept: set[bytes] = set()
+    at = data.find(b"getattr")
+    while at >= 0:
+        after = _after_lookup(data, at)
+        if after is not None:
+            if data[after : after + 1] == b"(":
+                return True
+            name = _KEPT.search(data, max(0, at - 64), at)
+            if name:
+                kept.add(name.group(1))
+        at = data.find(b"getattr", at + 7)
+    return any(re.search(rb"\b" + re.escape(name) + rb"\s*\(", data) for name in kept)
+
+
+def _after_lookup(data: bytes, at: int) -> int | None:
+    """Where the code goes on after the getattr call starting at `at` (spaces
+    skipped), if it is one whose name is computed; else None."""
+    if at and (data[at - 1 : at].isalnum() or data[at - 1 : at] in (b"_", b".")):
+        return None
+    opening = _skip_spaces(data, at + len(b"getattr"))
+    if data[opening : opening + 1] != b"(":
+        return None
+    found = _arguments(data, opening + 1)
+    if found is None or found[1] < 0 or not _COMPUTED.match(data, found[1] + 1):
+        return None
+    return _skip_spaces(data, found[0] + 1)
+
+
+def _arguments(data: bytes, start: int) -> tuple[int, int] | None:
+    """The closing parenthesis of the arguments that start at `start`, and the first
+    comma between them (-1: none); None past MAX_LOOKUP bytes."""
+    depth, comma = 1, -1
+    for pos in range(start, min(len(data), start + MAX_LOOKUP)):
+        char = data[pos]
+        if char in b"([{":
+            depth += 1
+        elif char in b")]}":
+            depth -= 1
+            if depth == 0:
+                return pos, comma
+        elif char == ord(",") and depth == 1 and comma < 0:
+            comma = pos
+    return None
+
+
+def _skip_spaces(data: bytes, pos: int) -> int:
+    while data[pos : pos + 1].isspace():
+        pos += 1
+    return pos
 
 
 def _derives(data: bytes, name: bytes) -> bool:
