@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from kanban_audit.linter.solve.calls import callees_of
 from kanban_audit.linter.solve.evaluate import Evaluator
@@ -53,12 +53,12 @@ class CallGraph:
 
         Entry points are the functions nothing else calls: no caller at all, or only
         callers in their own cycle (a recursive handler, a dispatcher whose unknown
-        name may reach itself).
+        name may reach itself) when the cycle does not pass a sanctioned writer.
         """
         sanctioned = ev.pack.is_sanctioned
         functions = ev.index.functions
         exposed = {qual: False for qual in functions}
-        work = [qual for qual in self._entries(functions) if not sanctioned(qual)]
+        work = self._entries(functions, sanctioned)
         for qual in work:
             exposed[qual] = True
         while work:
@@ -69,10 +69,13 @@ class CallGraph:
                     work.append(callee)
         return exposed
 
-    def _entries(self, functions: Iterable[str]) -> list[str]:
-        """The functions of every cycle (or single function) no outside function calls."""
+    def _entries(self, functions: Iterable[str], sanctioned: Callable[[str], bool]) -> list[str]:
+        """The functions of every cycle (or single function) no outside function calls,
+        unless it holds a sanctioned writer (then it is the claim path's)."""
         entries: list[str] = []
         for component in strongly_connected(functions, self.callees):
+            if any(sanctioned(qual) for qual in component):
+                continue
             members = set(component)
             outside = (
                 caller
