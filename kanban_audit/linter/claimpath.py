@@ -12,32 +12,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from kanban_audit.linter.solve import dispatch
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, Issue, narrow
 from kanban_audit.linter.solve.context import TooComplex
+from kanban_audit.linter.solve.evaluate import describe
 from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.solve.sinks import mentions_param, sink_atoms
 from kanban_audit.linter.solve.templates import marked_text
 from kanban_audit.linter.sql import may_write
-from kanban_audit.linter.values import Param, Sink
+from kanban_audit.linter.values import Attr, Call, Elem, Expr, Index, Narrowed, Param, Sink
 
 MAX_PATHS = 256
-ParamCache = dict[tuple[str, str], list[Atom]]
+ParamCache = dict[tuple[str, Expr], list[Atom]]
 
 
 @dataclass
 class Analysis:
     """The offending paths, and what deciding them needed to see: the functions
-    whose every caller matters, and the names that did not resolve."""
+    whose every caller matters, the names that did not resolve, and the classes
+    whose every subclass matters."""
 
     issues: list[Issue] = field(default_factory=list)
     callers_needed: set[str] = field(default_factory=set)
     unresolved: set[str] = field(default_factory=set)
+    subclassed: set[str] = field(default_factory=set)
 
 
 def analyse(program: Program) -> Analysis:
     """Find the offending paths, recording what the decision depended on."""
     index = program.index
-    index.recording, index.unresolved = True, set()
+    index.recording, index.unresolved, index.subclassed = True, set(), set()
     needed: set[str] = set()
     program.graph.consulted = needed
     try:
@@ -45,7 +49,7 @@ def analyse(program: Program) -> Analysis:
     finally:
         index.recording = False
         program.graph.consulted = None
-    return Analysis(issues, needed, index.unresolved)
+    return Analysis(issues, needed, index.unresolved, index.subclassed)
 
 
 def find_issues(program: Program) -> list[Issue]:
@@ -119,46 +123,78 @@ def _resolve_all(program: Program, atoms: list[Atom], cache: ParamCache) -> list
         if atom.kind != "param":
             resolved.append(atom)
             continue
-        for found in _resolve_param(program, atom.func, atom.value, cache, set()):
-            for narrowed in narrow(found, atom.allow, atom.deny):
-                resolved.append(replace(narrowed, chain=narrowed.chain + atom.chain))
+        resolved += _resolve_open(program, atom, cache, set())
     return resolved[:MAX_PATHS]
+
+
+def _resolve_open(
+    program: Program, atom: Atom, cache: ParamCache, active: set[tuple[str, Expr]]
+) -> list[Atom]:
+    """What a parameter atom is at the call sites, its own guards and hops applied."""
+    found = _resolve_param(program, atom.func, atom.value, atom.expr, cache, active)
+    return [
+        replace(narrowed, chain=narrowed.chain + atom.chain)
+        for value in found
+        for narrowed in narrow(value, atom.allow, atom.deny)
+    ]
 
 
 def _resolve_param(
     program: Program,
     func: str,
     name: str,
+    expr: Expr | None,
     cache: ParamCache,
-    active: set[tuple[str, str]],
+    active: set[tuple[str, Expr]],
 ) -> list[Atom]:
-    """Every value a parameter receives, each with the hops from where it entered."""
-    key = (func, name)
+    """Every value a parameter (or what is read from it: `expr`) receives, each with
+    the hops from where it entered. Each call site is read on its own."""
+    read = expr or Param(func, name)
+    key = (func, read)
     if key in cache:
         return cache[key]
     if key in active:
         return []  # recursion: the values come in through the other call sites
     callers = program.graph.callers_of(func)
     if not callers:
-        short = func.rsplit(".", 1)[-1]
-        result = [Atom("unknown", f"parameter `{name}` of `{short}()` has no visible caller")]
-        cache[key] = result
-        return result
+        cache[key] = [Atom("unknown", _unseen(func, name, read))]
+        return cache[key]
     active = active | {key}
     result: list[Atom] = []
     for caller, call, offset in callers:
-        frame = Frame(func, call, caller, offset, None, on_path=True)
-        for atom in program.ev.values(Param(func, name), frame):
-            if atom.kind != "param":
+        frame = Frame(func, call, caller, offset, None, on_path=False)
+        hop = dispatch.hop(caller, func, call)
+        for atom in program.ev.values(read, frame):
+            atom = replace(atom, chain=atom.chain + (hop,))
+            if atom.kind == "param":
+                result += _resolve_open(program, atom, cache, active)
+            else:
                 result.append(atom)
-                continue
-            for found in _resolve_param(program, atom.func, atom.value, cache, active):
-                for narrowed in narrow(found, atom.allow, atom.deny):
-                    result.append(replace(narrowed, chain=narrowed.chain + atom.chain))
         if len(result) > MAX_PATHS:
             break
     cache[key] = result[:MAX_PATHS]
     return cache[key]
+
+
+def _unseen(func: str, name: str, read: Expr) -> str:
+    """Why a value from a parameter of a function nothing visible calls is unknown."""
+    if isinstance(read, Param):
+        return f"parameter `{name}` of `{func.rsplit('.', 1)[-1]}()` has no visible caller"
+    return _read_from(read)
+
+
+def _read_from(read: Expr) -> str:
+    """`item of parameter `body``: what is read from the parameter (text methods keep
+    what is unknown about it)."""
+    if isinstance(read, Index):
+        return f"item of {_read_from(read.base)}"
+    if isinstance(read, Elem):
+        return f"element of {_read_from(read.seq)}"
+    if isinstance(read, Call) and isinstance(read.func, Attr):
+        return _read_from(read.func.base)
+    if isinstance(read, Narrowed):
+        return _read_from(read.expr)
+    return describe(read)
 
 
 def _code(atom: Atom, guarded: str) -> str | None:
@@ -179,20 +215,33 @@ def _place(
     graph = program.graph
     if atom.chain:
         entry = atom.chain[0].caller
-        if not graph.is_exposed(entry):
+        if not graph.is_exposed(entry) or not _readers_exposed(program, atom.chain, qual):
             return []
-        site = atom.chain[0].call.site
+        site = atom.chain[0].site
         return [Issue(code, (atom,), entry, site, atom.chain, qual, sink, note)]
-    callers = graph.callers_of(qual)
+    callers = [site for site in graph.callers_of(qual) if site[0] != qual]  # not recursion
     if not callers:
         if not graph.is_exposed(qual):
             return []
         return [Issue(code, (atom,), qual, sink.site, (), qual, sink, note)]
+    hops = [(caller, dispatch.hop(caller, qual, call)) for caller, call, _ in callers]
     return [
-        Issue(code, (atom,), caller, call.site, (Hop(caller, qual, call),), qual, sink, note)
-        for caller, call, _ in callers
+        Issue(code, (atom,), caller, hop.site, (hop,), qual, sink, note)
+        for caller, hop in hops
         if graph.is_exposed(caller)
     ]
+
+
+def _readers_exposed(program: Program, chain: tuple[Hop, ...], qual: str) -> bool:
+    """Whether every function that reads a value back from an attribute on the path
+    (the next step's, or the writer) runs outside the claim path: a stored value is
+    not a call, so storing it does not make its reader reachable."""
+    steps = [hop.caller for hop in chain[1:]] + [qual]
+    return all(
+        program.graph.is_exposed(reader)
+        for hop, reader in zip(chain, steps, strict=True)
+        if hop.stored
+    )
 
 
 def _too_complex(program: Program, qual: str, sink: Sink) -> Issue:

@@ -37,6 +37,7 @@ from kanban_audit.linter.values import (
     Sink,
     Site,
     Star,
+    Stored,
     Unknown,
 )
 
@@ -49,7 +50,7 @@ class FormatError(ValueError):
 
 EXPRESSIONS = (
     Lit, Unknown, Param, Ref, Attr, Index, Call, OneOf, Narrowed, BinOp, Concat, Seq, Star,
-    DictLit, Lambda, Comp, Elem,
+    DictLit, Lambda, Comp, Elem, Stored,
 )  # fmt: skip
 
 # Field kinds: "expr" (a node that is an expression), "expr?" (or null),
@@ -79,6 +80,7 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Lambda: (("body", "expr"),),
     Comp: (("elt", "expr"),),
     Elem: (("seq", "expr"),),
+    Stored: (("value", "expr"), ("func", "str"), ("attr", "str"), ("site", "site")),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),
     FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "env"),

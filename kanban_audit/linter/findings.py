@@ -10,7 +10,7 @@ from kanban_audit import JSON_VERSION
 from kanban_audit.codes import CODES
 
 if TYPE_CHECKING:
-    from kanban_audit.linter.solve.atoms import Issue
+    from kanban_audit.linter.solve.atoms import Hop, Issue
     from kanban_audit.linter.solve.program import Program
     from kanban_audit.rulepack import RulePack
 
@@ -141,6 +141,19 @@ def _short(qual: str) -> str:
     return qual.rsplit(".", 1)[-1]
 
 
+def _through(hop: Hop) -> str:
+    """What a step goes through: the function called, or the attribute set."""
+    return f"`{hop.stored}`" if hop.stored else f"{_short(hop.callee)}()"
+
+
+def _step(hop: Hop) -> str:
+    """A trace step's note: a call (by getattr: the name may denote it), or a store."""
+    if hop.stored:
+        return f"{_short(hop.caller)}() sets {_through(hop)}"
+    how = " through getattr" if hop.looked_up else ""
+    return f"{_short(hop.caller)}() calls {_through(hop)}{how}"
+
+
 def _values_text(issue: Issue) -> str:
     consts = sorted({a.value for a in issue.atoms if a.kind == "const"})
     reasons = sorted({a.value for a in issue.atoms if a.kind == "unknown"})
@@ -155,15 +168,15 @@ def _finding(program: Program, issue: Issue, pack: RulePack) -> Finding:
         status=tasks.status,
         guarded=tasks.guarded,
         column=f"{tasks.table}.{tasks.status}",
-        via=f" via {_short(issue.chain[0].callee)}()" if issue.chain else "",
+        via=f" via {_through(issue.chain[0])}" if issue.chain else "",
         values=_values_text(issue),
     )
     steps = [
         TraceStep(
             program.site_path(hop.caller),
-            hop.call.site.line,
-            hop.call.site.col + 1,
-            f"{_short(hop.caller)}() calls {_short(hop.callee)}()",
+            hop.site.line,
+            hop.site.col + 1,
+            _step(hop),
         )
         for hop in issue.chain
     ]

@@ -10,8 +10,12 @@ program grows only where the analysis asks:
   name them and run SQL;
 - the callers of every function whose verdict depends on its callers (a
   parameter written to the status column, the guarded state or an unknown
-  written outside the claim path), found by name in the bytes;
-- the modules of names the analysis met but could not resolve.
+  written outside the claim path), found by name in the bytes, and the files
+  that may reach it by `getattr` (a looked-up callable that is called, with
+  the module or class named, or a `name_`/`_name` part of the function's name);
+- the modules of names the analysis met but could not resolve;
+- the files with a class statement deriving from a class whose subclasses a
+  decision read (what they store in `self.x` is what its methods read).
 
 A file that cannot matter is never parsed. `--no-prefilter` parses every file,
 and must give the same findings.
@@ -30,6 +34,11 @@ from kanban_audit.rulepack import RulePack
 
 TABLE_WRITE_METHODS = ("update", "insert", "upsert", "insert_all", "upsert_all")
 _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")  # identifiers, UTF-8 ones too
+# After `getattr(receiver,`: a name that is not one plain string literal.
+_COMPUTED_NAME = rb"""(?!\s*[rRbBuU]?(?:"\w*"|'\w*')\s*[,)])"""
+_COMPUTED = re.compile(_COMPUTED_NAME)
+_KEPT = re.compile(rb"(\w+)\s*=\s*\Z")  # `name = ` before a getattr
+MAX_LOOKUP = 400  # bytes of getattr's arguments read
 
 
 @dataclass
@@ -40,8 +49,11 @@ class Prefilter:
     modules: dict[str, str]  # module name -> display path
     pack: RulePack
     searched: set[str] = field(default_factory=set)  # function names looked for
+    looked_up: set[str] = field(default_factory=set)  # functions looked for behind getattr
+    classes_searched: set[str] = field(default_factory=set)  # class names looked for
     _seed_files: set[str] = field(default_factory=set)
     _word_sets: dict[str, set[bytes]] = field(default_factory=dict)
+    _dispatchers: list[str] | None = None
 
     def __post_init__(self) -> None:
         table = re.escape(self.pack.tasks.table.lower().encode())
@@ -124,8 +136,25 @@ class Prefilter:
         """The files the program needs next, given what the analysis asked for."""
         wanted = self._sql_flows(program)
         wanted |= self._callers(program, analysis.callers_needed)
+        wanted |= self._lookups(program, analysis.callers_needed)
         wanted |= self._modules_of(analysis.unresolved | self._unresolved_calls(program))
+        wanted |= self._subclass_files(analysis.subclassed)
         return wanted - loaded
+
+    def _subclass_files(self, classes: set[str]) -> set[str]:
+        """Files that may derive from these classes: those with a class statement that
+        names one among its bases (`class Fast(Mover):`, `class Fast(store.Mover):`)."""
+        names = {qual.rsplit(".", 1)[-1] for qual in classes} - self.classes_searched
+        self.classes_searched |= names
+        wanted: set[str] = set()
+        for name in names:
+            needle = name.encode()
+            wanted |= {
+                display
+                for display, data in self.contents.items()
+                if needle in data and _derives(data, needle)
+            }
+        return wanted
 
     def _sql_flows(self, program: Program) -> set[str]:
         """Where SQL text naming the table goes: the modules a call passes it to, and
@@ -187,6 +216,41 @@ class Prefilter:
                 needs[name] = needs.get(name, set()) | parts
         self.searched.update(needs)
         return {d for name, parts in needs.items() for d in self._naming(name, parts)}
+
+    def _lookups(self, program: Program, needed: set[str]) -> set[str]:
+        """Files that may call these functions through `getattr` (solve/dispatch.py):
+        they call what getattr returns, and look up in the function's module or
+        class (or an instance of it, or `self` in a subclass), or build a name from
+        a part of the method's (`f"_to_{state}"`)."""
+        index = program.index
+        wanted: set[str] = set()
+        for qual in needed - self.looked_up:
+            self.looked_up.add(qual)
+            fn = index.functions.get(qual)
+            name = qual.rsplit(".", 1)[1].encode()
+            if fn is None or name == b"<module>":
+                continue
+            if fn.bound:
+                owners = {fn.class_name.rsplit(".", 1)[-1]}
+            else:
+                owners = self._ways_in(index.owner[qual].module, name.decode())
+            for display in self._dispatching():
+                data = self.contents[display]
+                if any(_looks_up_in(data, owner.encode(), fn.bound) for owner in owners) or (
+                    fn.bound and _builds(data, name)
+                ):
+                    wanted.add(display)
+        return wanted
+
+    def _dispatching(self) -> list[str]:
+        """Files that call a callable looked up by getattr."""
+        if self._dispatchers is None:
+            self._dispatchers = [
+                display
+                for display, data in self.contents.items()
+                if b"getattr" in data and _calls_lookup(data)
+            ]
+        return self._dispatchers
 
     def _naming(self, name: str, parts: set[str], runs_sql: bool = False) -> set[str]:
         """Files that name `name` (and one of `parts`, if any) as whole words."""
@@ -267,6 +331,102 @@ def _literals(expr: object) -> list[str]:
         elif hasattr(node, "__dataclass_fields__"):
             todo.extend(reversed([getattr(node, f) for f in node.__dataclass_fields__]))
     return found
+
+
+def _calls_lookup(data: bytes) -> bool:
+    """Whether the bytes call what getattr returns for a computed name: at once
+    (`getattr(o, n)(...)`), or through the name it is assigned to."""
+    kept: set[bytes] = set()
+    at = data.find(b"getattr")
+    while at >= 0:
+        after = _after_lookup(data, at)
+        if after is not None:
+            if data[after : after + 1] == b"(":
+                return True
+            name = _KEPT.search(data, max(0, at - 64), at)
+            if name:
+                kept.add(name.group(1))
+        at = data.find(b"getattr", at + 7)
+    return any(re.search(rb"\b" + re.escape(name) + rb"\s*\(", data) for name in kept)
+
+
+def _after_lookup(data: bytes, at: int) -> int | None:
+    """Where the code goes on after the getattr call starting at `at` (spaces
+    skipped), if it is one whose name is computed; else None."""
+    if at and (data[at - 1 : at].isalnum() or data[at - 1 : at] in (b"_", b".")):
+        return None
+    opening = _skip_spaces(data, at + len(b"getattr"))
+    if data[opening : opening + 1] != b"(":
+        return None
+    found = _arguments(data, opening + 1)
+    if found is None or found[1] < 0 or not _COMPUTED.match(data, found[1] + 1):
+        return None
+    return _skip_spaces(data, found[0] + 1)
+
+
+def _arguments(data: bytes, start: int) -> tuple[int, int] | None:
+    """The closing parenthesis of the arguments that start at `start`, and the first
+    comma between them (-1: none); None past MAX_LOOKUP bytes."""
+    depth, comma = 1, -1
+    for pos in range(start, min(len(data), start + MAX_LOOKUP)):
+        char = data[pos]
+        if char in b"([{":
+            depth += 1
+        elif char in b")]}":
+            depth -= 1
+            if depth == 0:
+                return pos, comma
+        elif char == ord(",") and depth == 1 and comma < 0:
+            comma = pos
+    return None
+
+
+def _skip_spaces(data: bytes, pos: int) -> int:
+    while data[pos : pos + 1].isspace():
+        pos += 1
+    return pos
+
+
+def _derives(data: bytes, name: bytes) -> bool:
+    """Whether the bytes hold a class statement with `name` among its bases."""
+    return re.search(rb"\bclass\s+\w+\s*\([^:]*\b" + re.escape(name) + rb"\b", data) is not None
+
+
+def _looks_up_in(data: bytes, owner: bytes, bound: bool) -> bool:
+    """Whether getattr looks up a computed name in `owner` (a module or class, dotted
+    or not) or, for a method, in an instance made from it here (`x = Owner(...)`,
+    `Owner(...)`) or in `self` of a subclass. A constant name names the function
+    itself, which the search by name finds."""
+    if owner not in data:
+        return False
+    receivers = [re.escape(owner)]
+    if bound:
+        made = rb"\b(\w+)\s*=\s*(?:\w+\s*\.\s*)*" + re.escape(owner) + rb"\s*\("
+        receivers += [re.escape(name) for name in set(re.findall(made, data))]
+        if _derives(data, owner):
+            receivers.append(b"self")
+    lookup = (
+        rb"\bgetattr\s*\(\s*(?:\w+\s*\.\s*)*(?:"
+        + b"|".join(receivers)
+        + rb")\b\s*(?:\((?:[^()]|\([^()]*\))*\)\s*)?,"
+        + _COMPUTED_NAME
+    )
+    return re.search(lookup, data) is not None
+
+
+def _builds(data: bytes, name: bytes) -> bool:
+    """Whether the bytes hold a literal part of `name` joined to a value, as a
+    looked-up name is built: `"_to_{`, `"_to_%s"`, `"to_" +` before the value,
+    `}_handler"`, `+ "_handler"` after it."""
+    for at in range(1, len(name) - 1):
+        if name[at] != ord("_"):
+            continue
+        prefix, suffix = re.escape(name[: at + 1]), re.escape(name[at:])
+        if re.search(rb"[\"']" + prefix + rb"(?:[{%]|[\"']\s*\+)", data) or re.search(
+            rb"(?:}|\+\s*[\"'])" + suffix + rb"[\"']", data
+        ):
+            return True
+    return False
 
 
 def _keyword_ends(low: bytes, keyword: bytes) -> list[int]:

@@ -130,6 +130,20 @@ class Elem:
     seq: Expr
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A value a method stores in an attribute of its instance (`self.x = value`).
+
+    What is stored anywhere in a class is what `self.x` can be in any of its
+    methods; `site` is where the value enters, in method `func`.
+    """
+
+    value: Expr
+    func: str
+    attr: str  # as written: `self.next_status`
+    site: Site
+
+
 Expr = (
     Lit
     | Unknown
@@ -148,6 +162,7 @@ Expr = (
     | Lambda
     | Comp
     | Elem
+    | Stored
 )
 
 

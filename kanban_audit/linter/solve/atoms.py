@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from kanban_audit.linter.values import Call, Expr, Sink, Site
+from kanban_audit.linter.values import Call, Expr, Lit, Narrowed, Param, Seq, Sink, Site
 
 
 @dataclass(frozen=True)
 class Hop:
-    """A call on the path to the write: `caller` calls `callee` at `call`."""
+    """A step on the path to the write: `caller` calls `callee` at `site` (through
+    `getattr` when `looked_up`: the name may match more), or, when `stored` names
+    an attribute, `caller` stores the value in it there."""
 
     caller: str
     callee: str
-    call: Call
+    site: Site
+    stored: str = ""
+    looked_up: bool = False
 
 
 @dataclass(frozen=True)
 class Atom:
     """One value a write may store: a constant, an unknown (with the reason), or a
-    parameter still to be resolved, with the guards met and the hops taken."""
+    parameter still to be resolved, with the guards met and the hops taken.
+
+    A parameter atom may stand for a value read from the parameter (an item, an
+    element, a lowered text): `expr` is then read again at each call site, so
+    that what one caller passes is judged apart from what the others pass.
+    """
 
     kind: str  # const | unknown | param
     value: str  # the constant, the reason, or the parameter name
@@ -27,6 +36,7 @@ class Atom:
     allow: frozenset[str] | None = None
     deny: frozenset[str] = frozenset()
     chain: tuple[Hop, ...] = ()
+    expr: Expr | None = None  # param: what to read at a call site (None: the parameter)
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,20 @@ def narrow(atom: Atom, allow: frozenset[str] | None, deny: frozenset[str]) -> li
         allow if atom.allow is None else (atom.allow if allow is None else atom.allow & allow)
     )
     return [replace(atom, allow=merged_allow, deny=atom.deny | deny)]
+
+
+def open_expr(atom: Atom) -> Expr:
+    """What a parameter atom stands for, its guards included, as an expression to read
+    at a call site."""
+    expr = atom.expr or Param(atom.func, atom.value)
+    if atom.allow is None and not atom.deny:
+        return expr
+    allow = None if atom.allow is None else _strings(atom.allow)
+    return Narrowed(expr, allow, _strings(atom.deny) if atom.deny else None)
+
+
+def _strings(values: frozenset[str]) -> Seq:
+    return Seq(tuple(Lit(v) for v in sorted(values)))
 
 
 def short(qual: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from kanban_audit.linter.solve.calls import callees_of
 from kanban_audit.linter.solve.evaluate import Evaluator
 from kanban_audit.linter.values import Call
@@ -47,11 +49,16 @@ class CallGraph:
         return self.exposed.get(qual, False)
 
     def _exposed(self, ev: Evaluator) -> dict[str, bool]:
-        """Functions reachable from an entry point without passing a sanctioned writer."""
+        """Functions reachable from an entry point without passing a sanctioned writer.
+
+        Entry points are the functions nothing else calls: no caller at all, or only
+        callers in their own cycle (a recursive handler, a dispatcher whose unknown
+        name may reach itself) when the cycle does not pass a sanctioned writer.
+        """
         sanctioned = ev.pack.is_sanctioned
         functions = ev.index.functions
         exposed = {qual: False for qual in functions}
-        work = [qual for qual in functions if not self.callers.get(qual) and not sanctioned(qual)]
+        work = self._entries(functions, sanctioned)
         for qual in work:
             exposed[qual] = True
         while work:
@@ -61,3 +68,65 @@ class CallGraph:
                     exposed[callee] = True
                     work.append(callee)
         return exposed
+
+    def _entries(self, functions: Iterable[str], sanctioned: Callable[[str], bool]) -> list[str]:
+        """The functions of every cycle (or single function) no outside function calls,
+        unless it holds a sanctioned writer (then it is the claim path's)."""
+        entries: list[str] = []
+        for component in strongly_connected(functions, self.callees):
+            if any(sanctioned(qual) for qual in component):
+                continue
+            members = set(component)
+            outside = (
+                caller
+                for qual in component
+                for caller, _, _ in self.callers.get(qual, ())
+                if caller not in members
+            )
+            if next(outside, None) is None:
+                entries += component
+        return entries
+
+
+def strongly_connected(nodes: Iterable[str], edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of a graph (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges.get(root, ()))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, successors = work[-1]
+            advanced = False
+            for nxt in successors:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(edges.get(nxt, ())))))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(component)
+    return components

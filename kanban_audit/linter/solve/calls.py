@@ -3,13 +3,15 @@
 Plain names resolve through the index; `self.method()` through the class of
 the calling method; `Class().method()` through that class; `obj.method()`
 by name when exactly one analysed class defines it; dispatch tables
-(`HANDLERS[key](...)`) and conditional callees to every entry they may hold.
+(`HANDLERS[key](...)`) and conditional callees to every entry they may hold;
+`getattr(obj, name)(...)` to the functions the name can denote (dispatch.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter.solve import dispatch
 from kanban_audit.linter.values import (
     Attr,
     Call,
@@ -55,6 +57,8 @@ def callees_of(ev: Evaluator, func: Expr, caller: str, nesting: int = 0) -> list
         return []
     if isinstance(func, Attr):
         return method_callees(ev, func, caller)
+    if dispatch.is_lookup(func):
+        return dispatch.lookup_callees(ev, func)
     if isinstance(func, (Index, OneOf, Narrowed)):
         found: list[Callee] = []
         for item in dispatch_items(ev, func):

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from kanban_audit.linter.solve import templates
+from kanban_audit.linter.solve import dispatch, sets, templates
 from kanban_audit.linter.solve.atoms import (
     Atom,
     Frame,
@@ -22,11 +22,19 @@ from kanban_audit.linter.solve.atoms import (
     Template,
     binding,
     narrow,
+    open_expr,
     short,
 )
-from kanban_audit.linter.solve.calls import Callee, callees_of, dispatch_items, method_callees
+from kanban_audit.linter.solve.calls import (
+    Callee,
+    callees_of,
+    dispatch_items,
+    is_self,
+    method_callees,
+)
 from kanban_audit.linter.solve.context import Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.solve.sinks import mentions_param
 from kanban_audit.linter.values import (
     Attr,
     BinOp,
@@ -46,7 +54,9 @@ from kanban_audit.linter.values import (
     Ref,
     Seq,
     Star,
+    Stored,
     Unknown,
+    one_of,
 )
 from kanban_audit.rulepack import RulePack
 
@@ -55,6 +65,7 @@ CONTAINER_BUILTINS = {
     f"builtins.{name}" for name in ("tuple", "list", "frozenset", "set", "dict", "sorted")
 }
 STRING_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title")
+STR_FUNCTIONS = {f"builtins.str.{name}" for name in STRING_METHODS}  # str.lower(s)
 
 Items = list[Expr | None]  # a sequence's items; None marks a stretch of unknown length
 
@@ -89,8 +100,15 @@ class Evaluator:
             return [s for option in expr.options for s in self.structures(option, frame)]
         if isinstance(expr, Narrowed):
             return self.structures(expr.expr, frame)
+        if isinstance(expr, Stored):
+            return self.structures(expr.value, None)
+        if isinstance(expr, Attr):
+            kept = self.kept_in(expr)
+            return [s for qual in kept for s in self.structures(Ref(qual), frame)] or [expr]
         if isinstance(expr, Call):
             return self._call_structures(expr, frame)
+        if isinstance(expr, BinOp) and expr.op in sets.OPERATORS:
+            return sets.combine(self, expr.op, (expr.left, expr.right), expr, frame)
         if isinstance(expr, BinOp) and expr.op in "+*":
             flat = self.flatten(expr, frame)
             unknown = Star(Unknown("parameters not known here"))
@@ -98,10 +116,14 @@ class Evaluator:
         return [expr]
 
     def _call_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
-        """tuple(x), list(x)... are x; d.keys() and d.values() are sequences."""
+        """tuple(x), list(x)... are x (and empty without x); d.keys() and d.values() are
+        sequences; set algebra by method is set algebra."""
         func = call.func
-        if isinstance(func, Ref) and call.args and func.qual in CONTAINER_BUILTINS:
-            return self.structures(call.args[0], frame)
+        if isinstance(func, Ref) and func.qual in CONTAINER_BUILTINS:
+            return self.structures(call.args[0], frame) if call.args else [Seq(())]
+        if isinstance(func, Attr) and func.name in sets.METHODS and call.args:
+            operands = (func.base, *call.args)
+            return sets.combine(self, sets.METHODS[func.name], operands, call, frame)
         if isinstance(func, Attr) and func.name in ("keys", "values") and not call.args:
             views: list[Expr] = []
             for struct in self.structures(func.base, frame):
@@ -110,7 +132,23 @@ class Evaluator:
                 pick = 0 if func.name == "keys" else 1
                 views.append(Seq(tuple(pair[pick] for pair in struct.items)))
             return views
-        return [call]
+        return self._returned_structures(call, frame)
+
+    def _returned_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
+        """What the called functions return (an allow-list built by a helper), when it
+        does not depend on their parameters: the structures outlive the call's frame."""
+        found: list[Expr] = []
+        for target in self.call_targets(call.func, frame):
+            if not isinstance(target, tuple) or binding(frame, target[0]) is not None:
+                return [call]
+            qual, offset = target
+            inner = Frame(qual, call, "", offset, frame, on_path=False)
+            for ret in self.index.functions[qual].returns:
+                for struct in self.structures(ret, inner):
+                    if mentions_param(struct, qual):
+                        return [call]
+                    found.append(struct)
+        return found or [call]
 
     @memoized(lambda expr, frame: [[None]])
     def flatten(self, expr: Expr, frame: Frame | None) -> list[Items]:
@@ -224,7 +262,7 @@ class Evaluator:
             return [Atom("param", expr.name, func=expr.func)]
         atoms = self.values(self.argument(bound, expr.name), bound.parent)
         if bound.on_path:
-            hop = Hop(bound.caller, bound.func, bound.call)
+            hop = dispatch.hop(bound.caller, bound.func, bound.call)
             atoms = [replace(a, chain=a.chain + (hop,)) for a in atoms]
         return atoms
 
@@ -237,9 +275,32 @@ class Evaluator:
         return []
 
     def _attr(self, expr: Attr, frame: Frame | None) -> list[Atom]:
+        kept = self.kept_in(expr)
+        if kept:
+            return [a for qual in kept for a in self.values(Ref(qual), frame)]
         if expr.name == "value":
             return self.values(expr.base, frame)
+        if isinstance(expr.base, Param) and self.class_of_self(expr.base):
+            reason = f"`{expr.base.name}.{expr.name}`, not assigned in the analysed code"
+            return [Atom("unknown", reason)]
         return [Atom("unknown", f"attribute `.{expr.name}` of {describe(expr.base)}")]
+
+    def kept_in(self, expr: Attr) -> list[str]:
+        """Where `self.x` (or `cls.x`) read in a method is kept: the class attributes
+        holding every value stored in it (index.attribute)."""
+        cls = self.class_of_self(expr.base) if isinstance(expr.base, Param) else ""
+        return self.index.attribute(cls, expr.name) if cls else []
+
+    def class_of_self(self, param: Param) -> str:
+        """The class of a method whose instance (or class) this parameter is, if any."""
+        fn = self.index.functions.get(param.func)
+        return fn.class_name if fn is not None and is_self(fn, param) else ""
+
+    def _stored(self, expr: Stored, frame: Frame | None) -> list[Atom]:
+        """A value stored in an attribute, read in any method: it enters where it is
+        stored, whatever called that method (its parameters are read at every call)."""
+        hop = Hop(expr.func, expr.func, expr.site, stored=expr.attr)
+        return [replace(a, chain=a.chain + (hop,)) for a in self.values(expr.value, None)]
 
     def _one_of(self, expr: OneOf, frame: Frame | None) -> list[Atom]:
         return [a for option in expr.options for a in self.values(option, frame)]
@@ -253,9 +314,21 @@ class Evaluator:
     def _text(self, expr: Expr, frame: Frame | None) -> list[Atom]:
         return templates.string_values(self, expr, frame)
 
+    def _operation(self, expr: BinOp, frame: Frame | None) -> list[Atom]:
+        """`+`, `*`, `%` build texts; `|`, `&`, `-` compute numbers or sets, never a status."""
+        if expr.op in sets.OPERATORS:
+            return [Atom("unknown", "arithmetic")]
+        return self._text(expr, frame)
+
     def _element(self, expr: Elem | Star, frame: Frame | None) -> list[Atom]:
         inner = expr.seq if isinstance(expr, Elem) else expr.expr
-        return [a for item in self.elements(inner, frame) for a in self.values(item, frame)]
+        atoms: list[Atom] = []
+        for item in self.elements(inner, frame):
+            if isinstance(item, Elem) and isinstance(item.seq, Param):
+                atoms.append(read_later(item.seq, item))
+            else:
+                atoms += self.values(item, frame)
+        return atoms
 
     def index_values(self, expr: Index, frame: Frame | None) -> list[Atom]:
         """`d[k]` of a literal dict (the entries k may select) or `s[i]` of a sequence."""
@@ -278,7 +351,11 @@ class Evaluator:
                 for item in chosen:
                     atoms += self.values(item, frame)
             else:
-                atoms.append(Atom("unknown", f"item of {describe(struct)}"))
+                param = _parameter(struct)
+                if param is None:
+                    atoms.append(Atom("unknown", f"item of {describe(struct)}"))
+                else:
+                    atoms.append(read_later(param, Index(struct, _key(expr.key, keys))))
         return atoms
 
     def _call(self, call: Call, frame: Frame | None) -> list[Atom]:
@@ -290,16 +367,16 @@ class Evaluator:
                 default = self.values(call.args[1], frame) if len(call.args) > 1 else []
                 return looked_up + default
             if method in STRING_METHODS:
-                return [
-                    replace(a, value=getattr(a.value, method)()) if a.kind == "const" else a
-                    for a in self.values(func.base, frame)
-                ]
+                return [_text_method(a, method, call) for a in self.values(func.base, frame)]
             if method in ("join", "format"):
                 return templates.string_values(self, call, frame)
         if isinstance(func, Ref) and func.qual == "builtins.str" and call.args:
             return self.values(call.args[0], frame)
-        if isinstance(func, Ref) and func.qual == "builtins.getattr" and call.args:
-            return [Atom("unknown", "getattr")]
+        if isinstance(func, Ref) and func.qual in STR_FUNCTIONS and call.args:
+            method = func.qual.rsplit(".", 1)[1]
+            return [_text_method(a, method, call) for a in self.values(call.args[0], frame)]
+        if dispatch.is_lookup(call):
+            return self._looked_up(call, frame)
         atoms: list[Atom] = []
         resolved = False
         for target in self.call_targets(func, frame):
@@ -320,6 +397,15 @@ class Evaluator:
             atoms.append(Atom("unknown", f"return value of `{describe(func)}(...)`"))
         return atoms
 
+    def _looked_up(self, call: Call, frame: Frame | None) -> list[Atom]:
+        """`getattr(obj, "x"[, default])`: `obj.x` (or the default); a computed name
+        could be any attribute."""
+        names = self.const_set(call.args[1], frame)
+        if names is None:
+            return [Atom("unknown", "getattr with a name not known here")]
+        atoms = [a for name in sorted(names) for a in self.values(Attr(call.args[0], name), frame)]
+        return atoms + (self.values(call.args[2], frame) if len(call.args) > 2 else [])
+
     def call_targets(
         self, func: Expr, frame: Frame | None
     ) -> Iterator[Lambda | Callee | ClassSummary]:
@@ -338,6 +424,8 @@ class Evaluator:
                     yield from callees_of(self, struct, "")
             elif isinstance(struct, Attr):
                 yield from method_callees(self, struct, frame.func if frame else "")
+            elif dispatch.is_lookup(struct):
+                yield from dispatch.lookup_callees(self, struct, frame)
 
     # -- texts -----------------------------------------------------------------
 
@@ -358,10 +446,43 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     OneOf: Evaluator._one_of,
     Narrowed: Evaluator._narrowed,
     Concat: Evaluator._text,
-    BinOp: Evaluator._text,
+    BinOp: Evaluator._operation,
     Elem: Evaluator._element,
     Star: Evaluator._element,
+    Stored: Evaluator._stored,
 }  # type: ignore[dict-item]
+
+
+def _parameter(struct: Expr) -> Param | None:
+    """The parameter a structure is (or is an element of), when it is not bound here."""
+    inner = struct.seq if isinstance(struct, Elem) else struct
+    return inner if isinstance(inner, Param) else None
+
+
+def read_later(param: Param, expr: Expr) -> Atom:
+    """A value read from a parameter not bound here: read again at each call site."""
+    return Atom("param", param.name, func=param.func, expr=expr)
+
+
+def _key(key: Expr, strings: frozenset[str] | None) -> Expr:
+    """An item's key as a call site reads it: a literal as it is, else the strings it
+    can be here (it may depend on this frame), else any key."""
+    if isinstance(key, Lit):
+        return key
+    if strings:
+        return one_of([Lit(k) for k in sorted(strings)])
+    return Unknown("key not known here")
+
+
+def _text_method(atom: Atom, method: str, call: Call) -> Atom:
+    """`.lower()` and the like on one atom: constants change now, a parameter's value
+    at each call site, unknowns stay unknown."""
+    if atom.kind == "const":
+        return replace(atom, value=getattr(atom.value, method)())
+    if atom.kind == "param":
+        applied = Call(Attr(open_expr(atom), method), (), (), call.site)
+        return replace(atom, allow=None, deny=frozenset(), expr=applied)
+    return atom
 
 
 def describe(expr: Expr) -> str:

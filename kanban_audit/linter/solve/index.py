@@ -28,6 +28,10 @@ class ProgramIndex:
         # Names that did not resolve while `recording`: what the analysis could not see.
         self.recording = False
         self.unresolved: set[str] = set()
+        # Classes whose subclasses a decision read while `recording`: files not
+        # analysed yet may hold more of them.
+        self.subclassed: set[str] = set()
+        self._children: dict[str, list[str]] | None = None
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:
         """Add modules; names resolved so far are resolved again on demand."""
@@ -41,6 +45,7 @@ class ProgramIndex:
             self.classes.update(summary.classes)
             self.globals.update(summary.globals)
         self._resolved.clear()
+        self._children = None
 
     def resolve(self, qual: str) -> Target | None:
         """What a qualified name denotes, through imports and re-exports."""
@@ -93,6 +98,78 @@ class ProgramIndex:
                     if found:
                         return found
         return None
+
+    def members(self, owner: str) -> list[tuple[str, str]]:
+        """(name, function) of what a class holds (its methods, inherited ones too) or
+        a module holds (its top-level functions)."""
+        if owner in self.classes:
+            found: dict[str, str] = {}
+            for cls in self.ancestors(owner):
+                for name in self.classes[cls].methods:
+                    found.setdefault(name, f"{cls}.{name}")
+            return [(name, qual) for name, qual in found.items() if qual in self.functions]
+        module = self.modules.get(owner)
+        functions = module.functions if module else {}
+        return [
+            (qual.rsplit(".", 1)[1], qual)
+            for qual in functions
+            if qual.rsplit(".", 1)[0] == owner and not qual.endswith(".<module>")
+        ]
+
+    def all_methods(self) -> list[tuple[str, str]]:
+        """(name, method) of every analysed method."""
+        return [(name, qual) for name, quals in self.methods_by_name.items() for qual in quals]
+
+    def attribute(self, cls: str, name: str) -> list[str]:
+        """Where the values of `self.<name>` in a method of `cls` are kept: the class
+        attribute and what methods store, in the class, its bases and its subclasses
+        (an instance of any of them may be `self`)."""
+        lineage = self.ancestors(cls) + self.subclasses(cls)
+        return [f"{c}.{name}" for c in lineage if f"{c}.{name}" in self.globals]
+
+    def ancestors(self, cls: str, seen: set[str] | None = None) -> list[str]:
+        """The class and its bases, depth-first, each once."""
+        seen = set() if seen is None else seen
+        if cls in seen:
+            return []
+        seen.add(cls)
+        found = [cls]
+        summary = self.classes.get(cls)
+        for base in summary.bases if summary else ():
+            target = self.resolve(base.qual) if isinstance(base, Ref) else None
+            if target and target[0] == "class":
+                found += self.ancestors(target[1], seen)
+        return found
+
+    def subclasses(self, cls: str) -> list[str]:
+        """The analysed classes derived from `cls`, at any depth."""
+        if self.recording:
+            self.subclassed.add(cls)
+        children = self._children if self._children is not None else self._derive()
+        found: list[str] = []
+        todo = list(children.get(cls, ()))
+        while todo:
+            current = todo.pop()
+            if current not in found and current != cls:
+                found.append(current)
+                todo += children.get(current, ())
+        return found
+
+    def _derive(self) -> dict[str, list[str]]:
+        """Each class's direct subclasses. Bases that do not resolve are not what the
+        decision needs, so they are not recorded as unresolved."""
+        recording, self.recording = self.recording, False
+        children: dict[str, list[str]] = {}
+        try:
+            for qual, summary in self.classes.items():
+                for base in summary.bases:
+                    target = self.resolve(base.qual) if isinstance(base, Ref) else None
+                    if target and target[0] == "class":
+                        children.setdefault(target[1], []).append(qual)
+        finally:
+            self.recording = recording
+        self._children = children
+        return children
 
     def method(self, cls: str, name: str) -> list[tuple[str, int]]:
         """The method `name` of a class as a callee (one bound parameter), if any."""

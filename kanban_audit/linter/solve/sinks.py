@@ -94,7 +94,7 @@ def _table_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[A
     atoms: list[Atom] = []
     for record in records:
         for struct in ev.structures(record, frame):
-            if isinstance(struct, DictLit):
+            if isinstance(struct, (DictLit, Param)):  # a parameter's item: at each call site
                 atoms += ev.index_values(Index(struct, Lit(tasks.status)), frame)
     return atoms, f"{tasks.table}.{tasks.status} (sqlite-utils {sink.method})"
 

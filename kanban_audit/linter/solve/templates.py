@@ -54,6 +54,10 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
             return _join(ev, expr, frame)
         if expr.func.name == "format":
             return [_format(ev, t, expr, frame) for t in ev.strings(expr.func.base, frame)]
+    if isinstance(expr, Narrowed) and expr.allow is not None:
+        allowed = _allowed(ev, expr, frame)
+        if allowed:
+            return [(value,) for value in allowed][:MAX_TEMPLATES]
     if isinstance(expr, (Ref, Param, OneOf, Narrowed)):
         structs = ev.structures(expr, frame)
         if structs != [expr]:
@@ -69,6 +73,13 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         if texts:
             return texts[:MAX_TEMPLATES]
     return [(Hole(expr, frame),)]
+
+
+def _allowed(ev: Evaluator, expr: Narrowed, frame: Frame | None) -> list[str]:
+    """The texts a value checked against a known allow-list can have: the list's."""
+    allowed = ev.const_set(expr.allow, frame)
+    denied = ev.const_set(expr.deny, frame) if expr.deny is not None else None
+    return sorted((allowed or frozenset()) - (denied or frozenset()))
 
 
 def marked_text(template: Template) -> tuple[str, list[Hole]]:

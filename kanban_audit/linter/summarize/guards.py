@@ -4,6 +4,8 @@
 ALLOWED: return` leaves `s` in ALLOWED; `not`, `and` and `or` combine. The
 subject may be a name, an attribute (`patch.status`) or an item
 (`body["status"]`). A fact narrows the subject's value (values.Narrowed).
+The compared value or container is read where the fact applies, so a local
+allow-list (`allowed = set(COLUMNS) | {...}`) counts as much as a constant.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from kanban_audit.linter.values import Expr, Narrowed, Seq
 if TYPE_CHECKING:
     from kanban_audit.linter.summarize.interpreter import Env, FunctionAnalyzer
 
+# What a value is compared with: the node, and whether it is one value (`==`)
+# rather than a container (`in`).
+Bound = tuple[cst.BaseExpression, bool]
 # A guard's effect on one variable: (key, node, allow, deny).
-Fact = tuple[str, cst.BaseExpression, Expr | None, Expr | None]
+Fact = tuple[str, cst.BaseExpression, Bound | None, Bound | None]
 
 
 def facts(fa: FunctionAnalyzer, test: cst.BaseExpression) -> tuple[list[Fact], list[Fact]]:
@@ -42,15 +47,15 @@ def facts(fa: FunctionAnalyzer, test: cst.BaseExpression) -> tuple[list[Fact], l
         key = subject(checked)
         if key is None or subject(other) == key:
             return [], []
-        value = Seq((fa.expr(other, {}),))
-        fact_in = [(key, checked, value, None)]
-        fact_out = [(key, checked, None, value)]
+        value = (other, True)
+        fact_in: list[Fact] = [(key, checked, value, None)]
+        fact_out: list[Fact] = [(key, checked, None, value)]
         return (fact_in, fact_out) if isinstance(op, cst.Equal) else (fact_out, fact_in)
     if isinstance(op, (cst.In, cst.NotIn)):
         key = subject(left)
         if key is None:
             return [], []
-        container = fa.expr(right, {})
+        container = (right, False)
         fact_in = [(key, left, container, None)]
         fact_out = [(key, left, None, container)]
         return (fact_in, fact_out) if isinstance(op, cst.In) else (fact_out, fact_in)
@@ -60,5 +65,14 @@ def facts(fa: FunctionAnalyzer, test: cst.BaseExpression) -> tuple[list[Fact], l
 def apply(fa: FunctionAnalyzer, found: list[Fact], env: Env) -> Env:
     """The environment with each fact's subject narrowed."""
     for key, node, allow, deny in found:
-        env[key] = Narrowed(fa.expr(node, env), allow, deny)
+        env[key] = Narrowed(fa.expr(node, env), _read(fa, allow, env), _read(fa, deny, env))
     return env
+
+
+def _read(fa: FunctionAnalyzer, bound: Bound | None, env: Env) -> Expr | None:
+    """The values a fact compares with, as a container."""
+    if bound is None:
+        return None
+    node, single = bound
+    value = fa.expr(node, env)
+    return Seq((value,)) if single else value

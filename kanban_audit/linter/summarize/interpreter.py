@@ -37,6 +37,7 @@ from kanban_audit.linter.values import (
     Seq,
     Site,
     Star,
+    Stored,
     Unknown,
     one_of,
 )
@@ -48,7 +49,21 @@ EXITS = {"abort", "exit", "sys.exit", "os._exit", "quit"}
 BUILTIN_NAMES = frozenset(dir(builtins))
 ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "enum.Enum", "enum.StrEnum", "enum.IntEnum"}
 _CONSTANTS = {"True": True, "False": False, "None": None}
-_OPERATORS = {cst.Add: "+", cst.Multiply: "*", cst.Modulo: "%"}
+_SET_MUTATIONS = {
+    "add": "|",
+    "discard": "-",
+    "remove": "-",
+    "difference_update": "-",
+    "intersection_update": "&",
+}
+_OPERATORS = {
+    cst.Add: "+",
+    cst.Multiply: "*",
+    cst.Modulo: "%",
+    cst.BitOr: "|",
+    cst.BitAnd: "&",
+    cst.Subtract: "-",
+}
 
 
 def run_chunk(mod: ModuleAnalyzer, tree: cst.Module, env: Env) -> Env:
@@ -87,6 +102,8 @@ class FunctionAnalyzer:
         self.class_prefix = class_prefix
         self.stmt_line = fn.site.line
         self.local_imports: dict[str, str] = {}
+        # Calls already recorded: a guard's test is read again on each branch.
+        self.recorded: set[int] = set()
 
     # -- names -------------------------------------------------------------
 
@@ -186,6 +203,14 @@ class FunctionAnalyzer:
                 else ((Unknown("keys added by update()"), Unknown("values added by update()")),)
             )
             env[key] = DictLit(current.items + added)
+        elif method in _SET_MUTATIONS:
+            self.mutate_set(key, method, arg, env)
+
+    def mutate_set(self, key: str, method: str, arg: Expr, env: Env) -> None:
+        """`allowed.add(v)`, `.discard(v)`, `.remove(v)`, `.difference_update(vs)`,
+        `.intersection_update(vs)`: the set algebra they stand for (solve/sets.py)."""
+        other = Seq((arg,)) if method in ("add", "discard", "remove") else arg
+        env[key] = BinOp(_SET_MUTATIONS[method], env[key], other)
 
     def return_statement(self, small: cst.Return, env: Env) -> Flow:
         self.fn.returns.append(self.expr(small.value, env) if small.value else Lit(None))
@@ -235,6 +260,7 @@ class FunctionAnalyzer:
             key = dotted(target)
             if key:
                 env[key] = value
+            self.store_attribute(target, value, env)
         elif isinstance(target, cst.Subscript):
             key = dotted(target.value)
             if key and key in env and isinstance(env[key], DictLit) and len(target.slice) == 1:
@@ -242,6 +268,23 @@ class FunctionAnalyzer:
                 if isinstance(index, cst.Index):
                     item = (self.expr(index.value, env), value)
                     env[key] = DictLit(env[key].items + (item,))  # type: ignore[union-attr]
+
+    def store_attribute(self, target: cst.Attribute, value: Expr, env: Env) -> None:
+        """`self.x = value` in a method (or a function nested in one): one more value of
+        the class's `x`, for every method that reads `self.x`."""
+        if not isinstance(target.value, cst.Name):
+            return
+        receiver = self.lookup(target.value.value, env)
+        if not isinstance(receiver, Param):
+            return
+        method = self.mod.chunk.functions.get(receiver.func)
+        if method is None or not (method.bound and method.class_name):
+            return
+        if method.params[0] == receiver.name:
+            attr = f"{target.value.value}.{target.attr.value}"
+            site = self.mod.statement_site(self.stmt_line)
+            stored = Stored(value, self.fn.qualname, attr, site)
+            self.mod.chunk.assigned.append((f"{method.class_name}.{target.attr.value}", stored))
 
     def if_statement(self, node: cst.If, env: Env) -> Flow:
         self.stmt_line = self.mod.line_of(node)
@@ -502,6 +545,9 @@ class FunctionAnalyzer:
                 args.append(value)
         site = self.mod.call_site(node, self.stmt_line)
         call = Call(func, tuple(args), tuple(kwargs), site, spread)
+        if id(node) in self.recorded:
+            return call
+        self.recorded.add(id(node))
         self.fn.calls.append(call)
         if isinstance(node.func, cst.Attribute):
             sink = recognise(node.func.attr.value, func, call, self.mod.sql_methods)

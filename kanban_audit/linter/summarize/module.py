@@ -53,6 +53,11 @@ class ModuleAnalyzer:
         line, col, end_line = self.positions.call(node)
         return Site(line, col, stmt_line, self.text(line=stmt_line), end_line)
 
+    def statement_site(self, line: int) -> Site:
+        """A statement's site: its first line, at its indentation."""
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return Site(line, len(text) - len(text.lstrip()), line, text.strip(), line)
+
     def text(self, line: int) -> str:
         return self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
 

@@ -18,12 +18,13 @@ def dotted(node: cst.BaseExpression) -> str | None:
 
 
 def subject(node: cst.BaseExpression) -> str | None:
-    """A key for a value a guard can narrow: `s`, `body.status`, `body["status"]`."""
+    """A key for a value a guard can narrow: `s`, `body.status`, `body['status']`
+    (however the key is quoted: an f-string's items use the other quotes)."""
     if isinstance(node, cst.Subscript) and len(node.slice) == 1:
         index = node.slice[0].slice
         base = subject(node.value)
         if base and isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
-            return f"{base}[{index.value.value}]"
+            return f"{base}[{index.value.evaluated_value!r}]"
         return None
     if isinstance(node, cst.Attribute):
         base = subject(node.value)
