@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from kanban_audit.linter.callpaths import call_paths, hops
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, Issue, narrow
 from kanban_audit.linter.solve.context import TooComplex
 from kanban_audit.linter.solve.program import Program
-from kanban_audit.linter.solve.sinks import mentions_param, sink_atoms
-from kanban_audit.linter.solve.templates import marked_text
-from kanban_audit.linter.sql import may_write
+from kanban_audit.linter.solve.sinks import sink_atoms
 from kanban_audit.linter.values import Param, Sink
 
 MAX_PATHS = 256
@@ -74,17 +73,15 @@ def find_issues(program: Program) -> list[Issue]:
 def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> list[Issue]:
     ev = program.ev
     atoms, note = sink_atoms(ev, sink, None)
-    if sink.kind == "sql" and _text_needs_caller(program, sink, qual):
-        callers = program.graph.callers_of(qual)
-    else:
-        callers = []
-    if callers:
-        # The SQL text itself is built from parameters: read it at each call site.
+    paths = call_paths(program, sink, qual, stores=bool(note))
+    if paths:
+        # The SQL text (or the keywords) come from the calls: read the write at each.
         atoms, note = [], ""
-        for caller, call, offset in callers:
-            frame = Frame(qual, call, caller, offset, None, on_path=True)
+        for frame in paths:
             more, more_note = sink_atoms(ev, sink, frame)
-            atoms += more
+            # What the path makes the write store enters at its outermost call.
+            path = hops(frame)
+            atoms += [a if a.chain or a.kind == "param" else replace(a, chain=path) for a in more]
             note = note or more_note
     if not note:
         return []
@@ -95,16 +92,6 @@ def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> 
         if code is not None:
             issues += _place(program, code, atom, qual, sink, note)
     return issues
-
-
-def _text_needs_caller(program: Program, sink: Sink, qual: str) -> bool:
-    """Whether the SQL text is built from the function's parameters, in a way that
-    could make it a write (then each call site's text is read)."""
-    for template in program.ev.strings(sink.target, None):
-        text, holes = marked_text(template)
-        if any(mentions_param(hole, qual) for hole in holes) and may_write(text):
-            return True
-    return False
 
 
 def _resolve_all(program: Program, atoms: list[Atom], cache: ParamCache) -> list[Atom]:

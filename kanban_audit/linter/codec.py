@@ -77,7 +77,7 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Star: (("expr", "expr"),),
     DictLit: (("items", "pairs"),),
     Lambda: (("body", "expr"),),
-    Comp: (("elt", "expr"),),
+    Comp: (("elt", "expr"), ("over", "expr?"), ("keep", "exprs")),
     Elem: (("seq", "expr"),),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),

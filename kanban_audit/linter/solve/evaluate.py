@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from kanban_audit.linter.solve import templates
+from kanban_audit.linter.solve import mappings, templates, unroll
 from kanban_audit.linter.solve.atoms import (
     Atom,
     Frame,
@@ -28,6 +28,7 @@ from kanban_audit.linter.solve.calls import Callee, callees_of, dispatch_items, 
 from kanban_audit.linter.solve.context import Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
 from kanban_audit.linter.values import (
+    SPREAD,
     Attr,
     BinOp,
     Call,
@@ -51,6 +52,7 @@ from kanban_audit.linter.values import (
 from kanban_audit.rulepack import RulePack
 
 MAX_ITEMS = 1_000  # a longer parameter list is treated as unknown
+MAX_CHOICES = 16  # item lists a sequence built from alternatives may have
 CONTAINER_BUILTINS = {
     f"builtins.{name}" for name in ("tuple", "list", "frozenset", "set", "dict", "sorted")
 }
@@ -91,6 +93,16 @@ class Evaluator:
             return self.structures(expr.expr, frame)
         if isinstance(expr, Call):
             return self._call_structures(expr, frame)
+        if isinstance(expr, Comp):
+            return unroll.unrolled(self, expr, frame) or [expr]
+        if isinstance(expr, Index):
+            return self._item_structures(expr, frame)
+        if isinstance(expr, Elem):
+            # Some item of a known sequence (an element of an unknown one stays).
+            found: list[Expr] = []
+            for item in self.elements(expr.seq, frame):
+                found += [item] if isinstance(item, Elem) else self.structures(item, frame)
+            return found
         if isinstance(expr, BinOp) and expr.op in "+*":
             flat = self.flatten(expr, frame)
             unknown = Star(Unknown("parameters not known here"))
@@ -98,19 +110,28 @@ class Evaluator:
         return [expr]
 
     def _call_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
-        """tuple(x), list(x)... are x; d.keys() and d.values() are sequences."""
+        """tuple(x), list(x)... are x; dict views are sequences; dict(...) is a dict."""
         func = call.func
+        built = mappings.built_dict(call)
+        if built is not None:
+            return [built]
         if isinstance(func, Ref) and call.args and func.qual in CONTAINER_BUILTINS:
             return self.structures(call.args[0], frame)
-        if isinstance(func, Attr) and func.name in ("keys", "values") and not call.args:
-            views: list[Expr] = []
-            for struct in self.structures(func.base, frame):
-                if not isinstance(struct, DictLit):
-                    return [call]
-                pick = 0 if func.name == "keys" else 1
-                views.append(Seq(tuple(pair[pick] for pair in struct.items)))
-            return views
-        return [call]
+        return mappings.views(self, call, frame) or [call]
+
+    def _item_structures(self, expr: Index, frame: Frame | None) -> list[Expr]:
+        """`pair[0]` of a literal sequence is that item, when it is the only
+        possibility (a text made of it stays one text); else the lookup stays."""
+        position = expr.key.value if isinstance(expr.key, Lit) else None
+        bases = self.structures(expr.base, frame)
+        if len(bases) != 1 or not isinstance(bases[0], Seq) or not isinstance(position, int):
+            return [expr]
+        items = bases[0].items
+        spread = any(isinstance(item, Star) for item in items)
+        if spread or not -len(items) <= position < len(items):
+            return [expr]
+        found = self.structures(items[position], frame)
+        return found if len(found) == 1 else [expr]
 
     @memoized(lambda expr, frame: [[None]])
     def flatten(self, expr: Expr, frame: Frame | None) -> list[Items]:
@@ -133,16 +154,19 @@ class Evaluator:
         results: list[Items] = []
         for struct in self.structures(expr, frame):
             if isinstance(struct, Seq):
-                items: Items = []
+                lists: list[Items] = [[]]
                 for item in struct.items:
-                    if isinstance(item, Star):
-                        inner = self.flatten(item.expr, frame)
-                        items += inner[0] if len(inner) == 1 else [None]
-                    else:
-                        items.append(item)
-                results.append(items)
+                    # A spread of one of a few known sequences: one list per choice.
+                    inner = self.flatten(item.expr, frame) if isinstance(item, Star) else [[item]]
+                    if len(lists) * len(inner) > MAX_CHOICES:
+                        inner = [[None]]
+                    lists = [a + b for a in lists for b in inner]
+                results += lists
             elif isinstance(struct, BinOp):
                 results += self.flatten(struct, frame)
+            elif isinstance(struct, DictLit):
+                # Iterating a dict gives its keys.
+                results += self.flatten(Seq(tuple(key for key, _ in struct.items)), frame)
             else:
                 results.append([None])
         return results
@@ -161,7 +185,8 @@ class Evaluator:
             elif isinstance(struct, Comp):
                 items.append(struct.elt)
             elif isinstance(struct, DictLit):
-                items += [key for key, _ in struct.items]
+                for key, _ in struct.items:
+                    items += self.elements(key.expr, frame) if isinstance(key, Star) else [key]
             else:
                 items.append(Elem(struct) if not isinstance(struct, Unknown) else struct)
         return items
@@ -170,6 +195,8 @@ class Evaluator:
         """The expression a call passes for a parameter (or its default)."""
         fn = self.index.functions[frame.func]
         call = frame.call
+        if name.startswith(SPREAD):
+            return mappings.rest_keywords(fn, call)
         for keyword, value in call.kwargs:
             if keyword == name:
                 return value
@@ -181,6 +208,9 @@ class Evaluator:
                 return Unknown(f"argument for `{name}` spread from *args")
             if index < len(positional):
                 return positional[index]
+        spread = mappings.spread_argument(call, name, fn.defaults.get(name))
+        if spread is not None:
+            return spread
         if name in fn.defaults:
             return fn.defaults[name]
         if call.spread:
@@ -255,7 +285,13 @@ class Evaluator:
 
     def _element(self, expr: Elem | Star, frame: Frame | None) -> list[Atom]:
         inner = expr.seq if isinstance(expr, Elem) else expr.expr
-        return [a for item in self.elements(inner, frame) for a in self.values(item, frame)]
+        atoms: list[Atom] = []
+        for item in self.elements(inner, frame):
+            if isinstance(item, Elem):  # a sequence not known here
+                atoms.append(Atom("unknown", f"an element of {describe(item.seq)}"))
+            else:
+                atoms += self.values(item, frame)
+        return atoms
 
     def index_values(self, expr: Index, frame: Frame | None) -> list[Atom]:
         """`d[k]` of a literal dict (the entries k may select) or `s[i]` of a sequence."""
@@ -264,6 +300,9 @@ class Evaluator:
         for struct in self.structures(expr.base, frame):
             if isinstance(struct, DictLit):
                 for key, value in struct.items:
+                    if isinstance(key, Star):  # a spread mapping: look it up there
+                        atoms += self.index_values(Index(key.expr, expr.key), frame)
+                        continue
                     key_values = self.const_set(key, frame)
                     if keys is None or key_values is None or keys & key_values:
                         atoms += self.values(value, frame)
@@ -376,4 +415,6 @@ def describe(expr: Expr) -> str:
         return f"the result of {describe(expr.func)}"
     if isinstance(expr, Unknown):
         return expr.reason
+    if isinstance(expr, Elem):
+        return f"an element of {describe(expr.seq)}"
     return "an expression"

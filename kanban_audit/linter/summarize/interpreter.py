@@ -19,6 +19,7 @@ from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
 from kanban_audit.linter.values import (
+    SPREAD,
     Attr,
     BinOp,
     Call,
@@ -32,6 +33,7 @@ from kanban_audit.linter.values import (
     Index,
     Lambda,
     Lit,
+    Narrowed,
     Param,
     Ref,
     Seq,
@@ -39,6 +41,7 @@ from kanban_audit.linter.values import (
     Star,
     Unknown,
     one_of,
+    spread_pair,
 )
 
 Env = dict[str, Expr]
@@ -328,9 +331,12 @@ class FunctionAnalyzer:
         )
         self.mod.chunk.functions[qualname] = fn
         local: Env = {name: Param(qualname, name) for name in names}
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                local[star.name.value] = Unknown(f"*{star.name.value}")
+        if isinstance(params.star_arg, cst.Param):
+            local[params.star_arg.name.value] = Unknown(f"*{params.star_arg.name.value}")
+        if isinstance(params.star_kwarg, cst.Param):
+            # The keywords of each call that no other parameter takes (solve: argument()).
+            name = params.star_kwarg.name.value
+            local[name] = Param(qualname, SPREAD + name)
         closure = {} if self.module_level or self.class_prefix else {**self.closure, **env}
         FunctionAnalyzer(self.mod, fn, closure).suite(node.body, local)
         if not self.class_prefix:
@@ -445,7 +451,7 @@ class FunctionAnalyzer:
             if isinstance(element, cst.DictElement):
                 pairs.append((self.expr(element.key, env), self.expr(element.value, env)))
             else:
-                self.expr(element.value, env)
+                pairs.append(spread_pair(self.expr(element.value, env)))
         return DictLit(tuple(pairs))
 
     def lambda_expression(self, node: cst.Lambda, env: Env) -> Expr:
@@ -457,15 +463,21 @@ class FunctionAnalyzer:
     def comprehension(self, node: cst.BaseComp | cst.DictComp, env: Env) -> Expr:
         inner = dict(env)
         clause: cst.CompFor | None = node.for_in
+        iterables: list[Expr] = []
+        targets: list[str] = []
         while clause is not None:
-            self.assign(clause.target, Elem(self.expr(clause.iter, inner)), inner)
+            iterables.append(self.expr(clause.iter, inner))
+            self.assign(clause.target, Elem(iterables[-1]), inner)
+            targets += target_names(clause.target)
             for condition in clause.ifs:
                 self.expr(condition.test, inner)
                 inner = guards.apply(self, guards.facts(self, condition.test)[0], inner)
             clause = clause.inner_for_in
         if isinstance(node, cst.DictComp):
             return DictLit(((self.expr(node.key, inner), self.expr(node.value, inner)),))
-        return Comp(self.expr(node.elt, inner))  # type: ignore[attr-defined]
+        keep = tuple(inner[name] for name in targets if isinstance(inner.get(name), Narrowed))
+        over = iterables[0] if len(iterables) == 1 else None
+        return Comp(self.expr(node.elt, inner), over, keep)  # type: ignore[attr-defined]
 
     def await_expression(self, node: cst.Await, env: Env) -> Expr:
         return self.expr(node.expression, env)
@@ -496,6 +508,8 @@ class FunctionAnalyzer:
                 spread = True
                 if arg.star == "*":
                     args.append(Star(value))
+                else:
+                    kwargs.append((SPREAD, value))
             elif arg.keyword is not None:
                 kwargs.append((arg.keyword.value, value))
             else:

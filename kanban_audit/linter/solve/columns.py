@@ -1,0 +1,82 @@
+"""SET columns named by a hole: `SET {key} = ?`, the keys taken from a dict.
+
+Known keys unroll into plain SQL (unroll.py); a key still a hole is request
+data or a loop's element. Such a write may name the status column when a key
+can be `status` or is not known at all; what it then stores is what the
+placeholder receives, and an unknown value written through an unknown key
+says so in its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from kanban_audit.linter.solve.atoms import Atom, Hole
+from kanban_audit.linter.solve.evaluate import describe
+from kanban_audit.linter.solve.mappings import VIEWS
+from kanban_audit.linter.values import Attr, Call, Elem, Expr, Index, Lit, Star
+
+if TYPE_CHECKING:
+    from kanban_audit.linter.solve.evaluate import Evaluator
+
+
+def may_name(ev: Evaluator, key: Hole, column: str) -> bool:
+    """Whether a key can be the column (or is not known)."""
+    for atom in ev.values(key.expr, key.frame):
+        if atom.kind == "const" and atom.value.lower() == column:
+            return True
+        possible = atom.allow is None or column in atom.allow
+        if atom.kind != "const" and column not in atom.deny and possible:
+            return True
+    return False
+
+
+def names_it(ev: Evaluator, key: Hole, column: str) -> bool:
+    """Whether a key is known to be the column in some case."""
+    return any(
+        atom.kind == "const" and atom.value.lower() == column
+        for atom in ev.values(key.expr, key.frame)
+    )
+
+
+def through_key(ev: Evaluator, key: Hole, column: str, atoms: list[Atom]) -> list[Atom]:
+    """Values written to the column a key may name: an unknown value written
+    through an unknown key says which key."""
+    if names_it(ev, key, column):
+        return atoms
+    where = f"the columns are named by {keys_of(ev, key)}, which may include `{column}`"
+    return [replace(a, value=f"{a.value}; {where}") if a.kind == "unknown" else a for a in atoms]
+
+
+def placeholder_names(ev: Evaluator, name: Hole, key: Hole | None, column: str) -> list[str] | None:
+    """The names a placeholder named by a hole (`:{k}`) can have: when the same key
+    names the column, only the names that are the column; None if not known."""
+    names = ev.const_set(name.expr, name.frame)
+    if names is None:
+        return None
+    if key is not None and key.expr == name.expr and key.frame == name.frame:
+        names = frozenset(n for n in names if n.lower() == column)
+    return sorted(names)
+
+
+def keys_of(ev: Evaluator, key: Hole) -> str:
+    """Where a key comes from, for a reason: `the keys of parameter `body``."""
+    found = ev.structures(key.expr, key.frame)
+    mapping = _mapping(found[0] if len(found) == 1 else key.expr)
+    found = ev.structures(mapping, key.frame)
+    return f"the keys of {describe(found[0] if len(found) == 1 else mapping)}"
+
+
+def _mapping(key: Expr) -> Expr:
+    """The mapping keys were taken from: `k` of `for k in d`, `d.keys()`,
+    `d.items()`, `", ".join(d)`."""
+    if isinstance(key, Call) and isinstance(key.func, Attr) and key.func.name == "join":
+        return key.args[0] if key.args else key
+    if isinstance(key, Index) and key.key == Lit(0):
+        key = key.base
+    if isinstance(key, (Elem, Star)):
+        key = key.seq if isinstance(key, Elem) else key.expr
+    if isinstance(key, Call) and isinstance(key.func, Attr) and key.func.name in VIEWS:
+        key = key.func.base
+    return key
