@@ -225,6 +225,8 @@ class FunctionSummary:
     calls: list[Call] = field(default_factory=list)
     sinks: list[Sink] = field(default_factory=list)
     class_name: str = ""
+    # Parameter -> its annotation, when it names a class (a request model).
+    annotations: dict[str, Expr] = field(default_factory=dict)
 
 
 @dataclass
@@ -233,6 +235,9 @@ class ClassSummary:
     bases: tuple[Expr, ...]
     is_enum: bool
     methods: tuple[str, ...]
+    # Annotated class-level names in order (a model's fields) -> their annotations.
+    fields: tuple[tuple[str, Expr], ...] = ()
+    dataclass: bool = False
 
 
 @dataclass

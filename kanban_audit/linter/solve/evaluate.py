@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import mappings, templates, unroll
+from kanban_audit.linter.solve import mappings, models, templates, unroll
 from kanban_audit.linter.solve.atoms import (
     Atom,
     Frame,
@@ -51,6 +52,9 @@ from kanban_audit.linter.values import (
 )
 from kanban_audit.rulepack import RulePack
 
+if TYPE_CHECKING:
+    from kanban_audit.linter.solve.callgraph import CallGraph
+
 MAX_ITEMS = 1_000  # a longer parameter list is treated as unknown
 MAX_CHOICES = 16  # item lists a sequence built from alternatives may have
 CONTAINER_BUILTINS = {
@@ -68,6 +72,8 @@ class Evaluator:
         self.index = index
         self.pack = pack
         self.ctx = Context()
+        # Who calls whom, once the program has built it (models follow callers).
+        self.graph: CallGraph | None = None
 
     def reset(self) -> None:
         self.ctx = Context()
@@ -110,11 +116,15 @@ class Evaluator:
         return [expr]
 
     def _call_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
-        """tuple(x), list(x)... are x; dict views are sequences; dict(...) is a dict."""
+        """tuple(x), list(x)... are x; dict views are sequences; dict(...) and dumps
+        of model instances are dicts."""
         func = call.func
         built = mappings.built_dict(call)
         if built is not None:
             return [built]
+        dumps = models.dumped(self, call, frame)
+        if dumps is not None:
+            return dumps
         if isinstance(func, Ref) and call.args and func.qual in CONTAINER_BUILTINS:
             return self.structures(call.args[0], frame)
         return mappings.views(self, call, frame) or [call]
@@ -267,6 +277,9 @@ class Evaluator:
         return []
 
     def _attr(self, expr: Attr, frame: Frame | None) -> list[Atom]:
+        fields = models.attribute(self, expr, frame)
+        if fields is not None:
+            return fields
         if expr.name == "value":
             return self.values(expr.base, frame)
         return [Atom("unknown", f"attribute `.{expr.name}` of {describe(expr.base)}")]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from kanban_audit.linter.summarize import guards
+from kanban_audit.linter.summarize import guards, typehints
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
@@ -328,6 +328,7 @@ class FunctionAnalyzer:
             bound,
             Site(line, 0, line, self.mod.text(line), line),
             class_name=self.class_prefix,
+            annotations=typehints.parameter_annotations(self, ordered, env),
         )
         self.mod.chunk.functions[qualname] = fn
         local: Env = {name: Param(qualname, name) for name in names}
@@ -352,7 +353,12 @@ class FunctionAnalyzer:
             stmt.name.value for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
         )
         self.mod.chunk.classes[qualname] = ClassSummary(
-            qualname, bases, bool(base_names & ENUM_BASES), methods
+            qualname,
+            bases,
+            bool(base_names & ENUM_BASES),
+            methods,
+            typehints.class_fields(self, node),
+            typehints.is_dataclass(node),
         )
         FunctionAnalyzer(self.mod, self.fn, {}, class_prefix=qualname).suite(node.body, {})
         return env, False
