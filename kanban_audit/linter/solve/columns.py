@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 from kanban_audit.linter.solve.atoms import Atom, Hole
 from kanban_audit.linter.solve.evaluate import describe
 from kanban_audit.linter.solve.mappings import VIEWS
-from kanban_audit.linter.values import Attr, Call, Elem, Expr, Index, Lit, Star
+from kanban_audit.linter.values import Attr, Call, DictLit, Elem, Expr, Index, Lit, Star
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
+
+MAX_STEPS = 6  # back from a key to the mapping it was taken from
 
 
 def may_name(ev: Evaluator, key: Hole, column: str) -> bool:
@@ -62,21 +64,28 @@ def placeholder_names(ev: Evaluator, name: Hole, key: Hole | None, column: str) 
 
 def keys_of(ev: Evaluator, key: Hole) -> str:
     """Where a key comes from, for a reason: `the keys of parameter `body``."""
-    found = ev.structures(key.expr, key.frame)
-    mapping = _mapping(found[0] if len(found) == 1 else key.expr)
-    found = ev.structures(mapping, key.frame)
-    return f"the keys of {describe(found[0] if len(found) == 1 else mapping)}"
+    expr = key.expr
+    for _ in range(MAX_STEPS):
+        found = ev.structures(expr, key.frame)
+        source = _source(found[0] if len(found) == 1 else expr)
+        if source is None:
+            break
+        expr = source
+    return f"the keys of {describe(expr)}"
 
 
-def _mapping(key: Expr) -> Expr:
-    """The mapping keys were taken from: `k` of `for k in d`, `d.keys()`,
-    `d.items()`, `", ".join(d)`."""
-    if isinstance(key, Call) and isinstance(key.func, Attr) and key.func.name == "join":
-        return key.args[0] if key.args else key
+def _source(key: Expr) -> Expr | None:
+    """One step back to the mapping keys were taken from: `k` of `for k in d`,
+    `d.keys()`, `d.items()`, `", ".join(d)`, `{**d}`; None at the mapping."""
     if isinstance(key, Index) and key.key == Lit(0):
-        key = key.base
+        return key.base
     if isinstance(key, (Elem, Star)):
-        key = key.seq if isinstance(key, Elem) else key.expr
-    if isinstance(key, Call) and isinstance(key.func, Attr) and key.func.name in VIEWS:
-        key = key.func.base
-    return key
+        return key.seq if isinstance(key, Elem) else key.expr
+    if isinstance(key, Call) and isinstance(key.func, Attr):
+        if key.func.name in VIEWS:
+            return key.func.base
+        if key.func.name == "join" and key.args:
+            return key.args[0]
+    if isinstance(key, DictLit) and len(key.items) == 1 and isinstance(key.items[0][0], Star):
+        return key.items[0][0]
+    return None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from kanban_audit.linter.summarize import guards, typehints
+from kanban_audit.linter.summarize import guards, loops, typehints
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
@@ -268,11 +268,14 @@ class FunctionAnalyzer:
     def loop(self, node: cst.For | cst.While, env: Env) -> Flow:
         inner = dict(env)
         if isinstance(node, cst.For):
-            self.assign(node.target, Elem(self.expr(node.iter, env)), inner)
+            iterable = self.expr(node.iter, env)
+            self.assign(node.target, Elem(iterable), inner)
         else:
             self.expr(node.test, env)
             inner = guards.apply(self, guards.facts(self, node.test)[0], inner)
         after, _ = self.suite(node.body, inner)
+        if isinstance(node, cst.For):
+            after = loops.per_element(env, after, iterable)
         merged = merge([env, after])
         if node.orelse:
             merged, _ = self.suite(node.orelse.body, merged)
