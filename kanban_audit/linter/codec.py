@@ -33,6 +33,7 @@ from kanban_audit.linter.values import (
     OneOf,
     Param,
     Ref,
+    Refined,
     Seq,
     Sink,
     Site,
@@ -49,7 +50,7 @@ class FormatError(ValueError):
 
 EXPRESSIONS = (
     Lit, Unknown, Param, Ref, Attr, Index, Call, OneOf, Narrowed, BinOp, Concat, Seq, Star,
-    DictLit, Lambda, Comp, Elem,
+    DictLit, Lambda, Comp, Elem, Refined,
 )  # fmt: skip
 
 # Field kinds: "expr" (a node that is an expression), "expr?" (or null),
@@ -79,6 +80,7 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Lambda: (("body", "expr"),),
     Comp: (("elt", "expr"), ("over", "expr?"), ("keep", "exprs")),
     Elem: (("seq", "expr"),),
+    Refined: (("expr", "expr"), ("attrs", "kwargs")),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),
     FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "env"),

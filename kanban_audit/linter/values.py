@@ -138,6 +138,15 @@ class Elem:
     seq: Expr
 
 
+@dataclass(frozen=True)
+class Refined:
+    """An instance some of whose attributes guards have narrowed, as a model dump
+    takes it (`if body.status == "running": raise` before `body.model_dump()`)."""
+
+    expr: Expr
+    attrs: tuple[tuple[str, Expr], ...]
+
+
 Expr = (
     Lit
     | Unknown
@@ -156,11 +165,20 @@ Expr = (
     | Lambda
     | Comp
     | Elem
+    | Refined
 )
 
 
 # A call's `**mapping` argument is recorded as a keyword argument with this name.
 SPREAD = "**"
+# Calls that turn a model instance into a dict: methods, and functions by qualified name.
+DUMP_METHODS = ("model_dump", "dict")
+DUMP_FUNCTIONS = (
+    "dataclasses.asdict",
+    "builtins.vars",
+    "builtins.dict",
+    "fastapi.encoders.jsonable_encoder",
+)
 
 
 def spread_pair(mapping: Expr) -> tuple[Expr, Expr]:

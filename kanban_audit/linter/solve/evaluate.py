@@ -46,6 +46,7 @@ from kanban_audit.linter.values import (
     OneOf,
     Param,
     Ref,
+    Refined,
     Seq,
     Star,
     Unknown,
@@ -95,7 +96,7 @@ class Evaluator:
             return [expr]
         if isinstance(expr, OneOf):
             return [s for option in expr.options for s in self.structures(option, frame)]
-        if isinstance(expr, Narrowed):
+        if isinstance(expr, (Narrowed, Refined)):
             return self.structures(expr.expr, frame)
         if isinstance(expr, Call):
             return self._call_structures(expr, frame)
@@ -293,6 +294,9 @@ class Evaluator:
         atoms = self.values(expr.expr, frame)
         return [n for a in atoms for n in narrow(a, allow, deny or frozenset())]
 
+    def _refined(self, expr: Refined, frame: Frame | None) -> list[Atom]:
+        return self.values(expr.expr, frame)
+
     def _text(self, expr: Expr, frame: Frame | None) -> list[Atom]:
         return templates.string_values(self, expr, frame)
 
@@ -413,6 +417,7 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     BinOp: Evaluator._text,
     Elem: Evaluator._element,
     Star: Evaluator._element,
+    Refined: Evaluator._refined,
 }  # type: ignore[dict-item]
 
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, binding, narrow
 from kanban_audit.linter.solve.mappings import spread_argument
 from kanban_audit.linter.values import (
+    DUMP_FUNCTIONS,
+    DUMP_METHODS,
     Attr,
     Call,
     DictLit,
@@ -28,6 +30,7 @@ from kanban_audit.linter.values import (
     OneOf,
     Param,
     Ref,
+    Refined,
     Seq,
     Unknown,
 )
@@ -35,8 +38,6 @@ from kanban_audit.linter.values import (
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
 
-DUMP_METHODS = ("model_dump", "dict")
-DUMP_FUNCTIONS = ("dataclasses.asdict", "builtins.vars", "fastapi.encoders.jsonable_encoder")
 VALIDATORS = ("model_validate", "model_validate_json", "parse_obj", "parse_raw")
 MODEL_BASES = ("BaseModel", "SQLModel")
 NO_TEXT = ("builtins.int", "builtins.float", "builtins.bool")
@@ -59,13 +60,16 @@ def dumped(ev: Evaluator, call: Call, frame: Frame | None) -> list[Expr] | None:
     instance = _dumped_instance(call)
     if instance is None:
         return None
+    narrowed = dict(instance.attrs) if isinstance(instance, Refined) else {}
+    if isinstance(instance, Refined):
+        instance = instance.expr
     found: list[Expr] = []
     any_model = False
     for struct in ev.structures(instance, frame):
         models = instance_models(ev, struct)
         any_model = any_model or bool(models)
         for model in models:
-            found.append(_as_dict(model, struct, call))
+            found.append(_as_dict(model, struct, call, narrowed))
         if not models:
             found.append(Unknown(f"the fields of {_name(struct)}"))
     is_dict = isinstance(call.func, Ref) and call.func.qual == "builtins.dict"
@@ -76,14 +80,17 @@ def _dumped_instance(call: Call) -> Expr | None:
     func = call.func
     if isinstance(func, Attr) and func.name in DUMP_METHODS:
         return func.base
-    dumps = isinstance(func, Ref) and func.qual in (*DUMP_FUNCTIONS, "builtins.dict")
+    dumps = isinstance(func, Ref) and func.qual in DUMP_FUNCTIONS
     if dumps and len(call.args) == 1 and not call.kwargs:
         return call.args[0]
     return None
 
 
-def _as_dict(model: Model, instance: Expr, call: Call) -> DictLit:
-    pairs: list[tuple[Expr, Expr]] = [(Lit(name), Attr(instance, name)) for name in model.fields]
+def _as_dict(model: Model, instance: Expr, call: Call, narrowed: dict[str, Expr]) -> DictLit:
+    """The fields of an instance, those a guard narrowed as it left them."""
+    pairs: list[tuple[Expr, Expr]] = [
+        (Lit(name), narrowed.get(name, Attr(instance, name))) for name in model.fields
+    ]
     if model.extra or any(keyword == "by_alias" for keyword, _ in call.kwargs):
         name = model.qual.rsplit(".", 1)[-1]
         extra = (

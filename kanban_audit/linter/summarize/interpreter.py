@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from kanban_audit.linter.summarize import guards, loops, typehints
+from kanban_audit.linter.summarize import dumps, guards, loops, typehints
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
@@ -524,6 +524,7 @@ class FunctionAnalyzer:
             else:
                 args.append(value)
         site = self.mod.call_site(node, self.stmt_line)
+        func, args = dumps.refine(node, func, args, env)
         call = Call(func, tuple(args), tuple(kwargs), site, spread)
         self.fn.calls.append(call)
         if isinstance(node.func, cst.Attribute):
