@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from kanban_audit.linter.solve.atoms import Atom, Hole
 from kanban_audit.linter.solve.evaluate import describe
 from kanban_audit.linter.solve.mappings import VIEWS
-from kanban_audit.linter.values import Attr, Call, DictLit, Elem, Expr, Index, Lit, Star
+from kanban_audit.linter.values import Attr, Call, DictLit, Elem, Expr, Index, Lit, Narrowed, Star
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -76,7 +76,10 @@ def keys_of(ev: Evaluator, key: Hole) -> str:
 
 def _source(key: Expr) -> Expr | None:
     """One step back to the mapping keys were taken from: `k` of `for k in d`,
-    `d.keys()`, `d.items()`, `", ".join(d)`, `{**d}`; None at the mapping."""
+    `d.keys()`, `d.items()`, `", ".join(d)`, `{**d}`, past guards; None at the
+    mapping."""
+    if isinstance(key, Narrowed):
+        return key.expr
     if isinstance(key, Index) and key.key == Lit(0):
         return key.base
     if isinstance(key, (Elem, Star)):

@@ -96,6 +96,9 @@ class Evaluator:
             return [expr]
         if isinstance(expr, OneOf):
             return [s for option in expr.options for s in self.structures(option, frame)]
+        if isinstance(expr, Narrowed) and expr.allow is None and expr.deny is not None:
+            inner = self.structures(expr.expr, frame)
+            return [mappings.without(self, s, expr.deny, frame) for s in inner]
         if isinstance(expr, (Narrowed, Refined)):
             return self.structures(expr.expr, frame)
         if isinstance(expr, Call):
@@ -198,6 +201,8 @@ class Evaluator:
             elif isinstance(struct, DictLit):
                 for key, _ in struct.items:
                     items += self.elements(key.expr, frame) if isinstance(key, Star) else [key]
+            elif isinstance(struct, Narrowed):  # a container lacking some members
+                items += [Narrowed(i, None, struct.deny) for i in self.elements(struct.expr, frame)]
             else:
                 items.append(Elem(struct) if not isinstance(struct, Unknown) else struct)
         return items
@@ -435,4 +440,6 @@ def describe(expr: Expr) -> str:
         return expr.reason
     if isinstance(expr, Elem):
         return f"an element of {describe(expr.seq)}"
+    if isinstance(expr, Narrowed):
+        return describe(expr.expr)
     return "an expression"

@@ -9,17 +9,20 @@ named SPREAD + its name, bound to the call's other keywords and spreads.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter.values import (
     SPREAD,
     Attr,
     Call,
+    Concat,
     DictLit,
     Expr,
     FunctionSummary,
     Index,
     Lit,
+    Narrowed,
     Ref,
     Seq,
     Site,
@@ -89,6 +92,47 @@ def spread_argument(call: Call, name: str, default: Expr | None) -> Expr | None:
     if not spreads:
         return None
     return one_of(spreads + ([default] if default is not None else []))
+
+
+def without(ev: Evaluator, struct: Expr, absent: Expr, frame: Frame | None) -> Expr:
+    """A container known to lack the members `absent` holds (after `d.pop("status")`,
+    `del d["status"]`, `if "status" in d: raise`): a literal dict without those
+    keys, a literal sequence without those items; any other container narrowed,
+    so that its elements are (a text stays the text it was)."""
+    if isinstance(struct, (Lit, Concat)):
+        return struct
+    if isinstance(struct, DictLit):
+        return DictLit(tuple(_absent_pairs(ev, struct, absent, frame)))
+    if isinstance(struct, Seq):
+        return Seq(tuple(_absent_items(ev, struct.items, absent, frame)))
+    return Narrowed(struct, None, absent)
+
+
+def _absent_pairs(
+    ev: Evaluator, struct: DictLit, absent: Expr, frame: Frame | None
+) -> Iterator[tuple[Expr, Expr]]:
+    for key, value in struct.items:
+        if isinstance(key, Star):
+            yield spread_pair(Narrowed(key.expr, None, absent))
+        elif not _is_absent(ev, key, absent, frame):
+            yield Narrowed(key, None, absent), value
+
+
+def _absent_items(
+    ev: Evaluator, items: tuple[Expr, ...], absent: Expr, frame: Frame | None
+) -> Iterator[Expr]:
+    for item in items:
+        if isinstance(item, Star):
+            yield Star(Narrowed(item.expr, None, absent))
+        elif not _is_absent(ev, item, absent, frame):
+            yield Narrowed(item, None, absent)
+
+
+def _is_absent(ev: Evaluator, member: Expr, absent: Expr, frame: Frame | None) -> bool:
+    """Whether a member is known to be one of the absent ones."""
+    values = ev.const_set(member, frame)
+    gone = ev.const_set(absent, frame)
+    return bool(values) and gone is not None and values <= gone  # type: ignore[operator]
 
 
 def _keyword_pair(keyword: str, value: Expr) -> tuple[Expr, Expr]:

@@ -175,9 +175,12 @@ class FunctionAnalyzer:
         return env, dotted(func) in EXITS
 
     def mutate(self, key: str, method: str, arg: Expr, env: Env) -> None:
-        """`xs.append(v)`, `xs.extend(vs)`, `d.update(...)` on a local literal."""
+        """`xs.append(v)`, `xs.extend(vs)`, `d.update(...)` on a local literal;
+        `d.pop("key")` on any dict (it no longer holds the key)."""
         current = env[key]
-        if method == "append" and isinstance(current, Seq):
+        if method == "pop" and isinstance(arg, Lit) and isinstance(arg.value, str):
+            env[key] = Narrowed(current, None, Seq((arg,)))
+        elif method == "append" and isinstance(current, Seq):
             env[key] = Seq(current.items + (arg,))
         elif method == "extend" and isinstance(current, Seq):
             env[key] = Seq(current.items + (Star(arg),))
@@ -214,6 +217,11 @@ class FunctionAnalyzer:
     def del_statement(self, small: cst.Del, env: Env) -> Flow:
         for name in target_names(small.target):
             env.pop(name, None)
+        target = small.target
+        if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+            key, index = dotted(target.value), target.slice[0].slice
+            if key in env and isinstance(index, cst.Index):
+                self.mutate(key, "pop", self.expr(index.value, env), env)  # type: ignore[arg-type]
         return env, False
 
     def assign(self, target: cst.BaseExpression, value: Expr, env: Env) -> None:
