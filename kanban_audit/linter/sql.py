@@ -47,6 +47,8 @@ class WriteEffect:
     statement: str  # UPDATE | INSERT | REPLACE | UPSERT
     # SET {name} = ...: the column is named by this hole (column is then "").
     column_hole: int = -1
+    # SET {fragment}: the hole is a whole part of the SET list, columns and values.
+    fragment: bool = False
 
 
 _TOKEN = re.compile(
@@ -253,7 +255,7 @@ def _table_name(tokens: list[Token], i: int) -> tuple[str | None, int]:
 
 
 def _assignments(tokens: list[Token], table: str, kind: str) -> list[WriteEffect]:
-    effects: list[WriteEffect] = []
+    effects = [WriteEffect(table, "", (), kind, hole, fragment=True) for hole in _fragments(tokens)]
     for part in _split_top(tokens):
         eq = next((i for i, t in enumerate(part) if t.text == "="), None)
         if eq is None:
@@ -274,6 +276,22 @@ def _assignments(tokens: list[Token], table: str, kind: str) -> list[WriteEffect
                     atoms = tuple(value_atoms(values[n], name))
                     effects.append(WriteEffect(table, name, atoms, kind))
     return effects
+
+
+def _fragments(tokens: list[Token]) -> list[int]:
+    """Holes that stand for whole parts of a SET list (`SET {sets}`, `SET a = ?,
+    {more}`): a hole at the start of a part, followed by a comma, another hole
+    or the end."""
+    found: list[int] = []
+    at_start = True
+    for i, tok, depth in _depths(tokens):
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if depth == 0 and tok.kind == "hole" and at_start:
+            if after is None or after.text == "," or after.kind == "hole":
+                found.append(tok.index)
+            continue
+        at_start = depth == 0 and tok.text == ","
+    return found
 
 
 _SET_END = {"FROM", "WHERE", "RETURNING", "ORDER", "LIMIT"}

@@ -34,6 +34,13 @@ def may_name(ev: Evaluator, key: Hole, column: str) -> bool:
     return False
 
 
+def fragment(part: Hole, column: str) -> Atom:
+    """A part of a SET list not known here: it may set the column to anything."""
+    return Atom(
+        "unknown", f"a SET list part not known here ({describe(part.expr)}) may set `{column}`"
+    )
+
+
 def names_it(ev: Evaluator, key: Hole, column: str) -> bool:
     """Whether a key is known to be the column in some case."""
     return any(
@@ -64,6 +71,22 @@ def placeholder_names(ev: Evaluator, name: Hole, key: Hole | None, column: str) 
 
 def keys_of(ev: Evaluator, key: Hole) -> str:
     """Where a key comes from, for a reason: `the keys of parameter `body``."""
+    return f"the keys of {describe(_mapping(ev, key))}"
+
+
+def matching(ev: Evaluator, key: Hole, column: str) -> list[Atom]:
+    """What the dict a key was taken from holds under the column's name: the
+    value a SET list built from its items writes there (the idiom binds each
+    key's own value), whatever the positions of its other keys."""
+    mapping = _mapping(ev, key)
+    structs = ev.structures(mapping, key.frame)
+    if mapping is key.expr or not all(isinstance(s, DictLit) for s in structs):
+        return []
+    return ev.index_values(Index(mapping, Lit(column)), key.frame)
+
+
+def _mapping(ev: Evaluator, key: Hole) -> Expr:
+    """The mapping a key was taken from (the key itself if none is seen)."""
     expr = key.expr
     for _ in range(MAX_STEPS):
         found = ev.structures(expr, key.frame)
@@ -71,7 +94,7 @@ def keys_of(ev: Evaluator, key: Hole) -> str:
         if source is None:
             break
         expr = source
-    return f"the keys of {describe(expr)}"
+    return expr
 
 
 def _source(key: Expr) -> Expr | None:

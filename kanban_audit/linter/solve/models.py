@@ -69,7 +69,7 @@ def dumped(ev: Evaluator, call: Call, frame: Frame | None) -> list[Expr] | None:
         models = instance_models(ev, struct)
         any_model = any_model or bool(models)
         for model in models:
-            found.append(_as_dict(model, struct, call, narrowed))
+            found.append(_as_dict(ev, model, struct, call, narrowed))
         if not models:
             found.append(Unknown(f"the fields of {_name(struct)}"))
     is_dict = isinstance(call.func, Ref) and call.func.qual == "builtins.dict"
@@ -86,10 +86,18 @@ def _dumped_instance(call: Call) -> Expr | None:
     return None
 
 
-def _as_dict(model: Model, instance: Expr, call: Call, narrowed: dict[str, Expr]) -> DictLit:
-    """The fields of an instance, those a guard narrowed as it left them."""
+def _as_dict(
+    ev: Evaluator, model: Model, instance: Expr, call: Call, narrowed: dict[str, Expr]
+) -> DictLit:
+    """The fields of an instance (those `include=` keeps, not those `exclude=`
+    drops), the ones a guard narrowed as it left them."""
+    options = dict(call.kwargs)
+    include = ev.const_set(options.get("include"), None)
+    exclude = ev.const_set(options.get("exclude"), None) or frozenset()
     pairs: list[tuple[Expr, Expr]] = [
-        (Lit(name), narrowed.get(name, Attr(instance, name))) for name in model.fields
+        (Lit(name), narrowed.get(name, Attr(instance, name)))
+        for name in model.fields
+        if (include is None or name in include) and name not in exclude
     ]
     if model.extra or any(keyword == "by_alias" for keyword, _ in call.kwargs):
         name = model.qual.rsplit(".", 1)[-1]

@@ -35,8 +35,14 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
             continue
         for effect in parse_writes(text):
             key = holes[effect.column_hole] if effect.column_hole >= 0 else None
+            if effect.table != tasks.table.lower():
+                continue
+            if effect.fragment and key is not None:
+                note = f"{tasks.table}.{tasks.status} ({effect.statement}, a part not known here)"
+                atoms.append(columns.fragment(key, column))
+                continue
             named = effect.column == column if key is None else columns.may_name(ev, key, column)
-            if effect.table != tasks.table.lower() or not named:
+            if not named:
                 continue
             keyed = ", its column named by a key" if key else ""
             note = f"{tasks.table}.{tasks.status} ({effect.statement}{keyed})"
@@ -53,7 +59,10 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
                     found.append(Atom("unknown", "placeholder position depends on built SQL"))
                 else:
                     found += _param_values(ev, sink, value.kind, value.value, frame)
-            atoms += found if key is None else columns.through_key(ev, key, column, found)
+            if key is not None:
+                found = columns.through_key(ev, key, column, found)
+                found += columns.matching(ev, key, column)
+            atoms += found
     return atoms, note
 
 

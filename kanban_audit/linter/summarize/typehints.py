@@ -34,7 +34,7 @@ def annotation(fa: FunctionAnalyzer, node: cst.BaseExpression, env: Env) -> Expr
             element.slice.value for element in node.slice if isinstance(element.slice, cst.Index)
         ]
         if kind == "Literal":
-            return Seq(tuple(fa.expr(member, env) for member in members))
+            return Seq(tuple(_literal(fa, member, env) for member in members))
         if kind in _UNIONS:
             options = tuple(annotation(fa, member, env) for member in members)
             return OneOf(options + ((Lit(None),) if kind == "Optional" else ()))
@@ -43,7 +43,18 @@ def annotation(fa: FunctionAnalyzer, node: cst.BaseExpression, env: Env) -> Expr
         return Unknown("annotation")
     if isinstance(node, (cst.Name, cst.Attribute)):
         return fa.expr(node, env)
+    if isinstance(node, cst.SimpleString) and isinstance(node.evaluated_value, str):
+        try:  # a forward reference: "TaskPatch"
+            return annotation(fa, cst.parse_expression(node.evaluated_value), env)
+        except cst.ParserSyntaxError:
+            return Unknown("annotation")
     return Unknown("annotation")
+
+
+def _literal(fa: FunctionAnalyzer, member: cst.BaseExpression, env: Env) -> Expr:
+    """A member of `Literal[...]`: a constant, or a name of one (an Enum member)."""
+    constant = (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Name, cst.Attribute)
+    return fa.expr(member, env) if isinstance(member, constant) else Unknown("annotation")
 
 
 def _kind(node: cst.BaseExpression) -> str:
