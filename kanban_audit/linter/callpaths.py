@@ -4,8 +4,9 @@ A write whose SQL text is built from its function's parameters (a SET list
 from a dict's keys), or whose values come from its `**kwargs` (the keywords of
 each call), is read at each visible call of the function; and again at each
 call of that caller while the text still depends on the caller's own
-parameters (a `**changes` passed on), up to MAX_DEPTH calls. Each path is a
-chain of frames, the outermost call last.
+parameters (a `**changes` passed on), up to MAX_DEPTH calls and MAX_PATHS
+paths (a path that stops early leaves the text with holes: unknown, not
+lost). Each path is a chain of frames, the outermost call last.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ def call_paths(program: Program, sink: Sink, qual: str, stores: bool) -> list[Fr
     `stores`: the write, read alone, stores something in the status column."""
     found: list[Frame] = []
     todo: list[tuple[Frame | None, str, int]] = [(None, qual, 0)]
-    while todo and len(found) < MAX_PATHS:
+    while todo:
         frame, func, depth = todo.pop(0)
-        needs = depth < MAX_DEPTH and needs_caller(program, sink, func, frame, stores)
+        # Every call of the writer is read; further out, as many paths as fit.
+        room = depth == 0 or len(found) + len(todo) < MAX_PATHS
+        needs = room and depth < MAX_DEPTH and needs_caller(program, sink, func, frame, stores)
         callers = program.graph.callers_of(func) if needs else []
         if not callers:
             if frame is not None:
