@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from kanban_audit.linter.callpaths import call_paths, hops
 from kanban_audit.linter.solve import dispatch
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, Issue, narrow
 from kanban_audit.linter.solve.context import TooComplex
 from kanban_audit.linter.solve.evaluate import describe
 from kanban_audit.linter.solve.program import Program
-from kanban_audit.linter.solve.sinks import mentions_param, sink_atoms
-from kanban_audit.linter.solve.templates import marked_text
-from kanban_audit.linter.sql import may_write
+from kanban_audit.linter.solve.sinks import sink_atoms
 from kanban_audit.linter.values import Attr, Call, Elem, Expr, Index, Narrowed, Param, Sink
 
 MAX_PATHS = 256
@@ -78,17 +77,16 @@ def find_issues(program: Program) -> list[Issue]:
 def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> list[Issue]:
     ev = program.ev
     atoms, note = sink_atoms(ev, sink, None)
-    if sink.kind == "sql" and _text_needs_caller(program, sink, qual):
-        callers = program.graph.callers_of(qual)
-    else:
-        callers = []
-    if callers:
-        # The SQL text itself is built from parameters: read it at each call site.
+    paths = call_paths(program, sink, qual, stores=bool(note))
+    if paths:
+        # The SQL text (or the keywords) come from the calls: read the write at each.
         atoms, note = [], ""
-        for caller, call, offset in callers:
-            frame = Frame(qual, call, caller, offset, None, on_path=True)
+        for frame in paths:
             more, more_note = sink_atoms(ev, sink, frame)
-            atoms += more
+            # What the path makes the write store enters at its outermost call (a
+            # parameter of that call's function is read further out, along the path).
+            path = hops(frame)
+            atoms += [a if a.chain else replace(a, chain=path) for a in more]
             note = note or more_note
     if not note:
         return []
@@ -99,22 +97,6 @@ def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> 
         if code is not None:
             issues += _place(program, code, atom, qual, sink, note)
     return issues
-
-
-def _text_needs_caller(program: Program, sink: Sink, qual: str) -> bool:
-    """Whether the SQL text is built from the function's parameters, in a way that
-    could make it a write (then each call site's text is read).
-
-    The instance a method is called on does not count: a call site binds
-    `self` to a receiver, which tells nothing about its attributes.
-    """
-    fn = program.functions[qual]
-    bound = frozenset(fn.params[: fn.bound])
-    for template in program.ev.strings(sink.target, None):
-        text, holes = marked_text(template)
-        if any(mentions_param(hole, qual, bound) for hole in holes) and may_write(text):
-            return True
-    return False
 
 
 def _resolve_all(program: Program, atoms: list[Atom], cache: ParamCache) -> list[Atom]:

@@ -33,6 +33,7 @@ from kanban_audit.linter.values import (
     OneOf,
     Param,
     Ref,
+    Refined,
     Seq,
     Sink,
     Site,
@@ -50,7 +51,7 @@ class FormatError(ValueError):
 
 EXPRESSIONS = (
     Lit, Unknown, Param, Ref, Attr, Index, Call, OneOf, Narrowed, BinOp, Concat, Seq, Star,
-    DictLit, Lambda, Comp, Elem, Stored,
+    DictLit, Lambda, Comp, Elem, Stored, Refined,
 )  # fmt: skip
 
 # Field kinds: "expr" (a node that is an expression), "expr?" (or null),
@@ -78,16 +79,18 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Star: (("expr", "expr"),),
     DictLit: (("items", "pairs"),),
     Lambda: (("body", "expr"),),
-    Comp: (("elt", "expr"),),
+    Comp: (("elt", "expr"), ("over", "expr?"), ("keep", "exprs")),
     Elem: (("seq", "expr"),),
     Stored: (("value", "expr"), ("func", "str"), ("attr", "str"), ("site", "site")),
+    Refined: (("expr", "expr"), ("attrs", "kwargs")),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),
     FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "env"),
                       ("bound", "int"), ("site", "site"), ("returns", "exprs"),
-                      ("calls", "calls"), ("sinks", "sinks"), ("class_name", "str")),
+                      ("calls", "calls"), ("sinks", "sinks"), ("class_name", "str"),
+                      ("annotations", "env")),
     ClassSummary: (("qualname", "str"), ("bases", "exprs"), ("is_enum", "bool"),
-                   ("methods", "strs")),
+                   ("methods", "strs"), ("fields", "kwargs"), ("dataclass", "bool")),
     ModuleSummary: (("module", "str"), ("path", "str"), ("globals", "env"),
                     ("imports", "strmap"), ("functions", "functions"), ("classes", "classes")),
     ChunkSummary: (("functions", "functions"), ("classes", "classes"), ("assigned", "assigned"),

@@ -34,7 +34,7 @@ class Token:
 class SqlValue:
     """One possible value written: a literal, a placeholder, or a hole."""
 
-    kind: str  # literal | param | named | hole
+    kind: str  # literal | param | named | hole | named_hole (`:{name}`: a hole names it)
     value: str | int
     uncertain: bool = False
 
@@ -45,6 +45,10 @@ class WriteEffect:
     column: str
     values: tuple[SqlValue, ...]
     statement: str  # UPDATE | INSERT | REPLACE | UPSERT
+    # SET {name} = ...: the column is named by this hole (column is then "").
+    column_hole: int = -1
+    # SET {fragment}: the hole is a whole part of the SET list, columns and values.
+    fragment: bool = False
 
 
 _TOKEN = re.compile(
@@ -123,10 +127,20 @@ def _depths(tokens: list[Token], start: int = 0) -> Iterator[tuple[int, Token, i
 
 
 def _split(tokens: list[Token], separator: str, holes: bool = False) -> list[list[Token]]:
-    """Split at depth-0 separators (and depth-0 holes with `holes`); empty parts are kept."""
+    """Split at depth-0 separators (and depth-0 holes with `holes`); empty parts are kept.
+
+    A hole just before `=` names a column (`{key} = ?`): it begins the next part;
+    a hole just after `:`, `@` or `$` names a placeholder: it stays in its part.
+    """
     parts: list[list[Token]] = [[]]
-    for _, tok, depth in _depths(tokens):
-        if depth == 0 and (tok.text == separator or (holes and tok.kind == "hole")):
+    for i, tok, depth in _depths(tokens):
+        if depth == 0 and holes and tok.kind == "hole":
+            if i and tokens[i - 1].text in (":", "@", "$"):
+                parts[-1].append(tok)
+            else:
+                names_column = i + 1 < len(tokens) and tokens[i + 1].text == "="
+                parts.append([tok] if names_column else [])
+        elif depth == 0 and tok.text == separator:
             parts.append([])
         else:
             parts[-1].append(tok)
@@ -170,6 +184,8 @@ def value_atoms(tokens: list[Token], column: str) -> list[SqlValue]:
         return []
     if len(tokens) == 1:
         return _atom(tokens[0], column)
+    if len(tokens) == 2 and tokens[0].text in ":@$" and tokens[1].kind == "hole":
+        return [SqlValue("named_hole", tokens[1].index)]
     first = tokens[0].upper
     if first == "CASE" and tokens[-1].upper == "END":
         return _case_results(tokens[1:-1], column)
@@ -239,12 +255,16 @@ def _table_name(tokens: list[Token], i: int) -> tuple[str | None, int]:
 
 
 def _assignments(tokens: list[Token], table: str, kind: str) -> list[WriteEffect]:
-    effects: list[WriteEffect] = []
+    effects = [WriteEffect(table, "", (), kind, hole, fragment=True) for hole in _fragments(tokens)]
     for part in _split_top(tokens):
         eq = next((i for i, t in enumerate(part) if t.text == "="), None)
         if eq is None:
             continue
         target, value = part[:eq], part[eq + 1 :]
+        if len(target) == 1 and target[0].kind == "hole":
+            hole = target[0].index
+            effects.append(WriteEffect(table, "", tuple(value_atoms(value, "")), kind, hole))
+            continue
         names = [identifier(t) for t in target if t.kind in ("word", "ident")]
         if len(target) == 1 and names[0]:
             effects.append(WriteEffect(table, names[0], tuple(value_atoms(value, names[0])), kind))
@@ -256,6 +276,22 @@ def _assignments(tokens: list[Token], table: str, kind: str) -> list[WriteEffect
                     atoms = tuple(value_atoms(values[n], name))
                     effects.append(WriteEffect(table, name, atoms, kind))
     return effects
+
+
+def _fragments(tokens: list[Token]) -> list[int]:
+    """Holes that stand for whole parts of a SET list (`SET {sets}`, `SET a = ?,
+    {more}`): a hole at the start of a part, followed by a comma, another hole
+    or the end."""
+    found: list[int] = []
+    at_start = True
+    for i, tok, depth in _depths(tokens):
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if depth == 0 and tok.kind == "hole" and at_start:
+            if after is None or after.text == "," or after.kind == "hole":
+                found.append(tok.index)
+            continue
+        at_start = depth == 0 and tok.text == ","
+    return found
 
 
 _SET_END = {"FROM", "WHERE", "RETURNING", "ORDER", "LIMIT"}
@@ -295,6 +331,7 @@ def _insert(tokens: list[Token]) -> list[WriteEffect]:
             for row in rows:
                 atoms += _row_value(row, n, column, before)
             effects.append(WriteEffect(table, column, tuple(atoms), kind))
+        effects += _hole_columns(table, kind, column_tokens, len(columns), rows, before)
     conflict = _find_top(tokens, {"ON"}, i)
     while conflict < len(tokens):
         do_at = _find_top(tokens, {"DO"}, conflict)
@@ -303,6 +340,31 @@ def _insert(tokens: list[Token]) -> list[WriteEffect]:
             effects += _assignments(tokens[do_at + 3 : end], table, "UPSERT")
         conflict = _find_top(tokens, {"ON"}, do_at + 1)
     return effects
+
+
+def _hole_columns(
+    table: str,
+    kind: str,
+    tokens: list[Token],
+    known: int,
+    rows: list[list[Token] | None],
+    before: int,
+) -> list[WriteEffect]:
+    """Columns named by an interpolated fragment (`({columns})` from a dict's keys):
+    an effect per such hole, holding every value the rows give from the first
+    position the fragment may fill (`known` columns come before it)."""
+    holes = [tok for tok in tokens if tok.kind == "hole"]
+    if not holes:
+        return []
+    values: list[SqlValue] = []
+    for row in rows:
+        if row is None:
+            continue
+        if len(row) == 1 and row[0].kind == "hole":
+            values.append(SqlValue("param", before + known, uncertain=True))
+        else:
+            values += [v for item in _split(row, ",")[known:] for v in value_atoms(item, "")]
+    return [WriteEffect(table, "", tuple(values), kind, hole.index) for hole in holes]
 
 
 def _columns(tokens: list[Token]) -> list[str | None]:

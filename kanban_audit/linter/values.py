@@ -118,9 +118,17 @@ class Lambda:
 
 @dataclass(frozen=True)
 class Comp:
-    """A comprehension: a sequence whose every element is `elt`."""
+    """A comprehension: a sequence whose every element is `elt`.
+
+    `over` is what a single `for` clause iterates (the loop variable is
+    `Elem(over)` inside `elt`); `keep` are the loop variables as its `if`
+    clauses narrowed them: an element they exclude makes no item. Known
+    iterables unroll (solve/unroll.py) into one item per element.
+    """
 
     elt: Expr
+    over: Expr | None = None
+    keep: tuple[Expr, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,15 @@ class Stored:
     site: Site
 
 
+@dataclass(frozen=True)
+class Refined:
+    """An instance some of whose attributes guards have narrowed, as a model dump
+    takes it (`if body.status == "running": raise` before `body.model_dump()`)."""
+
+    expr: Expr
+    attrs: tuple[tuple[str, Expr], ...]
+
+
 Expr = (
     Lit
     | Unknown
@@ -163,36 +180,58 @@ Expr = (
     | Comp
     | Elem
     | Stored
+    | Refined
 )
 
 
+# A call's `**mapping` argument is recorded as a keyword argument with this name.
+SPREAD = "**"
+# Calls that turn a model instance into a dict: methods, and functions by qualified name.
+DUMP_METHODS = ("model_dump", "dict")
+DUMP_FUNCTIONS = (
+    "dataclasses.asdict",
+    "builtins.vars",
+    "builtins.dict",
+    "fastapi.encoders.jsonable_encoder",
+)
+
+
+def spread_pair(mapping: Expr) -> tuple[Expr, Expr]:
+    """`**mapping` in a dict display, as one item: every key of the mapping (a
+    spread, as `*` in a sequence), each with its own value."""
+    return (Star(mapping), Index(mapping, Star(mapping)))
+
+
 def one_of(options: list[Expr] | tuple[Expr, ...]) -> Expr:
-    """A flattened, de-duplicated union; merges parallel lists built by append."""
+    """A flattened, de-duplicated union; merges parallel lists built by append and
+    dicts built by item assignment."""
     flat: list[Expr] = []
     for option in options:
         for item in option.options if isinstance(option, OneOf) else (option,):
             if item not in flat:
                 flat.append(item)
-    seqs = [item for item in flat if isinstance(item, Seq)]
-    if len(seqs) > 1:
-        merged = seqs[0]
-        for other in seqs[1:]:
-            merged = _merge_seq(merged, other)
-        flat = [item for item in flat if not isinstance(item, Seq)] + [merged]
+    for kind in (Seq, DictLit):
+        same = [item for item in flat if isinstance(item, kind)]
+        if len(same) > 1:
+            merged = same[0]
+            for other in same[1:]:
+                merged = _merge_items(merged, other)
+            flat = [item for item in flat if not isinstance(item, kind)] + [merged]
     return flat[0] if len(flat) == 1 else OneOf(tuple(flat))
 
 
-def _merge_seq(a: Seq, b: Seq) -> Seq:
-    """Lists built on different branches, as if every append happened.
+def _merge_items(a: Seq | DictLit, b: Seq | DictLit) -> Seq | DictLit:
+    """Lists (or dicts) built on different branches, as if every append (or item
+    assignment) happened.
 
     Parallel lists (SET fragments and their parameters) are appended on the
     same branches, so keeping every item in order keeps placeholders and
-    parameters aligned.
+    parameters aligned; a dict's keys and values stay paired whatever is kept.
     """
     common = 0
     while common < min(len(a.items), len(b.items)) and a.items[common] == b.items[common]:
         common += 1
-    return Seq(a.items + b.items[common:])
+    return type(a)(a.items + b.items[common:])  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -219,6 +258,8 @@ class FunctionSummary:
     calls: list[Call] = field(default_factory=list)
     sinks: list[Sink] = field(default_factory=list)
     class_name: str = ""
+    # Parameter -> its annotation, when it names a class (a request model).
+    annotations: dict[str, Expr] = field(default_factory=dict)
 
 
 @dataclass
@@ -227,6 +268,9 @@ class ClassSummary:
     bases: tuple[Expr, ...]
     is_enum: bool
     methods: tuple[str, ...]
+    # Annotated class-level names in order (a model's fields) -> their annotations.
+    fields: tuple[tuple[str, Expr], ...] = ()
+    dataclass: bool = False
 
 
 @dataclass

@@ -174,6 +174,15 @@ def test_a_summary_survives_the_round_trip_with_shared_nodes() -> None:
     assert decode(encode(small)) == small
 
 
+@pytest.mark.parametrize("name", ["dict_set_lists.py", "kwargs_writers.py", "request_models.py"])
+def test_comprehensions_keywords_and_models_survive_the_round_trip(name: str) -> None:
+    """Comprehensions keep their iterable, `**kwargs` and `**mapping` their place,
+    parameters their declared class and models their fields, through the cache."""
+    path = Path(__file__).parents[1] / "fixtures" / "lint" / "single" / name
+    summary = summarize(path.read_bytes(), name, name[:-3], METHODS)[0]
+    assert decode(encode(summary)) == summary
+
+
 def test_an_unusable_store_only_costs_speed(tmp_path: Path) -> None:
     root = service(tmp_path / "svc")
     (tmp_path / "cache" / FILE).mkdir(parents=True)  # a folder where the store should be

@@ -3,6 +3,10 @@
 index      names across modules: functions, classes, globals, re-exports
 evaluate   what an expression can be, in a call context, within one budget
 templates  the texts a string expression can have (SQL built from pieces)
+mappings   dict views, dict(...), `**kwargs` parameters and `**mapping` spreads
+unroll     comprehensions over known iterables, one item per element
+models     pydantic models and dataclasses: their fields and bounded values
+columns    SET columns named by a dict's keys
 sinks      what each write stores in the guarded column
 callgraph  who calls whom, and which functions an entry point reaches
 program    the four together, grown file by file

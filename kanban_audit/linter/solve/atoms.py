@@ -116,3 +116,20 @@ def _strings(values: frozenset[str]) -> Seq:
 
 def short(qual: str) -> str:
     return qual.rsplit(".", 1)[-1]
+
+
+def mentions_param(
+    expr: object, func: str, skip: frozenset[str] = frozenset(), prefix: str = ""
+) -> bool:
+    """Whether an expression (or a hole's) depends on a parameter of `func` (one
+    whose name starts with `prefix`, and not one of `skip`)."""
+    if isinstance(expr, Param):
+        return expr.func == func and expr.name.startswith(prefix) and expr.name not in skip
+    if isinstance(expr, Hole):
+        return expr.frame is None and mentions_param(expr.expr, func, skip, prefix)
+    if isinstance(expr, tuple):
+        return any(mentions_param(item, func, skip, prefix) for item in expr)
+    if hasattr(expr, "__dataclass_fields__"):
+        fields = expr.__dataclass_fields__
+        return any(mentions_param(getattr(expr, f), func, skip, prefix) for f in fields)
+    return False

@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import dispatch, sets, templates
+from kanban_audit.linter.solve import dispatch, mappings, models, sets, templates, unroll
 from kanban_audit.linter.solve.atoms import (
     Atom,
     Frame,
@@ -21,6 +22,7 @@ from kanban_audit.linter.solve.atoms import (
     Hop,
     Template,
     binding,
+    mentions_param,
     narrow,
     open_expr,
     short,
@@ -34,8 +36,8 @@ from kanban_audit.linter.solve.calls import (
 )
 from kanban_audit.linter.solve.context import Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
-from kanban_audit.linter.solve.sinks import mentions_param
 from kanban_audit.linter.values import (
+    SPREAD,
     Attr,
     BinOp,
     Call,
@@ -52,6 +54,7 @@ from kanban_audit.linter.values import (
     OneOf,
     Param,
     Ref,
+    Refined,
     Seq,
     Star,
     Stored,
@@ -60,7 +63,11 @@ from kanban_audit.linter.values import (
 )
 from kanban_audit.rulepack import RulePack
 
+if TYPE_CHECKING:
+    from kanban_audit.linter.solve.callgraph import CallGraph
+
 MAX_ITEMS = 1_000  # a longer parameter list is treated as unknown
+MAX_CHOICES = 16  # item lists a sequence built from alternatives may have
 CONTAINER_BUILTINS = {
     f"builtins.{name}" for name in ("tuple", "list", "frozenset", "set", "dict", "sorted")
 }
@@ -77,6 +84,8 @@ class Evaluator:
         self.index = index
         self.pack = pack
         self.ctx = Context()
+        # Who calls whom, once the program has built it (models follow callers).
+        self.graph: CallGraph | None = None
 
     def reset(self) -> None:
         self.ctx = Context()
@@ -98,7 +107,10 @@ class Evaluator:
             return [expr]
         if isinstance(expr, OneOf):
             return [s for option in expr.options for s in self.structures(option, frame)]
-        if isinstance(expr, Narrowed):
+        if isinstance(expr, Narrowed) and expr.allow is None and expr.deny is not None:
+            inner = self.structures(expr.expr, frame)
+            return [mappings.without(self, s, expr.deny, frame) for s in inner]
+        if isinstance(expr, (Narrowed, Refined)):
             return self.structures(expr.expr, frame)
         if isinstance(expr, Stored):
             return self.structures(expr.value, None)
@@ -109,6 +121,16 @@ class Evaluator:
             return self._call_structures(expr, frame)
         if isinstance(expr, BinOp) and expr.op in sets.OPERATORS:
             return sets.combine(self, expr.op, (expr.left, expr.right), expr, frame)
+        if isinstance(expr, Comp):
+            return unroll.unrolled(self, expr, frame) or [expr]
+        if isinstance(expr, Index):
+            return self._item_structures(expr, frame)
+        if isinstance(expr, Elem):
+            # Some item of a known sequence (an element of an unknown one stays).
+            found: list[Expr] = []
+            for item in self.elements(expr.seq, frame):
+                found += [item] if isinstance(item, Elem) else self.structures(item, frame)
+            return found
         if isinstance(expr, BinOp) and expr.op in "+*":
             flat = self.flatten(expr, frame)
             unknown = Star(Unknown("parameters not known here"))
@@ -116,23 +138,22 @@ class Evaluator:
         return [expr]
 
     def _call_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
-        """tuple(x), list(x)... are x (and empty without x); d.keys() and d.values() are
-        sequences; set algebra by method is set algebra."""
+        """tuple(x), list(x)... are x (and empty without x); dict(...), dict views and
+        dumps of model instances are dicts and sequences; set algebra by method is
+        set algebra; else what the called functions return."""
         func = call.func
+        built = mappings.built_dict(call)
+        if built is not None:
+            return [built]
+        dumps = models.dumped(self, call, frame)
+        if dumps is not None:
+            return dumps
         if isinstance(func, Ref) and func.qual in CONTAINER_BUILTINS:
             return self.structures(call.args[0], frame) if call.args else [Seq(())]
         if isinstance(func, Attr) and func.name in sets.METHODS and call.args:
             operands = (func.base, *call.args)
             return sets.combine(self, sets.METHODS[func.name], operands, call, frame)
-        if isinstance(func, Attr) and func.name in ("keys", "values") and not call.args:
-            views: list[Expr] = []
-            for struct in self.structures(func.base, frame):
-                if not isinstance(struct, DictLit):
-                    return [call]
-                pick = 0 if func.name == "keys" else 1
-                views.append(Seq(tuple(pair[pick] for pair in struct.items)))
-            return views
-        return self._returned_structures(call, frame)
+        return mappings.views(self, call, frame) or self._returned_structures(call, frame)
 
     def _returned_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
         """What the called functions return (an allow-list built by a helper), when it
@@ -149,6 +170,20 @@ class Evaluator:
                         return [call]
                     found.append(struct)
         return found or [call]
+
+    def _item_structures(self, expr: Index, frame: Frame | None) -> list[Expr]:
+        """`pair[0]` of a literal sequence is that item, when it is the only
+        possibility (a text made of it stays one text); else the lookup stays."""
+        position = expr.key.value if isinstance(expr.key, Lit) else None
+        bases = self.structures(expr.base, frame)
+        if len(bases) != 1 or not isinstance(bases[0], Seq) or not isinstance(position, int):
+            return [expr]
+        items = bases[0].items
+        spread = any(isinstance(item, Star) for item in items)
+        if spread or not -len(items) <= position < len(items):
+            return [expr]
+        found = self.structures(items[position], frame)
+        return found if len(found) == 1 else [expr]
 
     @memoized(lambda expr, frame: [[None]])
     def flatten(self, expr: Expr, frame: Frame | None) -> list[Items]:
@@ -171,16 +206,19 @@ class Evaluator:
         results: list[Items] = []
         for struct in self.structures(expr, frame):
             if isinstance(struct, Seq):
-                items: Items = []
+                lists: list[Items] = [[]]
                 for item in struct.items:
-                    if isinstance(item, Star):
-                        inner = self.flatten(item.expr, frame)
-                        items += inner[0] if len(inner) == 1 else [None]
-                    else:
-                        items.append(item)
-                results.append(items)
+                    # A spread of one of a few known sequences: one list per choice.
+                    inner = self.flatten(item.expr, frame) if isinstance(item, Star) else [[item]]
+                    if len(lists) * len(inner) > MAX_CHOICES:
+                        inner = [[None]]
+                    lists = [a + b for a in lists for b in inner]
+                results += lists
             elif isinstance(struct, BinOp):
                 results += self.flatten(struct, frame)
+            elif isinstance(struct, DictLit):
+                # Iterating a dict gives its keys.
+                results += self.flatten(Seq(tuple(key for key, _ in struct.items)), frame)
             else:
                 results.append([None])
         return results
@@ -199,7 +237,10 @@ class Evaluator:
             elif isinstance(struct, Comp):
                 items.append(struct.elt)
             elif isinstance(struct, DictLit):
-                items += [key for key, _ in struct.items]
+                for key, _ in struct.items:
+                    items += self.elements(key.expr, frame) if isinstance(key, Star) else [key]
+            elif isinstance(struct, Narrowed):  # a container lacking some members
+                items += [Narrowed(i, None, struct.deny) for i in self.elements(struct.expr, frame)]
             else:
                 items.append(Elem(struct) if not isinstance(struct, Unknown) else struct)
         return items
@@ -208,6 +249,8 @@ class Evaluator:
         """The expression a call passes for a parameter (or its default)."""
         fn = self.index.functions[frame.func]
         call = frame.call
+        if name.startswith(SPREAD):
+            return mappings.rest_keywords(fn, call)
         for keyword, value in call.kwargs:
             if keyword == name:
                 return value
@@ -219,6 +262,9 @@ class Evaluator:
                 return Unknown(f"argument for `{name}` spread from *args")
             if index < len(positional):
                 return positional[index]
+        spread = mappings.spread_argument(call, name, fn.defaults.get(name))
+        if spread is not None:
+            return spread
         if name in fn.defaults:
             return fn.defaults[name]
         if call.spread:
@@ -278,6 +324,9 @@ class Evaluator:
         kept = self.kept_in(expr)
         if kept:
             return [a for qual in kept for a in self.values(Ref(qual), frame)]
+        fields = models.attribute(self, expr, frame)
+        if fields is not None:
+            return fields
         if expr.name == "value":
             return self.values(expr.base, frame)
         if isinstance(expr.base, Param) and self.class_of_self(expr.base):
@@ -311,6 +360,9 @@ class Evaluator:
         atoms = self.values(expr.expr, frame)
         return [n for a in atoms for n in narrow(a, allow, deny or frozenset())]
 
+    def _refined(self, expr: Refined, frame: Frame | None) -> list[Atom]:
+        return self.values(expr.expr, frame)
+
     def _text(self, expr: Expr, frame: Frame | None) -> list[Atom]:
         return templates.string_values(self, expr, frame)
 
@@ -326,6 +378,8 @@ class Evaluator:
         for item in self.elements(inner, frame):
             if isinstance(item, Elem) and isinstance(item.seq, Param):
                 atoms.append(read_later(item.seq, item))
+            elif isinstance(item, Elem):  # a sequence not known here
+                atoms.append(Atom("unknown", f"an element of {describe(item.seq)}"))
             else:
                 atoms += self.values(item, frame)
         return atoms
@@ -337,6 +391,9 @@ class Evaluator:
         for struct in self.structures(expr.base, frame):
             if isinstance(struct, DictLit):
                 for key, value in struct.items:
+                    if isinstance(key, Star):  # a spread mapping: look it up there
+                        atoms += self.index_values(Index(key.expr, expr.key), frame)
+                        continue
                     key_values = self.const_set(key, frame)
                     if keys is None or key_values is None or keys & key_values:
                         atoms += self.values(value, frame)
@@ -450,6 +507,7 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     Elem: Evaluator._element,
     Star: Evaluator._element,
     Stored: Evaluator._stored,
+    Refined: Evaluator._refined,
 }  # type: ignore[dict-item]
 
 
@@ -497,4 +555,8 @@ def describe(expr: Expr) -> str:
         return f"the result of {describe(expr.func)}"
     if isinstance(expr, Unknown):
         return expr.reason
+    if isinstance(expr, Elem):
+        return f"an element of {describe(expr.seq)}"
+    if isinstance(expr, Narrowed):
+        return describe(expr.expr)
     return "an expression"

@@ -28,6 +28,7 @@ class Program:
         self.index.add(summaries)
         self.ev.reset()
         self.graph = CallGraph(self.ev)
+        self.ev.graph = self.graph
         self.ev.reset()
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter.solve import columns
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
 from kanban_audit.linter.solve.templates import marked_text
 from kanban_audit.linter.sql import parse_writes
@@ -25,6 +26,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     if sink.kind == "table":
         return _table_atoms(ev, sink, frame)
     tasks = ev.pack.tasks
+    column = tasks.status.lower()
     atoms: list[Atom] = []
     note = ""
     for template in ev.strings(sink.target, frame):
@@ -32,20 +34,46 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
         if tasks.table.lower() not in text.lower():
             continue
         for effect in parse_writes(text):
-            if effect.table != tasks.table.lower() or effect.column != tasks.status.lower():
+            key = holes[effect.column_hole] if effect.column_hole >= 0 else None
+            if effect.table != tasks.table.lower():
                 continue
-            note = f"{tasks.table}.{tasks.status} ({effect.statement})"
+            if effect.fragment and key is not None:
+                note = f"{tasks.table}.{tasks.status} ({effect.statement}, a part not known here)"
+                atoms.append(columns.fragment(key, column))
+                continue
+            named = effect.column == column if key is None else columns.may_name(ev, key, column)
+            if not named:
+                continue
+            keyed = ", its column named by a key" if key else ""
+            note = f"{tasks.table}.{tasks.status} ({effect.statement}{keyed})"
+            found: list[Atom] = []
             for value in effect.values:
                 if value.kind == "literal":
-                    atoms.append(Atom("const", str(value.value)))
+                    found.append(Atom("const", str(value.value)))
                 elif value.kind == "hole":
                     hole = holes[int(value.value)]
-                    atoms += ev.values(hole.expr, hole.frame)
+                    found += ev.values(hole.expr, hole.frame)
+                elif value.kind == "named_hole":
+                    found += _named_by_hole(ev, sink, holes[int(value.value)], key, frame)
                 elif value.uncertain:
-                    atoms.append(Atom("unknown", "placeholder position depends on built SQL"))
+                    found.append(Atom("unknown", "placeholder position depends on built SQL"))
                 else:
-                    atoms += _param_values(ev, sink, value.kind, value.value, frame)
+                    found += _param_values(ev, sink, value.kind, value.value, frame)
+            if key is not None:
+                found = columns.through_key(ev, key, column, found)
+                found += columns.matching(ev, key, column)
+            atoms += found
     return atoms, note
+
+
+def _named_by_hole(
+    ev: Evaluator, sink: Sink, name: Hole, key: Hole | None, frame: Frame | None
+) -> list[Atom]:
+    """The values bound to a placeholder whose name is a hole (`:{k}`)."""
+    names = columns.placeholder_names(ev, name, key, ev.pack.tasks.status.lower())
+    if names is None:
+        return [Atom("unknown", f"a placeholder named by one of {columns.keys_of(ev, name)}")]
+    return [a for n in names for a in _param_values(ev, sink, "named", n, frame)]
 
 
 def _param_values(
@@ -97,18 +125,3 @@ def _table_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[A
             if isinstance(struct, (DictLit, Param)):  # a parameter's item: at each call site
                 atoms += ev.index_values(Index(struct, Lit(tasks.status)), frame)
     return atoms, f"{tasks.table}.{tasks.status} (sqlite-utils {sink.method})"
-
-
-def mentions_param(expr: object, func: str, skip: frozenset[str] = frozenset()) -> bool:
-    """Whether an expression (or a hole's) depends on a parameter of `func` (not one
-    of `skip`)."""
-    if isinstance(expr, Param):
-        return expr.func == func and expr.name not in skip
-    if isinstance(expr, Hole):
-        return expr.frame is None and mentions_param(expr.expr, func, skip)
-    if isinstance(expr, tuple):
-        return any(mentions_param(item, func, skip) for item in expr)
-    if hasattr(expr, "__dataclass_fields__"):
-        fields = expr.__dataclass_fields__
-        return any(mentions_param(getattr(expr, f), func, skip) for f in fields)
-    return False

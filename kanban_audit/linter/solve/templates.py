@@ -21,6 +21,7 @@ from kanban_audit.linter.values import (
     Concat,
     DictLit,
     Expr,
+    Index,
     Lit,
     Narrowed,
     OneOf,
@@ -58,10 +59,12 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         allowed = _allowed(ev, expr, frame)
         if allowed:
             return [(value,) for value in allowed][:MAX_TEMPLATES]
-    if isinstance(expr, (Ref, Param, OneOf, Narrowed)):
+    if isinstance(expr, (Ref, Param, OneOf, Narrowed, Index)):
         structs = ev.structures(expr, frame)
         if structs != [expr]:
             texts = [t for s in structs for t in ev.strings(s, frame)]
+            if isinstance(expr, Narrowed):  # a part not known here keeps its guard
+                texts = [(Hole(expr, frame),) if _is_hole(t) else t for t in texts]
             return texts[:MAX_TEMPLATES]
     if isinstance(expr, Call):
         texts = []
@@ -131,15 +134,16 @@ def _product(parts: list[list[Template]]) -> list[Template]:
 def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
     assert isinstance(call.func, Attr)
     separators = ev.strings(call.func.base, frame)
-    texts = [ev.strings(item, frame)[0] for item in ev.elements(call.args[0], frame)]
     joined: list[Template] = []
-    for sep in separators[:4]:
-        pieces: list = []
-        for n, text in enumerate(texts):
-            if n:
-                pieces += list(sep)
-            pieces += list(text)
-        joined.append(tuple(pieces))
+    for fragments in ev.structures(call.args[0], frame)[:4]:
+        texts = [ev.strings(item, frame)[0] for item in ev.elements(fragments, frame)]
+        for sep in separators[:4]:
+            pieces: list = []
+            for n, text in enumerate(texts):
+                if n:
+                    pieces += list(sep)
+                pieces += list(text)
+            joined.append(tuple(pieces))
     return joined
 
 
@@ -215,6 +219,10 @@ def _substitute(
 
 def _unescape_braces(text: str) -> str:
     return text.replace("{{", "{").replace("}}", "}")
+
+
+def _is_hole(template: Template) -> bool:
+    return len(template) == 1 and isinstance(template[0], Hole)
 
 
 def _text_size(template: Template) -> int:

@@ -6,6 +6,9 @@ module       the module-wide state a chunk's interpretation reads and fills
 positions    where calls and statements are (from CPython's ast)
 interpreter  the abstract interpreter over function bodies (on LibCST trees)
 guards       what a test proves on each branch
+loops        lists a loop appends to, one item per element
+typehints    the class a parameter is declared as, a model's fields
+dumps        a model dumped after guards on its fields keeps them
 writes       which calls write to the database
 names        dotted names, guard subjects, import and assignment targets
 

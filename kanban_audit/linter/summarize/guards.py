@@ -54,12 +54,23 @@ def facts(fa: FunctionAnalyzer, test: cst.BaseExpression) -> tuple[list[Fact], l
     if isinstance(op, (cst.In, cst.NotIn)):
         key = subject(left)
         if key is None:
-            return [], []
+            return _absent(left, right, isinstance(op, cst.In))
         container = (right, False)
         fact_in = [(key, left, container, None)]
         fact_out = [(key, left, None, container)]
         return (fact_in, fact_out) if isinstance(op, cst.In) else (fact_out, fact_in)
     return [], []
+
+
+def _absent(
+    member: cst.BaseExpression, container: cst.BaseExpression, is_in: bool
+) -> tuple[list[Fact], list[Fact]]:
+    """`"status" in fields`: where it fails, the container lacks that key (or item)."""
+    key = subject(container)
+    if key is None or not isinstance(member, (cst.SimpleString, cst.ConcatenatedString)):
+        return [], []
+    absent: list[Fact] = [(key, container, None, (member, True))]
+    return ([], absent) if is_in else (absent, [])
 
 
 def apply(fa: FunctionAnalyzer, found: list[Fact], env: Env) -> Env:

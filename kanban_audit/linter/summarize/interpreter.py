@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from kanban_audit.linter.summarize import guards
+from kanban_audit.linter.summarize import dumps, guards, loops, typehints
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
 from kanban_audit.linter.values import (
+    SPREAD,
     Attr,
     BinOp,
     Call,
@@ -32,6 +33,7 @@ from kanban_audit.linter.values import (
     Index,
     Lambda,
     Lit,
+    Narrowed,
     Param,
     Ref,
     Seq,
@@ -40,6 +42,7 @@ from kanban_audit.linter.values import (
     Stored,
     Unknown,
     one_of,
+    spread_pair,
 )
 
 Env = dict[str, Expr]
@@ -189,9 +192,12 @@ class FunctionAnalyzer:
         return env, dotted(func) in EXITS
 
     def mutate(self, key: str, method: str, arg: Expr, env: Env) -> None:
-        """`xs.append(v)`, `xs.extend(vs)`, `d.update(...)` on a local literal."""
+        """`xs.append(v)`, `xs.extend(vs)`, `d.update(...)` on a local literal;
+        `d.pop("key")` on any dict (it no longer holds the key)."""
         current = env[key]
-        if method == "append" and isinstance(current, Seq):
+        if method == "pop" and isinstance(arg, Lit) and isinstance(arg.value, str):
+            env[key] = Narrowed(current, None, Seq((arg,)))
+        elif method == "append" and isinstance(current, Seq):
             env[key] = Seq(current.items + (arg,))
         elif method == "extend" and isinstance(current, Seq):
             env[key] = Seq(current.items + (Star(arg),))
@@ -236,6 +242,11 @@ class FunctionAnalyzer:
     def del_statement(self, small: cst.Del, env: Env) -> Flow:
         for name in target_names(small.target):
             env.pop(name, None)
+        target = small.target
+        if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+            key, index = dotted(target.value), target.slice[0].slice
+            if key in env and isinstance(index, cst.Index):
+                self.mutate(key, "pop", self.expr(index.value, env), env)  # type: ignore[arg-type]
         return env, False
 
     def assign(self, target: cst.BaseExpression, value: Expr, env: Env) -> None:
@@ -308,11 +319,14 @@ class FunctionAnalyzer:
     def loop(self, node: cst.For | cst.While, env: Env) -> Flow:
         inner = dict(env)
         if isinstance(node, cst.For):
-            self.assign(node.target, Elem(self.expr(node.iter, env)), inner)
+            iterable = self.expr(node.iter, env)
+            self.assign(node.target, Elem(iterable), inner)
         else:
             self.expr(node.test, env)
             inner = guards.apply(self, guards.facts(self, node.test)[0], inner)
         after, _ = self.suite(node.body, inner)
+        if isinstance(node, cst.For):
+            after = loops.per_element(env, after, iterable)
         merged = merge([env, after])
         if node.orelse:
             merged, _ = self.suite(node.orelse.body, merged)
@@ -368,12 +382,16 @@ class FunctionAnalyzer:
             bound,
             Site(line, 0, line, self.mod.text(line), line),
             class_name=self.class_prefix,
+            annotations=typehints.parameter_annotations(self, ordered, env),
         )
         self.mod.chunk.functions[qualname] = fn
         local: Env = {name: Param(qualname, name) for name in names}
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                local[star.name.value] = Unknown(f"*{star.name.value}")
+        if isinstance(params.star_arg, cst.Param):
+            local[params.star_arg.name.value] = Unknown(f"*{params.star_arg.name.value}")
+        if isinstance(params.star_kwarg, cst.Param):
+            # The keywords of each call that no other parameter takes (solve: argument()).
+            name = params.star_kwarg.name.value
+            local[name] = Param(qualname, SPREAD + name)
         closure = {} if self.module_level or self.class_prefix else {**self.closure, **env}
         FunctionAnalyzer(self.mod, fn, closure).suite(node.body, local)
         if not self.class_prefix:
@@ -389,7 +407,12 @@ class FunctionAnalyzer:
             stmt.name.value for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
         )
         self.mod.chunk.classes[qualname] = ClassSummary(
-            qualname, bases, bool(base_names & ENUM_BASES), methods
+            qualname,
+            bases,
+            bool(base_names & ENUM_BASES),
+            methods,
+            typehints.class_fields(self, node),
+            typehints.is_dataclass(node),
         )
         FunctionAnalyzer(self.mod, self.fn, {}, class_prefix=qualname).suite(node.body, {})
         return env, False
@@ -488,7 +511,7 @@ class FunctionAnalyzer:
             if isinstance(element, cst.DictElement):
                 pairs.append((self.expr(element.key, env), self.expr(element.value, env)))
             else:
-                self.expr(element.value, env)
+                pairs.append(spread_pair(self.expr(element.value, env)))
         return DictLit(tuple(pairs))
 
     def lambda_expression(self, node: cst.Lambda, env: Env) -> Expr:
@@ -500,15 +523,21 @@ class FunctionAnalyzer:
     def comprehension(self, node: cst.BaseComp | cst.DictComp, env: Env) -> Expr:
         inner = dict(env)
         clause: cst.CompFor | None = node.for_in
+        iterables: list[Expr] = []
+        targets: list[str] = []
         while clause is not None:
-            self.assign(clause.target, Elem(self.expr(clause.iter, inner)), inner)
+            iterables.append(self.expr(clause.iter, inner))
+            self.assign(clause.target, Elem(iterables[-1]), inner)
+            targets += target_names(clause.target)
             for condition in clause.ifs:
                 self.expr(condition.test, inner)
                 inner = guards.apply(self, guards.facts(self, condition.test)[0], inner)
             clause = clause.inner_for_in
         if isinstance(node, cst.DictComp):
             return DictLit(((self.expr(node.key, inner), self.expr(node.value, inner)),))
-        return Comp(self.expr(node.elt, inner))  # type: ignore[attr-defined]
+        keep = tuple(inner[name] for name in targets if isinstance(inner.get(name), Narrowed))
+        over = iterables[0] if len(iterables) == 1 else None
+        return Comp(self.expr(node.elt, inner), over, keep)  # type: ignore[attr-defined]
 
     def await_expression(self, node: cst.Await, env: Env) -> Expr:
         return self.expr(node.expression, env)
@@ -539,11 +568,14 @@ class FunctionAnalyzer:
                 spread = True
                 if arg.star == "*":
                     args.append(Star(value))
+                else:
+                    kwargs.append((SPREAD, value))
             elif arg.keyword is not None:
                 kwargs.append((arg.keyword.value, value))
             else:
                 args.append(value)
         site = self.mod.call_site(node, self.stmt_line)
+        func, args = dumps.refine(node, func, args, env)
         call = Call(func, tuple(args), tuple(kwargs), site, spread)
         if id(node) in self.recorded:
             return call

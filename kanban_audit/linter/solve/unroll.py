@@ -1,0 +1,72 @@
+"""Comprehensions over known iterables, one item per element.
+
+`", ".join(f"{k} = ?" for k in fields)` over a dict whose keys a call site
+makes known is the text `title = ?, status = ?`, and `fields.values()`
+binds its placeholders in the same order: each element of the iterable takes
+the place of the loop variable (`Elem(over)` in the item), and an element the
+`if` clauses exclude makes no item. An iterable not exactly known (an
+unknown stretch, too many elements, more than one `for`) stays a Comp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from kanban_audit.linter.values import Comp, Elem, Expr, Narrowed, Seq
+
+if TYPE_CHECKING:
+    from kanban_audit.linter.solve.atoms import Frame
+    from kanban_audit.linter.solve.evaluate import Evaluator
+
+MAX_UNROLL = 64
+
+
+def unrolled(ev: Evaluator, comp: Comp, frame: Frame | None) -> list[Expr] | None:
+    """The comprehension as sequences, one per exact element list of its iterable."""
+    if comp.over is None:
+        return None
+    loop_variable = Elem(comp.over)
+    found: list[Expr] = []
+    for members in ev.flatten(comp.over, frame):
+        if None in members or len(members) > MAX_UNROLL:
+            return None
+        items = [
+            substitute(comp.elt, loop_variable, member)
+            for member in members
+            if not _excluded(ev, comp, loop_variable, member, frame)
+        ]
+        found.append(Seq(tuple(items)))
+    return found
+
+
+def _excluded(
+    ev: Evaluator, comp: Comp, loop_variable: Expr, member: Expr | None, frame: Frame | None
+) -> bool:
+    """Whether an `if` clause rules the element out: the loop variable is a known
+    constant that the clause's narrowing removes."""
+    for kept in comp.keep:
+        narrowed = substitute(kept, loop_variable, member)
+        assert isinstance(narrowed, Narrowed)
+        before = ev.values(narrowed.expr, frame)
+        if before and all(a.kind == "const" for a in before) and not ev.values(narrowed, frame):
+            return True
+    return False
+
+
+def substitute(expr: Any, old: Expr, new: Any) -> Any:
+    """`expr` with every occurrence of `old` replaced by `new`."""
+    if expr == old:
+        return new
+    if isinstance(expr, tuple):
+        items = tuple(substitute(item, old, new) for item in expr)
+        return expr if all(a is b for a, b in zip(items, expr, strict=True)) else items
+    if not is_dataclass(expr) or isinstance(expr, type):
+        return expr
+    changes = {}
+    for field in fields(expr):
+        value = getattr(expr, field.name)
+        rewritten = substitute(value, old, new)
+        if rewritten is not value:
+            changes[field.name] = rewritten
+    return replace(expr, **changes) if changes else expr
