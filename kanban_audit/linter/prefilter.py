@@ -39,6 +39,7 @@ class Prefilter:
     contents: dict[str, bytes]  # display path -> bytes
     modules: dict[str, str]  # module name -> display path
     pack: RulePack
+    aliases: dict[str, list[str]] = field(default_factory=dict)  # alias -> display paths
     searched: set[str] = field(default_factory=set)  # function names looked for
     _seed_files: set[str] = field(default_factory=set)
     _word_sets: dict[str, set[bytes]] = field(default_factory=dict)
@@ -237,14 +238,16 @@ class Prefilter:
         }
 
     def _modules_of(self, names: Iterable[str]) -> set[str]:
-        """The files of the modules that qualified names live in (longest prefix)."""
+        """The files of the modules that qualified names live in (longest prefix), by
+        module name or alias."""
         wanted: set[str] = set()
         for qual in names:
             parts = qual.split(".")
             for n in range(len(parts), 0, -1):
-                display = self.modules.get(".".join(parts[:n]))
-                if display:
-                    wanted.add(display)
+                name = ".".join(parts[:n])
+                found = [self.modules[name]] if name in self.modules else self.aliases.get(name)
+                if found:
+                    wanted.update(found)
                     break
         return wanted
 
