@@ -1,7 +1,7 @@
 """The pre-filter: which files can matter, decided on bytes, then on demand.
 
 Seeds are the files whose bytes hold a write to the tasks table: SQL text that
-names it after UPDATE or INTO (any case, quoted or not), a write to a table
+names it after UPDATE or INTO (any case, quoted or not, comments between), a write to a table
 named by an interpolated value, or a sqlite-utils write to it. From there the
 program grows only where the analysis asks:
 
@@ -47,7 +47,11 @@ class Prefilter:
     def __post_init__(self) -> None:
         table = re.escape(self.pack.tasks.table.lower().encode())
         self._table = self.pack.tasks.table.lower().encode()
-        gap = rb"""[\s"'`\[\]\\+]*"""  # spaces, quotes, brackets, string joins
+        # Spaces, quotes, brackets, string joins, escapes (\\n), SQL and Python comments.
+        gap = (
+            rb"""(?:[\s"'`\[\]+]|\\[nrt\\]?"""
+            rb"|--(?:(?!\\n)[^\n])*|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|\#[^\n]*)*"
+        )
         # After UPDATE / INTO: [OR x] [schema.]tasks, then what makes it a write.
         self._after_keyword = re.compile(
             rb"(?:\s+or\s+\w+)?"
@@ -65,7 +69,7 @@ class Prefilter:
             + rb"\w+"
             + gap
             + rb")?"
-            + rb"(?:set\b|\(|values\b|select\b|default\b|\{))"
+            + rb"(?:set\b|\(|values\b|select\b|default\b|\{|indexed\b|not\b))"
         )
         # After UPDATE / INTO: a table named by an interpolated value.
         self._after_keyword_computed = re.compile(

@@ -246,8 +246,9 @@ def _assignments(tokens: list[Token], table: str, kind: str) -> list[WriteEffect
             continue
         target, value = part[:eq], part[eq + 1 :]
         names = [identifier(t) for t in target if t.kind in ("word", "ident")]
-        if len(target) == 1 and names[0]:
-            effects.append(WriteEffect(table, names[0], tuple(value_atoms(value, names[0])), kind))
+        column = _qualified_column(target)
+        if column:
+            effects.append(WriteEffect(table, column, tuple(value_atoms(value, column)), kind))
         elif target and target[0].text == "(" and all(names):
             # Row value: SET (a, b) = (?, ?)
             values = _split_top(_unwrap(value))
@@ -256,6 +257,13 @@ def _assignments(tokens: list[Token], table: str, kind: str) -> list[WriteEffect
                     atoms = tuple(value_atoms(values[n], name))
                     effects.append(WriteEffect(table, name, atoms, kind))
     return effects
+
+
+def _qualified_column(target: list[Token]) -> str | None:
+    """The column a SET target names: `status`, or `tasks.status` as MySQL allows."""
+    if len(target) % 2 == 0 or any(t.text != "." for t in target[1::2]):
+        return None
+    return identifier(target[-1])
 
 
 _SET_END = {"FROM", "WHERE", "RETURNING", "ORDER", "LIMIT"}

@@ -88,15 +88,25 @@ def table_names(ev: Evaluator, sink: Sink, frame: Frame | None) -> frozenset[str
 def _table_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
     tasks = ev.pack.tasks
     names = table_names(ev, sink, frame)
-    if not names or tasks.table not in names or sink.data is None:
+    if not names or tasks.table.lower() not in {n.lower() for n in names} or sink.data is None:
         return [], ""
     records = ev.elements(sink.data, frame) if sink.method.endswith("_all") else [sink.data]
     atoms: list[Atom] = []
     for record in records:
         for struct in ev.structures(record, frame):
             if isinstance(struct, DictLit):
-                atoms += ev.index_values(Index(struct, Lit(tasks.status)), frame)
+                atoms += _column_values(ev, struct, tasks.status, frame)
     return atoms, f"{tasks.table}.{tasks.status} (sqlite-utils {sink.method})"
+
+
+def _column_values(ev: Evaluator, record: DictLit, column: str, frame: Frame | None) -> list[Atom]:
+    """The values a record gives a column: its keys are column names, in any case."""
+    atoms: list[Atom] = []
+    for key, value in record.items:
+        keys = ev.const_set(key, frame)
+        if keys is None or column.lower() in {k.lower() for k in keys}:
+            atoms += ev.values(value, frame)
+    return atoms
 
 
 def mentions_param(expr: object, func: str) -> bool:
