@@ -29,6 +29,10 @@ from kanban_audit.linter.values import Expr, Lit, Ref
 from kanban_audit.rulepack import RulePack
 
 TABLE_WRITE_METHODS = ("update", "insert", "upsert", "insert_all", "upsert_all")
+# How far after UPDATE / INTO the table and what makes it a write are looked for.
+AFTER_KEYWORD = 512
+# SQL comments (a line comment ends at a real or an escaped newline) and Python ones.
+_COMMENTS = re.compile(rb"--(?:(?!\\n)[^\n])*|/\*.*?(?:\*/|\Z)|\#[^\n]*", re.DOTALL)
 _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")  # identifiers, UTF-8 ones too
 
 
@@ -47,11 +51,8 @@ class Prefilter:
     def __post_init__(self) -> None:
         table = re.escape(self.pack.tasks.table.lower().encode())
         self._table = self.pack.tasks.table.lower().encode()
-        # Spaces, quotes, brackets, string joins, escapes (\\n), SQL and Python comments.
-        gap = (
-            rb"""(?:[\s"'`\[\]+]|\\[nrt\\]?"""
-            rb"|--(?:(?!\\n)[^\n])*|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|\#[^\n]*)*"
-        )
+        # Spaces, quotes, brackets, string joins, escapes (\\n); comments are gone by then.
+        gap = rb"""(?:[\s"'`\[\]+]|\\[nrt]?)*"""
         # After UPDATE / INTO: [OR x] [schema.]tasks, then what makes it a write.
         self._after_keyword = re.compile(
             rb"(?:\s+or\s+\w+)?"
@@ -105,9 +106,10 @@ class Prefilter:
         named = self._table in low
         for keyword in (b"update", b"into"):
             for end in _keyword_ends(low, keyword):
-                if named and self._after_keyword.match(low, end):
+                after = _COMMENTS.sub(b" ", low[end : end + AFTER_KEYWORD])
+                if named and self._after_keyword.match(after):
                     return True
-                if self._after_keyword_computed.match(low, end):
+                if self._after_keyword_computed.match(after):
                     return True
         return named and self._names_table_object(low)
 
