@@ -46,6 +46,8 @@ class TasksSection:
     heartbeat: str = ""
     started_at: str = ""
     worker_started_at: str = ""
+    # The table's columns in order: what an INSERT without a column list writes.
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ def parse_pack(text: str, source: str) -> RulePack:
         for name, cls in _SECTIONS.items()
         if name in data
     }
+    _check_columns(sections["tasks"], f"{source}: [tasks].columns")
     return RulePack(
         name=meta.name or Path(source).stem,
         description=meta.description,
@@ -185,6 +188,19 @@ def parse_pack(text: str, source: str) -> RulePack:
         text=text,
         **sections,
     )
+
+
+def _check_columns(tasks: TasksSection, where: str) -> None:
+    """A column order names the status column, once each column (SQL's case rules)."""
+    if not tasks.columns:
+        return
+    lowered = [column.lower() for column in tasks.columns]
+    if len(set(lowered)) != len(lowered):
+        twice = next(c for n, c in enumerate(tasks.columns) if c.lower() in lowered[:n])
+        raise UsageError(f"{where}: {twice!r} is listed twice")
+    for name in (tasks.id, tasks.status):
+        if name.lower() not in lowered:
+            raise UsageError(f"{where}: must list the {name!r} column")
 
 
 def load_pack(path: str | Path | None = None) -> RulePack:

@@ -8,12 +8,15 @@ writes: the table the receiver names and the record's status key.
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
-from kanban_audit.linter.solve.templates import marked_text
-from kanban_audit.linter.sql import parse_writes
-from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Sink
+from kanban_audit.linter.solve.templates import MAX_TEMPLATES, could_be, marked_text
+from kanban_audit.linter.sql import ANY_COLUMN, parse_writes
+from kanban_audit.linter.sqlvalues import SqlValue, apply_text
+from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -27,34 +30,91 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     tasks = ev.pack.tasks
     atoms: list[Atom] = []
     note = ""
+    table = tasks.table.lower()
+    orders = {table: [c.lower() for c in tasks.columns]} if tasks.columns else {}
     for template in ev.strings(sink.target, frame):
         text, holes = marked_text(template)
-        if tasks.table.lower() not in text.lower():
+        if table not in text.lower():
             continue
-        for effect in parse_writes(text):
-            if effect.table != tasks.table.lower() or effect.column != tasks.status.lower():
+        for effect in parse_writes(text, orders):
+            if effect.table != table or effect.column not in (tasks.status.lower(), ANY_COLUMN):
                 continue
             note = f"{tasks.table}.{tasks.status} ({effect.statement})"
             for value in effect.values:
-                if value.kind == "literal":
-                    atoms.append(Atom("const", str(value.value)))
-                elif value.kind == "hole":
-                    hole = holes[int(value.value)]
-                    atoms += ev.values(hole.expr, hole.frame)
-                elif value.uncertain:
-                    atoms.append(Atom("unknown", "placeholder position depends on built SQL"))
-                else:
-                    atoms += _param_values(ev, sink, value.kind, value.value, frame)
+                atoms += _sql_value_atoms(ev, sink, value, holes, frame)
     return atoms, note
+
+
+def _sql_value_atoms(
+    ev: Evaluator, sink: Sink, value: SqlValue, holes: list[Hole], frame: Frame | None
+) -> list[Atom]:
+    """The atoms one value written by SQL can be."""
+    if value.kind == "literal":
+        return [Atom("const", str(value.value))]
+    if value.kind == "unknown":
+        return [Atom("unknown", str(value.value))]
+    if value.kind == "hole":
+        hole = holes[int(value.value)]
+        return ev.values(hole.expr, hole.frame)
+    if value.kind in ("concat", "apply"):
+        parts = [
+            [atom for item in part for atom in _sql_value_atoms(ev, sink, item, holes, frame)]
+            for part in value.parts
+        ]
+        if value.kind == "concat":
+            return joined(parts, ev.pack.tasks.guarded)
+        return [applied(str(value.value), atom, value.args) for atom in parts[0]]
+    if value.uncertain:
+        return [Atom("unknown", "placeholder position depends on built SQL")]
+    return _param_values(ev, sink, value.kind, value.value, frame)
+
+
+def joined(parts: list[list[Atom]], guarded: str) -> list[Atom]:
+    """`a || b` in SQL: constants joined; a part not known here makes the text unknown
+    (that cannot be the guarded state when the known parts rule it out)."""
+    combos = list(itertools.islice(itertools.product(*parts), MAX_TEMPLATES + 1))
+    if len(combos) > MAX_TEMPLATES:
+        return [Atom("unknown", "too many texts joined in SQL")]
+    atoms: list[Atom] = []
+    for combo in combos:
+        open_parts = [atom for atom in combo if atom.kind != "const"]
+        chain = next((atom.chain for atom in combo if atom.chain), ())
+        if not open_parts:
+            atoms.append(Atom("const", "".join(atom.value for atom in combo), chain=chain))
+        elif len(open_parts) == 1 and all(a.value == "" for a in combo if a.kind == "const"):
+            atoms.append(open_parts[0])
+        else:
+            template = tuple(a.value if a.kind == "const" else None for a in combo)
+            deny = frozenset() if could_be(template, guarded) else frozenset([guarded])
+            reason = "text joined in SQL from values not known here"
+            atoms.append(Atom("unknown", reason, deny=deny, chain=chain))
+    return atoms
+
+
+def applied(name: str, atom: Atom, args: tuple[str | int, ...]) -> Atom:
+    """An SQL text function (lower, trim, substr, replace...) applied to one value."""
+    if atom.kind == "const":
+        text = apply_text(name, atom.value, args)
+        return replace(atom, value=text) if text is not None else Atom("unknown", name.lower())
+    what = atom.value if atom.kind == "unknown" else f"parameter `{atom.value}`"
+    return Atom("unknown", f"{name.lower()}() in SQL of {what}", chain=atom.chain)
 
 
 def _param_values(
     ev: Evaluator, sink: Sink, kind: str, key: str | int, frame: Frame | None
 ) -> list[Atom]:
-    """The values bound to one placeholder from the write's parameters."""
+    """The values bound to one placeholder from the write's parameters.
+
+    `$n` is the n-th argument after the SQL (asyncpg): the recogniser gathers
+    them into one sequence when there are several; a single one is the value.
+    """
     if sink.data is None:
         return []
     many = sink.method == "executemany"
+    if kind == "arg":
+        kind = "param"
+        if not many and not isinstance(sink.data, Seq):
+            sink = replace(sink, data=Seq((sink.data,)))
     data = Elem(sink.data) if many else sink.data
     if kind == "named":
         return ev.index_values(Index(data, Lit(key)), frame)
