@@ -17,6 +17,19 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_PACK = "hermes"
+# sqlite3, psycopg and aiosqlite run SQL with these; asyncpg with execute, fetch,
+# fetchrow and fetchval (a write with RETURNING is fetched); aiosqlite adds its own.
+SQL_METHODS = (
+    "execute",
+    "executemany",
+    "executescript",
+    "query",
+    "fetch",
+    "fetchrow",
+    "fetchval",
+    "execute_fetchall",
+    "execute_insert",
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,7 @@ class EventsSection:
 @dataclass(frozen=True)
 class LintSection:
     sanctioned: tuple[str, ...] = ()
-    sql_methods: tuple[str, ...] = ("execute", "executemany", "executescript", "query")
+    sql_methods: tuple[str, ...] = SQL_METHODS
 
 
 @dataclass(frozen=True)
