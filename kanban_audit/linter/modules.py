@@ -107,6 +107,10 @@ class ModuleTable:
             return [self.files[name]]
         return [self.files[m] for m in self.aliases.get(name, ())]
 
+    def localise_all(self, summaries: list[ModuleSummary]) -> list[ModuleSummary]:
+        """Every summary localised (values nest deeply: run it with a deep stack)."""
+        return [self.localise(summary) for summary in summaries]
+
     def localise(self, summary: ModuleSummary) -> ModuleSummary:
         """The summary with each import of an alias several modules hold resolved to the
         one beside the importer (the folder a script run from there puts on sys.path)."""

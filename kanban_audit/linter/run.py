@@ -151,7 +151,8 @@ def _grow(
         batch = sorted(todo - seen)
         seen.update(batch)
         loaded = _summaries(batch, files, contents, pack, cache, options, result)
-        program.add(table.localise(summary) for _, summary in loaded if summary is not None)
+        summaries = [summary for _, summary in loaded if summary is not None]
+        program.add(with_deep_stack(table.localise_all, summaries))
         analysis = with_deep_stack(analyse, program)
         if not options.prefilter:
             return program, analysis

@@ -8,6 +8,8 @@ from kanban_audit.linter.discover import discover
 from kanban_audit.linter.modules import ModuleTable, module_names
 from kanban_audit.linter.values import Call, FunctionSummary, Lit, ModuleSummary, Ref, Site
 
+from .harness import run_case
+
 
 def tree(root: Path, *files: str) -> Path:
     for name in files:
@@ -80,3 +82,19 @@ def test_an_alias_two_modules_hold_is_resolved_beside_the_importer(tmp_path: Pat
         localised = table.localise(summary)
         assert localised.imports == {"set_status": expected}
         assert localised.functions[fn.qualname].calls[0].func == Ref(expected)
+
+
+def test_a_deeply_nested_importer_of_a_shared_name_is_localised(tmp_path: Path) -> None:
+    terms = " + ".join(f"'x{i}'" for i in range(1500))
+    tree(tmp_path, "b/conf.py")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a/conf.py").write_text(
+        "def set_status(conn, i, s):\n"
+        "    conn.execute('UPDATE tasks SET status = ? WHERE id = ?', (s, i))\n"
+    )
+    (tmp_path / "a/main.py").write_text(
+        f"from conf import set_status\n\nS = {terms}\n\n\n"
+        "def go(conn):\n    set_status(conn, 1, 'running')\n"
+    )
+    result = run_case(tmp_path, [Path("a"), Path("b")])
+    assert [(f.path, f.line, f.code) for f in result.findings] == [("a/main.py", 7, "KA001")]
