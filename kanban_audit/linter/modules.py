@@ -16,7 +16,8 @@ it beside nobody leave the import unresolved.
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, is_dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -96,6 +97,13 @@ class ModuleTable:
                 holders.setdefault(alias, []).append(source.module)
         self.aliases = {a: tuple(m) for a, m in holders.items() if a not in self.files}
         self.ambiguous = {a for a, m in self.aliases.items() if len(m) > 1}
+        heads = "|".join(sorted({re.escape(a.split(".")[0]) for a in self.ambiguous}))
+        # An importer of one of them imports its first part: `from conf`, `import a, conf`.
+        self._imported = re.compile(
+            rb"\b(?:from\s+|import\s+(?:[\w.]+(?:\s+as\s+\w+)?\s*,\s*)*)(?:"
+            + heads.encode()
+            + rb")\b"
+        )
 
     def unique_aliases(self) -> dict[str, str]:
         """Aliases exactly one module holds, and that module."""
@@ -107,9 +115,17 @@ class ModuleTable:
             return [self.files[name]]
         return [self.files[m] for m in self.aliases.get(name, ())]
 
-    def localise_all(self, summaries: list[ModuleSummary]) -> list[ModuleSummary]:
-        """Every summary localised (values nest deeply: run it with a deep stack)."""
-        return [self.localise(summary) for summary in summaries]
+    def localise_all(
+        self, summaries: list[ModuleSummary], contents: Mapping[str, bytes]
+    ) -> list[ModuleSummary]:
+        """Every summary localised (values nest deeply: run it with a deep stack); only
+        files whose bytes import an alias several modules hold are read again."""
+        if not self.ambiguous:
+            return summaries
+        return [
+            self.localise(s) if self._imported.search(contents.get(s.path, b"")) else s
+            for s in summaries
+        ]
 
     def localise(self, summary: ModuleSummary) -> ModuleSummary:
         """The summary with each import of an alias several modules hold resolved to the

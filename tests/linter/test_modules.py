@@ -79,9 +79,11 @@ def test_an_alias_two_modules_hold_is_resolved_beside_the_importer(tmp_path: Pat
         fn = FunctionSummary(f"{importer}.start", (), {}, 0, Site(2, 0, 2), calls=[call])
         summary = ModuleSummary(importer, "x.py", imports={"set_status": "conf.set_status"})
         summary.functions[fn.qualname] = fn
-        localised = table.localise(summary)
+        (localised,) = table.localise_all([summary], {"x.py": b"from conf import set_status"})
         assert localised.imports == {"set_status": expected}
         assert localised.functions[fn.qualname].calls[0].func == Ref(expected)
+        # A file whose bytes import no shared name is not read again.
+        assert table.localise_all([summary], {"x.py": b"x = conf"}) == [summary]
 
 
 def test_a_deeply_nested_importer_of_a_shared_name_is_localised(tmp_path: Path) -> None:
