@@ -17,6 +17,19 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_PACK = "hermes"
+# sqlite3, psycopg and aiosqlite run SQL with these; asyncpg with execute, fetch,
+# fetchrow and fetchval (a write with RETURNING is fetched); aiosqlite adds its own.
+SQL_METHODS = (
+    "execute",
+    "executemany",
+    "executescript",
+    "query",
+    "fetch",
+    "fetchrow",
+    "fetchval",
+    "execute_fetchall",
+    "execute_insert",
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,8 @@ class TasksSection:
     heartbeat: str = ""
     started_at: str = ""
     worker_started_at: str = ""
+    # The table's columns in order: what an INSERT without a column list writes.
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,7 @@ class EventsSection:
 @dataclass(frozen=True)
 class LintSection:
     sanctioned: tuple[str, ...] = ()
-    sql_methods: tuple[str, ...] = ("execute", "executemany", "executescript", "query")
+    sql_methods: tuple[str, ...] = SQL_METHODS
 
 
 @dataclass(frozen=True)
@@ -178,6 +193,7 @@ def parse_pack(text: str, source: str) -> RulePack:
         for name, cls in _SECTIONS.items()
         if name in data
     }
+    _check_columns(sections["tasks"], f"{source}: [tasks].columns")
     return RulePack(
         name=meta.name or Path(source).stem,
         description=meta.description,
@@ -185,6 +201,19 @@ def parse_pack(text: str, source: str) -> RulePack:
         text=text,
         **sections,
     )
+
+
+def _check_columns(tasks: TasksSection, where: str) -> None:
+    """A column order names the status column, once each column (SQL's case rules)."""
+    if not tasks.columns:
+        return
+    lowered = [column.lower() for column in tasks.columns]
+    if len(set(lowered)) != len(lowered):
+        twice = next(c for n, c in enumerate(tasks.columns) if c.lower() in lowered[:n])
+        raise UsageError(f"{where}: {twice!r} is listed twice")
+    for name in (tasks.id, tasks.status):
+        if name.lower() not in lowered:
+            raise UsageError(f"{where}: must list the {name!r} column")
 
 
 def load_pack(path: str | Path | None = None) -> RulePack:

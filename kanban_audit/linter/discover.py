@@ -6,13 +6,13 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from kanban_audit.errors import UsageError
 from kanban_audit.linter.findings import FileError
 from kanban_audit.linter.globs import Globs, matches
 from kanban_audit.linter.ignore import Ignores, ignores_above
+from kanban_audit.linter.modules import module_names, unique_names
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class SourceFile:
     path: Path  # absolute
     display: str  # as reported: relative to the current directory when inside it
     module: str
+    # Shorter names the module answers to when a folder on the way is on sys.path.
+    aliases: tuple[str, ...] = ()
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -45,24 +47,6 @@ def _why_not(path: Path, error: OSError) -> str:
     if isinstance(error, FileNotFoundError):
         return "broken symbolic link" if os.path.islink(path) else "no such file or directory"
     return error.strerror or str(error)
-
-
-def module_name(path: Path) -> str:
-    """The dotted module name, walking up through package folders."""
-    package = _package(path.parent)
-    if path.name == "__init__.py":
-        return package or path.stem
-    stem = path.name.rsplit(".", 1)[0]
-    return f"{package}.{stem}" if package else stem
-
-
-@lru_cache(maxsize=4096)
-def _package(folder: Path) -> str:
-    """The dotted package a folder is, or "" if it holds no __init__.py."""
-    if folder.parent == folder or not (folder / "__init__.py").is_file():
-        return ""
-    parent = _package(folder.parent)
-    return f"{parent}.{folder.name}" if parent else folder.name
 
 
 @dataclass
@@ -108,8 +92,10 @@ def discover(
     def add(path: Path) -> None:
         if path not in seen:
             seen.add(path)
-            module = printable(module_name(path))
-            found.files.append(SourceFile(path, display_path(path, cwd), module))
+            module, aliases = module_names(path, root)
+            display = display_path(path, cwd)
+            names = tuple(printable(name) for name in aliases)
+            found.files.append(SourceFile(path, display, printable(module), names))
 
     def warn(path: Path, why: str) -> None:
         found.warnings.append(f"{display_path(path, cwd)}: {why}")
@@ -126,7 +112,7 @@ def discover(
             _walk(absolute, walk, add, found.errors, warn, cwd)
         else:
             raise UsageError(f"{display_path(absolute, cwd)}: not a file or directory")
-    found.files.sort(key=lambda f: f.display)
+    found.files = unique_names(sorted(found.files, key=lambda f: f.display))
     return found
 
 

@@ -1,7 +1,7 @@
 """The pre-filter: which files can matter, decided on bytes, then on demand.
 
 Seeds are the files whose bytes hold a write to the tasks table: SQL text that
-names it after UPDATE or INTO (any case, quoted or not), a write to a table
+names it after UPDATE or INTO (any case, quoted or not, comments between), a write to a table
 named by an interpolated value, or a sqlite-utils write to it. From there the
 program grows only where the analysis asks:
 
@@ -33,6 +33,10 @@ from kanban_audit.linter.values import Expr, Lit, Ref
 from kanban_audit.rulepack import RulePack
 
 TABLE_WRITE_METHODS = ("update", "insert", "upsert", "insert_all", "upsert_all")
+# How far after UPDATE / INTO the table and what makes it a write are looked for.
+AFTER_KEYWORD = 512
+# SQL comments (a line comment ends at a real or an escaped newline) and Python ones.
+_COMMENTS = re.compile(rb"--(?:(?!\\n)[^\n])*|/\*.*?(?:\*/|\Z)|\#[^\n]*", re.DOTALL)
 _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")  # identifiers, UTF-8 ones too
 # After `getattr(receiver,`: a name that is not one plain string literal.
 _COMPUTED_NAME = rb"""(?!\s*[rRbBuU]?(?:"\w*"|'\w*')\s*[,)])"""
@@ -48,6 +52,7 @@ class Prefilter:
     contents: dict[str, bytes]  # display path -> bytes
     modules: dict[str, str]  # module name -> display path
     pack: RulePack
+    aliases: dict[str, list[str]] = field(default_factory=dict)  # alias -> display paths
     searched: set[str] = field(default_factory=set)  # function names looked for
     looked_up: set[str] = field(default_factory=set)  # functions looked for behind getattr
     classes_searched: set[str] = field(default_factory=set)  # class names looked for
@@ -58,7 +63,8 @@ class Prefilter:
     def __post_init__(self) -> None:
         table = re.escape(self.pack.tasks.table.lower().encode())
         self._table = self.pack.tasks.table.lower().encode()
-        gap = rb"""[\s"'`\[\]\\+]*"""  # spaces, quotes, brackets, string joins
+        # Spaces, quotes, brackets, string joins, escapes (\\n); comments are gone by then.
+        gap = rb"""(?:[\s"'`\[\]+]|\\[nrt]?)*"""
         # After UPDATE / INTO: [OR x] [schema.]tasks, then what makes it a write.
         self._after_keyword = re.compile(
             rb"(?:\s+or\s+\w+)?"
@@ -76,7 +82,7 @@ class Prefilter:
             + rb"\w+"
             + gap
             + rb")?"
-            + rb"(?:set\b|\(|values\b|select\b|default\b|\{))"
+            + rb"(?:set\b|\(|values\b|select\b|default\b|\{|indexed\b|not\b))"
         )
         # After UPDATE / INTO: a table named by an interpolated value.
         self._after_keyword_computed = re.compile(
@@ -112,9 +118,10 @@ class Prefilter:
         named = self._table in low
         for keyword in (b"update", b"into"):
             for end in _keyword_ends(low, keyword):
-                if named and self._after_keyword.match(low, end):
+                after = _COMMENTS.sub(b" ", low[end : end + AFTER_KEYWORD])
+                if named and self._after_keyword.match(after):
                     return True
-                if self._after_keyword_computed.match(low, end):
+                if self._after_keyword_computed.match(after):
                     return True
         return named and self._names_table_object(low)
 
@@ -301,14 +308,16 @@ class Prefilter:
         }
 
     def _modules_of(self, names: Iterable[str]) -> set[str]:
-        """The files of the modules that qualified names live in (longest prefix)."""
+        """The files of the modules that qualified names live in (longest prefix), by
+        module name or alias."""
         wanted: set[str] = set()
         for qual in names:
             parts = qual.split(".")
             for n in range(len(parts), 0, -1):
-                display = self.modules.get(".".join(parts[:n]))
-                if display:
-                    wanted.add(display)
+                name = ".".join(parts[:n])
+                found = [self.modules[name]] if name in self.modules else self.aliases.get(name)
+                if found:
+                    wanted.update(found)
                     break
         return wanted
 

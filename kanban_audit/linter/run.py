@@ -13,6 +13,7 @@ from kanban_audit.linter.cache import SummaryCache, cache_key
 from kanban_audit.linter.claimpath import Analysis, analyse
 from kanban_audit.linter.discover import SourceFile, discover, display_path
 from kanban_audit.linter.findings import FileError, Finding, LintResult, build_findings
+from kanban_audit.linter.modules import ModuleTable
 from kanban_audit.linter.parse import ParseJob, decode, summarize_all, with_deep_stack, worker_count
 from kanban_audit.linter.prefilter import Prefilter
 from kanban_audit.linter.report.ordering import finding_key
@@ -140,18 +141,18 @@ def _grow(
     cache: SummaryCache | None,
 ) -> tuple[Program, Analysis]:
     pack = options.pack
-    modules: dict[str, str] = {}
-    for display, source in files.items():
-        modules.setdefault(source.module, display)
-    prefilter = Prefilter(contents, modules, pack)
+    table = ModuleTable(files.values())
+    aliases = {alias: table.displays(alias) for alias in table.aliases}
+    prefilter = Prefilter(contents, table.files, pack, aliases=aliases)
     todo = set(prefilter.seeds()) if options.prefilter else set(contents)
     seen: set[str] = set()
-    program = Program([], pack)
+    program = Program([], pack, table.unique_aliases())
     while True:
         batch = sorted(todo - seen)
         seen.update(batch)
         loaded = _summaries(batch, files, contents, pack, cache, options, result)
-        program.add(summary for _, summary in loaded if summary is not None)
+        summaries = [summary for _, summary in loaded if summary is not None]
+        program.add(with_deep_stack(table.localise_all, summaries, contents))
         analysis = with_deep_stack(analyse, program)
         if not options.prefilter:
             return program, analysis

@@ -2,41 +2,37 @@
 
 Only the SET list of UPDATE and upsert clauses and the column/value lists of
 INSERT and REPLACE are writes; WHERE clauses, SELECTs and CASE conditions are
-reads. Text that could not be resolved statically arrives as numbered holes
-(HOLE_OPEN n HOLE_CLOSE) and is reported back as such.
+reads. An INSERT without a column list writes the table's columns in the
+order the rule pack gives; without one, its columns are unknown. What each
+written expression can be is sqlvalues.py's part; the text arrives as tokens
+(sqltokens.py), holes included.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-HOLE_OPEN = "\x00"
-HOLE_CLOSE = "\x01"
+from kanban_audit.linter.sqltokens import HOLE_CLOSE as HOLE_CLOSE  # templates.py marks holes
+from kanban_audit.linter.sqltokens import (
+    HOLE_OPEN,
+    Token,
+    closing,
+    depths,
+    find_top,
+    identifier,
+    split,
+    split_top,
+    tokenize,
+    unwrap,
+)
+from kanban_audit.linter.sqlvalues import Scope, SqlValue, select_item, unknown, value_atoms
 
+# The column of a write whose columns are not known: it may be any of them.
+ANY_COLUMN = "*"
 
-@dataclass(frozen=True)
-class Token:
-    kind: str  # word, ident, string, number, param, named, hole, op
-    text: str
-    # param: 0-based position; hole: hole number.
-    index: int = -1
-    # A positional placeholder that follows a hole: its position is not certain.
-    uncertain: bool = False
-
-    @property
-    def upper(self) -> str:
-        return self.text.upper() if self.kind == "word" else ""
-
-
-@dataclass(frozen=True)
-class SqlValue:
-    """One possible value written: a literal, a placeholder, or a hole."""
-
-    kind: str  # literal | param | named | hole | named_hole (`:{name}`: a hole names it)
-    value: str | int
-    uncertain: bool = False
+Orders = Mapping[str, Sequence[str]]  # table -> its columns in order (lower case)
 
 
 @dataclass(frozen=True)
@@ -51,193 +47,8 @@ class WriteEffect:
     fragment: bool = False
 
 
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
-  | (?P<string>'(?:[^']|'')*'?)
-  | (?P<ident>"(?:[^"]|"")*"?|`[^`]*`?|\[[^\]]*\]?)
-  | (?P<hole>\x00(?P<hole_n>\d+)\x01)
-  | (?P<qparam>\?(?P<qnum>\d*))
-  | (?P<pyparam>%\((?P<pyname>\w+)\)s|%s)
-  | (?P<named>[:@$][A-Za-z_]\w*)
-  | (?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
-  | (?P<word>[A-Za-z_][\w$]*)
-  | (?P<op>\|\||<=|>=|<>|!=|==|.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-def tokenize(text: str) -> list[Token]:
-    """Split SQL text, numbering positional placeholders the way SQLite does."""
-    tokens: list[Token] = []
-    highest = 0
-    after_hole = False
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        raw = match.group()
-        if kind in ("space", "comment"):
-            continue
-        if kind == "hole":
-            after_hole = True
-            tokens.append(Token("hole", raw, int(match.group("hole_n"))))
-        elif kind == "qparam" or (kind == "pyparam" and raw == "%s"):
-            number = match.group("qnum") if kind == "qparam" else ""
-            highest = int(number) if number else highest + 1
-            tokens.append(Token("param", raw, highest - 1, after_hole))
-        elif kind == "pyparam":
-            tokens.append(Token("named", raw, -1))
-        elif kind == "named":
-            tokens.append(Token("named", raw))
-        elif kind == "ident":
-            tokens.append(Token("ident", raw))
-        else:
-            tokens.append(Token(kind or "op", raw))
-    return tokens
-
-
-def param_name(token: Token) -> str:
-    """The key a named placeholder looks up in a parameter mapping."""
-    if token.text.startswith("%("):
-        return token.text[2:-2]
-    return token.text[1:]
-
-
-def identifier(token: Token) -> str | None:
-    """The lower-cased name of an identifier token, unquoted; None if not one."""
-    if token.kind == "word":
-        return token.text.lower()
-    if token.kind == "ident":
-        inner = token.text[1:-1] if len(token.text) > 1 else ""
-        return inner.replace('""', '"').lower()
-    return None
-
-
-def _depths(tokens: list[Token], start: int = 0) -> Iterator[tuple[int, Token, int]]:
-    """Each token from `start` with its parenthesis depth (after the token itself)."""
-    depth = 0
-    for i in range(start, len(tokens)):
-        tok = tokens[i]
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth = max(0, depth - 1)
-        yield i, tok, depth
-
-
-def _split(tokens: list[Token], separator: str, holes: bool = False) -> list[list[Token]]:
-    """Split at depth-0 separators (and depth-0 holes with `holes`); empty parts are kept.
-
-    A hole just before `=` names a column (`{key} = ?`): it begins the next part;
-    a hole just after `:`, `@` or `$` names a placeholder: it stays in its part.
-    """
-    parts: list[list[Token]] = [[]]
-    for i, tok, depth in _depths(tokens):
-        if depth == 0 and holes and tok.kind == "hole":
-            if i and tokens[i - 1].text in (":", "@", "$"):
-                parts[-1].append(tok)
-            else:
-                names_column = i + 1 < len(tokens) and tokens[i + 1].text == "="
-                parts.append([tok] if names_column else [])
-        elif depth == 0 and tok.text == separator:
-            parts.append([])
-        else:
-            parts[-1].append(tok)
-    return parts
-
-
 def _split_statements(tokens: list[Token]) -> list[list[Token]]:
-    return [statement for statement in _split(tokens, ";") if statement]
-
-
-def _split_top(tokens: list[Token]) -> list[list[Token]]:
-    """Split at depth-0 commas; holes at depth 0 are separators too."""
-    return [part for part in _split(tokens, ",", holes=True) if part]
-
-
-def _find_top(tokens: list[Token], words: set[str], start: int = 0) -> int:
-    """Index of the first depth-0 keyword in `words` at or after start, else len."""
-    for i, tok, depth in _depths(tokens, start):
-        if depth == 0 and tok.upper in words:
-            return i
-    return len(tokens)
-
-
-def _unwrap(tokens: list[Token]) -> list[Token]:
-    while len(tokens) >= 2 and tokens[0].text == "(" and _closing(tokens, 0) == len(tokens) - 1:
-        tokens = tokens[1:-1]
-    return tokens
-
-
-def _closing(tokens: list[Token], open_at: int) -> int:
-    for i, tok, depth in _depths(tokens, open_at):
-        if tok.text == ")" and depth == 0:
-            return i
-    return len(tokens) - 1
-
-
-def value_atoms(tokens: list[Token], column: str) -> list[SqlValue]:
-    """The values an SQL expression on the right of `column =` can produce."""
-    tokens = _unwrap(tokens)
-    if not tokens:
-        return []
-    if len(tokens) == 1:
-        return _atom(tokens[0], column)
-    if len(tokens) == 2 and tokens[0].text in ":@$" and tokens[1].kind == "hole":
-        return [SqlValue("named_hole", tokens[1].index)]
-    first = tokens[0].upper
-    if first == "CASE" and tokens[-1].upper == "END":
-        return _case_results(tokens[1:-1], column)
-    if len(tokens) == 3 and tokens[1].text == "." and identifier(tokens[2]) == column:
-        return []  # excluded.status / tasks.status: keeps or copies a written value
-    if first in ("COALESCE", "IFNULL", "IIF", "NULLIF") and tokens[1].text == "(":
-        args = _split_top(tokens[2 : _closing(tokens, 1)])
-        if first == "IIF":
-            args = args[1:]
-        elif first == "NULLIF":
-            args = args[:1]
-        return [v for arg in args for v in value_atoms(arg, column)]
-    # Any other expression: whatever literal or placeholder it holds may pass through.
-    return [v for tok in tokens for v in _atom(tok, column, loose=True)]
-
-
-def _atom(tok: Token, column: str, loose: bool = False) -> list[SqlValue]:
-    if tok.kind == "string":
-        return [SqlValue("literal", tok.text[1:-1].replace("''", "'"))]
-    if tok.kind == "param":
-        return [SqlValue("param", tok.index, tok.uncertain)]
-    if tok.kind == "named":
-        return [SqlValue("named", param_name(tok))]
-    if tok.kind == "hole":
-        return [SqlValue("hole", tok.index)]
-    return []
-
-
-def _case_results(tokens: list[Token], column: str) -> list[SqlValue]:
-    """THEN and ELSE results of a CASE body; the WHEN conditions are reads."""
-    results: list[SqlValue] = []
-    nested = 0
-    collecting = False
-    current: list[Token] = []
-    for _, tok, depth in _depths(tokens):
-        word = tok.upper
-        top = depth == 0 and nested == 0
-        if word == "CASE":
-            nested += 1
-        elif word == "END" and nested:
-            nested -= 1
-        elif top and word in ("WHEN", "THEN", "ELSE"):
-            if collecting:
-                results += value_atoms(current, column)
-            collecting = word in ("THEN", "ELSE")
-            current = []
-            continue
-        if collecting:
-            current.append(tok)
-    if collecting:
-        results += value_atoms(current, column)
-    return results
+    return [statement for statement in split(tokens, ";") if statement]
 
 
 def _table_name(tokens: list[Token], i: int) -> tuple[str | None, int]:
@@ -254,26 +65,29 @@ def _table_name(tokens: list[Token], i: int) -> tuple[str | None, int]:
     return name, i
 
 
-def _assignments(tokens: list[Token], table: str, kind: str) -> list[WriteEffect]:
+def _assignments(tokens: list[Token], table: str, kind: str, orders: Orders) -> list[WriteEffect]:
     effects = [WriteEffect(table, "", (), kind, hole, fragment=True) for hole in _fragments(tokens)]
-    for part in _split_top(tokens):
+    known = frozenset(orders[table]) if table in orders else None
+    for part in split_top(tokens):
         eq = next((i for i, t in enumerate(part) if t.text == "="), None)
         if eq is None:
             continue
         target, value = part[:eq], part[eq + 1 :]
         if len(target) == 1 and target[0].kind == "hole":
-            hole = target[0].index
-            effects.append(WriteEffect(table, "", tuple(value_atoms(value, "")), kind, hole))
+            atoms = tuple(value_atoms(value, Scope(table, "", known)))
+            effects.append(WriteEffect(table, "", atoms, kind, target[0].index))
             continue
         names = [identifier(t) for t in target if t.kind in ("word", "ident")]
-        if len(target) == 1 and names[0]:
-            effects.append(WriteEffect(table, names[0], tuple(value_atoms(value, names[0])), kind))
+        column = _qualified_column(target)
+        if column:
+            atoms = tuple(value_atoms(value, Scope(table, column, known)))
+            effects.append(WriteEffect(table, column, atoms, kind))
         elif target and target[0].text == "(" and all(names):
             # Row value: SET (a, b) = (?, ?)
-            values = _split_top(_unwrap(value))
+            values = split_top(unwrap(value))
             for n, name in enumerate(names):
                 if n < len(values) and name:
-                    atoms = tuple(value_atoms(values[n], name))
+                    atoms = tuple(value_atoms(values[n], Scope(table, name, known)))
                     effects.append(WriteEffect(table, name, atoms, kind))
     return effects
 
@@ -284,7 +98,7 @@ def _fragments(tokens: list[Token]) -> list[int]:
     or the end."""
     found: list[int] = []
     at_start = True
-    for i, tok, depth in _depths(tokens):
+    for i, tok, depth in depths(tokens):
         after = tokens[i + 1] if i + 1 < len(tokens) else None
         if depth == 0 and tok.kind == "hole" and at_start:
             if after is None or after.text == "," or after.kind == "hole":
@@ -294,51 +108,66 @@ def _fragments(tokens: list[Token]) -> list[int]:
     return found
 
 
+def _qualified_column(target: list[Token]) -> str | None:
+    """The column a SET target names: `status`, or `tasks.status` as MySQL allows."""
+    if len(target) % 2 == 0 or any(t.text != "." for t in target[1::2]):
+        return None
+    return identifier(target[-1])
+
+
 _SET_END = {"FROM", "WHERE", "RETURNING", "ORDER", "LIMIT"}
 
 
-def _update(tokens: list[Token]) -> list[WriteEffect]:
+def _update(tokens: list[Token], orders: Orders) -> list[WriteEffect]:
     i = 1
     if i < len(tokens) and tokens[i].upper == "OR":
         i += 2
     table, i = _table_name(tokens, i)
     if table is None:
         return []
-    set_at = _find_top(tokens, {"SET"}, i)
-    end = _find_top(tokens, _SET_END, set_at + 1)
-    return _assignments(tokens[set_at + 1 : end], table, "UPDATE")
+    set_at = find_top(tokens, {"SET"}, i)
+    end = find_top(tokens, _SET_END, set_at + 1)
+    return _assignments(tokens[set_at + 1 : end], table, "UPDATE", orders)
 
 
-def _insert(tokens: list[Token]) -> list[WriteEffect]:
+def _insert(tokens: list[Token], orders: Orders) -> list[WriteEffect]:
     kind = tokens[0].upper
-    into = _find_top(tokens, {"INTO"})
+    into = find_top(tokens, {"INTO"})
     table, i = _table_name(tokens, into + 1)
     if table is None:
         return []
     if i < len(tokens) and tokens[i].upper == "AS":
         i += 2
+    listed = i + 1 < len(tokens) and tokens[i].text == "(" and tokens[i + 1].upper != "SELECT"
+    if listed:
+        close = closing(tokens, i)
+        columns = _columns(tokens[i + 1 : close])
+        values_at = close + 1
+    else:
+        columns = list(orders.get(table, ()))
+        values_at = i
+    rows = _rows(tokens, values_at)
+    before = sum(1 for t in tokens[:values_at] if t.kind == "param")
     effects: list[WriteEffect] = []
-    if i < len(tokens) and tokens[i].text == "(":
-        close = _closing(tokens, i)
-        column_tokens = tokens[i + 1 : close]
-        columns = _columns(column_tokens)
-        rows = _rows(tokens, close + 1)
-        before = sum(1 for t in tokens[: close + 1] if t.kind == "param")
-        for n, column in enumerate(columns):
-            if column is None:
-                continue
-            atoms: list[SqlValue] = []
-            for row in rows:
-                atoms += _row_value(row, n, column, before)
-            effects.append(WriteEffect(table, column, tuple(atoms), kind))
-        effects += _hole_columns(table, kind, column_tokens, len(columns), rows, before)
-    conflict = _find_top(tokens, {"ON"}, i)
+    for n, column in enumerate(columns):
+        if column is None:
+            continue
+        atoms: list[SqlValue] = []
+        for row in rows:
+            atoms += _row_value(row, n, before)
+        effects.append(WriteEffect(table, column, tuple(atoms), kind))
+    if listed:
+        effects += _hole_columns(table, kind, tokens[i + 1 : close], len(columns), rows, before)
+    if rows and not listed and not columns:
+        why = f"the columns of INSERT INTO {table} without a column list: no column order known"
+        effects.append(WriteEffect(table, ANY_COLUMN, (unknown(why),), kind))
+    conflict = find_top(tokens, {"ON"}, i)
     while conflict < len(tokens):
-        do_at = _find_top(tokens, {"DO"}, conflict)
+        do_at = find_top(tokens, {"DO"}, conflict)
         if do_at + 1 < len(tokens) and tokens[do_at + 1].upper == "UPDATE":
-            end = _find_top(tokens, _SET_END | {"ON"}, do_at + 3)
-            effects += _assignments(tokens[do_at + 3 : end], table, "UPSERT")
-        conflict = _find_top(tokens, {"ON"}, do_at + 1)
+            end = find_top(tokens, _SET_END | {"ON"}, do_at + 3)
+            effects += _assignments(tokens[do_at + 3 : end], table, "UPSERT", orders)
+        conflict = find_top(tokens, {"ON"}, do_at + 1)
     return effects
 
 
@@ -347,7 +176,7 @@ def _hole_columns(
     kind: str,
     tokens: list[Token],
     known: int,
-    rows: list[list[Token] | None],
+    rows: list[list[Token]],
     before: int,
 ) -> list[WriteEffect]:
     """Columns named by an interpolated fragment (`({columns})` from a dict's keys):
@@ -358,12 +187,10 @@ def _hole_columns(
         return []
     values: list[SqlValue] = []
     for row in rows:
-        if row is None:
-            continue
         if len(row) == 1 and row[0].kind == "hole":
             values.append(SqlValue("param", before + known, uncertain=True))
         else:
-            values += [v for item in _split(row, ",")[known:] for v in value_atoms(item, "")]
+            values += [v for item in split(row, ",")[known:] for v in select_item(item)]
     return [WriteEffect(table, "", tuple(values), kind, hole.index) for hole in holes]
 
 
@@ -382,60 +209,62 @@ def _columns(tokens: list[Token]) -> list[str | None]:
     return columns
 
 
-def _rows(tokens: list[Token], i: int) -> list[list[Token] | None]:
+def _rows(tokens: list[Token], i: int) -> list[list[Token]]:
     """The value rows of VALUES (...), (...) or the select list of INSERT ... SELECT."""
+    if i < len(tokens) and tokens[i].text == "(":  # INSERT INTO t (SELECT ...)
+        return _rows(tokens[i + 1 : closing(tokens, i)], 0)
     if i >= len(tokens):
         return []
     word = tokens[i].upper
     if word == "VALUES":
-        rows: list[list[Token] | None] = []
+        rows: list[list[Token]] = []
         j = i + 1
         while j < len(tokens) and tokens[j].text == "(":
-            close = _closing(tokens, j)
+            close = closing(tokens, j)
             rows.append(tokens[j + 1 : close])
             j = close + 1
             if j < len(tokens) and tokens[j].text == ",":
                 j += 1
         return rows
     if word in ("SELECT", "WITH"):
-        start = _find_top(tokens, {"SELECT"}, i) + 1
+        start = find_top(tokens, {"SELECT"}, i) + 1
         if start < len(tokens) and tokens[start].upper in ("DISTINCT", "ALL"):
             start += 1
-        end = _find_top(tokens, {"FROM", "WHERE", "UNION", "ORDER", "LIMIT", "ON"}, start)
+        end = find_top(tokens, {"FROM", "WHERE", "UNION", "ORDER", "LIMIT", "ON"}, start)
         return [tokens[start:end]]
     return []
 
 
-def _row_value(row: list[Token] | None, n: int, column: str, before: int) -> list[SqlValue]:
-    if row is None:
-        return []
+def _row_value(row: list[Token], n: int, before: int) -> list[SqlValue]:
+    """The values of the n-th item of a VALUES row or a select list."""
     if len(row) == 1 and row[0].kind == "hole":
         # Generated placeholders (", ".join("?" * len(cols))): one per column, in order.
         return [SqlValue("param", before + n)]
-    items = _split(row, ",")
+    items = split(row, ",")
+    if any(len(item) == 1 and item[0].text == "*" for item in items[:n]):
+        return [unknown("the columns of SELECT *")]
     holes_before = any(len(item) == 1 and item[0].kind == "hole" for item in items[:n])
     if holes_before or n >= len(items):
         # Interpolated fragments may stand for several values: position unknown.
         return [SqlValue("hole", t.index) for item in items for t in item if t.kind == "hole"]
-    item = items[n]
-    if any(t.upper == "AS" for t in item):
-        item = item[: next(i for i, t in enumerate(item) if t.upper == "AS")]
-    return value_atoms(item, column)
+    return select_item(items[n])
 
 
-def parse_writes(text: str) -> list[WriteEffect]:
-    """Every column write in SQL text (any number of statements)."""
+def parse_writes(text: str, orders: Orders | None = None) -> list[WriteEffect]:
+    """Every column write in SQL text (any number of statements); `orders` gives
+    tables' columns in order, for INSERTs without a column list."""
+    orders = orders or {}
     effects: list[WriteEffect] = []
     for statement in _split_statements(tokenize(text)):
-        start = _find_top(statement, {"UPDATE", "INSERT", "REPLACE", "SELECT", "DELETE"})
+        start = find_top(statement, {"UPDATE", "INSERT", "REPLACE", "SELECT", "DELETE"})
         statement = statement[start:]
         if not statement:
             continue
         head = statement[0].upper
         if head == "UPDATE":
-            effects += _update(statement)
+            effects += _update(statement, orders)
         elif head in ("INSERT", "REPLACE"):
-            effects += _insert(statement)
+            effects += _insert(statement, orders)
     return effects
 
 

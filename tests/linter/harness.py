@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 from collections import Counter
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import kanban_audit
@@ -34,6 +36,42 @@ def run_case(root: Path, targets: list[Path], **options) -> LintResult:
 
 def found_marks(result: LintResult) -> Counter:
     return Counter((f.path, f.line, f.code) for f in result.findings)
+
+
+@dataclass(frozen=True)
+class Score:
+    """Findings against marks, over any number of fixtures."""
+
+    true: int = 0  # marked and found
+    extra: int = 0  # found on a line with no mark
+    missed: int = 0  # marked and not found
+
+    def add(self, expected: Counter, found: Counter) -> Score:
+        return Score(
+            self.true + sum((expected & found).values()),
+            self.extra + sum((found - expected).values()),
+            self.missed + sum((expected - found).values()),
+        )
+
+    @property
+    def precision(self) -> float:
+        return self.true / (self.true + self.extra) if self.true + self.extra else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true / (self.true + self.missed) if self.true + self.missed else 1.0
+
+    def __str__(self) -> str:
+        return (
+            f"precision {self.precision:.2f} recall {self.recall:.2f} "
+            f"({self.true} marks found, {self.extra} extra, {self.missed} missed)"
+        )
+
+
+@cache
+def linted(root: Path, targets: tuple[Path, ...]) -> LintResult:
+    """One fixture's lint (pre-filtered), shared by the tests that read it."""
+    return run_case(root, [t.relative_to(root) for t in targets])
 
 
 def cases() -> list[tuple[str, Path, list[Path]]]:

@@ -17,10 +17,11 @@ from kanban_audit.linter import cache as cache_module
 from kanban_audit.linter.cache import FILE, SCHEMA, SummaryCache, cache_key
 from kanban_audit.linter.codec import FormatError, decode, encode
 from kanban_audit.linter.summarize import summarize
+from kanban_audit.rulepack import load_pack
 
 from .harness import service
 
-METHODS = ("execute", "executemany", "executescript", "query")
+METHODS = load_pack().lint.sql_methods  # part of every cache key
 
 
 class _Payload:

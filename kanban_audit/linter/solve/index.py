@@ -7,7 +7,7 @@ to the function, class, global or module they denote.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from kanban_audit.linter.values import ClassSummary, Expr, FunctionSummary, ModuleSummary, Ref
 
@@ -17,8 +17,10 @@ Target = tuple[str, str]  # (kind, qualname): kind is function, class, global or
 class ProgramIndex:
     """Every summary's functions, classes and globals by qualified name."""
 
-    def __init__(self) -> None:
+    def __init__(self, aliases: Mapping[str, str] | None = None) -> None:
         self.modules: dict[str, ModuleSummary] = {}
+        # Shorter names of modules (a folder on the way on sys.path): alias -> module.
+        self.aliases: Mapping[str, str] = aliases or {}
         self.functions: dict[str, FunctionSummary] = {}
         self.owner: dict[str, ModuleSummary] = {}
         self.classes: dict[str, ClassSummary] = {}
@@ -64,11 +66,15 @@ class ProgramIndex:
             result = ("global", qual)
         elif qual in self.modules:
             result = ("module", qual)
+        elif self.aliases.get(qual) in self.modules:
+            result = ("module", self.aliases[qual])
         elif "." in qual:
             head, last = qual.rsplit(".", 1)
             base = self.resolve(head)
             if base and base[0] == "module" and last in self.modules[base[1]].imports:
                 result = self.resolve(self.modules[base[1]].imports[last])
+            elif base and base[0] == "module" and base[1] != head:
+                result = self.resolve(f"{base[1]}.{last}")  # a member, through an alias
             elif base and base[0] == "class":
                 result = self.class_member(base[1], last)
             elif base and base[0] == "global" and last == "value":

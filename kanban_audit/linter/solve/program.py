@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from kanban_audit.linter.solve.callgraph import CallGraph
 from kanban_audit.linter.solve.evaluate import Evaluator
@@ -18,9 +18,14 @@ class Program:
     per growth, the index keeps what it has.
     """
 
-    def __init__(self, summaries: Iterable[ModuleSummary], pack: RulePack) -> None:
+    def __init__(
+        self,
+        summaries: Iterable[ModuleSummary],
+        pack: RulePack,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
         self.pack = pack
-        self.index = ProgramIndex()
+        self.index = ProgramIndex(aliases)
         self.ev = Evaluator(self.index, pack)
         self.add(summaries)
 

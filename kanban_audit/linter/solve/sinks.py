@@ -8,13 +8,16 @@ writes: the table the receiver names and the record's status key.
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve import columns
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
-from kanban_audit.linter.solve.templates import marked_text
-from kanban_audit.linter.sql import parse_writes
-from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Sink
+from kanban_audit.linter.solve.templates import MAX_TEMPLATES, could_be, marked_text
+from kanban_audit.linter.sql import ANY_COLUMN, parse_writes
+from kanban_audit.linter.sqlvalues import SqlValue, apply_text
+from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -27,38 +30,36 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
         return _table_atoms(ev, sink, frame)
     tasks = ev.pack.tasks
     column = tasks.status.lower()
+    table = tasks.table.lower()
+    orders = {table: [c.lower() for c in tasks.columns]} if tasks.columns else {}
     atoms: list[Atom] = []
     note = ""
     for template in ev.strings(sink.target, frame):
         text, holes = marked_text(template)
-        if tasks.table.lower() not in text.lower():
+        if table not in text.lower():
             continue
-        for effect in parse_writes(text):
-            key = holes[effect.column_hole] if effect.column_hole >= 0 else None
-            if effect.table != tasks.table.lower():
+        for effect in parse_writes(text, orders):
+            if effect.table != table:
                 continue
+            key = holes[effect.column_hole] if effect.column_hole >= 0 else None
             if effect.fragment and key is not None:
                 note = f"{tasks.table}.{tasks.status} ({effect.statement}, a part not known here)"
                 atoms.append(columns.fragment(key, column))
                 continue
-            named = effect.column == column if key is None else columns.may_name(ev, key, column)
+            if key is None:
+                named = effect.column in (column, ANY_COLUMN)
+            else:
+                named = columns.may_name(ev, key, column)
             if not named:
                 continue
             keyed = ", its column named by a key" if key else ""
             note = f"{tasks.table}.{tasks.status} ({effect.statement}{keyed})"
             found: list[Atom] = []
             for value in effect.values:
-                if value.kind == "literal":
-                    found.append(Atom("const", str(value.value)))
-                elif value.kind == "hole":
-                    hole = holes[int(value.value)]
-                    found += ev.values(hole.expr, hole.frame)
-                elif value.kind == "named_hole":
+                if value.kind == "named_hole":
                     found += _named_by_hole(ev, sink, holes[int(value.value)], key, frame)
-                elif value.uncertain:
-                    found.append(Atom("unknown", "placeholder position depends on built SQL"))
                 else:
-                    found += _param_values(ev, sink, value.kind, value.value, frame)
+                    found += _sql_value_atoms(ev, sink, value, holes, frame)
             if key is not None:
                 found = columns.through_key(ev, key, column, found)
                 found += columns.matching(ev, key, column)
@@ -76,13 +77,76 @@ def _named_by_hole(
     return [a for n in names for a in _param_values(ev, sink, "named", n, frame)]
 
 
+def _sql_value_atoms(
+    ev: Evaluator, sink: Sink, value: SqlValue, holes: list[Hole], frame: Frame | None
+) -> list[Atom]:
+    """The atoms one value written by SQL can be."""
+    if value.kind == "literal":
+        return [Atom("const", str(value.value))]
+    if value.kind == "unknown":
+        return [Atom("unknown", str(value.value))]
+    if value.kind == "hole":
+        hole = holes[int(value.value)]
+        return ev.values(hole.expr, hole.frame)
+    if value.kind in ("concat", "apply"):
+        parts = [
+            [atom for item in part for atom in _sql_value_atoms(ev, sink, item, holes, frame)]
+            for part in value.parts
+        ]
+        if value.kind == "concat":
+            return joined(parts, ev.pack.tasks.guarded)
+        return [applied(str(value.value), atom, value.args) for atom in parts[0]]
+    if value.uncertain:
+        return [Atom("unknown", "placeholder position depends on built SQL")]
+    return _param_values(ev, sink, value.kind, value.value, frame)
+
+
+def joined(parts: list[list[Atom]], guarded: str) -> list[Atom]:
+    """`a || b` in SQL: constants joined; a part not known here makes the text unknown
+    (that cannot be the guarded state when the known parts rule it out)."""
+    combos = list(itertools.islice(itertools.product(*parts), MAX_TEMPLATES + 1))
+    if len(combos) > MAX_TEMPLATES:
+        return [Atom("unknown", "too many texts joined in SQL")]
+    atoms: list[Atom] = []
+    for combo in combos:
+        open_parts = [atom for atom in combo if atom.kind != "const"]
+        chain = next((atom.chain for atom in combo if atom.chain), ())
+        if not open_parts:
+            atoms.append(Atom("const", "".join(atom.value for atom in combo), chain=chain))
+        elif len(open_parts) == 1 and all(a.value == "" for a in combo if a.kind == "const"):
+            atoms.append(open_parts[0])
+        else:
+            template = tuple(a.value if a.kind == "const" else None for a in combo)
+            deny = frozenset() if could_be(template, guarded) else frozenset([guarded])
+            reason = "text joined in SQL from values not known here"
+            atoms.append(Atom("unknown", reason, deny=deny, chain=chain))
+    return atoms
+
+
+def applied(name: str, atom: Atom, args: tuple[str | int, ...]) -> Atom:
+    """An SQL text function (lower, trim, substr, replace...) applied to one value."""
+    if atom.kind == "const":
+        text = apply_text(name, atom.value, args)
+        return replace(atom, value=text) if text is not None else Atom("unknown", name.lower())
+    what = atom.value if atom.kind == "unknown" else f"parameter `{atom.value}`"
+    return Atom("unknown", f"{name.lower()}() in SQL of {what}", chain=atom.chain)
+
+
 def _param_values(
     ev: Evaluator, sink: Sink, kind: str, key: str | int, frame: Frame | None
 ) -> list[Atom]:
-    """The values bound to one placeholder from the write's parameters."""
+    """The values bound to one placeholder from the write's parameters.
+
+    `$n` is the n-th argument after the SQL (asyncpg): the recogniser gathers
+    them into one sequence when there are several; a single one is the value.
+    """
     if sink.data is None:
         return []
     many = sink.method == "executemany"
+    if kind == "arg":
+        kind = "param"
+        if not many and not isinstance(sink.data, Seq):
+            sink = replace(sink, data=Seq((sink.data,)))
     data = Elem(sink.data) if many else sink.data
     if kind == "named":
         return ev.index_values(Index(data, Lit(key)), frame)
@@ -116,12 +180,24 @@ def table_names(ev: Evaluator, sink: Sink, frame: Frame | None) -> frozenset[str
 def _table_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
     tasks = ev.pack.tasks
     names = table_names(ev, sink, frame)
-    if not names or tasks.table not in names or sink.data is None:
+    if not names or tasks.table.lower() not in {n.lower() for n in names} or sink.data is None:
         return [], ""
     records = ev.elements(sink.data, frame) if sink.method.endswith("_all") else [sink.data]
     atoms: list[Atom] = []
     for record in records:
         for struct in ev.structures(record, frame):
-            if isinstance(struct, (DictLit, Param)):  # a parameter's item: at each call site
+            if isinstance(struct, DictLit):
+                atoms += _column_values(ev, struct, tasks.status, frame)
+            elif isinstance(struct, Param):  # a parameter's item: at each call site
                 atoms += ev.index_values(Index(struct, Lit(tasks.status)), frame)
     return atoms, f"{tasks.table}.{tasks.status} (sqlite-utils {sink.method})"
+
+
+def _column_values(ev: Evaluator, record: DictLit, column: str, frame: Frame | None) -> list[Atom]:
+    """The values a record gives a column: its keys are column names, in any case."""
+    atoms: list[Atom] = []
+    for key, value in record.items:
+        keys = ev.const_set(key, frame)
+        if keys is None or column.lower() in {k.lower() for k in keys}:
+            atoms += ev.values(value, frame)
+    return atoms

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kanban_audit.linter.values import Attr, Call, Expr, Index, Sink
+from kanban_audit.linter.values import Attr, Call, Expr, Index, Seq, Sink, Star
 
 SQL_PARAM_KEYWORDS = ("parameters", "params", "parameters_", "args")
 # sqlite-utils Table methods: the keyword and position of the written record(s).
@@ -25,12 +25,18 @@ Recogniser = Callable[[str, Expr, Call, frozenset[str]], Sink | None]
 
 
 def sql_write(method: str, func: Expr, call: Call, sql_methods: frozenset[str]) -> Sink | None:
-    """`<anything>.execute(sql, params)` and the pack's other SQL methods."""
+    """`<anything>.execute(sql, params)` and the pack's other SQL methods.
+
+    asyncpg-style drivers take the parameters one by one after the SQL
+    (`execute(sql, a, b)`, `fetchrow(sql, *args)`): they become one sequence.
+    """
     kw = dict(call.kwargs)
     if method not in sql_methods or not (call.args or "sql" in kw):
         return None
     sql = call.args[0] if call.args else kw["sql"]
-    data = call.args[1] if len(call.args) > 1 else None
+    rest = call.args[1:]
+    data = Seq(rest) if len(rest) > 1 or any(isinstance(a, Star) for a in rest) else None
+    data = data or (rest[0] if rest else None)
     for name in SQL_PARAM_KEYWORDS:
         data = kw.get(name, data)
     return Sink("sql", call.site, sql, data, method)
