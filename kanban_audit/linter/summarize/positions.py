@@ -59,6 +59,8 @@ _SOURCE_ORDER: dict[type, tuple[str, ...]] = {
     cst.MatchCase: ("pattern", "guard", "body"),
 }
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_NODE_TYPES: dict[type, bool] = {}  # isinstance on LibCST's abstract bases is slow: once a type
+_STATEMENT_TYPES: dict[type, bool] = {}
 
 
 def _fields(kind: type) -> tuple[str, ...]:
@@ -67,6 +69,21 @@ def _fields(kind: type) -> tuple[str, ...]:
         names = _SOURCE_ORDER.get(kind) or tuple(f.name for f in dataclasses.fields(kind))
         _FIELDS[kind] = names
     return names
+
+
+def _is_node(kind: type) -> bool:
+    found = _NODE_TYPES.get(kind)
+    if found is None:
+        found = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return found
+
+
+def _is_statement(kind: type) -> bool:
+    found = _STATEMENT_TYPES.get(kind)
+    if found is None:
+        bases = (cst.BaseSmallStatement, cst.BaseCompoundStatement)
+        found = _STATEMENT_TYPES[kind] = issubclass(kind, bases)
+    return found
 
 
 def _collect(tree: cst.Module) -> tuple[list[cst.Call], list[cst.CSTNode], list[cst.CSTNode]]:
@@ -82,15 +99,16 @@ def _collect(tree: cst.Module) -> tuple[list[cst.Call], list[cst.CSTNode], list[
             calls.append(node)  # type: ignore[arg-type]
         elif kind is cst.SimpleStatementLine:
             lines.append(node)
-        elif isinstance(node, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+        elif _is_statement(kind):
             statements.append(node)
         children: list[cst.CSTNode] = []
         for name in _fields(kind):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            shape = type(value)
+            if shape is list or shape is tuple:
+                children.extend(v for v in value if _is_node(type(v)))
+            elif _is_node(shape):
                 children.append(value)
-            elif type(value) in (list, tuple):
-                children.extend(v for v in value if isinstance(v, cst.CSTNode))
         todo.extend(reversed(children))
     return calls, statements, lines
 
