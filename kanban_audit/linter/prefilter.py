@@ -23,13 +23,15 @@ and must give the same findings.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kanban_audit.linter.claimpath import Analysis
 from kanban_audit.linter.solve.program import Program
-from kanban_audit.linter.values import Expr, Lit, Ref
+from kanban_audit.linter.values import Expr, Lit, Ref, Site
 from kanban_audit.rulepack import RulePack
 
 TABLE_WRITE_METHODS = ("update", "insert", "upsert", "insert_all", "upsert_all")
@@ -41,7 +43,10 @@ _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")  # identifiers, UTF-8 ones too
 # After `getattr(receiver,`: a name that is not one plain string literal.
 _COMPUTED_NAME = rb"""(?!\s*[rRbBuU]?(?:"\w*"|'\w*')\s*[,)])"""
 _COMPUTED = re.compile(_COMPUTED_NAME)
+_CLASS_BASES = re.compile(rb"(?<![\w.])class\s+\w+\s*\(([^:]*)\)\s*:")
 _KEPT = re.compile(rb"(\w+)\s*=\s*\Z")  # `name = ` before a getattr
+# getattr(obj, "name"...): a constant name, the common case, is not a dispatch.
+_CONSTANT_LOOKUP = re.compile(rb"""getattr\s*\(\s*[\w.]+\s*,\s*[rRbBuU]?(?:"\w*"|'\w*')""")
 MAX_LOOKUP = 400  # bytes of getattr's arguments read
 
 
@@ -329,17 +334,27 @@ def _literals(expr: object) -> list[str]:
     todo = [expr]
     while todo:
         node = todo.pop()
+        kind = type(node)
+        if kind is Lit:
+            if type(node.value) is str:  # type: ignore[attr-defined]
+                found.append(node.value)  # type: ignore[attr-defined]
+            continue
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, Lit):
-            if isinstance(node.value, str):
-                found.append(node.value)
-        elif isinstance(node, tuple):
-            todo.extend(reversed(node))
-        elif hasattr(node, "__dataclass_fields__"):
-            todo.extend(reversed([getattr(node, f) for f in node.__dataclass_fields__]))
+        if kind is tuple or kind is list:
+            todo.extend(reversed(node))  # type: ignore[arg-type]
+        elif kind is not Site and kind is not str and hasattr(node, "__dataclass_fields__"):
+            todo.extend(reversed([getattr(node, f) for f in _expr_fields(kind)]))
     return found
+
+
+@functools.cache
+def _expr_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a value node that may hold other nodes (not names or numbers)."""
+    return tuple(
+        f.name for f in dataclasses.fields(kind) if f.type not in ("str", "int", "bool", "Site")
+    )
 
 
 def _calls_lookup(data: bytes) -> bool:
@@ -348,6 +363,9 @@ def _calls_lookup(data: bytes) -> bool:
     kept: set[bytes] = set()
     at = data.find(b"getattr")
     while at >= 0:
+        if _CONSTANT_LOOKUP.match(data, at):
+            at = data.find(b"getattr", at + 7)
+            continue
         after = _after_lookup(data, at)
         if after is not None:
             if data[after : after + 1] == b"(":
@@ -398,7 +416,18 @@ def _skip_spaces(data: bytes, pos: int) -> int:
 
 def _derives(data: bytes, name: bytes) -> bool:
     """Whether the bytes hold a class statement with `name` among its bases."""
-    return re.search(rb"\bclass\s+\w+\s*\([^:]*\b" + re.escape(name) + rb"\b", data) is not None
+    return (
+        name in _class_bases(data)
+        and re.search(rb"(?<!\w)" + re.escape(name) + rb"(?!\w)", _class_bases(data)) is not None
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _class_bases(data: bytes) -> bytes:
+    """The base lists of every class statement in the bytes, joined (read once a file)."""
+    if b"class" not in data:
+        return b""
+    return b"\n".join(match.group(1) for match in _CLASS_BASES.finditer(data))
 
 
 def _looks_up_in(data: bytes, owner: bytes, bound: bool) -> bool:
@@ -429,6 +458,8 @@ def _builds(data: bytes, name: bytes) -> bool:
     `}_handler"`, `+ "_handler"` after it."""
     for at in range(1, len(name) - 1):
         if name[at] != ord("_"):
+            continue
+        if name[: at + 1] not in data and name[at:] not in data:
             continue
         prefix, suffix = re.escape(name[: at + 1]), re.escape(name[at:])
         if re.search(rb"[\"']" + prefix + rb"(?:[{%]|[\"']\s*\+)", data) or re.search(
