@@ -10,6 +10,7 @@ steps and depth.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -451,7 +452,7 @@ class Evaluator:
             elif isinstance(target, ClassSummary) and target.is_enum and call.args:
                 atoms += self.values(call.args[0], frame)
         if not resolved:
-            atoms.append(Atom("unknown", f"return value of `{describe(func)}(...)`"))
+            atoms.append(Atom("unknown", _returned(func)))
         return atoms
 
     def _looked_up(self, call: Call, frame: Frame | None) -> list[Atom]:
@@ -543,14 +544,46 @@ def _text_method(atom: Atom, method: str, call: Call) -> Atom:
     return atom
 
 
+def spelling(expr: Expr) -> str | None:
+    """How the code spells an expression (`request.json`, `load(...)`), when it
+    is a name, an attribute chain or a call of one."""
+    if isinstance(expr, Param):
+        return expr.name
+    if isinstance(expr, Ref):
+        return expr.qual.rsplit(".", 1)[-1]
+    if isinstance(expr, Unknown):
+        name = _UNRESOLVED_NAME.fullmatch(expr.reason)
+        return name.group(1) if name else None
+    if isinstance(expr, Narrowed):
+        return spelling(expr.expr)
+    if isinstance(expr, Attr | Call):
+        base = spelling(expr.base if isinstance(expr, Attr) else expr.func)
+        if base is None:
+            return None
+        return f"{base}.{expr.name}" if isinstance(expr, Attr) else f"{base}(...)"
+    return None
+
+
+def _returned(func: Expr) -> str:
+    code = spelling(func)
+    if code is None:
+        return f"return value of a call of {describe(func)}"
+    return f"return value of `{code}(...)`"
+
+
+# The reason the interpreter gives a name it cannot resolve.
+_UNRESOLVED_NAME = re.compile(r"name `(\w+)`")
+
+
 def describe(expr: Expr) -> str:
     """A short phrase for an expression, for the reason of an unknown."""
     if isinstance(expr, Param):
         return f"parameter `{expr.name}`"
-    if isinstance(expr, Ref):
-        return f"`{expr.qual.rsplit('.', 1)[-1]}`"
+    code = spelling(expr)
+    if code is not None:
+        return f"`{code}`"
     if isinstance(expr, Attr):
-        return f"`{describe(expr.base).strip('`')}.{expr.name}`"
+        return f"attribute `.{expr.name}` of {describe(expr.base)}"
     if isinstance(expr, Call):
         return f"the result of {describe(expr.func)}"
     if isinstance(expr, Unknown):
