@@ -43,7 +43,9 @@ _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")  # identifiers, UTF-8 ones too
 # After `getattr(receiver,`: a name that is not one plain string literal.
 _COMPUTED_NAME = rb"""(?!\s*[rRbBuU]?(?:"\w*"|'\w*')\s*[,)])"""
 _COMPUTED = re.compile(_COMPUTED_NAME)
-_CLASS_BASES = re.compile(rb"(?<![\w.])class\s+\w+\s*\(([^:]*)\)\s*:")
+# A class statement's bases; the match must not follow a name or a dot (checked in
+# Python: a leading lookbehind would make the regex engine try every position).
+_CLASS_BASES = re.compile(rb"class\s+\w+\s*\(([^:]*)\)\s*:")
 _KEPT = re.compile(rb"(\w+)\s*=\s*\Z")  # `name = ` before a getattr
 # getattr(obj, "name"...): a constant name, the common case, is not a dispatch.
 _CONSTANT_LOOKUP = re.compile(rb"""getattr\s*\(\s*[\w.]+\s*,\s*[rRbBuU]?(?:"\w*"|'\w*')""")
@@ -63,6 +65,8 @@ class Prefilter:
     classes_searched: set[str] = field(default_factory=set)  # class names looked for
     _seed_files: set[str] = field(default_factory=set)
     _word_sets: dict[str, set[bytes]] = field(default_factory=dict)
+    _bases: dict[str, bytes] = field(default_factory=dict)  # display -> its class bases
+    _looks_up: dict[tuple[str, bytes, bool], bool] = field(default_factory=dict)
     _dispatchers: list[str] | None = None
 
     def __post_init__(self) -> None:
@@ -164,7 +168,7 @@ class Prefilter:
             wanted |= {
                 display
                 for display, data in self.contents.items()
-                if needle in data and _derives(data, needle)
+                if needle in data and _derives(self._class_bases(display), needle)
             }
         return wanted
 
@@ -247,12 +251,26 @@ class Prefilter:
             else:
                 owners = self._ways_in(index.owner[qual].module, name.decode())
             for display in self._dispatching():
-                data = self.contents[display]
-                if any(_looks_up_in(data, owner.encode(), fn.bound) for owner in owners) or (
-                    fn.bound and _builds(data, name)
-                ):
+                if any(
+                    self._looks_up_in(display, owner.encode(), fn.bound) for owner in owners
+                ) or (fn.bound and _builds(self.contents[display], name)):
                     wanted.add(display)
         return wanted
+
+    def _looks_up_in(self, display: str, owner: bytes, bound: bool) -> bool:
+        key = (display, owner, bound)
+        found = self._looks_up.get(key)
+        if found is None:
+            data = self.contents[display]
+            bases = self._class_bases(display) if bound else b""
+            found = self._looks_up[key] = _looks_up_in(data, bases, owner, bound)
+        return found
+
+    def _class_bases(self, display: str) -> bytes:
+        found = self._bases.get(display)
+        if found is None:
+            found = self._bases[display] = _class_bases(self.contents[display])
+        return found
 
     def _dispatching(self) -> list[str]:
         """Files that call a callable looked up by getattr."""
@@ -380,7 +398,7 @@ def _calls_lookup(data: bytes) -> bool:
 def _after_lookup(data: bytes, at: int) -> int | None:
     """Where the code goes on after the getattr call starting at `at` (spaces
     skipped), if it is one whose name is computed; else None."""
-    if at and (data[at - 1 : at].isalnum() or data[at - 1 : at] in (b"_", b".")):
+    if _in_name(data, at):
         return None
     opening = _skip_spaces(data, at + len(b"getattr"))
     if data[opening : opening + 1] != b"(":
@@ -414,23 +432,29 @@ def _skip_spaces(data: bytes, pos: int) -> int:
     return pos
 
 
-def _derives(data: bytes, name: bytes) -> bool:
-    """Whether the bytes hold a class statement with `name` among its bases."""
+def _derives(bases: bytes, name: bytes) -> bool:
+    """Whether `name` is among a file's class bases (`_class_bases`)."""
     return (
-        name in _class_bases(data)
-        and re.search(rb"(?<!\w)" + re.escape(name) + rb"(?!\w)", _class_bases(data)) is not None
+        name in bases and re.search(rb"(?<!\w)" + re.escape(name) + rb"(?!\w)", bases) is not None
     )
 
 
-@functools.lru_cache(maxsize=64)
 def _class_bases(data: bytes) -> bytes:
     """The base lists of every class statement in the bytes, joined (read once a file)."""
     if b"class" not in data:
         return b""
-    return b"\n".join(match.group(1) for match in _CLASS_BASES.finditer(data))
+    return b"\n".join(
+        match.group(1) for match in _CLASS_BASES.finditer(data) if not _in_name(data, match.start())
+    )
 
 
-def _looks_up_in(data: bytes, owner: bytes, bound: bool) -> bool:
+def _in_name(data: bytes, at: int) -> bool:
+    """Whether the byte before `at` continues a name or an attribute (`x.class`)."""
+    before = data[at - 1 : at]
+    return bool(before) and (before.isalnum() or before in b"_.")
+
+
+def _looks_up_in(data: bytes, bases: bytes, owner: bytes, bound: bool) -> bool:
     """Whether getattr looks up a computed name in `owner` (a module or class, dotted
     or not) or, for a method, in an instance made from it here (`x = Owner(...)`,
     `Owner(...)`) or in `self` of a subclass. A constant name names the function
@@ -441,7 +465,7 @@ def _looks_up_in(data: bytes, owner: bytes, bound: bool) -> bool:
     if bound:
         made = rb"\b(\w+)\s*=\s*(?:\w+\s*\.\s*)*" + re.escape(owner) + rb"\s*\("
         receivers += [re.escape(name) for name in set(re.findall(made, data))]
-        if _derives(data, owner):
+        if _derives(bases, owner):
             receivers.append(b"self")
     lookup = (
         rb"\bgetattr\s*\(\s*(?:\w+\s*\.\s*)*(?:"
