@@ -47,6 +47,10 @@ _COMPUTED = re.compile(_COMPUTED_NAME)
 # Python: a leading lookbehind would make the regex engine try every position).
 _CLASS_BASES = re.compile(rb"class\s+\w+\s*\(([^:]*)\)\s*:")
 _KEPT = re.compile(rb"(\w+)\s*=\s*\Z")  # `name = ` before a getattr
+_QUOTES = (b'"', b"'")
+_VALUE_AFTER = re.compile(rb"""[{%]|["']\s*\+""")  # after a literal's start: a value joins
+_VALUE_BEFORE = re.compile(rb"""\+\s*["']\Z""")  # before a literal's end: a value joins
+_ASSIGNED = re.compile(rb"(\w+)\s*=\s*(?:\w+\s*\.\s*)*\Z")  # `name = mod.` before a call
 # getattr(obj, "name"...): a constant name, the common case, is not a dispatch.
 _CONSTANT_LOOKUP = re.compile(rb"""getattr\s*\(\s*[\w.]+\s*,\s*[rRbBuU]?(?:"\w*"|'\w*')""")
 MAX_LOOKUP = 400  # bytes of getattr's arguments read
@@ -392,7 +396,7 @@ def _calls_lookup(data: bytes) -> bool:
             if name:
                 kept.add(name.group(1))
         at = data.find(b"getattr", at + 7)
-    return any(re.search(rb"\b" + re.escape(name) + rb"\s*\(", data) for name in kept)
+    return any(_at_word_start(re.compile(re.escape(name) + rb"\s*\("), data) for name in kept)
 
 
 def _after_lookup(data: bytes, at: int) -> int | None:
@@ -450,8 +454,12 @@ def _class_bases(data: bytes) -> bytes:
 
 def _in_name(data: bytes, at: int) -> bool:
     """Whether the byte before `at` continues a name or an attribute (`x.class`)."""
-    before = data[at - 1 : at]
-    return bool(before) and (before.isalnum() or before in b"_.")
+    return _word_char_before(data, at) or (at > 0 and data[at - 1] == ord("."))
+
+
+def _word_char_before(data: bytes, at: int) -> bool:
+    before = data[at - 1 : at] if at > 0 else b""
+    return before.isalnum() or before == b"_"
 
 
 def _looks_up_in(data: bytes, bases: bytes, owner: bytes, bound: bool) -> bool:
@@ -463,33 +471,73 @@ def _looks_up_in(data: bytes, bases: bytes, owner: bytes, bound: bool) -> bool:
         return False
     receivers = [re.escape(owner)]
     if bound:
-        made = rb"\b(\w+)\s*=\s*(?:\w+\s*\.\s*)*" + re.escape(owner) + rb"\s*\("
-        receivers += [re.escape(name) for name in set(re.findall(made, data))]
+        receivers += [re.escape(name) for name in _made_from(data, owner)]
         if _derives(bases, owner):
             receivers.append(b"self")
     lookup = (
-        rb"\bgetattr\s*\(\s*(?:\w+\s*\.\s*)*(?:"
+        rb"getattr\s*\(\s*(?:\w+\s*\.\s*)*(?:"
         + b"|".join(receivers)
         + rb")\b\s*(?:\((?:[^()]|\([^()]*\))*\)\s*)?,"
         + _COMPUTED_NAME
     )
-    return re.search(lookup, data) is not None
+    return _at_word_start(re.compile(lookup), data)
+
+
+def _made_from(data: bytes, owner: bytes) -> set[bytes]:
+    """The names assigned an instance made from `owner`: `x = Owner(...)`,
+    `x = mod.Owner(...)` (the name is read backwards from each call)."""
+    names = set()
+    for call in re.finditer(re.escape(owner) + rb"\s*\(", data):
+        at = call.start()
+        if not _word_char_before(data, at):
+            assigned = _ASSIGNED.search(data, max(0, at - MAX_LOOKUP), at)
+            if assigned:
+                names.add(assigned.group(1))
+    return names
+
+
+def _at_word_start(pattern: re.Pattern[bytes], data: bytes) -> bool:
+    """Whether `pattern` matches where a word starts. This is what a leading `\\b`
+    checks; in the pattern it would make the regex engine try every position."""
+    found = pattern.search(data)
+    while found is not None:
+        if not _word_char_before(data, found.start()):
+            return True
+        found = pattern.search(data, found.start() + 1)
+    return False
 
 
 def _builds(data: bytes, name: bytes) -> bool:
     """Whether the bytes hold a literal part of `name` joined to a value, as a
     looked-up name is built: `"_to_{`, `"_to_%s"`, `"to_" +` before the value,
     `}_handler"`, `+ "_handler"` after it."""
-    for at in range(1, len(name) - 1):
-        if name[at] != ord("_"):
-            continue
-        if name[: at + 1] not in data and name[at:] not in data:
-            continue
-        prefix, suffix = re.escape(name[: at + 1]), re.escape(name[at:])
-        if re.search(rb"[\"']" + prefix + rb"(?:[{%]|[\"']\s*\+)", data) or re.search(
-            rb"(?:}|\+\s*[\"'])" + suffix + rb"[\"']", data
+    return any(
+        _joined_before(data, name[: at + 1]) or _joined_after(data, name[at:])
+        for at in range(1, len(name) - 1)
+        if name[at] == ord("_")
+    )
+
+
+def _joined_before(data: bytes, prefix: bytes) -> bool:
+    """`"prefix{`, `"prefix%`, `"prefix" +`: the literal starts a string a value ends."""
+    at = data.find(prefix)
+    while at >= 0:
+        if data[at - 1 : at] in _QUOTES and _VALUE_AFTER.match(data, at + len(prefix)):
+            return True
+        at = data.find(prefix, at + 1)
+    return False
+
+
+def _joined_after(data: bytes, suffix: bytes) -> bool:
+    """`}suffix"`, `+ "suffix"`: the literal ends a string a value starts."""
+    at = data.find(suffix)
+    while at >= 0:
+        end = at + len(suffix)
+        if data[end : end + 1] in _QUOTES and (
+            data[at - 1 : at] == b"}" or _VALUE_BEFORE.search(data, max(0, at - MAX_LOOKUP), at)
         ):
             return True
+        at = data.find(suffix, at + 1)
     return False
 
 
