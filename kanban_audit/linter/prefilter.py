@@ -48,6 +48,12 @@ _COMPUTED = re.compile(_COMPUTED_NAME)
 _CLASS_BASES = re.compile(rb"class\s+\w+\s*\(([^:]*)\)\s*:")
 _KEPT = re.compile(rb"(\w+)\s*=\s*\Z")  # `name = ` before a getattr
 _QUOTES = (b'"', b"'")
+# After INTO (lower case): `{t}({t}) VALUES (...)` that ends the string there, with no
+# string joined after it (where an upsert's `DO UPDATE SET` could follow).
+_FULL_TEXT_COMMAND = re.compile(
+    rb"""[ \t]*(\{[^{}\n]*\})\s*\(\s*\1\s*\)\s*(?i:values)\s*\((?:[^()'"\\]|'[^'"\\]*')*\)\s*["']"""
+    rb"""(?!\s*(?:\+|\\|[rbfu]{0,2}["']))"""
+)
 _VALUE_AFTER = re.compile(rb"""[{%]|["']\s*\+""")  # after a literal's start: a value joins
 _VALUE_BEFORE = re.compile(rb"""\+\s*["']\Z""")  # before a literal's end: a value joins
 _ASSIGNED = re.compile(rb"(\w+)\s*=\s*(?:\w+\s*\.\s*)*\Z")  # `name = mod.` before a call
@@ -76,6 +82,7 @@ class Prefilter:
     def __post_init__(self) -> None:
         table = re.escape(self.pack.tasks.table.lower().encode())
         self._table = self.pack.tasks.table.lower().encode()
+        self._status = self.pack.tasks.status.lower().encode()
         # Spaces, quotes, brackets, string joins, escapes (\\n); comments are gone by then.
         gap = rb"""(?:[\s"'`\[\]+]|\\[nrt]?)*"""
         # After UPDATE / INTO: [OR x] [schema.]tasks, then what makes it a write.
@@ -134,9 +141,21 @@ class Prefilter:
                 after = _COMMENTS.sub(b" ", low[end : end + AFTER_KEYWORD])
                 if named and self._after_keyword.match(after):
                     return True
-                if self._after_keyword_computed.match(after):
+                if self._after_keyword_computed.match(after) and not (
+                    keyword == b"into" and self._command(data, end)
+                ):
                     return True
         return named and self._names_table_object(low)
+
+    def _command(self, data: bytes, end: int) -> bool:
+        """Whether the INSERT whose INTO ends at `end` is a full-text command (`INSERT
+        INTO {t}({t}) VALUES('rebuild')`): its one column is named like its table, so
+        it cannot write the status column (unless that column is named like the table).
+        Read in the original case: `{T}` and `{t}` are different values."""
+        return (
+            self._status != self._table
+            and _FULL_TEXT_COMMAND.match(data, end, end + AFTER_KEYWORD) is not None
+        )
 
     def _names_table_object(self, low: bytes) -> bool:
         for quote in (b'"', b"'"):

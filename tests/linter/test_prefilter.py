@@ -18,11 +18,23 @@ WRITES = [
     b'"INSERT INTO tasks\\nVALUES (?)"',
     b'"UPDATE tasks INDEXED BY ix SET status = ?"',
     b'"UPDATE tasks NOT INDEXED SET status = ?"',
+    # A table named by a value may be the tasks table...
+    b'f"UPDATE {table} SET status = ?"',
+    b'f"INSERT INTO {table}({column}) VALUES(?)"',
+    b'f"INSERT INTO {t}({T}) VALUES(?)"',
+    # ...and a full-text command's string may go on into an upsert.
+    b"f\"INSERT INTO {t}({t}) VALUES('x') ON CONFLICT DO UPDATE SET status = ?\"",
+    b'f"INSERT INTO {t}({t}) VALUES(\'x\')" " ON CONFLICT DO UPDATE SET status = ?"',
+    b'f"INSERT INTO {t}({t}) VALUES(\'x\')" f" ON CONFLICT DO UPDATE SET status = ?"',
+    b'f"INSERT INTO {t}({t}) VALUES(\'x\')"\n + " ON CONFLICT DO UPDATE SET status = ?"',
 ]
 NOT_WRITES = [
     b'"UPDATE tasks_archive /* x */ SET status = ?"',
     b'"DELETE FROM tasks WHERE status = ?"',
     b"# update the tasks: see below",
+    # SQLite full-text commands: the one column is named like the table.
+    b"f\"INSERT INTO {table}({table}) VALUES('rebuild')\"",
+    b'f"insert into {fts}({fts}) values(?)", (command,)',
 ]
 # Inputs a backtracking pattern would take exponential time on.
 HOSTILE = [
@@ -31,6 +43,8 @@ HOSTILE = [
     b"update " + b"\\" * 5000 + b"x",
     b"into /*" + b" *" * 5000,
     b"update " + b"' \" [ ] + " * 5000 + b"x",
+    b"into {a}({a}) values(" + b"'x" * 5000,
+    b"into {a}({a}) values('x')\"" + b" " * 5000 + b"'",
 ]
 
 
