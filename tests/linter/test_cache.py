@@ -221,3 +221,18 @@ def test_chunks_moved_by_new_lines_are_reused_in_their_new_place(tmp_path: Path)
     assert fresh and fresh_again == []  # every chunk came from the store
     assert again == summarize(moved, "board/db.py", "board.db", METHODS)[0]  # placed right
     assert again != first
+
+
+def test_a_chunk_is_summarised_again_when_a_name_in_a_forward_reference_changes(
+    tmp_path: Path,
+) -> None:
+    """`body: "Patch"` resolves `Patch` through the module's imports: importing it from
+    elsewhere must not reuse the handler's stored summary."""
+    handler = b'\n\ndef handler(conn, task_id, body: "Patch"):\n    save(conn, task_id, body)\n'
+    before = b"from models import Patch\nfrom store import save\n" + handler
+    after = b"from schemas import Patch\nfrom store import save\n" + handler
+    store = SummaryCache(tmp_path / "c")
+    store.put_all([], summarize(before, "api.py", "api", METHODS, store.get_chunk)[1])
+    reused, _ = summarize(after, "api.py", "api", METHODS, store.get_chunk)
+    assert reused == summarize(after, "api.py", "api", METHODS)[0]
+    assert "schemas.Patch" in repr(reused.functions["api.handler"].annotations)

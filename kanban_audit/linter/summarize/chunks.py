@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from dataclasses import dataclass
 
 from kanban_audit.linter.codec import encode_value
 from kanban_audit.linter.summarize.context import ModuleContext
 from kanban_audit.linter.values import Expr
+
+_WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")  # identifiers, UTF-8 ones too
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,9 @@ class Chunk:
     end: int  # last line
     text: bytes
     statements: tuple[ast.stmt, ...]
-    names: frozenset[str]  # every name the chunk's code reads or binds
+    # Every word of the chunk's text: the names its code reads or binds, and more
+    # (attributes, words in strings: forward references like "Model" among them).
+    names: frozenset[str]
 
 
 def split(tree: ast.Module, lines: list[bytes]) -> list[Chunk]:
@@ -39,15 +44,13 @@ def split(tree: ast.Module, lines: list[bytes]) -> list[Chunk]:
         else:
             spans.append([start, end, [stmt]])
     return [
-        Chunk(
-            start,
-            end,
-            b"".join(lines[start - 1 : end]),
-            tuple(group),
-            frozenset(n.id for s in group for n in ast.walk(s) if isinstance(n, ast.Name)),
-        )
-        for start, end, group in spans
+        _chunk(start, end, b"".join(lines[start - 1 : end]), group) for start, end, group in spans
     ]
+
+
+def _chunk(start: int, end: int, text: bytes, statements: list[ast.stmt]) -> Chunk:
+    words = frozenset(w.decode("utf-8", "replace") for w in set(_WORD.findall(text)))
+    return Chunk(start, end, text, tuple(statements), words)
 
 
 def chunk_key(
