@@ -54,6 +54,11 @@ EXPRESSIONS = (
     DictLit, Lambda, Comp, Elem, Stored, Refined,
 )  # fmt: skip
 
+Kinds = frozenset[type]  # the node classes a reference may point to
+_EXPRESSIONS: Kinds = frozenset(EXPRESSIONS)
+_SITE, _CALL, _SINK = frozenset({Site}), frozenset({Call}), frozenset({Sink})
+_FUNCTION, _CLASS = frozenset({FunctionSummary}), frozenset({ClassSummary})
+
 # Field kinds: "expr" (a node that is an expression), "expr?" (or null),
 # "exprs" (list of expressions), "pairs" (list of [expr, expr]), "kwargs"
 # (list of [str, expr]), "assigned" (list of [str, expr]), "site", "str",
@@ -192,10 +197,10 @@ def decode(data: bytes, kind: type = ModuleSummary, line_shift: int = 0) -> Any:
             {name: read(raw, built) for (name, read), raw in zip(fields, row[1:], strict=True)}
         )
         built.append(node)
-    return _ref(document.get("root"), built, kind)
+    return _ref(document.get("root"), built, frozenset({kind}))
 
 
-def _refs(raw: Any, built: list[Any], allowed: type | tuple[type, ...]) -> dict[str, Any]:
+def _refs(raw: Any, built: list[Any], allowed: Kinds) -> dict[str, Any]:
     return {_str(k): _ref(v, built, allowed) for k, v in _dict(raw).items()}
 
 
@@ -205,27 +210,27 @@ Reader = Callable[[Any, list[Any]], Any]
 def _reader(how: str, name: str) -> Reader:
     """The decoder of one field kind: checks the raw JSON value and builds it."""
     if how == "expr":
-        return lambda raw, built: _ref(raw, built, EXPRESSIONS)
+        return lambda raw, built: _ref(raw, built, _EXPRESSIONS)
     if how == "expr?":
-        return lambda raw, built: None if raw is None else _ref(raw, built, EXPRESSIONS)
+        return lambda raw, built: None if raw is None else _ref(raw, built, _EXPRESSIONS)
     if how == "site":
-        return lambda raw, built: _ref(raw, built, Site)
+        return lambda raw, built: _ref(raw, built, _SITE)
     if how in ("exprs", "calls", "sinks"):
-        allowed = {"exprs": EXPRESSIONS, "calls": Call, "sinks": Sink}[how]
+        allowed = {"exprs": _EXPRESSIONS, "calls": _CALL, "sinks": _SINK}[how]
         shape = list if name in _LISTS else tuple
-        return lambda raw, built: shape(_ref(v, built, allowed) for v in _list(raw))
+        return lambda raw, built: shape([_ref(v, built, allowed) for v in _list(raw)])
     if how == "pairs":
         return lambda raw, built: tuple(
-            (_ref(p[0], built, EXPRESSIONS), _ref(p[1], built, EXPRESSIONS))
+            (_ref(p[0], built, _EXPRESSIONS), _ref(p[1], built, _EXPRESSIONS))
             for p in map(_pair, _list(raw))
         )
     if how in ("kwargs", "assigned"):
         shape = list if name in _LISTS else tuple
         return lambda raw, built: shape(
-            (_str(p[0]), _ref(p[1], built, EXPRESSIONS)) for p in map(_pair, _list(raw))
+            (_str(p[0]), _ref(p[1], built, _EXPRESSIONS)) for p in map(_pair, _list(raw))
         )
     if how in ("env", "functions", "classes"):
-        allowed = {"env": EXPRESSIONS, "functions": FunctionSummary, "classes": ClassSummary}[how]
+        allowed = {"env": _EXPRESSIONS, "functions": _FUNCTION, "classes": _CLASS}[how]
         return lambda raw, built: _refs(raw, built, allowed)
     if how == "strmap":
         return lambda raw, built: {_str(k): _str(v) for k, v in _dict(raw).items()}
@@ -256,12 +261,13 @@ _DECODERS = {
 }
 
 
-def _ref(raw: Any, built: list[Any], allowed: type | tuple[type, ...]) -> Any:
-    """A reference to an earlier node of an allowed type."""
+def _ref(raw: Any, built: list[Any], allowed: Kinds) -> Any:
+    """A reference to an earlier node of an allowed type (every node is built as
+    exactly its schema class, so its type is looked up, not isinstance-checked)."""
     if type(raw) is not int or not 0 <= raw < len(built):
         raise FormatError("bad reference")
     value = built[raw]
-    if not isinstance(value, allowed):
+    if type(value) not in allowed:
         raise FormatError("reference to a node of the wrong type")
     return value
 
