@@ -139,7 +139,12 @@ def encode_value(value: Any, line_shift: int = 0) -> bytes:
     return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
+_PLAIN = frozenset({"str", "int", "bool", "scalar"})  # stored as they are
+
+
 def _encode_field(value: Any, how: str, node: Callable[[Any], int]) -> Any:
+    if how in _PLAIN:
+        return value
     if how in ("expr", "site"):
         return node(value)
     if how == "expr?":
@@ -152,9 +157,7 @@ def _encode_field(value: Any, how: str, node: Callable[[Any], int]) -> Any:
         return [[k, node(v)] for k, v in value]
     if how in ("env", "functions", "classes"):
         return {k: node(v) for k, v in value.items()}
-    if how in ("strs", "strmap"):
-        return list(value) if how == "strs" else dict(value)
-    return value
+    return list(value) if how == "strs" else dict(value)  # strmap
 
 
 # -- decoding ------------------------------------------------------------------
