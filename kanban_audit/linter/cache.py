@@ -6,12 +6,19 @@ name, the reported path and the file's bytes. Entries are JSON (codec.py),
 validated on load: a corrupt, truncated, foreign or hostile entry is a miss.
 A cache file that is not ours (another schema, triggers, views) is never
 read or written. The cache only ever costs speed: any error disables it.
+
+A cache folder can arrive with the code under analysis (a pull request can
+commit one, or point `cache-dir` at one). Its entries cannot run anything,
+but a well-formed summary that leaves out a file's writes would hide a
+finding. So every entry is signed with a key kept outside every project, in
+this user's cache folder: only entries this user's own runs wrote are read.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import os
 import sqlite3
 import time
@@ -30,6 +37,8 @@ SCHEMA = (
     "CREATE TABLE summaries (key TEXT PRIMARY KEY, created INTEGER NOT NULL, data BLOB NOT NULL)"
 )
 EXPIRE_S = 30 * 24 * 3600
+SECRET_BYTES = 32
+MAC_BYTES = 32
 BUSY_MS = 2000
 TAG = "Signature: 8a477f597d28d172789f06886806bc55\n"
 
@@ -42,6 +51,58 @@ def code_digest() -> str:
     for path in sorted([here / "values.py", here / "codec.py", *here.glob("summarize/*.py")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def secret_path() -> Path:
+    """Where this user's signing key lives: `$XDG_CACHE_HOME/kanban-audit/secret`."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kanban-audit" / "secret"
+
+
+@functools.lru_cache(maxsize=1)
+def user_secret() -> bytes | None:
+    """This user's signing key, made on first use; None (no cache) when it cannot be
+    read or made. Created whole under a temporary name and linked into place, so two
+    runs starting together agree on one key."""
+    path = secret_path()
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_name(f".secret-{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(os.urandom(SECRET_BYTES))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another run made it first: theirs is the key
+        finally:
+            os.unlink(temporary)
+        return _read_secret(path)
+    except OSError:
+        return None
+
+
+def _read_secret(path: Path) -> bytes | None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as source:
+        secret = source.read(SECRET_BYTES + 1)
+    return secret if len(secret) == SECRET_BYTES else None
+
+
+def signed(secret: bytes, key: str, blob: bytes) -> bytes:
+    """An entry as stored: the signature of its key and bytes, then the bytes."""
+    return hmac.digest(secret, key.encode() + b"\x00" + blob, "sha256") + blob
+
+
+def _verified(secret: bytes, key: str, entry: bytes) -> bytes | None:
+    blob = entry[MAC_BYTES:]
+    return blob if hmac.compare_digest(signed(secret, key, blob), entry) else None
 
 
 def check_folder(folder: Path) -> Path:
@@ -104,7 +165,8 @@ class SummaryCache:
 
     def _load(self, key: str, kind: type, line_shift: int = 0) -> Any:
         conn = self._open(create=False)
-        if conn is None:
+        secret = user_secret()
+        if conn is None or secret is None:
             return None
         try:
             row = conn.execute("SELECT data FROM summaries WHERE key = ?", (key,)).fetchone()
@@ -113,8 +175,11 @@ class SummaryCache:
             return None
         if row is None or not isinstance(row[0], bytes):
             return None
+        blob = _verified(secret, key, row[0])
+        if blob is None:
+            return None  # written by another user, another machine or by hand
         try:
-            return decode(zlib.decompress(row[0]), kind, line_shift)
+            return decode(zlib.decompress(blob), kind, line_shift)
         except (FormatError, zlib.error, MemoryError, RecursionError):
             return None
 
@@ -127,13 +192,17 @@ class SummaryCache:
         old entries expire on the way."""
         entries = [(key, value, 0) for key, value in files]
         entries += [("c" + key, chunk, 1 - first) for key, chunk, first in chunks]
-        if not entries:
+        secret = user_secret()
+        if not entries or secret is None:
             return
         conn = self._open(create=True)
         if conn is None:
             return
         now = int(time.time())
-        rows = [(key, now, zlib.compress(encode(value, shift), 1)) for key, value, shift in entries]
+        rows = [
+            (key, now, signed(secret, key, zlib.compress(encode(value, shift), 1)))
+            for key, value, shift in entries
+        ]
         try:
             with conn:
                 conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", rows)

@@ -14,7 +14,7 @@ import pytest
 from support.cli import run_cli
 
 from kanban_audit.linter import cache as cache_module
-from kanban_audit.linter.cache import FILE, SCHEMA, SummaryCache, cache_key
+from kanban_audit.linter.cache import FILE, SCHEMA, SummaryCache, cache_key, signed
 from kanban_audit.linter.codec import FormatError, decode, encode
 from kanban_audit.linter.summarize import summarize
 from kanban_audit.rulepack import load_pack
@@ -53,8 +53,9 @@ def _plant(folder: Path, marker: Path) -> None:
 
 
 def _poison_rows(folder: Path, root: Path, marker: Path) -> int:
-    """Rows under the real keys of the project's files: board/db.py's is genuine
-    (proof that the keys are right), every other one hostile. Returns how many."""
+    """Rows under the real keys of the project's files, every one hostile: board/db.py's
+    is a well-formed summary of that very file with its writes left out, signed with
+    another machine's key; the others are garbage. Returns how many."""
     conn = sqlite3.connect(folder / FILE)
     other = encode(summarize(b"X = 1\n", "other.py", "other", METHODS)[0])
     bad = [pickle.dumps(_Payload(marker)), b"\x00garbage", other[: len(other) // 2], other]
@@ -64,8 +65,9 @@ def _poison_rows(folder: Path, root: Path, marker: Path) -> int:
         module = display.removesuffix("/__init__.py").removesuffix(".py").replace("/", ".")
         key = cache_key(path.read_bytes(), module, display, METHODS)
         if display == "board/db.py":
-            genuine = summarize(path.read_bytes(), display, module, METHODS)[0]
-            blob = zlib.compress(encode(genuine))
+            harmless = b"def _set_status(conn, task_id, status):\n    pass\n"
+            forged = summarize(harmless, display, module, METHODS)[0]
+            blob = signed(os.urandom(32), key, zlib.compress(encode(forged)))
         else:
             data = bad[n % len(bad)]
             blob = zlib.compress(data) if n % 2 else data
@@ -94,8 +96,8 @@ def test_a_hostile_cache_committed_to_the_repository_runs_nothing(tmp_path: Path
     assert not marker.exists()
     assert (code, hostile["findings"]) == (plain_code, plain["findings"]) == (1, plain["findings"])
     assert len(plain["findings"]) == 2
-    # The genuine row was used, every hostile one was a miss.
-    assert hostile["summary"]["files_cached"] == 1
+    # Every row was a miss, the forged summary of board/db.py too.
+    assert hostile["summary"]["files_cached"] == 0
 
 
 def test_a_hostile_cache_dir_runs_nothing(tmp_path: Path) -> None:
@@ -236,3 +238,34 @@ def test_a_chunk_is_summarised_again_when_a_name_in_a_forward_reference_changes(
     reused, _ = summarize(after, "api.py", "api", METHODS, store.get_chunk)
     assert reused == summarize(after, "api.py", "api", METHODS)[0]
     assert "schemas.Patch" in repr(reused.functions["api.handler"].annotations)
+
+
+def test_an_entry_under_another_key_is_a_miss(tmp_path: Path) -> None:
+    """A signature covers the key: an entry copied to another file's key is not read."""
+    store = SummaryCache(tmp_path / "c")
+    summary = summarize(b"X = 1\n", "m.py", "m", METHODS)[0]
+    store.put_all([("k", summary)])
+    store.close()
+    conn = sqlite3.connect(tmp_path / "c" / FILE)
+    conn.execute("INSERT INTO summaries SELECT 'k2', created, data FROM summaries WHERE key = 'k'")
+    conn.commit()
+    conn.close()
+    again = SummaryCache(tmp_path / "c")
+    assert again.get("k", "m", "m.py") == summary
+    assert again.get("k2", "m", "m.py") is None
+
+
+def test_the_signing_key_is_made_once_and_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    cache_module.user_secret.cache_clear()
+    try:
+        first = cache_module.user_secret()
+        cache_module.user_secret.cache_clear()
+        assert first is not None and cache_module.user_secret() == first
+        path = tmp_path / "xdg" / "kanban-audit" / "secret"
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert sorted(p.name for p in path.parent.iterdir()) == ["secret"]
+    finally:
+        cache_module.user_secret.cache_clear()
