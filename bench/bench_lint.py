@@ -399,15 +399,16 @@ def notes(result: dict[str, Any]) -> list[str]:
 
 
 INTRO = """\
-One command per corpus: `python bench/bench_lint.py` runs both (`--corpus stdlib` or
-`--corpus large` runs one and replaces only its block below). Every tool runs with
-the same number of processes (`--jobs`); times are wall clock including start-up;
-peak RSS is the summed RSS of the process tree, polled every 20 ms, max over the
-runs. Warm runs append a new comment to one file before each run. kanban-audit and
-ruff run in the temp dir that holds the corpus; Fixit runs in bench/, where its
-local rule `.fixit_rule` is resolved, on the corpus's absolute path
-(`fixit_rule/pinned.py` only pins Fixit's process pool to the same size). The one
-`--jobs 1` run is made on the standard-library corpus only.
+One command: `python bench/bench_lint.py` runs every corpus (`--corpus stdlib`,
+`--corpus large` or `--corpus hermes` runs one and replaces only its blocks below;
+`hermes` downloads the released hermes-agent 0.14.0 and 0.19.0, pinned by sha256).
+Every tool runs with the same number of processes (`--jobs`); times are wall clock
+including start-up; peak RSS is the summed RSS of the process tree, polled every
+20 ms, max over the runs. Warm runs append a new comment to one file before each
+run. kanban-audit and ruff run in the temp dir that holds the corpus; Fixit runs in
+bench/, where its local rule `.fixit_rule` is resolved, on the corpus's absolute
+path (`fixit_rule/pinned.py` only pins Fixit's process pool to the same size). The
+`--jobs 1` runs are made on the standard-library and Hermes corpora.
 """
 
 
