@@ -149,7 +149,8 @@ class SummaryCache:
         self.path = folder / FILE
         self._conn: sqlite3.Connection | None = None
         self._usable = True
-        self.warning = ""  # set when an existing file is not a kanban-audit cache
+        self._secret = b""  # this user's signing key, read when the store is opened
+        self.warning = ""  # why the cache is not used, when that is not this run's choice
 
     def get(self, key: str, module: str, display: str) -> ModuleSummary | None:
         """The summary stored for this key, if it is one of this very file."""
@@ -165,8 +166,7 @@ class SummaryCache:
 
     def _load(self, key: str, kind: type, line_shift: int = 0) -> Any:
         conn = self._open(create=False)
-        secret = user_secret()
-        if conn is None or secret is None:
+        if conn is None:
             return None
         try:
             row = conn.execute("SELECT data FROM summaries WHERE key = ?", (key,)).fetchone()
@@ -175,7 +175,7 @@ class SummaryCache:
             return None
         if row is None or not isinstance(row[0], bytes):
             return None
-        blob = _verified(secret, key, row[0])
+        blob = _verified(self._secret, key, row[0])
         if blob is None:
             return None  # written by another user, another machine or by hand
         try:
@@ -192,15 +192,14 @@ class SummaryCache:
         old entries expire on the way."""
         entries = [(key, value, 0) for key, value in files]
         entries += [("c" + key, chunk, 1 - first) for key, chunk, first in chunks]
-        secret = user_secret()
-        if not entries or secret is None:
+        if not entries:
             return
         conn = self._open(create=True)
         if conn is None:
             return
         now = int(time.time())
         rows = [
-            (key, now, signed(secret, key, zlib.compress(encode(value, shift), 1)))
+            (key, now, signed(self._secret, key, zlib.compress(encode(value, shift), 1)))
             for key, value, shift in entries
         ]
         try:
@@ -218,6 +217,12 @@ class SummaryCache:
     def _open(self, create: bool) -> sqlite3.Connection | None:
         if self._conn is not None or not self._usable:
             return self._conn
+        secret = user_secret()
+        if secret is None:
+            self.warning = f"cannot read or make the cache's key {secret_path()}: no cache"
+            self._usable = False
+            return None
+        self._secret = secret
         if not self.path.exists():
             if not create:
                 return None

@@ -269,3 +269,19 @@ def test_the_signing_key_is_made_once_and_private(
         assert sorted(p.name for p in path.parent.iterdir()) == ["secret"]
     finally:
         cache_module.user_secret.cache_clear()
+
+
+def test_no_place_for_the_key_is_one_warning_and_no_cache(tmp_path: Path) -> None:
+    root = service(tmp_path / "svc")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    env = {**os.environ, "XDG_CACHE_HOME": str(blocked)}
+    done = run_cli("lint", "--format", "json", "--cache-dir", tmp_path / "c", cwd=root, env=env)
+    plain_code, plain = _lint(root, "--no-cache")
+    assert (done.returncode, json.loads(done.stdout)["findings"]) == (plain_code, plain["findings"])
+    key = blocked / "kanban-audit" / "secret"
+    assert (
+        done.stderr
+        == f"kanban-audit: warning: cannot read or make the cache's key {key}: no cache\n"
+    )
+    assert not (tmp_path / "c").exists()
