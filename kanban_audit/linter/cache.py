@@ -23,6 +23,7 @@ import os
 import sqlite3
 import time
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ SCHEMA = (
     "CREATE TABLE summaries (key TEXT PRIMARY KEY, created INTEGER NOT NULL, data BLOB NOT NULL)"
 )
 EXPIRE_S = 30 * 24 * 3600
+FLAGS_PER_QUERY = 500  # keys in one `IN (...)`: well below SQLite's limit on parameters
 SECRET_BYTES = 32
 MAC_BYTES = 32
 BUSY_MS = 2000
@@ -45,10 +47,12 @@ TAG = "Signature: 8a477f597d28d172789f06886806bc55\n"
 
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
-    """A digest of the code a summary comes from: a changed summariser is a new key."""
+    """A digest of the code an entry comes from: a changed summariser (or pre-filter)
+    is a new key."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted([here / "values.py", here / "codec.py", *here.glob("summarize/*.py")]):
+    code = [here / "values.py", here / "codec.py", here / "prefilter.py"]
+    for path in sorted([*code, *here.glob("summarize/*.py")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -141,6 +145,17 @@ def cache_key(content: bytes, module: str, display: str, sql_methods: tuple[str,
     return "f" + digest.hexdigest()
 
 
+def seed_keys(contents: Mapping[str, bytes], table: str, status: str) -> dict[str, str]:
+    """The keys of the pre-filter's verdicts on files' bytes (for this table and column)."""
+    header = hashlib.sha256(f"{salt()}\x1f{table}\x1f{status}\x00".encode())
+    keys = {}
+    for display, content in contents.items():
+        digest = header.copy()
+        digest.update(content)
+        keys[display] = "s" + digest.hexdigest()
+    return keys
+
+
 class SummaryCache:
     """Reads and writes summaries; opened lazily, disabled on the first error."""
 
@@ -188,20 +203,46 @@ class SummaryCache:
         files: list[tuple[str, ModuleSummary]],
         chunks: list[tuple[str, ChunkSummary, int]] = (),  # type: ignore[assignment]
     ) -> None:
-        """Store summaries in one transaction (a chunk counting from its first line);
-        old entries expire on the way."""
+        """Store summaries in one transaction (a chunk counting from its first line)."""
         entries = [(key, value, 0) for key, value in files]
         entries += [("c" + key, chunk, 1 - first) for key, chunk, first in chunks]
+        self._write(
+            [(key, zlib.compress(encode(value, shift), 1)) for key, value, shift in entries]
+        )
+
+    def get_flags(self, keys: list[str]) -> dict[str, bool]:
+        """The yes/no verdicts stored under these keys (see `put_flags`)."""
+        conn = self._open(create=False)
+        found: dict[str, bool] = {}
+        if conn is None:
+            return found
+        try:
+            for start in range(0, len(keys), FLAGS_PER_QUERY):
+                part = keys[start : start + FLAGS_PER_QUERY]
+                marks = ",".join("?" * len(part))
+                query = f"SELECT key, data FROM summaries WHERE key IN ({marks})"
+                for key, entry in conn.execute(query, part):
+                    flag = _verified(self._secret, key, entry) if type(entry) is bytes else None
+                    if flag in (b"0", b"1"):
+                        found[key] = flag == b"1"
+        except sqlite3.Error:
+            self._disable()
+            return {}
+        return found
+
+    def put_flags(self, flags: dict[str, bool]) -> None:
+        """Store yes/no verdicts about files (the pre-filter's: does it write the table?)."""
+        self._write([(key, b"1" if flag else b"0") for key, flag in flags.items()])
+
+    def _write(self, entries: list[tuple[str, bytes]]) -> None:
+        """Store signed entries in one transaction; old entries expire on the way."""
         if not entries:
             return
         conn = self._open(create=True)
         if conn is None:
             return
         now = int(time.time())
-        rows = [
-            (key, now, signed(self._secret, key, zlib.compress(encode(value, shift), 1)))
-            for key, value, shift in entries
-        ]
+        rows = [(key, now, signed(self._secret, key, data)) for key, data in entries]
         try:
             with conn:
                 conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", rows)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kanban_audit.linter.claimpath import Analysis
@@ -73,6 +73,7 @@ class Prefilter:
     searched: set[str] = field(default_factory=set)  # function names looked for
     looked_up: set[str] = field(default_factory=set)  # functions looked for behind getattr
     classes_searched: set[str] = field(default_factory=set)  # class names looked for
+    verdicts: dict[str, bool] = field(default_factory=dict)  # display -> is a seed
     _seed_files: set[str] = field(default_factory=set)
     _word_sets: dict[str, set[bytes]] = field(default_factory=dict)
     _bases: dict[str, bytes] = field(default_factory=dict)  # display -> its class bases
@@ -125,9 +126,15 @@ class Prefilter:
 
     # -- seeds ---------------------------------------------------------------
 
-    def seeds(self) -> list[str]:
-        """Files that hold a write to the table in their own bytes."""
-        self._seed_files = {d for d, data in self.contents.items() if self.writes_table(data)}
+    def seeds(self, known: Mapping[str, bool] | None = None) -> list[str]:
+        """Files that hold a write to the table in their own bytes. `known` holds
+        verdicts on some files' bytes reached before; `verdicts` has every one after."""
+        known = known or {}
+        self.verdicts = {
+            display: known[display] if display in known else self.writes_table(data)
+            for display, data in self.contents.items()
+        }
+        self._seed_files = {display for display, seed in self.verdicts.items() if seed}
         return sorted(self._seed_files)
 
     def writes_table(self, data: bytes) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kanban_audit.config import Config
-from kanban_audit.linter.cache import SummaryCache, cache_key
+from kanban_audit.linter.cache import SummaryCache, cache_key, seed_keys
 from kanban_audit.linter.claimpath import Analysis, analyse
 from kanban_audit.linter.discover import SourceFile, discover, display_path
 from kanban_audit.linter.findings import FileError, Finding, LintResult, build_findings
@@ -144,7 +144,7 @@ def _grow(
     table = ModuleTable(files.values())
     aliases = {alias: table.displays(alias) for alias in table.aliases}
     prefilter = Prefilter(contents, table.files, pack, aliases=aliases)
-    todo = set(prefilter.seeds()) if options.prefilter else set(contents)
+    todo = set(_seeds(prefilter, cache)) if options.prefilter else set(contents)
     seen: set[str] = set()
     program = Program([], pack, table.unique_aliases())
     while True:
@@ -159,6 +159,18 @@ def _grow(
         todo = prefilter.more(program, analysis, seen)
         if not todo:
             return program, analysis
+
+
+def _seeds(prefilter: Prefilter, cache: SummaryCache | None) -> list[str]:
+    """The pre-filter's seeds, its verdicts on unchanged files taken from the cache."""
+    if cache is None:
+        return prefilter.seeds()
+    tasks = prefilter.pack.tasks
+    keys = seed_keys(prefilter.contents, tasks.table, tasks.status)
+    stored = cache.get_flags(list(keys.values()))
+    seeds = prefilter.seeds({d: stored[key] for d, key in keys.items() if key in stored})
+    cache.put_flags({key: prefilter.verdicts[d] for d, key in keys.items() if key not in stored})
+    return seeds
 
 
 def _summaries(

@@ -285,3 +285,32 @@ def test_no_place_for_the_key_is_one_warning_and_no_cache(tmp_path: Path) -> Non
         == f"kanban-audit: warning: cannot read or make the cache's key {key}: no cache\n"
     )
     assert not (tmp_path / "c").exists()
+
+
+def test_verdicts_round_trip_and_only_signed_ones_count(tmp_path: Path) -> None:
+    store = SummaryCache(tmp_path / "c")
+    store.put_flags({"s1": True, "s2": False})
+    store.close()
+    conn = sqlite3.connect(tmp_path / "c" / FILE)
+    forged = [("s3", signed(os.urandom(32), "s3", b"0")), ("s4", b"1"), ("s5", b"")]
+    conn.executemany("INSERT INTO summaries VALUES (?, 0, ?)", forged)
+    conn.commit()
+    conn.close()
+    again = SummaryCache(tmp_path / "c")
+    keys = ["s1", "s2", "s3", "s4", "s5", "s6"]
+    assert again.get_flags(keys) == {"s1": True, "s2": False}
+
+
+def test_a_file_that_starts_writing_is_a_seed_on_the_next_warm_run(tmp_path: Path) -> None:
+    root = tmp_path / "svc"
+    root.mkdir()
+    api = root / "api.py"
+    api.write_text("def start(conn, task_id):\n    return task_id\n")
+    cache = ["--cache-dir", str(tmp_path / "c")]
+    assert _lint(root, *cache) == (0, _lint(root, "--no-cache")[1])
+    api.write_text(
+        "def start(conn, task_id):\n"
+        "    conn.execute(\"UPDATE tasks SET status = 'running' WHERE id = ?\", (task_id,))\n"
+    )
+    code, warm = _lint(root, *cache)
+    assert code == 1 and [f["code"] for f in warm["findings"]] == ["KA001"]
