@@ -244,9 +244,16 @@ class SummaryCache:
         now = int(time.time())
         rows = [(key, now, signed(self._secret, key, data)) for key, data in entries]
         try:
-            with conn:
+            # One transaction (the connection is in autocommit mode, where each row
+            # would be one, each waiting for the disk).
+            conn.execute("BEGIN IMMEDIATE")
+            try:
                 conn.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", rows)
                 conn.execute("DELETE FROM summaries WHERE created < ?", (now - EXPIRE_S,))
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                conn.execute("ROLLBACK")
+                raise
         except sqlite3.Error:
             self._disable()
 
