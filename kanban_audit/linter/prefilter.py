@@ -48,8 +48,8 @@ _COMPUTED = re.compile(_COMPUTED_NAME)
 _CLASS_BASES = re.compile(rb"class\s+\w+\s*\(([^:]*)\)\s*:")
 _KEPT = re.compile(rb"(\w+)\s*=\s*\Z")  # `name = ` before a getattr
 _QUOTES = (b'"', b"'")
-# After INTO (lower case): `{t}({t}) VALUES (...)` that ends the string there, with no
-# string joined after it (where an upsert's `DO UPDATE SET` could follow).
+# After INTO, in the original case: `{t}({t}) VALUES (...)` that ends the string there,
+# with no string joined after it (where an upsert's `DO UPDATE SET` could follow).
 _FULL_TEXT_COMMAND = re.compile(
     rb"""[ \t]*(\{[^{}\n]*\})\s*\(\s*\1\s*\)\s*(?i:values)\s*\((?:[^()'"\\]|'[^'"\\]*')*\)\s*["']"""
     rb"""(?!\s*(?:\+|\\|[rbfu]{0,2}["']))"""
@@ -165,7 +165,7 @@ class Prefilter:
         )
 
     def _names_table_object(self, low: bytes) -> bool:
-        for quote in (b'"', b"'"):
+        for quote in _QUOTES:
             needle = quote + self._table + quote
             at = low.find(needle)
             while at >= 0:
