@@ -101,12 +101,16 @@ def _read_secret(path: Path) -> bytes | None:
 
 def signed(secret: bytes, key: str, blob: bytes) -> bytes:
     """An entry as stored: the signature of its key and bytes, then the bytes."""
-    return hmac.digest(secret, key.encode() + b"\x00" + blob, "sha256") + blob
+    return _signature(secret, key, blob) + blob
+
+
+def _signature(secret: bytes, key: str, blob: bytes) -> bytes:
+    return hmac.digest(secret, key.encode() + b"\x00" + blob, "sha256")
 
 
 def _verified(secret: bytes, key: str, entry: bytes) -> bytes | None:
     blob = entry[MAC_BYTES:]
-    return blob if hmac.compare_digest(signed(secret, key, blob), entry) else None
+    return blob if hmac.compare_digest(_signature(secret, key, blob), entry[:MAC_BYTES]) else None
 
 
 def check_folder(folder: Path) -> Path:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kanban_audit.linter.values import ModuleSummary, Ref
+from kanban_audit.linter.values import ModuleSummary, Ref, rebuilt
 
 if TYPE_CHECKING:
     from kanban_audit.linter.discover import SourceFile
@@ -168,22 +168,11 @@ def _rewrite(node: Any, rename: Callable[[str], str], memo: dict[int, Any]) -> A
     if isinstance(node, Ref):
         qual = rename(node.qual)
         result = node if qual == node.qual else Ref(qual)
-    elif isinstance(node, (tuple, list)):
-        items = [_rewrite(item, rename, memo) for item in node]
-        if any(a is not b for a, b in zip(items, node, strict=True)):
-            result = type(node)(items)
     elif isinstance(node, dict):
         values = {k: _rewrite(v, rename, memo) for k, v in node.items()}
         if any(values[k] is not v for k, v in node.items()):
             result = values
-    elif is_dataclass(node) and not isinstance(node, type):
-        changed = {}
-        for f in fields(node):
-            value = getattr(node, f.name)
-            new = _rewrite(value, rename, memo)
-            if new is not value:
-                changed[f.name] = new
-        if changed:
-            result = replace(node, **changed)
+    else:
+        result = rebuilt(node, lambda value: _rewrite(value, rename, memo))
     memo[id(node)] = (node, result)
     return result

@@ -8,7 +8,9 @@ Every node is a frozen dataclass: hashable, comparable and picklable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -302,3 +304,20 @@ class ChunkSummary:
     returns: list[Expr] = field(default_factory=list)
     env: dict[str, Expr] = field(default_factory=dict)
     cleared: tuple[str, ...] = ()
+
+
+def rebuilt(node: Any, change: Callable[[Any], Any]) -> Any:
+    """`node` (a value, or a tuple or list of them) with `change` applied to each field or
+    item; the very same object when nothing changed, so untouched parts stay shared."""
+    if isinstance(node, (tuple, list)):
+        items = [change(item) for item in node]
+        return node if all(a is b for a, b in zip(items, node, strict=True)) else type(node)(items)
+    if not is_dataclass(node) or isinstance(node, type):
+        return node
+    changed = {}
+    for f in fields(node):
+        value = getattr(node, f.name)
+        new = change(value)
+        if new is not value:
+            changed[f.name] = new
+    return replace(node, **changed) if changed else node

@@ -10,10 +10,9 @@ unknown stretch, too many elements, more than one `for`) stays a Comp.
 
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kanban_audit.linter.values import Comp, Elem, Expr, Narrowed, Seq
+from kanban_audit.linter.values import Comp, Elem, Expr, Narrowed, Seq, rebuilt
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.atoms import Frame
@@ -58,15 +57,4 @@ def substitute(expr: Any, old: Expr, new: Any) -> Any:
     """`expr` with every occurrence of `old` replaced by `new`."""
     if expr == old:
         return new
-    if isinstance(expr, tuple):
-        items = tuple(substitute(item, old, new) for item in expr)
-        return expr if all(a is b for a, b in zip(items, expr, strict=True)) else items
-    if not is_dataclass(expr) or isinstance(expr, type):
-        return expr
-    changes = {}
-    for field in fields(expr):
-        value = getattr(expr, field.name)
-        rewritten = substitute(value, old, new)
-        if rewritten is not value:
-            changes[field.name] = rewritten
-    return replace(expr, **changes) if changes else expr
+    return rebuilt(expr, lambda part: substitute(part, old, new))
