@@ -314,3 +314,15 @@ def test_a_file_that_starts_writing_is_a_seed_on_the_next_warm_run(tmp_path: Pat
     )
     code, warm = _lint(root, *cache)
     assert code == 1 and [f["code"] for f in warm["findings"]] == ["KA001"]
+
+
+def test_a_batch_is_written_in_one_transaction(tmp_path: Path) -> None:
+    """The store's connection is in autocommit mode: without a transaction of its own,
+    every row of a batch would be one, each waiting for the disk."""
+    store = SummaryCache(tmp_path / "c")
+    store.put_flags({"s0": True})  # opens the store
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    store.put_flags({"s1": True, "s2": False, "s3": True})
+    writes = [s.split()[0] for s in statements if s.split()[0] in ("BEGIN", "INSERT", "COMMIT")]
+    assert writes == ["BEGIN", "INSERT", "INSERT", "INSERT", "COMMIT"]
