@@ -409,11 +409,13 @@ _KD004 = Code(
     engine=AUDIT,
     explanation=_doc(
         """\
-        The task was claimed on this host (the claim lock's host is exactly
-        this host's name) and its `worker_pid` names no process, a zombie, or
-        a process that started at another time than the worker (a reused PID,
-        where the board records the worker's start time). A claim that never
-        got a worker PID long after the grace period counts too.
+        The task was claimed on this host (the claim lock is exactly
+        `"<this host's name>:<pid>"`) and its recorded `worker_pid` names no
+        process, a zombie, or a process that started at another time than the
+        worker (a reused PID, where the board records the worker's start
+        time). No PID is not a dead PID: a claim without one (a lane that
+        claims with a one-shot process never records one) is left alone until
+        it expires (KD003).
 
         ### Why it matters
 
@@ -492,11 +494,12 @@ _KD006 = Code(
     engine=AUDIT,
     explanation=_doc(
         """\
-        The task looks orphaned (another code applies, or no worker PID long
-        after the claim) but its claim lock names another host. A PID means
-        something only on the host that wrote it, and the host must match
-        this one's name exactly, so the worker's liveness cannot be judged
-        here.
+        The task looks orphaned (another code applies) but its claim lock is
+        not exactly `"<this host's name>:<pid>"`: it names another host, or
+        is in another form (`vm`, `:4242`, `:`), or the worker PID has no
+        claim lock at all to say where it was written. A PID means something
+        only on the host that wrote it, so the worker's liveness cannot be
+        judged here.
 
         ### Why it matters
 

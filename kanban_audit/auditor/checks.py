@@ -127,8 +127,8 @@ def skipped_checks(pack: RulePack, schema: Schema) -> tuple[tuple[str, str], ...
         out.append(("KD003", f"no column {pack.tasks.claim_expires!r}"))
     if not cols.has("worker_pid"):
         out.append(("KD004", f"no column {pack.tasks.worker_pid!r}"))
-    if not cols.has("claim_lock"):
-        out.append(("KD006", f"no column {pack.tasks.claim_lock!r} to tell the claiming host"))
+    elif not cols.has("claim_lock"):
+        out.append(("KD004", f"no column {pack.tasks.claim_lock!r} to tell a PID's host"))
     if schema.events is None:
         out.append(("cause", f"no usable event table {pack.events.table!r}"))
     return tuple(out)
@@ -322,29 +322,17 @@ def _task_checks(
     expires = task.get(t.claim_expires) if t.claim_expires else None
     if isinstance(expires, (int, float)) and expires + opts.grace < opts.now:
         checks["KD003"] = f"claim expired {opts.now - expires:.0f} s ago (grace {opts.grace:.0f} s)"
-    claimed_at = (run or {}).get(r.started_at)
-    if claimed_at is None and t.started_at:
-        claimed_at = task.get(t.started_at)
     live = liveness.check(
         task.get(t.claim_lock) if t.claim_lock else None,
         task.get(t.worker_pid) if t.worker_pid in task else None,
         task.get(t.worker_started_at) if t.worker_started_at else None,
-        claimed_at,
-        now=opts.now,
-        grace=opts.grace,
         hostname=opts.hostname,
         probe=probe,
     )
     if live.state == liveness.DEAD and t.worker_pid in task:
         checks["KD004"] = live.detail
-    if live.state == liveness.REMOTE:
-        no_pid_late = (
-            live.pid is None
-            and isinstance(claimed_at, (int, float))
-            and opts.now - claimed_at >= opts.grace
-        )
-        if checks or no_pid_late:
-            checks["KD006"] = live.detail
+    if live.state == liveness.REMOTE and checks:
+        checks["KD006"] = live.detail
     return checks, live
 
 
@@ -371,11 +359,12 @@ def _decide(
         action = ""
     if running and problem and not demote:
         assert live is not None
-        reason = (
-            f"worker alive (pid {live.pid})"
-            if live.state == liveness.ALIVE
-            else f"claimed on host {live.host!r}"
-        )
+        if live.state == liveness.ALIVE:
+            reason = f"worker alive (pid {live.pid})"
+        elif live.host is not None:
+            reason = f"claimed on host {live.host!r}"
+        else:
+            reason = "its worker's host is unknown"
         keep = f"none: {reason}; --force to demote"
         action = f"{action}; task {keep}" if action else keep
     return bool(runs) or demote, demote, runs, action

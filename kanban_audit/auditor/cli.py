@@ -134,7 +134,7 @@ def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[...
             type=FiniteFloat(min=0, max=MAX_GRACE_S),
             default=DEFAULT_GRACE_S,
             show_default=True,
-            help="Seconds a fresh claim may lack a worker PID or outlive its expiry.",
+            help="Seconds a claim may outlive its expiry before it counts as expired.",
         ),
         click.option(
             "--now",

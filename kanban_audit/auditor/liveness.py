@@ -1,18 +1,24 @@
 """Is a running task's worker alive? Evidence from this host's process table.
 
 A PID means something only on the host that recorded it, so the host comes
-from the claim lock (`"<hostname>:<pid>"`, the claimer's `socket.gethostname()`,
-as Hermes writes it) and must equal this host's `socket.gethostname()` exactly.
-`worker-2.example` and `worker-2.other` share a short name and are different
-machines; a short name and a fully qualified one may be too. Anything but an
-exact match is another host: nothing is guessed from a PID written there.
-On this host psutil tells whether the process exists, is a zombie, and (where
-the board stores the worker's start time) whether it is still the same process
-or a reused PID.
+from the claim lock, which Hermes writes as `"<hostname>:<pid>"` (the
+claimer's `socket.gethostname()` and process id), and must equal this host's
+`socket.gethostname()` exactly. `worker-2.example` and `worker-2.other` share a
+short name and are different machines; a short name and a fully qualified one
+may be too. A lock in any other form (`vm`, `:4242`, `vm:`, `:`) names no host
+that can be proven to be this one, and a PID with no lock at all (or on a board
+without the lock column) could have been written anywhere: nothing is guessed
+from such a PID. On this host psutil tells whether the process exists, is a
+zombie, and (where the board stores the worker's start time) whether it is
+still the same process or a reused PID.
+
+No PID is not a dead PID: lanes that claim with a one-shot process never record
+one, and the claim's expiry (KD003) is what says such a task was abandoned.
 """
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import dataclass
 
@@ -25,8 +31,9 @@ FINGERPRINT_TOLERANCE_S = 1.0
 ALIVE = "alive"
 DEAD = "dead"
 REMOTE = "remote"
-PENDING = "pending"
 UNKNOWN = "unknown"
+# Hermes' claim lock, exactly: `f"{socket.gethostname()}:{os.getpid()}"`.
+CLAIM_LOCK = re.compile(r"([^:]+):([1-9][0-9]*)")
 
 
 @dataclass(frozen=True)
@@ -72,11 +79,9 @@ class ProcessTable:
 
 
 def claim_host(claim_lock: object) -> str | None:
-    """The hostname part of a `"<hostname>:<pid>"` claim lock."""
-    if not isinstance(claim_lock, str) or ":" not in claim_lock:
-        return None
-    host = claim_lock.rsplit(":", 1)[0]
-    return host or None
+    """The hostname of a claim lock in Hermes' exact form `"<hostname>:<pid>"`, else None."""
+    match = CLAIM_LOCK.fullmatch(claim_lock) if isinstance(claim_lock, str) else None
+    return match.group(1) if match else None
 
 
 def same_host(host: str, local: str) -> bool:
@@ -114,18 +119,15 @@ def check(
     claim_lock: object,
     worker_pid: object,
     fingerprint: object,
-    claimed_at: object,
     *,
-    now: float,
-    grace: float,
     hostname: str,
     probe: ProcessTable,
 ) -> Liveness:
     """Judge one running task's worker without guessing.
 
-    - claimed on another host: REMOTE (KD006), nothing checked;
-    - no PID yet and claimed within the grace period: PENDING, left alone;
-    - no PID long after the claim: DEAD (the worker was never recorded);
+    - a claim lock that is not exactly `"<this host>:<pid>"`: REMOTE (KD006),
+      nothing checked; so is a PID with no claim lock to say where it ran;
+    - no PID: UNKNOWN, never DEAD (the claim's expiry decides);
     - PID on this host: process gone or zombie -> DEAD; start time differs
       from the stored fingerprint -> DEAD (PID reused); otherwise ALIVE.
     """
@@ -133,19 +135,14 @@ def check(
     pid = _as_pid(worker_pid)
     if host is not None and not same_host(host, hostname):
         return Liveness(REMOTE, f"claimed on host {host!r}, this is {hostname!r}", host, pid)
+    if host is None and claim_lock is not None and claim_lock != "":
+        detail = f"claim lock {claim_lock!r} does not name this host as '<hostname>:<pid>'"
+        return Liveness(REMOTE, detail, None, pid)
     if pid is None:
-        since = _as_float(claimed_at)
-        if since is not None and now - since < grace:
-            return Liveness(
-                PENDING, f"no worker PID yet, claimed {now - since:.0f} s ago", host, None
-            )
-        if host is None:
-            return Liveness(UNKNOWN, "no worker PID and no claim host", None, None)
-        if since is None:
-            return Liveness(UNKNOWN, "no worker PID and no claim time", host, None)
-        return Liveness(DEAD, "no worker PID recorded after the grace period", host, None)
+        return Liveness(UNKNOWN, "no worker PID recorded; the claim's expiry decides", host, None)
     if host is None:
-        return Liveness(UNKNOWN, f"PID {pid} but no claim host to say where it ran", None, pid)
+        detail = f"PID {pid} but no claim lock to say which host it is on"
+        return Liveness(REMOTE, detail, None, pid)
     return _process(pid, _as_float(fingerprint), host, probe)
 
 

@@ -18,7 +18,7 @@ EXPECTED = {
     "zombie": (["KD004"], True, "claim-path"),
     "reused": (["KD004"], True, "claim-path"),
     "expired-dead": (["KD003", "KD004"], True, "claim-path"),
-    "never-spawned": (["KD004"], True, "claim-path"),
+    "never-spawned": (["KD003"], True, "claim-path"),
     "ended-run": (["KD001", "KD004"], True, "claim-path"),
     "foreign-run": (["KD001", "KD004"], True, "claim-path"),
     "backfilled": (["KD002"], True, "run-without-claim"),
@@ -73,14 +73,15 @@ def test_text_table_names_task_codes_cause_and_action(full_board: dict[str, Any]
     assert lines[-1].endswith("14 running, 12 open runs, 12 findings (10 repairable)")
 
 
-def test_grace_decides_fresh_claims(full_board: dict[str, Any]) -> None:
-    """A claim without a PID is left alone inside the grace period, flagged after it."""
-    _, doc = run_json("audit", full_board["path"], "--now", full_board["now"] + 300)
-    assert "fresh" in {f["task_id"] for f in doc["findings"]}
-    _, doc = run_json("audit", full_board["path"], "--now", full_board["now"], "--grace", 0.5)
-    assert "fresh" in {f["task_id"] for f in doc["findings"]}
-    _, doc = run_json("audit", full_board["path"], "--now", full_board["now"])
-    assert "fresh" not in {f["task_id"] for f in doc["findings"]}
+def test_a_claim_without_a_pid_is_left_to_its_expiry(full_board: dict[str, Any]) -> None:
+    """No PID is not a dead PID: the claim is left alone until it expires (plus grace)."""
+    expires = full_board["now"] - 1 + 900
+    for now in (full_board["now"] + 300, expires + 120):
+        _, doc = run_json("audit", full_board["path"], "--now", now)
+        assert "fresh" not in {f["task_id"] for f in doc["findings"]}
+    _, doc = run_json("audit", full_board["path"], "--now", expires + 121)
+    (fresh,) = [f for f in doc["findings"] if f["task_id"] == "fresh"]
+    assert (fresh["codes"], fresh["repairable"]) == (["KD003"], True)
 
 
 def test_clean_board_exits_zero(tmp_path: Path, worker: psutil.Process) -> None:

@@ -162,8 +162,8 @@ def expired_dead(conn: sqlite3.Connection, task_id: str, now: int, pid: int) -> 
 
 
 def never_spawned(conn: sqlite3.Connection, task_id: str, now: int) -> int:
-    """KD004: claimed long ago, the dispatcher never recorded a worker."""
-    return claimed(conn, task_id, now, age=600)
+    """KD003: claimed long ago, no worker PID ever recorded, and the claim lapsed."""
+    return claimed(conn, task_id, now, age=7200, ttl=900)
 
 
 def ended_run(conn: sqlite3.Connection, task_id: str, now: int, pid: int) -> int:
@@ -203,7 +203,7 @@ def remote_expired(conn: sqlite3.Connection, task_id: str, now: int) -> int:
 
 
 def orphans(path: Path, count: int) -> None:
-    """A new board holding `count` tasks claimed long ago whose worker never came (KD004)."""
+    """A new board holding `count` tasks whose claim lapsed with no worker recorded (KD003)."""
     now = int(time.time())
     conn = create(path)
     conn.execute("BEGIN")
