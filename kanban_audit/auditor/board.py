@@ -36,7 +36,28 @@ def ident(name: str) -> str:
 
 
 def locate(board: BoardSection, db: str | None, slug: str | None, env: Mapping[str, str]) -> Path:
-    """Resolve the board file the way the board itself does (see MISSION.md).
+    """Find the board file the way the board itself does, as the real path behind any link.
+
+    Every command opens, checks the sidecars of and names backups after this
+    one path (see `real_path`).
+    """
+    return real_path(_named(board, db, slug, env))
+
+
+def real_path(path: Path) -> Path:
+    """The file behind `path`, every symlink resolved; `path` itself when no link is in it.
+
+    SQLite keeps a board's `-wal` and `-shm` beside the file it opens, the
+    link's target: judged by a link's name, a WAL in use looks absent and a
+    reader's close deletes it. A path without links is kept as given, so
+    messages name it as the user typed it.
+    """
+    real = Path(os.path.realpath(path))
+    return path if real == Path(os.path.abspath(path)) else real
+
+
+def _named(board: BoardSection, db: str | None, slug: str | None, env: Mapping[str, str]) -> Path:
+    """The board's path as named (see MISSION.md).
 
     An explicit path wins, then the DB environment variable, then the board
     root with a slug from --board, the board environment variable or the
@@ -102,7 +123,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _uri(path: Path, mode: str) -> str:
-    return f"file:{quote(str(path.resolve()))}?mode={mode}"
+    return f"file:{quote(os.path.abspath(path))}?mode={mode}"
 
 
 def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> BoardConnection:
@@ -122,12 +143,13 @@ def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> BoardCo
     drops every POSIX lock the process holds on it, so another process could
     take itself for the last connection and delete the WAL in use.
     """
-    _check_file(path)
-    wal_in_use = Path(f"{path}-wal").exists()
-    mode = "rw" if write or os.access(path, os.W_OK) else "ro"
+    real = real_path(path)  # what SQLite opens, and where its -wal and -shm are
+    _check_file(real)
+    wal_in_use = Path(f"{real}-wal").exists()
+    mode = "rw" if write or os.access(real, os.W_OK) else "ro"
     try:
         conn = sqlite3.connect(
-            _uri(path, mode),
+            _uri(real, mode),
             uri=True,
             timeout=busy_timeout_ms / 1000,
             isolation_level=None,
@@ -136,9 +158,9 @@ def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> BoardCo
         )
     except sqlite3.Error as exc:
         raise BoardError(f"cannot open board {path}: {exc}") from None
-    conn.board = path
+    conn.board = real
     if wal_in_use:
-        wal.keep_on_close(conn, path)
+        wal.keep_on_close(conn, real)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     if not write:
         conn.execute("PRAGMA query_only = 1")

@@ -33,6 +33,7 @@ from kanban_audit.auditor.board import (
     describe,
     ident,
     read_schema,
+    real_path,
     sqlite_errors,
 )
 from kanban_audit.auditor.checks import Finding, Report, run_claim_cols
@@ -96,6 +97,7 @@ def backup(conn: sqlite3.Connection, path: Path, backup_dir: Path | None, now: f
     drop the POSIX locks this process holds on it, and another process could
     then take itself for the last connection and delete the WAL underneath.
     """
+    path = real_path(path)  # beside the file itself, named after it, never after a link
     folder = backup_dir if backup_dir is not None else path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
