@@ -10,6 +10,7 @@ and a task claimed on another host.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,3 +112,58 @@ def wait_until_lapsed(board: Board, name: str) -> None:
     expires = board.task(name)["claim_expires"]
     while time.time() < expires + 1:  # Hermes compares whole seconds: expires < int(now)
         time.sleep(0.05)
+
+
+def hold_open(board: Board, version: str, then: list[dict[str, Any]]) -> subprocess.Popen[str]:
+    """A release's process that commits once and keeps the board open (its lock lost
+    from 0.15.0 on) until `let_go`, then runs `then`; returned once it has committed."""
+    committed = board.home / "committed"
+    proc = hermes.start(
+        version,
+        board.home,
+        [
+            {"op": "create", "name": "first"},
+            {"op": "signal", "path": str(committed)},
+            {"op": "wait", "path": str(board.home / "go-on")},
+            *then,
+        ],
+    )
+    deadline = time.monotonic() + 60
+    while not committed.exists():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            let_go(board, proc)
+            raise AssertionError("Hermes never committed")
+        time.sleep(0.01)
+    return proc
+
+
+def let_go(board: Board, proc: subprocess.Popen[str]) -> list[dict[str, Any]]:
+    """Let a `hold_open` process go on; its steps' results."""
+    (board.home / "go-on").touch()
+    return hermes.finish(proc)
+
+
+def commands_beside_hermes(board: Board, version: str, path: Path, *repair_args: str) -> None:
+    """audit, repair --apply, guard install and guard remove on `path` while the release
+    holds the board open (its lock lost from 0.15.0 on): the WAL stays after each, Hermes
+    writes on, the board is whole and its orphan repaired."""
+    proc = hold_open(board, version, [{"op": "create", "name": "second"}])
+    wal = board.db.with_name(board.db.name + "-wal")
+    try:
+        for command in (
+            ["audit", path],
+            ["repair", path, "--apply", "--yes", *repair_args],
+            ["guard", "install", path, "--yes"],
+            ["guard", "remove", path],
+        ):
+            done = run_cli(*command, cwd=path.parent)
+            assert "Traceback" not in done.stderr and done.returncode in (0, 1), done.stderr
+            assert wal.exists(), command
+    finally:
+        results = let_go(board, proc)
+    assert all("error" not in r for r in results), results
+    assert rows(board.db, "PRAGMA integrity_check") == [("ok",)]
+    assert rows(board.db, "SELECT status FROM tasks WHERE id = ?", board.ids["orphan"]) == [
+        ("ready",)
+    ]
+    assert rows(board.db, "SELECT count(*) FROM tasks WHERE title = 'second'") == [(1,)]

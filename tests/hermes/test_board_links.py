@@ -10,12 +10,10 @@ Hermes 0.15+ process that has lost its lock (see test_file_lock.py).
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
-from hermes_boards import Board
-from support import hermes
+from hermes_boards import Board, commands_beside_hermes
 from support.cli import run_cli
 from support.db import rows
 
@@ -55,42 +53,8 @@ def test_every_command_through_a_link_leaves_the_wal_to_hermes(
     writes on, the board is whole, and the backup sits beside the real board."""
     elsewhere = tmp_path / "elsewhere"
     link = _link(board, kind, elsewhere)
-    committed, go_on = board.home / "committed", board.home / "go-on"
-    proc = hermes.start(
-        version,
-        board.home,
-        [
-            {"op": "create", "name": "first"},
-            {"op": "signal", "path": str(committed)},
-            {"op": "wait", "path": str(go_on)},
-            {"op": "create", "name": "second"},
-        ],
-    )
-    wal = board.db.with_name(board.db.name + "-wal")
     links_before = _names(elsewhere)
-    try:
-        deadline = time.monotonic() + 60
-        while not committed.exists():
-            assert time.monotonic() < deadline and proc.poll() is None, "Hermes never committed"
-            time.sleep(0.01)
-        for command in (
-            ["audit", link],
-            ["repair", link, "--apply", "--yes"],
-            ["guard", "install", link, "--yes"],
-            ["guard", "remove", link],
-        ):
-            done = run_cli(*command, cwd=link.parent)
-            assert "Traceback" not in done.stderr and done.returncode in (0, 1), done.stderr
-            assert wal.exists(), command
-    finally:
-        go_on.touch()
-        results = hermes.finish(proc)
-    assert all("error" not in r for r in results), results
-    assert rows(board.db, "PRAGMA integrity_check") == [("ok",)]
-    assert rows(board.db, "SELECT status FROM tasks WHERE id = ?", board.ids["orphan"]) == [
-        ("ready",)
-    ]
-    assert rows(board.db, "SELECT count(*) FROM tasks WHERE title = 'second'") == [(1,)]
+    commands_beside_hermes(board, version, link)
     (backup,) = board.home.glob("kanban.db.*.bak")
     assert rows(backup, "SELECT status FROM tasks WHERE id = ?", board.ids["orphan"]) == [
         ("running",)

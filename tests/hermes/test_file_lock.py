@@ -20,10 +20,8 @@ import sqlite3
 import time
 
 import pytest
-from hermes_boards import Board
+from hermes_boards import Board, commands_beside_hermes
 from support import hermes
-from support.cli import run_cli
-from support.db import rows
 
 KEEP_THEIR_LOCK = {"0.13.0", "0.14.0"}
 
@@ -61,38 +59,4 @@ def test_our_commands_leave_the_wal_to_hermes(board: Board, version: str) -> Non
     """Hermes has the board open (without its lock from 0.15.0 on) while audit, repair,
     guard install and guard remove run: the WAL stays, Hermes writes on, the board is
     whole."""
-    committed, go_on = board.home / "committed", board.home / "go-on"
-    proc = hermes.start(
-        version,
-        board.home,
-        [
-            {"op": "create", "name": "first"},
-            {"op": "signal", "path": str(committed)},
-            {"op": "wait", "path": str(go_on)},
-            {"op": "create", "name": "second"},
-        ],
-    )
-    wal = board.db.with_name(board.db.name + "-wal")
-    try:
-        deadline = time.monotonic() + 60
-        while not committed.exists():
-            assert time.monotonic() < deadline and proc.poll() is None, "Hermes never committed"
-            time.sleep(0.01)
-        for command in (
-            ["audit", board.db],
-            ["repair", board.db, "--apply", "--yes", "--no-backup"],
-            ["guard", "install", board.db, "--yes"],
-            ["guard", "remove", board.db],
-        ):
-            done = run_cli(*command)
-            assert "Traceback" not in done.stderr and done.returncode in (0, 1), done.stderr
-            assert wal.exists(), command
-    finally:
-        go_on.touch()
-        results = hermes.finish(proc)
-    assert all("error" not in r for r in results), results
-    assert rows(board.db, "PRAGMA integrity_check") == [("ok",)]
-    assert rows(board.db, "SELECT status FROM tasks WHERE id = ?", board.ids["orphan"]) == [
-        ("ready",)
-    ]
-    assert rows(board.db, "SELECT count(*) FROM tasks WHERE title = 'second'") == [(1,)]
+    commands_beside_hermes(board, version, board.db, "--no-backup")
