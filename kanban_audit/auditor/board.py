@@ -22,6 +22,10 @@ from kanban_audit.errors import KanbanAuditError
 from kanban_audit.rulepack import BoardSection, RulePack
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# Header bytes 18 and 19 (file format write and read versions): 2 means WAL mode.
+WAL_VERSIONS = b"\x02\x02"
+# How a reader opens a board whose WAL it cannot share: no lock, no file created.
+UNSHARED = "ro&immutable=1"
 # A wait for the write lock longer than this is announced to a person watching.
 LOCK_NOTICE_S = 1.0
 
@@ -92,8 +96,9 @@ def _named(board: BoardSection, db: str | None, slug: str | None, env: Mapping[s
     return root / board.board_db.format(slug=slug)
 
 
-def _check_file(path: Path) -> None:
-    """Classify a path that cannot be a board before SQLite sees it (and creates it).
+def _check_file(path: Path) -> bool:
+    """Classify a path that cannot be a board before SQLite sees it (and creates it);
+    return whether the board is in WAL mode (its header's read and write versions are 2).
 
     Only a regular file is opened: a FIFO would block the read forever, and a
     device or socket is never a board.
@@ -110,11 +115,12 @@ def _check_file(path: Path) -> None:
         raise BoardError(f"board path is not a regular file: {path}")
     try:
         with path.open("rb") as fh:
-            head = fh.read(len(SQLITE_MAGIC))
+            head = fh.read(len(SQLITE_MAGIC) + 4)
     except OSError as exc:
         raise BoardError(f"cannot read board {path}: {_reason(exc)}") from None
-    if head != SQLITE_MAGIC:
+    if head[: len(SQLITE_MAGIC)] != SQLITE_MAGIC:
         raise BoardError(f"not a SQLite database: {path}")
+    return head[-2:] == WAL_VERSIONS
 
 
 def _reason(exc: Exception) -> str:
@@ -126,13 +132,54 @@ def _uri(path: Path, mode: str) -> str:
     return f"file:{quote(os.path.abspath(path))}?mode={mode}"
 
 
+def _read_mode(path: Path, wal_mode: bool) -> str:
+    """How a reader opens the board without leaving a file behind or locking anyone out.
+
+    SQLite creates a WAL board's missing `-wal` and `-shm` when it opens it,
+    owned by whoever opens it. `mode=rw` (with `PRAGMA query_only`) removes
+    them again when the last connection closes; `mode=ro` leaves them behind,
+    and files owned by another user lock the board's owner out ("attempt to
+    write a readonly database"). So:
+
+    - the sidecars exist, or the board is not in WAL mode: nothing is
+      created; `mode=rw` if the file is writable, else `mode=ro`;
+    - the board's owner (or root, for whom SQLite hands them to the owner),
+      with write access to the file and its folder: `mode=rw`, which creates
+      and removes them;
+    - anyone else, with no `-wal` (no transaction outside the main file):
+      `immutable=1`, which reads the file without locks or sidecars; the
+      connection then checks at close that nothing changed the file meanwhile;
+    - anyone else with a `-wal` but no `-shm`: refused, nothing created.
+    """
+    wal_file, shm_file = Path(f"{path}-wal"), Path(f"{path}-shm")
+    writable = os.access(path, os.W_OK)
+    if not wal_mode or (wal_file.exists() and shm_file.exists()):
+        return "rw" if writable else "ro"
+    owner = os.geteuid() in (0, path.stat().st_uid)
+    if owner and writable and os.access(path.parent, os.W_OK | os.X_OK):
+        return "rw"
+    if not wal_file.exists():
+        return UNSHARED
+    raise BoardError(
+        f"cannot read board {path}: its -shm file is missing and this user (uid"
+        f" {os.geteuid()}) may not create it for the board's owner; run as the owner"
+    )
+
+
+def _identity(path: Path) -> tuple[int, ...] | None:
+    """What changes when anything writes the file: inode, size, modification times."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> BoardConnection:
     """Open an existing board for reading (`query_only`) or writing; never `rwc`.
 
-    A reader opens `mode=rw` with `PRAGMA query_only` when the file is
-    writable: on an idle WAL board SQLite then removes the `-wal` and `-shm`
-    files it had to create once the last connection closes, where `mode=ro`
-    would leave them behind. Otherwise (no write permission) `mode=ro`.
+    A reader never creates a file it would leave behind, whoever runs it and
+    whatever the folder's mode (see `_read_mode`).
     Autocommit mode (isolation_level None): the repair manages its own
     BEGIN IMMEDIATE transactions, and a reader holds no transaction open.
     The connection never takes the WAL away from another process (see
@@ -144,9 +191,10 @@ def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> BoardCo
     take itself for the last connection and delete the WAL in use.
     """
     real = real_path(path)  # what SQLite opens, and where its -wal and -shm are
-    _check_file(real)
+    wal_mode = _check_file(real)
     wal_in_use = Path(f"{real}-wal").exists()
-    mode = "rw" if write or os.access(real, os.W_OK) else "ro"
+    mode = "rw" if write else _read_mode(real, wal_mode)
+    unshared = _identity(real) if mode == UNSHARED else None
     try:
         conn = sqlite3.connect(
             _uri(real, mode),
@@ -159,6 +207,7 @@ def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> BoardCo
     except sqlite3.Error as exc:
         raise BoardError(f"cannot open board {path}: {exc}") from None
     conn.board = real
+    conn.unshared = unshared
     if wal_in_use:
         wal.keep_on_close(conn, real)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -177,18 +226,28 @@ class BoardConnection(sqlite3.Connection):
     that process still writes to, and corrupt the board. So a board whose WAL
     existed before we opened it, or whose shared-memory index another process
     holds when we close, is closed without a checkpoint (wal.py).
+
+    A board read without locks (`immutable=1`, see `_read_mode`) is checked at
+    close: if anything wrote the file meanwhile, what was read may mix two
+    states, and closing raises a BoardError instead of letting it stand.
     """
 
     board: Path | None = None
+    unshared: tuple[int, ...] | None = None
 
     def close(self) -> None:
-        if self.board is not None:
-            with wal.probe(self.board) as attached:
-                if attached():
-                    wal.keep_on_close(self, self.board)
-                super().close()
-        else:
+        if self.board is None:
             super().close()
+            return
+        with wal.probe(self.board) as attached:
+            if attached():
+                wal.keep_on_close(self, self.board)
+            super().close()
+        if self.unshared is not None and _identity(self.board) != self.unshared:
+            raise BoardError(
+                f"board changed while it was read without a lock: {self.board};"
+                " run again, or as its owner"
+            )
 
 
 def describe(exc: sqlite3.Error, path: Path, busy_timeout_ms: int) -> str:
