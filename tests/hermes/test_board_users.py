@@ -65,10 +65,10 @@ def _become(uid: int) -> None:
     os.setuid(uid)
 
 
-def _hermes_writes(release: Path, home: Path, title: str) -> Callable[[], str]:
-    """The board's owner creating a task with the release's own code."""
+def _as_owner(release: Path, home: Path, work: Callable[[Any], Any]) -> Callable[[], Any]:
+    """`work(kanban_db)` as the board's owner, with the release's own code."""
 
-    def action() -> str:
+    def action() -> Any:
         os.environ.update(
             HOME=str(home),
             HERMES_HOME=str(home),
@@ -78,19 +78,30 @@ def _hermes_writes(release: Path, home: Path, title: str) -> Callable[[], str]:
         sys.path.insert(0, str(release))
         from hermes_cli import kanban_db
 
-        def write(db: Path | None) -> str:
-            conn = kanban_db.connect(db)
-            try:
-                return kanban_db.create_task(conn, title=title)
-            finally:
-                conn.close()
-
         # Once on a scratch board as root, so every module it needs is loaded.
-        write(Path(tempfile.mkdtemp(dir=home.parent)) / "kanban.db")
+        _create("warm-up")(kanban_db, Path(tempfile.mkdtemp(dir=home.parent)) / "kanban.db")
         _become(OWNER)
-        return write(None)
+        return work(kanban_db)
 
     return action
+
+
+def _create(title: str) -> Callable[..., str]:
+    """Hermes creating a task (on its configured board unless given one)."""
+
+    def work(kanban_db: Any, db: Path | None = None) -> str:
+        conn = kanban_db.connect(db)
+        try:
+            return kanban_db.create_task(conn, title=title)
+        finally:
+            conn.close()
+
+    return work
+
+
+def _hermes_writes(release: Path, home: Path, title: str) -> Callable[[], str]:
+    """The board's owner creating a task."""
+    return _as_owner(release, home, _create(title))
 
 
 def _command(*args: str) -> dict[str, Any]:
@@ -226,3 +237,38 @@ def test_a_write_during_a_lockless_read_is_reported(shared: Path) -> None:
     assert done == {
         "ok": f"board changed while it was read without a lock: {db}; run again, or as its owner"
     }, done
+
+
+def test_a_reader_shares_the_wal_of_a_board_in_use(shared: Path) -> None:
+    """Hermes, as the owner, holds the board open with a transaction in its WAL while
+    the reader audits: the read shares the WAL (nothing created), and Hermes writes on."""
+    release, db = _owned_board(shared, ["audit"])
+    opened, go_on = os.pipe(), os.pipe()
+
+    def hold_open(kanban_db: Any) -> str:
+        conn = kanban_db.connect()
+        try:
+            kanban_db.create_task(conn, title="in the wal")
+            os.write(opened[1], b"x")
+            os.read(go_on[0], 1)
+            return kanban_db.create_task(conn, title="after the audit")
+        finally:
+            conn.close()
+
+    owner: dict[str, Any] = {}
+    hermes_thread = threading.Thread(
+        target=lambda: owner.update(_in_child(_as_owner(release, db.parent, hold_open)))
+    )
+    hermes_thread.start()
+    try:
+        os.read(opened[0], 1)
+        before = {name: uid for name, (uid, _, _) in _files(db.parent).items()}
+        assert {"kanban.db-wal", "kanban.db-shm"} <= before.keys()
+        done = _in_child(_as_reader("audit", str(db), "--format", "json"))
+        after = {name: uid for name, (uid, _, _) in _files(db.parent).items()}
+    finally:
+        os.write(go_on[1], b"x")
+        hermes_thread.join()
+    assert done["ok"]["code"] in (0, 1) and done["ok"]["stderr"] == "", done
+    assert after == before
+    assert "ok" in owner, owner
