@@ -23,6 +23,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +117,15 @@ def _command(*args: str) -> dict[str, Any]:
     return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
 
 
-def _as_reader(*args: str) -> Callable[[], dict[str, Any]]:
+def _reader_args(db: Path, *args: str) -> list[str]:
+    """A command line on `db` with the rule pack kept beside the board's folder."""
+    return [*args, str(db), "--rules", str(db.parent.parent / "hermes.toml")]
+
+
+def _as_reader(db: Path, *args: str) -> Callable[[], dict[str, Any]]:
     def action() -> dict[str, Any]:
         _become(READER)
-        return _command(*args)
+        return _command(*_reader_args(db, *args))
 
     return action
 
@@ -150,17 +156,20 @@ def _owned_board(shared: Path, command: list[str]) -> tuple[Path, Path]:
     assert "ok" in _in_child(_hermes_writes(release, home, "before the audit"))
     db = home / "kanban.db"
     assert (db.stat().st_uid, db.stat().st_mode & 0o777) == (OWNER, 0o644)
+    # The bundled pack where the reader can read it (an installed package may not be).
+    pack = resources.files("kanban_audit") / "packs" / "hermes.toml"
+    (shared / "hermes.toml").write_text(pack.read_text(encoding="utf-8"))
     warm = shared / "warm"
     warm.mkdir()
     shutil.copy(db, warm / "kanban.db")
-    _command(*command, str(warm / "kanban.db"))
+    _command(*_reader_args(warm / "kanban.db", *command, "--format", "json"))
     return release, db
 
 
 @pytest.fixture
 def shared() -> Iterator[Path]:
     """A folder both users can reach (pytest's own tmp folders are root's alone)."""
-    folder = Path(tempfile.mkdtemp(prefix="kanban-audit-users-"))
+    folder = Path(tempfile.mkdtemp(prefix="kanban-audit-users-", dir="/tmp"))
     folder.chmod(0o755)
     try:
         yield folder
@@ -178,7 +187,7 @@ def test_a_reader_who_may_not_write_leaves_the_board_to_its_owner(
     home = db.parent
 
     before = _files(home)
-    done = _in_child(_as_reader(*command, str(db), "--format", "json"))
+    done = _in_child(_as_reader(db, *command, "--format", "json"))
     assert "ok" in done, done
     assert done["ok"]["stderr"] == "" and done["ok"]["code"] in (0, 1), done
     assert json.loads(done["ok"]["stdout"])["db"] == str(db)
@@ -195,7 +204,7 @@ def test_a_wal_without_its_index_is_refused_to_a_reader(shared: Path) -> None:
     wal.touch()
     os.chown(wal, OWNER, OWNER)
     before = _files(db.parent)
-    done = _in_child(_as_reader("audit", str(db)))
+    done = _in_child(_as_reader(db, "audit"))
     assert done["ok"]["code"] == 2, done
     assert done["ok"]["stderr"].startswith("kanban-audit: error: cannot read board ")
     assert "-shm file is missing" in done["ok"]["stderr"]
@@ -264,7 +273,7 @@ def test_a_reader_shares_the_wal_of_a_board_in_use(shared: Path) -> None:
         os.read(opened[0], 1)
         before = {name: uid for name, (uid, _, _) in _files(db.parent).items()}
         assert {"kanban.db-wal", "kanban.db-shm"} <= before.keys()
-        done = _in_child(_as_reader("audit", str(db), "--format", "json"))
+        done = _in_child(_as_reader(db, "audit", "--format", "json"))
         after = {name: uid for name, (uid, _, _) in _files(db.parent).items()}
     finally:
         os.write(go_on[1], b"x")
