@@ -23,24 +23,24 @@ MAX_TIME = 253402300799999
 QUOTED = 60
 
 
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _time(value: Any) -> bool:
     """A time: seconds or milliseconds since the epoch, from 1970 to the year 9999."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and 0 <= value <= MAX_TIME
-    )
+    number = _integer(value) or (isinstance(value, float) and math.isfinite(value))
+    return number and 0 <= value <= MAX_TIME
 
 
 def key(value: Any) -> bool:
     """A task id: text or an integer (what SQLite can look up and repair compares)."""
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+    return isinstance(value, str) or _integer(value)
 
 
 def run_id(value: Any) -> bool:
     """A run id: an integer (the run table's rowid)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    return _integer(value)
 
 
 # Each role: whether a value fits it, and what the role wants (for the reason).
@@ -53,7 +53,7 @@ TEXT: Kind = (lambda v: v is None or isinstance(v, str), "text or empty")
 TIME: Kind = (lambda v: v is None or _time(v), "a time (1970 to 9999) or empty")
 CLAIM_TIME: Kind = (lambda v: v is None or v == "" or _time(v), "a time (1970 to 9999) or empty")
 PID: Kind = (
-    lambda v: v is None or (run_id(v) and 0 < v <= PID_MAX),
+    lambda v: v is None or (_integer(v) and 0 < v <= PID_MAX),
     f"a PID (1 to {PID_MAX}) or empty",
 )
 
