@@ -108,3 +108,28 @@ def wrap(text: str, columns: int) -> list[str]:
     if len(text) <= columns:
         return [text]
     return textwrap.wrap(text, columns, break_on_hyphens=False) or [""]
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}")
+
+
+# C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators:
+# everything that can move a terminal's cursor, start an escape sequence or end a line.
+_TABLE = str.maketrans(
+    {chr(c): _escape(chr(c)) for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)}
+)
+
+
+def printable(text: str) -> str:
+    """`text` safe to print: every control character escaped (`\\n`, `\\x1b`, `\\u009b`).
+
+    Values read from a board or a tree are data: printed raw, an escape
+    sequence would clear the screen or retitle the window, and a newline would
+    forge a line of the report. Every other character stays as it is.
+    """
+    return text.translate(_TABLE)

@@ -13,7 +13,7 @@ from typing import IO
 
 import pytest
 
-from kanban_audit.terminal import for_stream, paint, plural, use_colour, width, wrap
+from kanban_audit.terminal import for_stream, paint, plural, printable, use_colour, width, wrap
 
 
 @pytest.mark.parametrize(
@@ -57,6 +57,30 @@ def test_plural() -> None:
     assert [plural(n, "finding") for n in (0, 1, 2)] == ["0 findings", "1 finding", "2 findings"]
     assert plural(1, "open run") == "1 open run"
     assert plural(3, "entry", "entries") == "3 entries"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain id-1 é 中 \\ ' \"", "plain id-1 é 中 \\ ' \""),
+        ("a\nb\rc\td", "a\\nb\\rc\\td"),
+        ("\x1b[2J\x1b]0;title\x07", "\\x1b[2J\\x1b]0;title\\x07"),
+        ("\x00\x1f\x7f", "\\x00\\x1f\\x7f"),
+        ("\x85\x9b\x9f\xa0", "\\u0085\\u009b\\u009f\xa0"),
+        ("a\u2028b\u2029", "a\\u2028b\\u2029"),
+    ],
+)
+def test_printable_escapes_every_control_character(text: str, expected: str) -> None:
+    assert printable(text) == expected
+
+
+def test_printable_keeps_every_other_character() -> None:
+    controls = {*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029}
+    for code in range(0x30000):
+        if code not in controls and not 0xD800 <= code < 0xE000:
+            assert printable(chr(code)) == chr(code)
+        elif code in controls:
+            assert printable(chr(code)).startswith("\\") and printable(chr(code)).isprintable()
 
 
 def test_paint_and_wrap() -> None:

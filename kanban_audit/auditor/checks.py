@@ -12,15 +12,17 @@ reading its runs once, all in one read transaction.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kanban_audit.auditor import liveness
+from kanban_audit import jsontext
+from kanban_audit.auditor import fields, liveness
 from kanban_audit.auditor.board import Schema, connect, ident, read_schema, sqlite_errors
-from kanban_audit.auditor.guard import GuardState, read_state
+from kanban_audit.auditor.guard import GuardState, Trigger, others, read_state
 from kanban_audit.rulepack import RulePack
 
 # How a task got into the guarded state, read from its events.
@@ -28,6 +30,8 @@ CLAIM_PATH = "claim-path"
 DIRECT_WRITE = "direct-write"
 RUN_WITHOUT_CLAIM = "run-without-claim"
 UNKNOWN = "unknown"
+# The action of a task holding values the checks cannot read as their kind.
+ODD_ACTION = "odd values on the board (see why); inspect by hand"
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class Report:
     open_runs: int
     skipped: tuple[tuple[str, str], ...]
     guard: GuardState | None = None
+    # Triggers of the board's own on the tables a repair writes (not the guard's).
+    triggers: tuple[Trigger, ...] = ()
 
     @property
     def planned(self) -> tuple[Finding, ...]:
@@ -100,12 +106,25 @@ class _Cols:
         "worker_started_at",
     )
 
+    # What each role's value must be (fields.py); the status is only ever compared.
+    KINDS = {
+        "id": fields.KEY,
+        "claim_lock": fields.TEXT,
+        "claim_expires": fields.CLAIM_TIME,
+        "worker_pid": fields.PID,
+        "current_run": fields.RUN_REF,
+        "heartbeat": fields.TIME,
+        "started_at": fields.TIME,
+        "worker_started_at": fields.TIME,
+    }
+
     def __init__(self, pack: RulePack, schema: Schema) -> None:
         self.names = {
             role: getattr(pack.tasks, role)
             for role in self.ROLES
             if getattr(pack.tasks, role) and getattr(pack.tasks, role) in schema.tasks
         }
+        self.kinds = {self.names[r]: kind for r, kind in self.KINDS.items() if r in self.names}
 
     def has(self, role: str) -> bool:
         return role in self.names
@@ -155,6 +174,20 @@ def _run_cols(pack: RulePack, schema: Schema) -> list[str]:
     return [c for c in wanted if c and c in (schema.runs or ())] + run_claim_cols(pack, schema)
 
 
+def _run_kinds(pack: RulePack) -> dict[str, fields.Kind]:
+    """What each run column the checks read must be (fields.py)."""
+    r = pack.runs
+    kinds = {
+        r.id: fields.RUN_ID,
+        r.task: fields.KEY,
+        r.started_at: fields.TIME,
+        r.claim_lock: fields.TEXT,
+        r.claim_expires: fields.CLAIM_TIME,
+        r.worker_pid: fields.PID,
+    }
+    return {column: kind for column, kind in kinds.items() if column}
+
+
 def _open_runs(conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> list[dict[str, Any]]:
     """Every open run: the one full scan, since boards keep no index on the end time."""
     r = pack.runs
@@ -177,7 +210,10 @@ def _rows_by_key(
         f"SELECT {', '.join(ident(c) for c in names)} FROM {ident(table)}"
         f" WHERE {ident(key)} IN (SELECT value FROM json_each(?))"
     )
-    rows = (dict(zip(names, row, strict=True)) for row in conn.execute(sql, (json.dumps(wanted),)))
+    rows = (
+        dict(zip(names, row, strict=True))
+        for row in conn.execute(sql, (json.dumps(wanted, allow_nan=False),))
+    )
     return {row[key]: row for row in rows}
 
 
@@ -186,7 +222,7 @@ def _causes(
 ) -> dict[str, dict[str, Any]]:
     """The latest event that put each task into the guarded state, in one query."""
     e = pack.events
-    ids = sorted(set(task_ids))
+    ids = sorted(set(task_ids), key=str)
     if schema.events is None or not ids:
         return {}
     kinds = list(e.claim_kinds) + list(e.status_kinds)
@@ -209,7 +245,7 @@ def _causes(
         f" ORDER BY e.{ident(e.task)}, e.rowid"
     )
     params = [f"$.{k}" for k in keys if new_status != "NULL"]
-    params += [json.dumps(ids), *kinds]
+    params += [json.dumps(ids, allow_nan=False), *kinds]
     latest: dict[str, dict[str, Any]] = {}
     for task_id, event_id, kind, at, run_id, status in conn.execute(sql, params):
         if kind in e.claim_kinds:
@@ -233,7 +269,7 @@ def _latest_events(
 ) -> dict[str, tuple[int, Any]]:
     """Each task's newest event time and its id, of any kind, in one grouped query."""
     e = pack.events
-    ids = sorted(set(task_ids))
+    ids = sorted(set(task_ids), key=str)
     if schema.events is None or e.created_at not in schema.events or not ids:
         return {}
     sql = (
@@ -241,7 +277,10 @@ def _latest_events(
         f" FROM {ident(e.table)} AS e WHERE e.{ident(e.task)} IN (SELECT value FROM json_each(?))"
         f" GROUP BY e.{ident(e.task)}"
     )
-    return {task: (rowid, at) for task, rowid, at in conn.execute(sql, (json.dumps(ids),))}
+    return {
+        task: (rowid, at)
+        for task, rowid, at in conn.execute(sql, (json.dumps(ids, allow_nan=False),))
+    }
 
 
 def _not_before(
@@ -259,7 +298,7 @@ def _not_before(
     numbers = [
         (float(at), what)
         for at, what in times
-        if isinstance(at, (int, float)) and not isinstance(at, bool)
+        if isinstance(at, (int, float)) and not isinstance(at, bool) and math.isfinite(at)
     ]
     return max(numbers, default=None)
 
@@ -370,6 +409,33 @@ def _decide(
     return bool(runs) or demote, demote, runs, action
 
 
+def _odd_run(pack: RulePack, run: dict[str, Any], kinds: dict[str, fields.Kind]) -> dict[str, str]:
+    """The run's values that do not fit their kinds, named `run #<id> <column>`."""
+    return fields.problems(run, kinds, f"run #{fields.quoted(run.get(pack.runs.id))} ")
+
+
+def _entry(
+    pending: dict[Any, dict[str, Any]],
+    task_id: Any,
+    task: dict[str, Any] | None,
+    open_by_task: dict[Any, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """The pending entry of a task that owns open runs, made if the task is not running."""
+    return pending.setdefault(
+        task_id,
+        {
+            "running": False,
+            "task": task or {},
+            "run": None,
+            "checks": {},
+            "live": None,
+            "open": open_by_task[task_id],
+            "dangling": [],
+            "odd": {},
+        },
+    )
+
+
 def run_checks(
     conn: sqlite3.Connection, pack: RulePack, schema: Schema, db: str, opts: Options
 ) -> Report:
@@ -384,59 +450,70 @@ def run_checks(
         open_by_task.setdefault(run[r.task], []).append(run)
     current: dict[Any, dict[str, Any]] = {}
     if schema.runs is not None and cols.has("current_run"):
-        pointed = {task[t.current_run] for task in running} - {None, ""}
+        pointed = {task[t.current_run] for task in running if fields.run_id(task[t.current_run])}
         current = _rows_by_key(
             conn, r.table, _run_cols(pack, schema), r.id, pointed - open_by_id.keys()
         )
         current.update(open_by_id)
 
     probe = liveness.ProcessTable()
+    run_kinds = _run_kinds(pack)
     pending: dict[Any, dict[str, Any]] = {}
+    held: dict[Any, Any] = {}  # the current run of each task holding odd values: left alone
     for task in running:
         task_id = task[t.id]
         run = current.get(task.get(t.current_run))
         opened = open_by_task.get(task_id, [])
-        checks, live = _task_checks(pack, schema, task, run, opened, opts, probe)
+        odd = fields.problems(task, cols.kinds)
+        for seen in [run, *opened] if run else opened:
+            odd.update(_odd_run(pack, seen, run_kinds))
+        checks, live = (
+            ({}, None) if odd else _task_checks(pack, schema, task, run, opened, opts, probe)
+        )
+        if odd and run is not None:
+            held[run[r.id]] = task_id
         entry = {"running": True, "task": task, "run": run, "checks": checks, "live": live}
-        pending[task_id] = {**entry, "open": opened, "dangling": []}
+        pending[task_id] = {**entry, "open": opened, "dangling": [], "odd": odd}
 
-    elsewhere = {run[r.task] for run in open_runs} - pending.keys()
+    elsewhere = {run[r.task] for run in open_runs if fields.key(run[r.task])} - pending.keys()
     task_cols = [cols.names[c] for c in ("id", "status", "current_run") if cols.has(c)]
     owners = _rows_by_key(conn, t.table, task_cols, t.id, elsewhere)
     for run in open_runs:
         task_id, run_id = run[r.task], run[r.id]
         task = pending[task_id]["task"] if task_id in pending else owners.get(task_id)
+        odd = _odd_run(pack, run, run_kinds)
+        if run_id in held and held[run_id] != task_id:
+            odd[f"run #{run_id}"] = f"current run of task {fields.quoted(held[run_id])}, see there"
+        if odd:  # judged by hand; a running task's entry already holds its runs' values
+            _entry(pending, task_id, task, open_by_task)["odd"].update(odd)
+            continue
         if task is None:
-            why = f"run #{run_id}: its task {task_id!r} does not exist"
+            why = f"run #{run_id}: its task {fields.quoted(task_id)} does not exist"
         elif task[t.status] != t.guarded:
-            why = f"run #{run_id}: its task is {task[t.status]!r}"
+            why = f"run #{run_id}: its task is {fields.quoted(task[t.status])}"
         elif t.current_run in task and task[t.current_run] != run_id:
-            why = f"run #{run_id}: its task points to run {task[t.current_run]!r}"
+            why = f"run #{run_id}: its task points to run {fields.quoted(task[t.current_run])}"
         else:
             continue
-        entry = pending.setdefault(
-            task_id,
-            {
-                "running": False,
-                "task": task or {},
-                "run": None,
-                "checks": {},
-                "live": None,
-                "open": open_by_task[task_id],
-                "dangling": [],
-            },
-        )
+        entry = _entry(pending, task_id, task, open_by_task)
         entry["dangling"].append(run_id)
         prior = entry["checks"].get("KD005")
         entry["checks"]["KD005"] = f"{prior}; {why}" if prior else why
 
-    flagged = {k: v for k, v in pending.items() if v["checks"]}
-    causes = _causes(conn, pack, schema, flagged)
-    latest = _latest_events(conn, pack, schema, flagged)
+    flagged = {k: v for k, v in pending.items() if v["checks"] or v["odd"]}
+    keys = [k for k in flagged if fields.key(k)]
+    causes = _causes(conn, pack, schema, keys)
+    latest = _latest_events(conn, pack, schema, keys)
     findings = []
     for task_id in sorted(flagged, key=str):
         entry = flagged[task_id]
         entry["latest_event"] = latest.get(task_id)
+        if entry["latest_event"] is not None:  # a time the repair's clock must not precede
+            event_id, at = entry["latest_event"]
+            kinds = {pack.events.created_at: fields.TIME}
+            entry["odd"].update(
+                fields.problems({pack.events.created_at: at}, kinds, f"event #{event_id} ")
+            )
         finding = _finding(pack, schema, task_id, entry, causes.get(task_id), opts, open_by_id)
         findings.append(finding)
     return Report(
@@ -465,9 +542,13 @@ def _finding(
     opened = entry["open"]
     open_ids = [o[r.id] for o in opened]
     live: liveness.Liveness | None = entry["live"]
-    repairable, demote, runs, action = _decide(
-        pack, codes, entry["running"], live, entry["dangling"], open_ids, opts.force
-    )
+    odd: dict[str, str] = entry["odd"]
+    if odd:  # evidence for a person: never repaired on
+        repairable, demote, runs, action = False, False, (), f"none: {ODD_ACTION}"
+    else:
+        repairable, demote, runs, action = _decide(
+            pack, codes, entry["running"], live, entry["dangling"], open_ids, opts.force
+        )
     unclaimed = [o[r.id] for o in opened if _empty(o.get(r.claim_lock))] if r.claim_lock else []
     cause = (
         _describe_cause(pack, event, unclaimed)
@@ -485,14 +566,16 @@ def _finding(
         "checks": dict(sorted(checks.items())),
         "liveness": live.as_dict() if live else None,
         "cause": cause,
+        **({"odd": odd} if odd else {}),
     }
     return Finding(
-        task_id=task_id,
+        task_id=jsontext.plain(task_id),
         codes=tuple(sorted(codes)),
         repairable=repairable,
         action=action,
         cause=cause["path"],
-        why=tuple(f"{c}: {checks[c]}" for c in sorted(checks)),
+        why=tuple(f"{c}: {checks[c]}" for c in sorted(checks))
+        + tuple(f"{c}: {why}" for c, why in odd.items()),
         evidence=evidence,
         demote=demote,
         runs=runs,
@@ -510,6 +593,9 @@ def audit_board(path: Path, pack: RulePack, opts: Options, busy_timeout_ms: int)
             schema = read_schema(conn, pack, path)
             conn.execute("BEGIN")  # one read transaction: every query sees one snapshot
             report = run_checks(conn, pack, schema, str(path), opts)
-            return replace(report, guard=read_state(conn, pack, schema))
+            tables = (pack.tasks.table, pack.runs.table, pack.events.table)
+            return replace(
+                report, guard=read_state(conn, pack, schema), triggers=others(conn, tables)
+            )
         finally:
             conn.close()

@@ -49,8 +49,8 @@ MAX_BUSY_TIMEOUT_MS = 2**31 - 1
 
 
 def error_line(message: str) -> None:
-    """The one stderr line every error of these commands ends with (newlines folded)."""
-    click.echo(f"kanban-audit: error: {' '.join(message.split())}", err=True)
+    """The one stderr line every error of these commands ends with (newlines folded, escaped)."""
+    click.echo(f"kanban-audit: error: {terminal.printable(' '.join(message.split()))}", err=True)
 
 
 class _OneLineUsageError(click.ClickException):
@@ -177,6 +177,9 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
         except (UsageError, BoardError) as exc:
             error_line(str(exc))
             sys.exit(2)
+        except KeyboardInterrupt:  # before click turns it into "aborted", exit 1
+            click.echo("kanban-audit: interrupted", err=True)
+            sys.exit(130)
 
     return wrapper
 
@@ -199,7 +202,8 @@ def lock_notice(path: Path) -> Callable[[], None] | None:
     if not sys.stderr.isatty():
         return None
     return lambda: click.echo(
-        f"kanban-audit: waiting for the board's write lock... ({path})", err=True
+        f"kanban-audit: waiting for the board's write lock... ({terminal.printable(str(path))})",
+        err=True,
     )
 
 
@@ -290,6 +294,9 @@ def repair(
         click.echo(dumps(repair_json(report, do_apply, done)))
     else:
         click.echo(repair_text(report, do_apply, done, style), color=style.colour)
+    if done.interrupted:
+        click.echo("kanban-audit: interrupted; the report above is what the board shows", err=True)
+        sys.exit(130)
     sys.exit(_repair_exit(report, do_apply, done))
 
 
@@ -339,7 +346,7 @@ def guard_status(args: BoardArgs) -> None:
     if args.fmt == "json":
         click.echo(dumps(guard_json(args.path, state)))
     else:
-        click.echo(f"{args.path}: guard {guard_text(state)}")
+        click.echo(f"{terminal.printable(str(args.path))}: guard {guard_text(state)}")
     sys.exit(0 if state.current else 1)
 
 

@@ -23,6 +23,7 @@ Two facts of the real board shape the SQL:
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,6 +156,17 @@ def _found(conn: sqlite3.Connection) -> tuple[Trigger, ...]:
         "SELECT name, tbl_name, sql FROM sqlite_master"
         " WHERE type = 'trigger' AND substr(name, 1, ?) = ? ORDER BY name",
         (len(PREFIX), PREFIX),
+    )
+    return tuple(Trigger(name, table, sql or "") for name, table, sql in rows)
+
+
+def others(conn: sqlite3.Connection, tables: tuple[str, ...]) -> tuple[Trigger, ...]:
+    """Triggers on `tables` that are not the tool's own: they can change what a repair writes."""
+    rows = conn.execute(
+        "SELECT name, tbl_name, sql FROM sqlite_master"
+        " WHERE type = 'trigger' AND tbl_name IN (SELECT value FROM json_each(?))"
+        " AND substr(name, 1, ?) IS NOT ? ORDER BY tbl_name, name",
+        (json.dumps(list(tables)), len(PREFIX), PREFIX),
     )
     return tuple(Trigger(name, table, sql or "") for name, table, sql in rows)
 

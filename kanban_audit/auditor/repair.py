@@ -9,12 +9,17 @@ task either fully repaired or untouched.
 A failure after the first repair (most often the write lock held past the
 busy timeout) stops the run with what was done: the remaining tasks are
 skipped with the reason, never reported as "nothing written". Only a run that
-wrote nothing fails as a whole, and then it also removes its own backup.
+wrote nothing fails as a whole, and then it also removes its own backup. An
+interrupt reports what the board shows and keeps the backup.
+
+Each write is checked before it commits: the rows as written are read back
+and the count of changed rows compared with what the repair wrote, so a board
+whose triggers undo the repair or change other rows has it rolled back and
+reported, never counted as done.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import stat
@@ -24,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kanban_audit import __version__
+from kanban_audit import __version__, jsontext
+from kanban_audit.auditor import fields
 from kanban_audit.auditor.board import (
     BoardError,
     Schema,
@@ -37,6 +43,7 @@ from kanban_audit.auditor.board import (
     sqlite_errors,
 )
 from kanban_audit.auditor.checks import Finding, Report, run_claim_cols
+from kanban_audit.auditor.guard import others
 from kanban_audit.rulepack import RulePack
 
 WAL_CHECKPOINT_PAGES = 10_000
@@ -44,6 +51,9 @@ WAL_CHECKPOINT_PAGES = 10_000
 BACKUP_NAMES = 1000
 REPAIRED = "repaired"
 SKIPPED = "skipped"
+# Interrupted while writing, and the board could not be read back to tell.
+UNKNOWN = "unknown"
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ class Applied:
     backup: Path | None = None
     outcomes: tuple[Outcome, ...] = ()
     stopped: str | None = None
+    interrupted: bool = False
 
 
 def _create_backup_file(folder: Path, name: str, stamp: str, mode: int) -> Path:
@@ -143,6 +154,7 @@ class Writer:
         on_wait: Callable[[], None] | None = None,
     ) -> None:
         self.conn, self.pack, self.schema, self.on_wait = conn, pack, schema, on_wait
+        self.triggers = others(conn, (pack.tasks.table, pack.runs.table, pack.events.table))
         t, r, e = pack.tasks, pack.runs, pack.events
         self._by_cols: dict[tuple[str, ...], tuple[str, str]] = {}
         cleared = [c for c in (t.claim_lock, t.claim_expires, t.worker_pid, t.current_run) if c]
@@ -170,6 +182,21 @@ class Writer:
             f"INSERT INTO {ident(e.table)} ({', '.join(ident(c) for c in self._event_cols)})"
             f" VALUES ({', '.join('?' * len(self._event_cols))})"
         )
+        self._cleared = [c for c in cleared if c in schema.tasks]
+        self._task_read = (
+            f"SELECT {', '.join(ident(c) for c in (t.status, *self._cleared))}"
+            f" FROM {ident(t.table)} WHERE {ident(t.id)} = ?"
+        )
+        run_checked = [c for c, _ in run_sets if c and c in (schema.runs or ())]
+        self._run_read = (
+            f"SELECT {', '.join(ident(c) for c in (r.ended_at, *run_checked, *self._run_claim))}"
+            f" FROM {ident(r.table)} WHERE {ident(r.id)} = ?"
+        )
+        when = f" AND {ident(e.created_at)} = ?" if e.created_at in self._event_cols else ""
+        self._event_read = (
+            f"SELECT count(*) FROM {ident(e.table)}"
+            f" WHERE {ident(e.task)} = ? AND {ident(e.kind)} = ?{when}"
+        )
 
     def _task_sql(self, cols: tuple[str, ...]) -> tuple[str, str]:
         """SELECT and compare-and-swap UPDATE over the columns the audit saw."""
@@ -196,6 +223,57 @@ class Writer:
             if value != seen[col]:
                 return f"{col} changed from {seen[col]!r} to {value!r}"
         return None
+
+    def _rows_written(self, finding: Finding) -> int:
+        """How many rows the repair itself changes: the task, each run, the event."""
+        events = 1 if self.schema.events is not None else 0
+        return int(finding.demote) + len(finding.runs) + events
+
+    def on_board(self, finding: Finding, now: int) -> str | None:
+        """How the board differs from what the repair writes, or None if it shows the repair.
+
+        Read inside the repair's transaction (what the board made of the
+        writes, triggers included) and after an interrupt (what was committed).
+        """
+        conn = self.conn
+        if finding.demote:
+            row = conn.execute(self._task_read, (finding.task_id,)).fetchone()
+            if row is None:
+                return "the task is gone"
+            status, *cleared = row
+            if status != self.pack.tasks.repair_to:
+                return f"the task's {self.pack.tasks.status} is {fields.quoted(status)}"
+            for col, value in zip(self._cleared, cleared, strict=True):
+                if value is not None:
+                    return f"the task's {col} is {fields.quoted(value)}"
+        for run_id in finding.runs:
+            row = conn.execute(self._run_read, (run_id,)).fetchone()
+            want = (now, *self._run_values, *[None] * len(self._run_claim))
+            if row is None:
+                return f"run #{run_id} is gone"
+            if tuple(row) != want:
+                return f"run #{run_id} is not closed as the repair closes it"
+        if self.schema.events is not None:
+            e = self.pack.events
+            when = [now] if e.created_at in self._event_cols else []
+            params = [finding.task_id, e.repair_kind, *when]
+            if not conn.execute(self._event_read, params).fetchone()[0]:
+                return f"no {e.repair_kind!r} event for the task"
+        return None
+
+    def _verify(self, finding: Finding, now: int, changes_before: int) -> str | None:
+        """Why the board did not keep the repair as written (its triggers), or None."""
+        written = self._rows_written(finding)
+        changed = self.conn.total_changes - changes_before
+        differs = self.on_board(finding, now)
+        if differs is None and changed == written:
+            return None
+        facts = [differs] if differs else []
+        if changed != written:
+            facts.append(f"{changed} rows changed where the repair wrote {written}")
+        if self.triggers:
+            facts.append(f"triggers: {', '.join(repr(t.name) for t in self.triggers)}")
+        return f"rolled back: the board changed the repair ({'; '.join(facts)})"
 
     def _write(self, finding: Finding, update: str, now: int) -> str | None:
         conn = self.conn
@@ -233,17 +311,35 @@ class Writer:
             e.task: finding.task_id,
             e.run: finding.runs[0] if finding.runs else None,
             e.kind: e.repair_kind,
-            e.payload: json.dumps(payload, separators=(",", ":"), default=str),
+            e.payload: jsontext.dumps(payload),
             e.created_at: now,
         }
         return [values[c] for c in self._event_cols]
+
+    def read_back(self, finding: Finding, now: int) -> Outcome:
+        """The outcome of a repair the board is asked about: interrupted, maybe committed."""
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            differs = self.on_board(finding, now)
+        except sqlite3.Error as exc:
+            detail = f"{INTERRUPTED} while writing; the board could not be read back ({exc})"
+            return Outcome(finding.task_id, UNKNOWN, detail)
+        if differs is None:
+            return Outcome(finding.task_id, REPAIRED, f"{finding.action} ({INTERRUPTED} after it)")
+        return Outcome(finding.task_id, SKIPPED, f"{INTERRUPTED}: not written")
 
     def repair(self, finding: Finding, now: int) -> Outcome:
         """One task, one transaction; skipped (and rolled back) if anything moved."""
         select, update = self._task_sql(tuple(finding.seen))
         begin_immediate(self.conn, self.on_wait)
         try:
-            reason = self._changed(finding, select) or self._write(finding, update, now)
+            before = self.conn.total_changes
+            reason = (
+                self._changed(finding, select)
+                or self._write(finding, update, now)
+                or self._verify(finding, now, before)
+            )
             self.conn.execute("ROLLBACK" if reason else "COMMIT")
         except BaseException:
             if self.conn.in_transaction:
@@ -259,24 +355,29 @@ def apply_plan(
 ) -> Applied:
     """Repair every planned finding, each in its own transaction, in task order.
 
-    A SQLite error or an interrupt once something is written stops the run:
-    the task that met it was rolled back, and it and the rest are reported as
-    skipped with the reason. Before the first write it propagates: nothing was
-    written.
+    A SQLite error once something is written stops the run: the task that met
+    it was rolled back, and it and the rest are reported as skipped with the
+    reason. Before the first write it propagates: nothing was written.
+
+    An interrupt (Ctrl-C) stops the run wherever it lands. It can land after
+    a COMMIT went through and before the code learns of it, so the task in
+    hand is read back from the board and reported as the board shows it; the
+    tasks after it were never started.
     """
     planned = report.planned
     outcomes: list[Outcome] = []
     for index, finding in enumerate(planned):
         try:
             outcomes.append(writer.repair(finding, int(now)))
-        except (sqlite3.Error, KeyboardInterrupt) as exc:
+        except KeyboardInterrupt:
+            outcomes.append(writer.read_back(finding, int(now)))
+            rest = f"not started: {INTERRUPTED}"
+            outcomes += [Outcome(f.task_id, SKIPPED, rest) for f in planned[index + 1 :]]
+            return Applied(outcomes=tuple(outcomes), stopped=INTERRUPTED, interrupted=True)
+        except sqlite3.Error as exc:
             if not any(o.result == REPAIRED for o in outcomes):
                 raise
-            reason = (
-                "interrupted"
-                if isinstance(exc, KeyboardInterrupt)
-                else describe(exc, path, busy_timeout_ms)
-            )
+            reason = describe(exc, path, busy_timeout_ms)
             outcomes += [Outcome(f.task_id, SKIPPED, reason) for f in planned[index:]]
             return Applied(outcomes=tuple(outcomes), stopped=reason)
     return Applied(outcomes=tuple(outcomes))
@@ -307,14 +408,17 @@ def execute(
 
     Nothing is created or written unless the write lock can be had within the
     busy timeout; the backup is taken only when there is something to repair,
-    and removed again if the run fails before its first write. `on_lock_wait`
-    is called when a wait for the write lock passes a second.
+    and removed again if the run fails before its first write. Once the
+    repairs have started, an interrupt keeps it: a write may have gone
+    through. `on_lock_wait` is called when a wait for the write lock passes a
+    second.
     """
     if not report.planned:
         return Applied()
     with sqlite_errors(path, busy_timeout_ms):
         conn = connect(path, busy_timeout_ms, write=True)
         saved = None
+        writing = False
         try:
             schema = read_schema(conn, pack, path)
             # WAL + NORMAL, as the board's own writers run: each repair stays atomic
@@ -326,12 +430,14 @@ def execute(
             take_write_lock(conn, on_lock_wait)
             saved = backup(conn, path, backup_dir, now) if make_backup else None
             writer = Writer(conn, pack, schema, on_lock_wait)
+            writing = True
             applied = apply_plan(writer, report, now, path, busy_timeout_ms)
-        except (sqlite3.Error, BoardError, KeyboardInterrupt):
-            # Raised only before the first write: the backup copies an unchanged board.
-            if saved is not None:
+        except (sqlite3.Error, BoardError, KeyboardInterrupt) as exc:
+            # A SQLite error comes only before the first write, an interrupt past
+            # apply_plan's own handling only while it reads the board back.
+            if saved is not None and not (writing and isinstance(exc, KeyboardInterrupt)):
                 saved.unlink(missing_ok=True)
             raise
         finally:
             conn.close()
-    return Applied(saved, applied.outcomes, applied.stopped)
+    return Applied(saved, applied.outcomes, applied.stopped, applied.interrupted)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from kanban_audit import JSON_VERSION, __version__, terminal
+from kanban_audit import JSON_VERSION, __version__, jsontext, terminal
 from kanban_audit.auditor import guard
 from kanban_audit.auditor.checks import Finding, Report
-from kanban_audit.auditor.repair import REPAIRED, SKIPPED, Applied
-from kanban_audit.terminal import Style, plural
+from kanban_audit.auditor.repair import REPAIRED, SKIPPED, UNKNOWN, Applied
+from kanban_audit.terminal import Style, plural, printable
 
 PLAIN = Style()
 
@@ -51,6 +50,7 @@ def audit_json(report: Report) -> dict[str, Any]:
         "findings": [finding_dict(f) for f in report.findings],
         "summary": summary(report),
         "guard": report.guard.as_dict() if report.guard else None,
+        "triggers": [{"name": t.name, "table": t.table} for t in report.triggers],
     }
 
 
@@ -63,13 +63,15 @@ def repair_json(report: Report, applied: bool, done: Applied) -> dict[str, Any]:
     ]
     doc["summary"]["repaired"] = sum(o.result == REPAIRED for o in done.outcomes)
     doc["summary"]["skipped"] = sum(o.result == SKIPPED for o in done.outcomes)
+    doc["summary"]["unknown"] = sum(o.result == UNKNOWN for o in done.outcomes)
     doc["summary"]["stopped"] = done.stopped
+    doc["summary"]["interrupted"] = done.interrupted
     return doc
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    """Compact JSON: the C encoder, fast on boards with thousands of findings."""
-    return json.dumps(doc, separators=(",", ":"), default=str)
+    """Compact, strict JSON (jsontext): fast on boards with thousands of findings."""
+    return jsontext.dumps(doc)
 
 
 GAP = "  "
@@ -134,7 +136,8 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
         colours: list[tuple[str | None, ...]] = [(terminal.BOLD,) * 5]
         for f in report.findings:
             action = f.action if f.repairable else f.action or "none"
-            rows.append((str(f.task_id), ",".join(f.codes), f.cause, "; ".join(f.why), action))
+            cells = (str(f.task_id), ",".join(f.codes), f.cause, "; ".join(f.why), action)
+            rows.append(tuple(map(printable, cells)))
             # Red: repair fixes it; yellow: held back (a live or remote worker, --force).
             held = "--force" in f.action
             codes = terminal.YELLOW if held else terminal.RED
@@ -142,9 +145,16 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
         out.append(table(rows, style, colours))
     if report.guard is not None:
         out.append(f"guard: {guard_text(report.guard)}")
+    out += [
+        printable(
+            f"warning: trigger {t.name!r} on {t.table!r} can change what a repair writes"
+            " (repair checks each write and rolls back one the board changes)"
+        )
+        for t in report.triggers
+    ]
     s = summary(report)
     out.append(
-        f"{report.db}: {s['running']} running, {plural(s['open_runs'], 'open run')},"
+        f"{printable(report.db)}: {s['running']} running, {plural(s['open_runs'], 'open run')},"
         f" {plural(s['findings'], 'finding')} ({s['repairable']} repairable)"
     )
     out += [f"skipped {c['check']}: {c['reason']}" for c in s["skipped_checks"]]
@@ -158,28 +168,31 @@ def repair_text(report: Report, applied: bool, done: Applied, style: Style = PLA
         if not n:
             return "nothing to repair"
         return f"dry run: {plural(n, 'repair')} planned; --apply to write"
-    lines = [f"backup: {done.backup}"] if done.backup else []
-    colour = {REPAIRED: terminal.GREEN, SKIPPED: terminal.YELLOW}
+    lines = [f"backup: {printable(str(done.backup))}"] if done.backup else []
+    colour = {REPAIRED: terminal.GREEN, SKIPPED: terminal.YELLOW, UNKNOWN: terminal.RED}
     lines += [
-        f"{terminal.paint(o.result, colour[o.result], style.colour)} {o.task_id}: {o.detail}"
+        f"{terminal.paint(o.result, colour[o.result], style.colour)}"
+        f" {printable(str(o.task_id))}: {printable(o.detail)}"
         for o in done.outcomes
     ]
-    repaired = sum(o.result == REPAIRED for o in done.outcomes)
-    tail = f"repaired {repaired}, skipped {len(done.outcomes) - repaired}"
-    lines.append(tail + (f" (stopped: {done.stopped})" if done.stopped else ""))
+    counts = Counter(o.result for o in done.outcomes)
+    tail = f"repaired {counts[REPAIRED]}, skipped {counts[SKIPPED]}"
+    tail += f", unknown {counts[UNKNOWN]}" if counts[UNKNOWN] else ""
+    lines.append(tail + (f" (stopped: {printable(done.stopped)})" if done.stopped else ""))
     return "\n".join(lines)
 
 
 def guard_text(state: guard.GuardState) -> str:
-    """The guard's state in a few words, and what would mend it."""
+    """The guard's state in a few words, and what would mend it (trigger names escaped)."""
     if state.state == guard.CURRENT:
         names = ", ".join(t.name for t in state.expected)
         return f"current ({names} on {state.expected[0].table!r})"
     if state.state == guard.MISSING:
         return "missing (kanban-audit guard install adds it)"
     if state.state == guard.UNAVAILABLE:
-        return f"unavailable: {state.differences[0]}"
-    return f"{state.state}: {'; '.join(state.differences)} (kanban-audit guard install replaces it)"
+        return f"unavailable: {printable(state.differences[0])}"
+    differences = printable("; ".join(state.differences))
+    return f"{state.state}: {differences} (kanban-audit guard install replaces it)"
 
 
 def guard_json(db: Path, state: guard.GuardState) -> dict[str, Any]:
@@ -196,10 +209,10 @@ def guard_change_json(db: Path, change: guard.Change) -> dict[str, Any]:
 
 
 def guard_change_text(db: Path, command: str, change: guard.Change) -> str:
-    """One line: what install or remove did."""
+    """One line: what install or remove did (the board's trigger names escaped)."""
     if change.action == "unchanged":
         done = "already current" if command == "install" else "not installed"
-        return f"{db}: guard {done}; nothing changed"
+        return printable(f"{db}: guard {done}; nothing changed")
     parts = [f"dropped {', '.join(change.dropped)}"] if change.dropped else []
     parts += [f"created {', '.join(change.created)}"] if change.created else []
-    return f"{db}: guard {change.action}: {'; '.join(parts)}"
+    return printable(f"{db}: guard {change.action}: {'; '.join(parts)}")

@@ -34,7 +34,10 @@ def write_baseline(path: Path | str, findings: Iterable[Finding]) -> None:
         ),
         key=lambda entry: (entry["path"], entry["code"], entry["fingerprint"], entry["message"]),
     )
-    text = json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n"
+    text = (
+        json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2, allow_nan=False)
+        + "\n"
+    )
     try:
         write_atomic(Path(path), text)
     except OSError as exc:

@@ -43,20 +43,6 @@ for _ in range(2):
 """
 
 
-def _board_state(path: Path) -> tuple[set[str], set[str]]:
-    """Tasks the board shows repaired (ready, run closed, one event) and untouched."""
-    state = boards.rows(
-        path,
-        "SELECT t.id, t.status, r.ended_at IS NOT NULL,"
-        " (SELECT count(*) FROM task_events e WHERE e.task_id = t.id AND e.kind = 'reconciled')"
-        " FROM tasks t JOIN task_runs r ON r.task_id = t.id",
-    )
-    repaired = {s[0] for s in state if s[1:] == ("ready", 1, 1)}
-    untouched = {s[0] for s in state if s[1:] == ("running", 0, 0)}
-    assert len(repaired) + len(untouched) == len(state), "a half-repaired task"
-    return repaired, untouched
-
-
 @pytest.mark.parametrize("trigger", ["writes", "backup"])
 def test_lock_met_mid_run_reports_what_was_done(tmp_path: Path, trigger: str) -> None:
     """With --busy-timeout 0 the repair meets the holder's lock and stops.
@@ -84,7 +70,7 @@ def test_lock_met_mid_run_reports_what_was_done(tmp_path: Path, trigger: str) ->
     out, err = holder.communicate(timeout=60)
     assert holder.returncode == 0 and "held" in out, err
     assert "Traceback" not in proc.stderr
-    repaired, untouched = _board_state(path)
+    repaired, untouched = boards.repair_state(path)
     backups = sorted(tmp_path.glob("*.bak"))
     if proc.returncode == 2:
         assert trigger == "backup", proc.stderr
@@ -118,7 +104,7 @@ def test_text_report_after_a_lock_names_the_backup(tmp_path: Path) -> None:
     proc = run_cli("repair", path, "--apply", "--yes", "--busy-timeout", "0", timeout=120)
     holder.communicate(timeout=60)
     assert (proc.returncode, proc.stderr) == (1, "")
-    repaired, untouched = _board_state(path)
+    repaired, untouched = boards.repair_state(path)
     (saved,) = tmp_path.glob("*.bak")
     lines = proc.stdout.splitlines()
     assert f"backup: {saved}" in lines
@@ -211,6 +197,6 @@ def test_a_writer_closing_meanwhile_loses_nothing(tmp_path: Path) -> None:
     writes = int(out)
     assert (proc.returncode, proc.stderr) == (0, "")
     reported = {r["task_id"] for r in json.loads(proc.stdout)["results"]}
-    assert _board_state(path) == (reported, set())
+    assert boards.repair_state(path) == (reported, set())
     assert boards.rows(path, "SELECT title FROM tasks WHERE id = 'idle'") == [(f"write {writes}",)]
     assert boards.rows(path, "PRAGMA integrity_check") == [("ok",)]

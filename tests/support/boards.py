@@ -211,3 +211,17 @@ def orphans(path: Path, count: int) -> None:
         never_spawned(conn, f"t{i:05d}", now)
     conn.execute("COMMIT")
     conn.close()
+
+
+def repair_state(path: Path) -> tuple[set[str], set[str]]:
+    """Tasks the board shows repaired (ready, run closed, one event) and untouched."""
+    state = rows(
+        path,
+        "SELECT t.id, t.status, r.ended_at IS NOT NULL,"
+        " (SELECT count(*) FROM task_events e WHERE e.task_id = t.id AND e.kind = 'reconciled')"
+        " FROM tasks t JOIN task_runs r ON r.task_id = t.id",
+    )
+    repaired = {s[0] for s in state if s[1:] == ("ready", 1, 1)}
+    untouched = {s[0] for s in state if s[1:] == ("running", 0, 0)}
+    assert len(repaired) + len(untouched) == len(state), "a half-repaired task"
+    return repaired, untouched

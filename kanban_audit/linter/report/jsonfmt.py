@@ -8,4 +8,4 @@ from kanban_audit.linter.findings import LintResult
 
 
 def render_json(result: LintResult) -> str:
-    return json.dumps(result.to_dict(), indent=2) + "\n"
+    return json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"

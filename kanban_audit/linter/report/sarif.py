@@ -123,4 +123,4 @@ def sarif_log(result: LintResult) -> dict[str, Any]:
 
 
 def render_sarif(result: LintResult) -> str:
-    return json.dumps(sarif_log(result), indent=2) + "\n"
+    return json.dumps(sarif_log(result), indent=2, allow_nan=False) + "\n"
