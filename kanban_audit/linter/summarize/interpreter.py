@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from kanban_audit.linter.summarize import dumps, guards, loops, typehints
+from kanban_audit.linter.summarize import dumps, guards, joins, loops, typehints
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
@@ -578,14 +578,14 @@ class FunctionAnalyzer:
         func, args = dumps.refine(node, func, args, env)
         call = Call(func, tuple(args), tuple(kwargs), site, spread)
         if id(node) in self.recorded:
-            return call
+            return joins.text_method(call)
         self.recorded.add(id(node))
         self.fn.calls.append(call)
         if isinstance(node.func, cst.Attribute):
             sink = recognise(node.func.attr.value, func, call, self.mod.sql_methods)
             if sink is not None:
                 self.fn.sinks.append(sink)
-        return call
+        return joins.text_method(call)
 
 
 Rule = Callable[..., Flow]

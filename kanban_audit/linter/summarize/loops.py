@@ -11,9 +11,8 @@ Only a list that grows by one item built from the loop variable changes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import fields, is_dataclass
 
-from kanban_audit.linter.values import Comp, Elem, Expr, Narrowed, OneOf, Seq, Star
+from kanban_audit.linter.values import Comp, Elem, Expr, Narrowed, OneOf, Seq, Star, walk
 
 Env = dict[str, Expr]
 
@@ -49,10 +48,4 @@ def per_element(before: Env, after: Env, iterable: Expr) -> Env:
 
 def _nodes(expr: object, into_choices: bool = True) -> Iterator[object]:
     """Every node of an expression (not inside a choice's options, unless asked)."""
-    yield expr
-    if isinstance(expr, tuple):
-        for item in expr:
-            yield from _nodes(item, into_choices)
-    elif is_dataclass(expr) and (into_choices or not isinstance(expr, OneOf)):
-        for field in fields(expr):
-            yield from _nodes(getattr(expr, field.name), into_choices)
+    return walk(expr, lambda node: into_choices or not isinstance(node, OneOf))
