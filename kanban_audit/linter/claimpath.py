@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from kanban_audit.linter.callpaths import call_paths, hops
 from kanban_audit.linter.solve import dispatch
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, Issue, narrow
-from kanban_audit.linter.solve.context import TooComplex
+from kanban_audit.linter.solve.context import BUDGET, TooComplex
 from kanban_audit.linter.solve.evaluate import describe
 from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.solve.sinks import sink_atoms
@@ -228,7 +228,7 @@ def _readers_exposed(program: Program, chain: tuple[Hop, ...], qual: str) -> boo
 
 def _too_complex(program: Program, qual: str, sink: Sink) -> Issue:
     """A write whose values cannot be followed within the budget: reported, not dropped."""
-    atom = Atom("unknown", "too complex to follow")
+    atom = Atom("unknown", f"{BUDGET}: too many steps to follow")
     tasks = program.pack.tasks
     note = f"{tasks.table}.{tasks.status}, if it writes it"
     return Issue("KA002", (atom,), qual, sink.site, (), qual, sink, note)

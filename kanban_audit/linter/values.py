@@ -8,7 +8,7 @@ Every node is a frozen dataclass: hashable, comparable and picklable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -186,6 +186,8 @@ Expr = (
 )
 
 
+# Text methods that change a string's case or whitespace, and nothing else.
+STRING_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title")
 # A call's `**mapping` argument is recorded as a keyword argument with this name.
 SPREAD = "**"
 # Calls that turn a model instance into a dict: methods, and functions by qualified name.
@@ -208,10 +210,14 @@ def one_of(options: list[Expr] | tuple[Expr, ...]) -> Expr:
     """A flattened, de-duplicated union; merges parallel lists built by append and
     dicts built by item assignment."""
     flat: list[Expr] = []
+    seen: set[int] = set()
     for option in options:
+        # A union's own options are distinct already: only what joins them is compared.
+        earlier = flat[:]
         for item in option.options if isinstance(option, OneOf) else (option,):
-            if item not in flat:
+            if id(item) not in seen and item not in earlier:
                 flat.append(item)
+                seen.add(id(item))
     for kind in (Seq, DictLit):
         same = [item for item in flat if isinstance(item, kind)]
         if len(same) > 1:
@@ -229,10 +235,20 @@ def _merge_items(a: Seq | DictLit, b: Seq | DictLit) -> Seq | DictLit:
     Parallel lists (SET fragments and their parameters) are appended on the
     same branches, so keeping every item in order keeps placeholders and
     parameters aligned; a dict's keys and values stay paired whatever is kept.
+    Two whole sequences of the same length with nothing in common before they
+    differ (`params = ("blocked", id)` in the `if`, `("running", id)` in the
+    `else`) are one sequence whose each item is either branch's.
     """
+    for whole, part in ((a, b), (b, a)):
+        if isinstance(whole, DictLit) and whole.items and whole.items[0][0] == Star(part):
+            return whole  # `{**d, ...}` on one branch, `d` on the other
     common = 0
     while common < min(len(a.items), len(b.items)) and a.items[common] == b.items[common]:
         common += 1
+    if isinstance(a, Seq) and isinstance(b, Seq) and not common and len(a.items) == len(b.items):
+        stars = any(isinstance(item, Star) for item in a.items + b.items)
+        if not stars:
+            return Seq(tuple(one_of([x, y]) for x, y in zip(a.items, b.items, strict=True)))
     return type(a)(a.items + b.items[common:])  # type: ignore[arg-type]
 
 
@@ -321,3 +337,23 @@ def rebuilt(node: Any, change: Callable[[Any], Any]) -> Any:
         if new is not value:
             changed[f.name] = new
     return replace(node, **changed) if changed else node
+
+
+def walk(node: Any, into: Callable[[Any], bool] = lambda part: True) -> Iterator[Any]:
+    """Every part of a value (or a tuple of them), each shared part once, in order;
+    `into(part)` says whether to look inside a part. A value joined where many
+    branches met shares its parts: this costs its size, not its paths."""
+    seen: set[int] = set()
+    todo = [node]
+    while todo:
+        part = todo.pop()
+        if id(part) in seen:
+            continue
+        seen.add(id(part))
+        yield part
+        if not into(part):
+            continue
+        if isinstance(part, tuple):
+            todo += reversed(part)
+        elif is_dataclass(part) and not isinstance(part, type):
+            todo += reversed([getattr(part, f.name) for f in fields(part)])

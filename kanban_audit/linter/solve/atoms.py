@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from kanban_audit.linter.values import Call, Expr, Lit, Narrowed, Param, Seq, Sink, Site
+from kanban_audit.linter.values import Call, Expr, Lit, Narrowed, Param, Seq, Sink, Site, walk
 
 
 @dataclass(frozen=True)
@@ -123,13 +123,10 @@ def mentions_param(
 ) -> bool:
     """Whether an expression (or a hole's) depends on a parameter of `func` (one
     whose name starts with `prefix`, and not one of `skip`)."""
-    if isinstance(expr, Param):
-        return expr.func == func and expr.name.startswith(prefix) and expr.name not in skip
-    if isinstance(expr, Hole):
-        return expr.frame is None and mentions_param(expr.expr, func, skip, prefix)
-    if isinstance(expr, tuple):
-        return any(mentions_param(item, func, skip, prefix) for item in expr)
-    if hasattr(expr, "__dataclass_fields__"):
-        fields = expr.__dataclass_fields__
-        return any(mentions_param(getattr(expr, f), func, skip, prefix) for f in fields)
-    return False
+    return any(
+        isinstance(part, Param)
+        and part.func == func
+        and part.name.startswith(prefix)
+        and part.name not in skip
+        for part in walk(expr, lambda part: not (isinstance(part, Hole) and part.frame))
+    )

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 STEP_LIMIT = 200_000
+# The reason a write's value is not followed further: reported as KA002, never dropped.
+BUDGET = "analysis budget exceeded"
 MAX_DEPTH = 24
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -35,10 +35,11 @@ from kanban_audit.linter.solve.calls import (
     is_self,
     method_callees,
 )
-from kanban_audit.linter.solve.context import Context, memoized
+from kanban_audit.linter.solve.context import BUDGET, Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
 from kanban_audit.linter.values import (
     SPREAD,
+    STRING_METHODS,
     Attr,
     BinOp,
     Call,
@@ -72,7 +73,6 @@ MAX_CHOICES = 16  # item lists a sequence built from alternatives may have
 CONTAINER_BUILTINS = {
     f"builtins.{name}" for name in ("tuple", "list", "frozenset", "set", "dict", "sorted")
 }
-STRING_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title")
 STR_FUNCTIONS = {f"builtins.str.{name}" for name in STRING_METHODS}  # str.lower(s)
 
 Items = list[Expr | None]  # a sequence's items; None marks a stretch of unknown length
@@ -93,7 +93,7 @@ class Evaluator:
 
     # -- structures ----------------------------------------------------------
 
-    @memoized(lambda expr, frame: [Unknown("too deep")])
+    @memoized(lambda expr, frame: [Unknown(f"{BUDGET}: a value nested too deeply")])
     def structures(self, expr: Expr, frame: Frame | None) -> list[Expr]:
         """Resolve names and parameters until a literal structure (or anything else) remains."""
         if isinstance(expr, Ref):
@@ -291,7 +291,7 @@ class Evaluator:
 
     # -- values: one function per construct -------------------------------------
 
-    @memoized(lambda expr, frame: [Atom("unknown", "value too deeply nested to follow")])
+    @memoized(lambda expr, frame: [Atom("unknown", f"{BUDGET}: a value nested too deeply")])
     def values(self, expr: Expr, frame: Frame | None) -> list[Atom]:
         """The atoms a value may be."""
         rule = _VALUES.get(type(expr))
@@ -353,7 +353,9 @@ class Evaluator:
         return [replace(a, chain=a.chain + (hop,)) for a in self.values(expr.value, None)]
 
     def _one_of(self, expr: OneOf, frame: Frame | None) -> list[Atom]:
-        return [a for option in expr.options for a in self.values(option, frame)]
+        """Each atom once: options joined where branches met share their parts, and
+        a value rebound on n branches would otherwise repeat its atoms 2**n times."""
+        return list(dict.fromkeys(a for option in expr.options for a in self.values(option, frame)))
 
     def _narrowed(self, expr: Narrowed, frame: Frame | None) -> list[Atom]:
         allow = self.const_set(expr.allow, frame) if expr.allow is not None else None
@@ -393,7 +395,7 @@ class Evaluator:
             if isinstance(struct, DictLit):
                 for key, value in struct.items:
                     if isinstance(key, Star):  # a spread mapping: look it up there
-                        atoms += self.index_values(Index(key.expr, expr.key), frame)
+                        atoms += self.values(self.item(key.expr, expr.key), frame)
                         continue
                     key_values = self.const_set(key, frame)
                     if keys is None or key_values is None or keys & key_values:
@@ -414,7 +416,18 @@ class Evaluator:
                     atoms.append(Atom("unknown", f"item of {describe(struct)}"))
                 else:
                     atoms.append(read_later(param, Index(struct, _key(expr.key, keys))))
-        return atoms
+        return list(dict.fromkeys(atoms))
+
+    def item(self, base: Expr, key: Expr) -> Index:
+        """`base[key]`, the same object each time it is asked for: a dict rebuilt
+        from itself on many branches (`row = {**row, ...}`) is looked up once per
+        version, not once per path through the versions."""
+        memo_key = ("item", id(base), id(key))
+        hit = self.ctx.memo.get(memo_key)
+        if hit is None:
+            hit = (base, key, Index(base, key))
+            self.ctx.memo[memo_key] = hit
+        return hit[2]
 
     def _call(self, call: Call, frame: Frame | None) -> list[Atom]:
         func = call.func
@@ -425,14 +438,16 @@ class Evaluator:
                 default = self.values(call.args[1], frame) if len(call.args) > 1 else []
                 return looked_up + default
             if method in STRING_METHODS:
-                return [_text_method(a, method, call) for a in self.values(func.base, frame)]
+                atoms = self.values(func.base, frame)
+                return list(dict.fromkeys(_text_method(a, method, call) for a in atoms))
             if method in ("join", "format"):
                 return templates.string_values(self, call, frame)
         if isinstance(func, Ref) and func.qual == "builtins.str" and call.args:
             return self.values(call.args[0], frame)
         if isinstance(func, Ref) and func.qual in STR_FUNCTIONS and call.args:
             method = func.qual.rsplit(".", 1)[1]
-            return [_text_method(a, method, call) for a in self.values(call.args[0], frame)]
+            atoms = self.values(call.args[0], frame)
+            return list(dict.fromkeys(_text_method(a, method, call) for a in atoms))
         if dispatch.is_lookup(call):
             return self._looked_up(call, frame)
         atoms: list[Atom] = []
@@ -535,12 +550,16 @@ def _key(key: Expr, strings: frozenset[str] | None) -> Expr:
 
 def _text_method(atom: Atom, method: str, call: Call) -> Atom:
     """`.lower()` and the like on one atom: constants change now, a parameter's value
-    at each call site, unknowns stay unknown."""
+    at each call site (an allow-list it was checked against is changed alike),
+    unknowns stay unknown."""
     if atom.kind == "const":
         return replace(atom, value=getattr(atom.value, method)())
     if atom.kind == "param":
         applied = Call(Attr(open_expr(atom), method), (), (), call.site)
-        return replace(atom, allow=None, deny=frozenset(), expr=applied)
+        allow = None
+        if atom.allow is not None:
+            allow = frozenset(getattr(value, method)() for value in atom.allow - atom.deny)
+        return replace(atom, allow=allow, deny=frozenset(), expr=applied)
     return atom
 
 

@@ -55,6 +55,11 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
             return _join(ev, expr, frame)
         if expr.func.name == "format":
             return [_format(ev, t, expr, frame) for t in ev.strings(expr.func.base, frame)]
+    if isinstance(expr, OneOf):
+        # Each option's texts, whatever it is built from: a text extended on two
+        # branches (`sql += ...` in the `if` and in the `else`) is either text.
+        texts = [t for option in expr.options for t in ev.strings(option, frame)]
+        return list({id(t): t for t in texts}.values())[:MAX_TEMPLATES]
     if isinstance(expr, Narrowed) and expr.allow is not None:
         allowed = _allowed(ev, expr, frame)
         if allowed:

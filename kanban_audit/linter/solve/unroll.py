@@ -53,8 +53,12 @@ def _excluded(
     return False
 
 
-def substitute(expr: Any, old: Expr, new: Any) -> Any:
-    """`expr` with every occurrence of `old` replaced by `new`."""
-    if expr == old:
-        return new
-    return rebuilt(expr, lambda part: substitute(part, old, new))
+def substitute(expr: Any, old: Expr, new: Any, memo: dict[int, Any] | None = None) -> Any:
+    """`expr` with every occurrence of `old` replaced by `new`; a part shared by
+    several branches is rewritten once."""
+    memo = {} if memo is None else memo
+    if id(expr) in memo:
+        return memo[id(expr)]
+    result = new if expr == old else rebuilt(expr, lambda part: substitute(part, old, new, memo))
+    memo[id(expr)] = result
+    return result

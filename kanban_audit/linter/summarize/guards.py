@@ -2,10 +2,11 @@
 
 `if s == "running": raise` leaves `s` not running after it; `if s not in
 ALLOWED: return` leaves `s` in ALLOWED; `not`, `and` and `or` combine. The
-subject may be a name, an attribute (`patch.status`) or an item
-(`body["status"]`). A fact narrows the subject's value (values.Narrowed).
-The compared value or container is read where the fact applies, so a local
-allow-list (`allowed = set(COLUMNS) | {...}`) counts as much as a constant.
+subject may be a name (bound by a walrus in the test itself: `(s := ...) ==
+"running"`), an attribute (`patch.status`) or an item (`body["status"]`). A
+fact narrows the subject's value (values.Narrowed). The compared value or
+container is read where the fact applies, so a local allow-list (`allowed =
+set(COLUMNS) | {...}`) counts as much as a constant.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def facts(fa: FunctionAnalyzer, test: cst.BaseExpression) -> tuple[list[Fact], l
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return [], []
     target = test.comparisons[0]
-    op, left, right = target.operator, test.left, target.comparator
+    op, left, right = target.operator, _named(test.left), _named(target.comparator)
     if isinstance(op, (cst.Equal, cst.NotEqual)):
         checked, other = (left, right) if subject(left) else (right, left)
         key = subject(checked)
@@ -60,6 +61,13 @@ def facts(fa: FunctionAnalyzer, test: cst.BaseExpression) -> tuple[list[Fact], l
         fact_out = [(key, left, None, container)]
         return (fact_in, fact_out) if isinstance(op, cst.In) else (fact_out, fact_in)
     return [], []
+
+
+def _named(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`(s := body["status"])` is checked as `s`: the walrus has bound it already."""
+    if isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+        return node.target
+    return node
 
 
 def _absent(

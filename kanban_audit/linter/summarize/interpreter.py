@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from kanban_audit.linter.summarize import dumps, guards, loops, typehints
+from kanban_audit.linter.summarize import dumps, guards, joins, loops, patterns, typehints
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
@@ -107,6 +107,8 @@ class FunctionAnalyzer:
         self.local_imports: dict[str, str] = {}
         # Calls already recorded: a guard's test is read again on each branch.
         self.recorded: set[int] = set()
+        # Per enclosing loop, the environments at its `break`s and `continue`s.
+        self.exits: list[loops.Exits] = []
 
     # -- names -------------------------------------------------------------
 
@@ -227,7 +229,9 @@ class FunctionAnalyzer:
             self.expr(small.exc, env)
         return env, True
 
-    def jump(self, small: cst.CSTNode, env: Env) -> Flow:
+    def jump(self, small: cst.Break | cst.Continue, env: Env) -> Flow:
+        if self.exits:
+            self.exits[-1].leave(small, env)
         return env, True
 
     def assert_statement(self, small: cst.Assert, env: Env) -> Flow:
@@ -324,13 +328,18 @@ class FunctionAnalyzer:
         else:
             self.expr(node.test, env)
             inner = guards.apply(self, guards.facts(self, node.test)[0], inner)
-        after, _ = self.suite(node.body, inner)
+        exits = loops.Exits()
+        self.exits.append(exits)
+        try:
+            after, _ = self.suite(node.body, inner)
+        finally:
+            self.exits.pop()
         if isinstance(node, cst.For):
             after = loops.per_element(env, after, iterable)
-        merged = merge([env, after])
+        merged = merge([env, after, *exits.continued])
         if node.orelse:
             merged, _ = self.suite(node.orelse.body, merged)
-        return merged, False
+        return merge([merged, *exits.broken]), False
 
     def try_statement(self, node: cst.Try | cst.TryStar, env: Env) -> Flow:
         after_body, left = self.suite(node.body, dict(env))
@@ -358,9 +367,21 @@ class FunctionAnalyzer:
         return self.suite(node.body, inner)
 
     def match_statement(self, node: cst.Match, env: Env) -> Flow:
+        """Each case from what the cases before it left unmatched (patterns.py)."""
         self.expr(node.subject, env)
-        results = [self.suite(case.body, dict(env)) for case in node.cases]
-        return merge([env] + [e for e, left in results if not left]), False
+        rest: Env | None = env
+        outcomes: list[Env] = []
+        for case in node.cases:
+            if rest is None:
+                break
+            split = patterns.split(self, case, node.subject, rest)
+            after, left = self.suite(case.body, split.matched)
+            if not left:
+                outcomes.append(after)
+            rest = split.unmatched
+        if rest is not None:
+            outcomes.append(rest)
+        return (merge(outcomes), False) if outcomes else (env, True)
 
     def function_def(self, node: cst.FunctionDef, env: Env) -> Flow:
         prefix = self.class_prefix or (self.mod.module if self.module_level else self.fn.qualname)
@@ -578,14 +599,14 @@ class FunctionAnalyzer:
         func, args = dumps.refine(node, func, args, env)
         call = Call(func, tuple(args), tuple(kwargs), site, spread)
         if id(node) in self.recorded:
-            return call
+            return joins.text_method(call)
         self.recorded.add(id(node))
         self.fn.calls.append(call)
         if isinstance(node.func, cst.Attribute):
             sink = recognise(node.func.attr.value, func, call, self.mod.sql_methods)
             if sink is not None:
                 self.fn.sinks.append(sink)
-        return call
+        return joins.text_method(call)
 
 
 Rule = Callable[..., Flow]

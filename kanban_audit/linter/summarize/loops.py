@@ -1,4 +1,5 @@
-"""Lists a `for` loop appends to: one item per element of what it iterates.
+"""Loops: the lists a `for` loop appends to, one item per element of what it
+iterates, and the environments its `break`s and `continue`s leave with.
 
 `for k, v in fields.items(): sets.append(f"{k} = ?"); params.append(v)` leaves
 `sets` as `[*(f"{k} = ?" for each element)]`: a spread of a comprehension over
@@ -11,11 +12,26 @@ Only a list that grows by one item built from the loop variable changes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, field
 
-from kanban_audit.linter.values import Comp, Elem, Expr, Narrowed, OneOf, Seq, Star
+import libcst as cst
+
+from kanban_audit.linter.values import Comp, Elem, Expr, Narrowed, OneOf, Seq, Star, walk
 
 Env = dict[str, Expr]
+
+
+@dataclass
+class Exits:
+    """Where a loop body leaves early: the environments at its `continue`s (they
+    go round again, so they reach the loop's end) and at its `break`s (they reach
+    the code after the loop, past its `else`)."""
+
+    continued: list[Env] = field(default_factory=list)
+    broken: list[Env] = field(default_factory=list)
+
+    def leave(self, jump: cst.Break | cst.Continue, env: Env) -> None:
+        (self.broken if isinstance(jump, cst.Break) else self.continued).append(env)
 
 
 def per_element(before: Env, after: Env, iterable: Expr) -> Env:
@@ -49,10 +65,4 @@ def per_element(before: Env, after: Env, iterable: Expr) -> Env:
 
 def _nodes(expr: object, into_choices: bool = True) -> Iterator[object]:
     """Every node of an expression (not inside a choice's options, unless asked)."""
-    yield expr
-    if isinstance(expr, tuple):
-        for item in expr:
-            yield from _nodes(item, into_choices)
-    elif is_dataclass(expr) and (into_choices or not isinstance(expr, OneOf)):
-        for field in fields(expr):
-            yield from _nodes(getattr(expr, field.name), into_choices)
+    return walk(expr, lambda node: into_choices or not isinstance(node, OneOf))
