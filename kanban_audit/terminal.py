@@ -11,12 +11,16 @@ agree with each other and tests can state each rule in one line:
   goes to a file or a pipe stays whole, whatever `COLUMNS` says, so scripts,
   `grep` and logs see every character;
 - a question only when stdin is a terminal: with nobody there to answer, a
-  write that needs a "yes" is refused, never assumed (like package managers).
+  write that needs a "yes" is refused, never assumed (like package managers);
+- nothing read from the analysed tree or a board reaches a text output with
+  its control characters (`printable`): a name holding a newline or an escape
+  sequence cannot forge a line, drive the terminal or issue a CI command.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +29,10 @@ from typing import TextIO
 ASK = "ask"
 PROCEED = "proceed"
 REFUSE = "refuse"
+
+# C0 controls, DEL and C1 controls: what a terminal or a log parser acts on.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 # SGR codes for `paint`.
 BOLD = "1"
@@ -108,3 +116,19 @@ def wrap(text: str, columns: int) -> list[str]:
     if len(text) <= columns:
         return [text]
     return textwrap.wrap(text, columns, break_on_hyphens=False) or [""]
+
+
+def printable(text: str) -> str:
+    """`text` with every C0/C1 control character and DEL escaped (`\\n`, `\\x1b`,
+    `\\u009b`); every other character stays as it is.
+
+    For text outputs (terminal, logs, CI annotations) of values that come from
+    outside: a newline there forges a line, an escape sequence drives the terminal.
+    """
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _SHORT.get(char) or (f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}")
