@@ -12,6 +12,7 @@ user) on bad input; nothing else is expected to escape.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -81,7 +82,9 @@ def lint(
             from kanban_audit.linter.changed import changed_since
 
             wanted += changed_since(diff, here)
-        targets = [cfg.root]
+        # The changed files are named, as on the command line: analysed whatever
+        # .gitignore or the excludes say (a change can list itself there).
+        targets = [cfg.root, *_regular_files(wanted)]
     folder = None
     if cache:
         folder = Path(cache_dir) if cache_dir is not None else cfg.cache_dir
@@ -109,6 +112,19 @@ def lint(
 
         result.findings = filter_new(result.findings, known)
     return result
+
+
+def _regular_files(paths: list[Path]) -> list[Path]:
+    """The paths that are regular files (not links, not gone), normalised."""
+    kept = []
+    for path in paths:
+        normal = Path(os.path.normpath(path))
+        try:
+            if stat.S_ISREG(os.lstat(normal).st_mode):
+                kept.append(normal)
+        except OSError:
+            continue
+    return kept
 
 
 def _codes(values: Iterable[str]) -> tuple[str, ...]:

@@ -1,7 +1,9 @@
 """The kanban-audit command line: a thin click layer over the library (api.py).
 
 Every expected failure leaves through one path: `main()` prints one line on
-stderr and exits 2. Commands return their exit code.
+stderr and exits 2 (Ctrl-C: 130, as a shell reports SIGINT). Commands return
+their exit code. Texts that may come from the analysed tree (paths, warnings,
+error messages) are printed through `terminal.printable`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,18 @@ import click
 
 from kanban_audit import __version__
 from kanban_audit.errors import KanbanAuditError, UsageError
+from kanban_audit.terminal import printable
 
 FORMATS = ("text", "json", "sarif", "github")
 # More workers than this only costs memory: each one is a forked process.
 MAX_JOBS = 256
+# What a shell reports for a command ended by SIGINT (128 + 2).
+INTERRUPTED = 130
+
+
+class Interrupted(Exception):
+    """Ctrl-C in a command, carried past click, which would turn it into an Abort
+    (a "no" to a question: exit 1) and print an empty line first."""
 
 
 class LazyGroup(click.Group):
@@ -40,6 +50,12 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module), name)
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted from None
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kanban-audit")
@@ -56,14 +72,15 @@ def main(args: list[str] | None = None) -> NoReturn:
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         _fail(exc.format_message() + hint)
-    except click.Abort:  # a question answered "no": nothing was done
-        click.echo("kanban-audit: aborted, nothing written", err=True)
+    except (Interrupted, KeyboardInterrupt):
+        _interrupted()
+    except click.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            _interrupted()  # Ctrl-C at a question, or while click parsed the options
+        click.echo("kanban-audit: aborted, nothing written", err=True)  # a "no"
         sys.exit(1)
     except KanbanAuditError as exc:
         _fail(str(exc))
-    except KeyboardInterrupt:
-        click.echo("kanban-audit: interrupted", err=True)
-        sys.exit(130)
     except click.ClickException as exc:
         _fail(exc.format_message())
     except Exception as exc:  # a bug: one line unless asked for the traceback
@@ -74,9 +91,16 @@ def main(args: list[str] | None = None) -> NoReturn:
 
 
 def _fail(message: str) -> NoReturn:
-    first = message.strip().splitlines()[0] if message.strip() else "failed"
-    click.echo(f"kanban-audit: error: {first}", err=True)
+    # One line: a newline (in a path named by the tree, say) is shown escaped.
+    click.echo(f"kanban-audit: error: {printable(message.strip()) or 'failed'}", err=True)
     sys.exit(2)
+
+
+def _interrupted() -> NoReturn:
+    """One line, no traceback, exit 130; on a terminal it starts below the `^C` echo."""
+    start = "\n" if sys.stderr.isatty() else ""
+    click.echo(f"{start}kanban-audit: interrupted", err=True)
+    sys.exit(INTERRUPTED)
 
 
 def _codes(value: str | None) -> list[str]:
@@ -197,14 +221,14 @@ def lint(
     if progress:
         click.echo("\r\033[K", nl=False, err=True)
     for warning in [] if quiet else result.warnings:
-        click.echo(f"kanban-audit: warning: {warning}", err=True)
+        click.echo(f"kanban-audit: warning: {printable(warning)}", err=True)
     if write_baseline:
         from kanban_audit.linter.baseline import write_baseline as save
 
         save(write_baseline, result.findings)
         if not quiet:
             wrote = plural(len(result.findings), "finding")
-            click.echo(f"Wrote {wrote} to {write_baseline}", err=True)
+            click.echo(f"Wrote {wrote} to {printable(str(write_baseline))}", err=True)
         return 2 if result.errors else 0
     from kanban_audit.linter.report import render
 

@@ -11,7 +11,10 @@ agree with each other and tests can state each rule in one line:
   goes to a file or a pipe stays whole, whatever `COLUMNS` says, so scripts,
   `grep` and logs see every character;
 - a question only when stdin is a terminal: with nobody there to answer, a
-  write that needs a "yes" is refused, never assumed (like package managers).
+  write that needs a "yes" is refused, never assumed (like package managers);
+- nothing read from the analysed tree or a board reaches a text output with
+  its control characters (`printable`): a name holding a newline or an escape
+  sequence cannot forge a line, drive the terminal or issue a CI command.
 """
 
 from __future__ import annotations

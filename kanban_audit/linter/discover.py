@@ -14,6 +14,8 @@ from kanban_audit.linter.globs import Globs, matches
 from kanban_audit.linter.ignore import Ignores, ignores_above
 from kanban_audit.linter.modules import module_names, unique_names
 
+NOT_FOLLOWED = "symbolic link out of the analysed tree, not followed"
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -83,11 +85,15 @@ def discover(
 
     A file named here is analysed whatever its name, and a folder named here
     is walked even if an exclude glob or an ignore file names it; below it
-    both apply.
+    both apply. A symbolic link met on the walk is followed only to a place
+    inside the folders named here (as git stores a link, not what it points
+    at), and a folder is walked once, however many links lead to it.
     """
     walk = Walk(str(root).rstrip("/") + "/", Globs.of(include), exclude, respect_gitignore)
     found = Discovery()
     seen: set[Path] = set()
+    roots = tuple(os.path.realpath(p.absolute()) for p in paths)
+    walked: set[str] = set()  # the real paths of the folders walked
 
     def add(path: Path) -> None:
         if path not in seen:
@@ -109,16 +115,31 @@ def discover(
         if stat.S_ISREG(mode):
             add(absolute)
         elif stat.S_ISDIR(mode):
-            _walk(absolute, walk, add, found.errors, warn, cwd)
+            _walk(absolute, walk, Scope(roots, walked), add, found.errors, warn, cwd)
         else:
             raise UsageError(f"{display_path(absolute, cwd)}: not a file or directory")
     found.files = unique_names(sorted(found.files, key=lambda f: f.display))
     return found
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Where links may lead (the real paths of the named folders), and the folders
+    already walked (by real path): no link leaves the analysed tree, none loops."""
+
+    roots: tuple[str, ...]
+    walked: set[str]
+
+    def holds(self, path: str) -> bool:
+        """Whether the place a link leads to is inside the analysed tree."""
+        real = os.path.realpath(path)
+        return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in self.roots)
+
+
 def _walk(
     top: Path,
     walk: Walk,
+    scope: Scope,
     add: Callable[[Path], None],
     errors: list[FileError],
     warn: Callable[[Path, str], None],
@@ -131,13 +152,12 @@ def _walk(
     if ignores.ignored(start, is_dir=True):
         ignores = ignores.without_matches(start)
     stack = [(start, ignores)]
-    seen: set[str] = set()
     while stack:
         folder, ignores = stack.pop()
         real = os.path.realpath(folder)
-        if real in seen:
+        if real in scope.walked:
             continue  # the same folder through another link: already analysed
-        seen.add(real)
+        scope.walked.add(real)
         try:
             with os.scandir(folder) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
@@ -150,8 +170,12 @@ def _walk(
         for entry in entries:
             rel = walk.relative(entry.path)
             kind = _kind(entry)
+            leaves = entry.is_symlink() and not scope.holds(entry.path)
             if kind == "folder":
                 if excluded.match(rel, entry.name) or ignores.ignored(entry.path, True):
+                    continue
+                if leaves:
+                    warn(Path(entry.path), NOT_FOLLOWED)
                     continue
                 if entry.is_symlink() and (real + os.sep).startswith(
                     os.path.realpath(entry.path) + os.sep
@@ -163,7 +187,9 @@ def _walk(
             elif walk.include.match(rel, entry.name) and not (
                 excluded.match(rel, entry.name) or ignores.ignored(entry.path, False)
             ):
-                if kind == "file":
+                if leaves:
+                    warn(Path(entry.path), NOT_FOLLOWED)
+                elif kind == "file":
                     add(Path(entry.path))
                 else:
                     errors.append(FileError(display_path(Path(entry.path), cwd), kind))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from kanban_audit import JSON_VERSION
 from kanban_audit.codes import CODES
+from kanban_audit.terminal import printable
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.atoms import Hop, Issue
@@ -104,6 +105,28 @@ class LintResult:
             "errors": [e.to_dict() for e in self.errors],
             "summary": self.summary(),
         }
+
+
+def printable_result(result: LintResult) -> LintResult:
+    """A copy for a text output: every text that comes from the tree (paths, messages
+    that quote code, trace notes, error texts) with its control characters escaped."""
+
+    def step(s: TraceStep) -> TraceStep:
+        return replace(s, path=printable(s.path), note=printable(s.note))
+
+    findings = [
+        replace(
+            f,
+            path=printable(f.path),
+            message=printable(f.message),
+            trace=tuple(step(s) for s in f.trace),
+        )
+        for f in result.findings
+    ]
+    errors = [
+        replace(e, path=printable(e.path), message=printable(e.message)) for e in result.errors
+    ]
+    return replace(result, findings=findings, errors=errors)
 
 
 def fingerprint(code: str, path: str, symbol: str, source_line: str, sink: str, nth: int) -> str:

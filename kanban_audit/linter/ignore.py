@@ -10,7 +10,8 @@ and ruff. The user's global excludes file is not read, so a run finds the
 same files on every machine. Matching is pathspec's `GitIgnoreSpec`.
 
 Ignore files belong to the analysed tree and may be hostile: only regular
-files up to MAX_BYTES are read, invalid lines are skipped as git skips them,
+files up to MAX_BYTES are read (a `.gitignore` that is a symbolic link is not
+followed, as by git), invalid lines are skipped as git skips them,
 and a pattern whose matching could take super-linear time (`too_costly`) is
 not applied, with a warning: analysing a file too many is safe, hanging is not.
 """
@@ -93,11 +94,13 @@ class Ignores:
             if exclude is not None:
                 ignores = ignores.read(exclude, folder, warn)
         if ignores.in_repository and ".gitignore" in names:
-            ignores = ignores.read(Path(folder, ".gitignore"), folder, warn)
+            ignores = ignores.read(Path(folder, ".gitignore"), folder, warn, follow=False)
         return ignores
 
-    def read(self, path: Path, folder: str, warn: Warn) -> Ignores:
-        patterns = _patterns(_read_lines(path, warn) or [], path, warn)
+    def read(self, path: Path, folder: str, warn: Warn, follow: bool = True) -> Ignores:
+        """The rules with those of one more file; `follow=False` for a file of the
+        tree: a symbolic link there is not read, as git (2.32 and later) does not."""
+        patterns = _patterns(_read_lines(path, warn, follow) or [], path, warn)
         if not patterns:
             return self
         level = IgnoreFile.of(folder.rstrip("/") + "/", patterns)
@@ -155,11 +158,14 @@ def _info_exclude(dot_git: Path) -> Path | None:
     return git_dir / "info" / "exclude"
 
 
-def _read_lines(path: Path, warn: Warn) -> list[str] | None:
+def _read_lines(path: Path, warn: Warn, follow: bool = True) -> list[str] | None:
     """The lines of a small regular file; None (and a warning if it matters) otherwise."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow else os.O_NOFOLLOW)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, flags)
     except OSError:
+        if not follow and os.path.islink(path):
+            warn(path, "a symbolic link, not read (git does not follow it either)")
         return None
     try:
         info = os.fstat(fd)

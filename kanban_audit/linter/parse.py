@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import signal
 import sys
 import threading
 import tokenize
@@ -63,13 +64,25 @@ def summarize_all(
     order = sorted(range(len(jobs)), key=lambda n: -len(jobs[n].data))
     context = multiprocessing.get_context("fork")
     results: list[Outcome | None] = [None] * len(jobs)
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_ignore_interrupts
+    )
+    try:
         futures = {pool.submit(summarize_one, jobs[n]): n for n in order}
         for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
             results[futures[future]] = future.result()
             if progress:
                 progress(done, len(jobs))
+    finally:
+        # On Ctrl-C the files not yet started are dropped, not parsed before exiting.
+        pool.shutdown(wait=True, cancel_futures=True)
     return [r for r in results if r is not None]
+
+
+def _ignore_interrupts() -> None:
+    """A worker leaves Ctrl-C (sent to the whole process group) to the main process,
+    which stops the pool: no traceback from every worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _with_progress(
@@ -153,7 +166,8 @@ def with_deep_stack(function, *args):
     previous_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous_limit, DEEP_RECURSION))
     try:
-        worker = threading.Thread(target=target, name="kanban-audit-parse")
+        # A daemon: on Ctrl-C the process exits without waiting for the analysis to end.
+        worker = threading.Thread(target=target, name="kanban-audit-parse", daemon=True)
         worker.start()
         worker.join()
     finally:

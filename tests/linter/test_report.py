@@ -20,6 +20,7 @@ from kanban_audit.codes import LINT_CODES as RULES
 from kanban_audit.errors import UsageError
 from kanban_audit.linter.findings import FileError, Finding, LintResult, TraceStep
 from kanban_audit.linter.report import FORMATS, render
+from kanban_audit.linter.report.github import escape_data, escape_property
 
 SCHEMA_PATH = Path(__file__).parents[2] / ".." / "shared" / "data" / "sarif-schema-2.1.0.json"
 
@@ -251,11 +252,14 @@ def test_github_escapes_properties_and_message() -> None:
         findings=[Finding("KA001", "odd,name:1.py", 7, 2, "100% sure\r\nreally")],
         errors=[FileError("a%b.py", "bad\nbyte")],
     )
+    # Control characters from the tree are shown escaped first (terminal.printable).
     assert render(result, "github").splitlines() == [
         "::error file=odd%2Cname%3A1.py,line=7,col=2,title=KA001 running-outside-claim::"
-        "100%25 sure%0D%0Areally",
-        "::error file=a%25b.py::bad%0Abyte",
+        "100%25 sure\\r\\nreally",
+        "::error file=a%25b.py::bad\\nbyte",
     ]
+    assert escape_data("100% sure\r\nreally") == "100%25 sure%0D%0Areally"
+    assert escape_property("a,b:c\n%") == "a%2Cb%3Ac%0A%25"
 
 
 def test_github_clean_run_prints_nothing() -> None:

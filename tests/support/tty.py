@@ -10,6 +10,7 @@ import fcntl
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import termios
@@ -35,6 +36,7 @@ def run_tty(
     stdout: bool = True,
     stderr: bool = True,
     answers: dict[bytes, bytes] | None = None,
+    interrupt_at: bytes | None = None,
     columns: int = 200,
     env: dict[str, str] | None = None,
     cwd: Any = None,
@@ -43,7 +45,9 @@ def run_tty(
     """Run `kanban-audit *args` with the chosen streams on a pty of `columns` columns.
 
     `answers` maps a prompt (bytes seen on the terminal) to what is typed once
-    it appears. Streams not on the terminal are pipes (stdin: /dev/null).
+    it appears; once `interrupt_at` appears, Ctrl-C is pressed (SIGINT to the
+    command's process group, as the terminal sends it). Streams not on the
+    terminal are pipes (stdin: /dev/null).
     """
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
@@ -80,6 +84,9 @@ def run_tty(
             seen += chunk
             for prompt in [p for p in pending if p in seen]:
                 os.write(leader, pending.pop(prompt))
+            if interrupt_at is not None and interrupt_at in seen:
+                os.killpg(proc.pid, signal.SIGINT)
+                interrupt_at = None
         elif proc.poll() is not None and not readers_alive(readers):
             break
     os.close(leader)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kanban_audit.codes import LINT_CODES
-from kanban_audit.linter.findings import LintResult
+from kanban_audit.linter.findings import LintResult, printable_result
 
 
 def escape_data(text: str) -> str:
@@ -22,7 +22,12 @@ def _command(properties: dict[str, str], message: str) -> str:
 
 
 def render_github(result: LintResult) -> str:
-    """One `::error` per finding (trace in the message body) and per unreadable file."""
+    """One `::error` per finding (trace in the message body) and per unreadable file.
+
+    Texts from the tree lose their control characters first (a raw escape sequence
+    reaches the log viewer); then GitHub's own escaping keeps each command one line.
+    """
+    result = printable_result(result)
     lines = []
     for finding in result.findings:
         properties = _place(finding.path, finding.line, finding.col)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import click
 
 from kanban_audit.codes import LINT_CODES
-from kanban_audit.linter.findings import LintResult
+from kanban_audit.linter.findings import LintResult, printable_result
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ def statistics_lines(result: LintResult) -> list[str]:
 
 def render_text(result: LintResult, options: TextOptions = TextOptions()) -> str:
     colour = options.colour
+    result = printable_result(result)
     lines = statistics_lines(result) if options.statistics else []
     for finding in [] if options.statistics else result.findings:
         code = _style(finding.code, colour, fg="red", bold=True)
