@@ -163,6 +163,26 @@ class Refined:
     attrs: tuple[tuple[str, Expr], ...]
 
 
+@dataclass(frozen=True)
+class Test:
+    """A truth value that says something of one value: true exactly when `subject` is
+    in `allow` (when set) and not in `deny` (`return status in ALLOWED`)."""
+
+    subject: Expr
+    allow: Expr | None = None
+    deny: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Holds:
+    """The values for which a call's verdict is `truth`: a bound on its positional
+    argument `arg` where the call is a test (`if not is_valid(s): raise`)."""
+
+    call: Call
+    arg: int
+    truth: bool
+
+
 Expr = (
     Lit
     | Unknown
@@ -183,6 +203,8 @@ Expr = (
     | Elem
     | Stored
     | Refined
+    | Test
+    | Holds
 )
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import dispatch
+from kanban_audit.linter.solve import dispatch, receivers
 from kanban_audit.linter.values import (
     Attr,
-    Call,
     DictLit,
     Expr,
     FunctionSummary,
@@ -73,10 +72,9 @@ def method_callees(ev: Evaluator, func: Attr, caller: str) -> list[Callee]:
     base = func.base
     if isinstance(base, Param) and fn is not None and is_self(fn, base):
         return index.method(fn.class_name, func.name)
-    if isinstance(base, Call) and isinstance(base.func, Ref):
-        target = index.resolve(base.func.qual)
-        if target and target[0] == "class":
-            return index.method(target[1], func.name)
+    classes = receivers.classes_of(index, base)
+    if classes:
+        return [callee for cls in classes for callee in index.method(cls, func.name)]
     if func.name in BUILTIN_METHODS:
         return []
     candidates = index.methods_by_name.get(func.name, [])

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
 
 MAX_TEMPLATES = 64
+# Library calls that wrap SQL text as it is: SQLAlchemy's `text("UPDATE ... :s")`.
+SQL_TEXT_WRAPPERS = frozenset(
+    {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text"}
+)
 MAX_TEXT = 20_000
 PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
@@ -50,6 +54,9 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         return _product([ev.strings(expr.left, frame), ev.strings(expr.right, frame)])
     if isinstance(expr, BinOp) and expr.op == "%":
         return [_percent(ev, t, expr.right, frame) for t in ev.strings(expr.left, frame)]
+    wrapped = _wrapped_text(expr)
+    if wrapped is not None:
+        return ev.strings(wrapped, frame)
     if isinstance(expr, Call) and isinstance(expr.func, Attr):
         if expr.func.name == "join" and expr.args:
             return _join(ev, expr, frame)
@@ -76,6 +83,13 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         if texts:
             return texts[:MAX_TEMPLATES]
     return [(Hole(expr, frame),)]
+
+
+def _wrapped_text(expr: Expr) -> Expr | None:
+    """The SQL text a library call wraps as it is (`text("UPDATE ...")`), if it is one."""
+    if isinstance(expr, Call) and isinstance(expr.func, Ref) and expr.args:
+        return expr.args[0] if expr.func.qual in SQL_TEXT_WRAPPERS else None
+    return None
 
 
 def _allowed(ev: Evaluator, expr: Narrowed, frame: Frame | None) -> list[str]:
