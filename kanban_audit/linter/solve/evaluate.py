@@ -523,8 +523,11 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
 
 
 def _parameter(struct: Expr) -> Param | None:
-    """The parameter a structure is (or is an element of), when it is not bound here."""
+    """The parameter a structure is (or is an element of, or is without some keys:
+    `body` after `if "title" in body: ...`), when it is not bound here."""
     inner = struct.seq if isinstance(struct, Elem) else struct
+    if isinstance(inner, Narrowed) and inner.allow is None:
+        inner = inner.expr
     return inner if isinstance(inner, Param) else None
 
 
