@@ -1,9 +1,10 @@
 """Which functions a call expression may invoke.
 
 Plain names resolve through the index; `self.method()` through the class of
-the calling method; `Class().method()` through that class; `obj.method()`
-by name when exactly one analysed class defines it; dispatch tables
-(`HANDLERS[key](...)`) and conditional callees to every entry they may hold;
+the calling method; `obj.method()` through the classes `obj` may be an
+instance of (receivers.py), else to every analysed method of that name;
+dispatch tables (`HANDLERS[key](...)`) and conditional callees to every
+entry they may hold;
 `getattr(obj, name)(...)` to the functions the name can denote (dispatch.py).
 """
 
@@ -77,8 +78,8 @@ def method_callees(ev: Evaluator, func: Attr, caller: str) -> list[Callee]:
         return [callee for cls in classes for callee in index.method(cls, func.name)]
     if func.name in BUILTIN_METHODS:
         return []
-    candidates = index.methods_by_name.get(func.name, [])
-    return [(candidates[0], 1)] if len(candidates) == 1 else []
+    # A receiver of no known type: any analysed method of that name.
+    return [(candidate, 1) for candidate in index.methods_by_name.get(func.name, [])]
 
 
 def dispatch_items(ev: Evaluator, expr: Expr) -> list[Expr]:
