@@ -90,7 +90,7 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Elem: (("seq", "expr"),),
     Stored: (("value", "expr"), ("func", "str"), ("attr", "str"), ("site", "site")),
     Refined: (("expr", "expr"), ("attrs", "kwargs")),
-    Test: (("subject", "expr"), ("allow", "expr?"), ("deny", "expr?")),
+    Test: (("subject", "expr"), ("allow", "expr?"), ("deny", "expr?"), ("verdict", "scalar")),
     Holds: (("call", "expr"), ("arg", "int"), ("truth", "bool")),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),

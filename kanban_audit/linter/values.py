@@ -165,12 +165,18 @@ class Refined:
 
 @dataclass(frozen=True)
 class Test:
-    """A truth value that says something of one value: true exactly when `subject` is
-    in `allow` (when set) and not in `deny` (`return status in ALLOWED`)."""
+    """A returned truth value that says something of one value.
+
+    With no `verdict`, it is true exactly when `subject` is in `allow` (when
+    set) and not in `deny` (`return status in ALLOWED`). With a verdict, it is
+    that constant, returned where `subject` is known to be so bounded (`if s
+    not in ALLOWED: return False`).
+    """
 
     subject: Expr
     allow: Expr | None = None
     deny: Expr | None = None
+    verdict: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """Calls used as conditions: a validating helper's test applied at the call.
 
-A function that returns one test of a parameter (`return status in ALLOWED`,
-values.Test) bounds the argument of a call that is a condition
-(`if not is_valid(s): raise`, values.Holds): where the call is true the value
-passes the test, where it is false it fails it. An allow-list without the
-guarded state is then a guard; one with it proves the bug. A callee that is
-not one such test (several returns, a test of something else, a callee not
-in the analysed code) bounds nothing.
+A function whose every return is a truth value about one parameter bounds the
+argument of a call that is a condition (`if not is_valid(s): raise`,
+values.Holds): where the call is true, the value went through a return that
+gives true, so it passes that return's bound (`return s in ALLOWED`, or
+`return True` after `if s not in ALLOWED: return False`, values.Test); where
+it is false, through one that gives false. An allow-list without the guarded
+state is then a guard; one with it proves the bug. A callee with another kind
+of return, a test of something else, or a callee not in the analysed code
+bounds nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve.atoms import Frame
-from kanban_audit.linter.values import Holds, Param, Test
+from kanban_audit.linter.values import Expr, Holds, Lit, Param, Test
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -32,23 +34,49 @@ def bounds(ev: Evaluator, holds: Holds, frame: Frame | None) -> Bounds:
         qual, offset = target
         fn = ev.index.functions[qual]
         position = holds.arg + offset
-        returns = fn.returns
-        if position >= len(fn.params) or len(returns) != 1 or not isinstance(returns[0], Test):
-            return NOTHING
-        test = returns[0]
-        if test.subject != Param(qual, fn.params[position]):
+        if position >= len(fn.params) or not fn.returns:
             return NOTHING
         inner = Frame(qual, holds.call, "", offset, frame, on_path=False)
-        allow = ev.const_set(test.allow, inner) if test.allow is not None else None
-        deny = ev.const_set(test.deny, inner) if test.deny is not None else frozenset()
-        if (test.allow is not None and allow is None) or deny is None:
-            return NOTHING
-        found.append((allow, deny))
-    if len(set(found)) != 1:
-        return NOTHING
-    allow, deny = found[0]
-    if holds.truth:
-        return allow, deny
+        checked = Param(qual, fn.params[position])
+        for ret in fn.returns:
+            path = _path_bounds(ev, ret, checked, holds.truth, inner)
+            if path is None:
+                return NOTHING
+            found += path
+    return _union(found) if found else NOTHING
+
+
+def _path_bounds(
+    ev: Evaluator, ret: Expr, checked: Param, truth: bool, frame: Frame
+) -> list[Bounds] | None:
+    """The bounds under which one return gives `truth` ([] if it never does); None
+    when the return says nothing of the checked parameter."""
+    if isinstance(ret, Lit) and isinstance(ret.value, bool):
+        return [NOTHING] if ret.value == truth else []
+    if not isinstance(ret, Test) or ret.subject != checked:
+        return None
+    allow = ev.const_set(ret.allow, frame) if ret.allow is not None else None
+    deny = ev.const_set(ret.deny, frame) if ret.deny is not None else frozenset()
+    if (ret.allow is not None and allow is None) or deny is None:
+        return None
+    if ret.verdict is not None:
+        return [(allow, deny)] if ret.verdict == truth else []
+    if truth:
+        return [(allow, deny)]
     if allow is None:  # it failed `not in deny`: it is in deny
-        return deny, frozenset()
-    return (None, allow) if not deny else NOTHING
+        return [(deny, frozenset())]
+    return [(None, allow)] if not deny else [NOTHING]
+
+
+def _union(found: list[Bounds]) -> Bounds:
+    """A value that passed one of these bounds: allowed by any, denied by all."""
+    allowed: frozenset[str] = frozenset()
+    denied: list[frozenset[str]] = []
+    for allow, deny in found:
+        if allow is None:
+            denied.append(deny)
+        else:
+            allowed |= allow - deny
+    if not denied:
+        return allowed, frozenset()
+    return None, frozenset.intersection(*denied) - allowed

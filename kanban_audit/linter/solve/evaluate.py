@@ -366,7 +366,10 @@ class Evaluator:
         return [n for a in atoms for n in narrow(a, allow, deny or frozenset())]
 
     def _verdict(self, expr: Test | Holds, frame: Frame | None) -> list[Atom]:
-        """A truth value, never a status (a list it bounds is read by conditions.py)."""
+        """A truth value, never a status (a list it bounds is read by conditions.py);
+        a constant one is that constant."""
+        if isinstance(expr, Test) and expr.verdict is not None:
+            return []
         return [Atom("unknown", "comparison")]
 
     def _refined(self, expr: Refined, frame: Frame | None) -> list[Atom]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from kanban_audit.linter.summarize.names import dotted, subject
-from kanban_audit.linter.values import Call, Expr, Holds, Narrowed, Param, Seq, Test
+from kanban_audit.linter.values import Call, Expr, Holds, Lit, Narrowed, Param, Seq, Test
 
 if TYPE_CHECKING:
     from kanban_audit.linter.summarize.interpreter import Env, FunctionAnalyzer
@@ -98,6 +98,25 @@ def verdict(fa: FunctionAnalyzer, test: cst.BaseExpression, env: Env) -> Expr | 
     if not isinstance(checked, Param):
         return None
     return Test(checked, _read(fa, allow, env), _read(fa, deny, env))
+
+
+def path_verdict(fa: FunctionAnalyzer, value: Expr, env: Env) -> Expr | None:
+    """`return True` (or False) where one parameter is bounded by the guards met on
+    the way (`if s not in ALLOWED: return False`): the constant under that bound
+    (values.Test with a verdict); None when the value is not a constant truth or
+    not one parameter is bounded."""
+    if not (isinstance(value, Lit) and isinstance(value.value, bool)):
+        return None
+    bounded = [
+        narrowed
+        for name in fa.fn.params
+        if isinstance(narrowed := env.get(name), Narrowed)
+        and narrowed.expr == Param(fa.fn.qualname, name)
+    ]
+    if len(bounded) != 1:
+        return None
+    narrowed = bounded[0]
+    return Test(narrowed.expr, narrowed.allow, narrowed.deny, value.value)
 
 
 def _absent(

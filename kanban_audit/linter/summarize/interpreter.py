@@ -221,7 +221,7 @@ class FunctionAnalyzer:
     def return_statement(self, small: cst.Return, env: Env) -> Flow:
         value = self.expr(small.value, env) if small.value else Lit(None)
         tested = guards.verdict(self, small.value, env) if small.value else None
-        self.fn.returns.append(tested or value)
+        self.fn.returns.append(tested or guards.path_verdict(self, value, env) or value)
         return env, True
 
     def raise_statement(self, small: cst.Raise, env: Env) -> Flow:
