@@ -18,6 +18,7 @@ from kanban_audit.linter.values import (
     Attr,
     BinOp,
     Call,
+    Check,
     ChunkSummary,
     ClassSummary,
     Comp,
@@ -40,7 +41,6 @@ from kanban_audit.linter.values import (
     Site,
     Star,
     Stored,
-    Test,
     Unknown,
 )
 
@@ -53,7 +53,7 @@ class FormatError(ValueError):
 
 EXPRESSIONS = (
     Lit, Unknown, Param, Ref, Attr, Index, Call, OneOf, Narrowed, BinOp, Concat, Seq, Star,
-    DictLit, Lambda, Comp, Elem, Stored, Refined, Test, Holds,
+    DictLit, Lambda, Comp, Elem, Stored, Refined, Check, Holds,
 )  # fmt: skip
 
 Kinds = frozenset[type]  # the node classes a reference may point to
@@ -90,7 +90,7 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Elem: (("seq", "expr"),),
     Stored: (("value", "expr"), ("func", "str"), ("attr", "str"), ("site", "site")),
     Refined: (("expr", "expr"), ("attrs", "kwargs")),
-    Test: (("subject", "expr"), ("allow", "expr?"), ("deny", "expr?"), ("verdict", "scalar")),
+    Check: (("subject", "expr"), ("allow", "expr?"), ("deny", "expr?"), ("verdict", "scalar")),
     Holds: (("call", "expr"), ("arg", "int"), ("truth", "bool")),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),

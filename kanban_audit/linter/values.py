@@ -164,7 +164,7 @@ class Refined:
 
 
 @dataclass(frozen=True)
-class Test:
+class Check:
     """A returned truth value that says something of one value.
 
     With no `verdict`, it is true exactly when `subject` is in `allow` (when
@@ -209,7 +209,7 @@ Expr = (
     | Elem
     | Stored
     | Refined
-    | Test
+    | Check
     | Holds
 )
 

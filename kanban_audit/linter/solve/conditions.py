@@ -4,7 +4,7 @@ A function whose every return is a truth value about one parameter bounds the
 argument of a call that is a condition (`if not is_valid(s): raise`,
 values.Holds): where the call is true, the value went through a return that
 gives true, so it passes that return's bound (`return s in ALLOWED`, or
-`return True` after `if s not in ALLOWED: return False`, values.Test); where
+`return True` after `if s not in ALLOWED: return False`, values.Check); where
 it is false, through one that gives false. An allow-list without the guarded
 state is then a guard; one with it proves the bug. A callee with another kind
 of return, a test of something else, or a callee not in the analysed code
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve.atoms import Frame
-from kanban_audit.linter.values import Expr, Holds, Lit, Param, Test
+from kanban_audit.linter.values import Check, Expr, Holds, Lit, Param
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -53,7 +53,7 @@ def _path_bounds(
     when the return says nothing of the checked parameter."""
     if isinstance(ret, Lit) and isinstance(ret.value, bool):
         return [NOTHING] if ret.value == truth else []
-    if not isinstance(ret, Test) or ret.subject != checked:
+    if not isinstance(ret, Check) or ret.subject != checked:
         return None
     allow = ev.const_set(ret.allow, frame) if ret.allow is not None else None
     deny = ev.const_set(ret.deny, frame) if ret.deny is not None else frozenset()

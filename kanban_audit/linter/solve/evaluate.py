@@ -51,6 +51,7 @@ from kanban_audit.linter.values import (
     Attr,
     BinOp,
     Call,
+    Check,
     ClassSummary,
     Comp,
     Concat,
@@ -69,7 +70,6 @@ from kanban_audit.linter.values import (
     Seq,
     Star,
     Stored,
-    Test,
     Unknown,
     one_of,
 )
@@ -365,10 +365,10 @@ class Evaluator:
         atoms = self.values(expr.expr, frame)
         return [n for a in atoms for n in narrow(a, allow, deny or frozenset())]
 
-    def _verdict(self, expr: Test | Holds, frame: Frame | None) -> list[Atom]:
+    def _verdict(self, expr: Check | Holds, frame: Frame | None) -> list[Atom]:
         """A truth value, never a status (a list it bounds is read by conditions.py);
         a constant one is that constant."""
-        if isinstance(expr, Test) and expr.verdict is not None:
+        if isinstance(expr, Check) and expr.verdict is not None:
             return []
         return [Atom("unknown", "comparison")]
 
@@ -520,7 +520,7 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     Star: Evaluator._element,
     Stored: Evaluator._stored,
     Refined: Evaluator._refined,
-    Test: Evaluator._verdict,
+    Check: Evaluator._verdict,
     Holds: Evaluator._verdict,
 }  # type: ignore[dict-item]
 

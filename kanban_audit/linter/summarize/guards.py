@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from kanban_audit.linter.summarize.names import dotted, subject
-from kanban_audit.linter.values import Call, Expr, Holds, Lit, Narrowed, Param, Seq, Test
+from kanban_audit.linter.values import Call, Check, Expr, Holds, Lit, Narrowed, Param, Seq
 
 if TYPE_CHECKING:
     from kanban_audit.linter.summarize.interpreter import Env, FunctionAnalyzer
@@ -89,7 +89,7 @@ def _verdicts(call: cst.Call) -> tuple[list[Fact], list[Fact]]:
 
 def verdict(fa: FunctionAnalyzer, test: cst.BaseExpression, env: Env) -> Expr | None:
     """A returned test of one parameter (`return s in ALLOWED`) as a value the callers
-    can apply (values.Test); None when it is not one fact about one parameter."""
+    can apply (values.Check); None when it is not one fact about one parameter."""
     when_true, _ = facts(fa, test)
     if len(when_true) != 1 or isinstance(test, cst.Call):
         return None
@@ -97,13 +97,13 @@ def verdict(fa: FunctionAnalyzer, test: cst.BaseExpression, env: Env) -> Expr | 
     checked = fa.expr(node, env)
     if not isinstance(checked, Param):
         return None
-    return Test(checked, _read(fa, allow, env), _read(fa, deny, env))
+    return Check(checked, _read(fa, allow, env), _read(fa, deny, env))
 
 
 def path_verdict(fa: FunctionAnalyzer, value: Expr, env: Env) -> Expr | None:
     """`return True` (or False) where one parameter is bounded by the guards met on
     the way (`if s not in ALLOWED: return False`): the constant under that bound
-    (values.Test with a verdict); None when the value is not a constant truth or
+    (values.Check with a verdict); None when the value is not a constant truth or
     not one parameter is bounded."""
     if not (isinstance(value, Lit) and isinstance(value.value, bool)):
         return None
@@ -116,7 +116,7 @@ def path_verdict(fa: FunctionAnalyzer, value: Expr, env: Env) -> Expr | None:
     if len(bounded) != 1:
         return None
     narrowed = bounded[0]
-    return Test(narrowed.expr, narrowed.allow, narrowed.deny, value.value)
+    return Check(narrowed.expr, narrowed.allow, narrowed.deny, value.value)
 
 
 def _absent(
