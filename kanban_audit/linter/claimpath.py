@@ -202,7 +202,8 @@ def _place(
         site = atom.chain[0].site
         return [Issue(code, (atom,), entry, site, atom.chain, qual, sink, note)]
     callers = [site for site in graph.callers_of(qual) if site[0] != qual]  # not recursion
-    if not callers:
+    if not callers or atom.kind == "unknown" or atom.bounded:
+        # Data read here enters here: the calls of the writer do not pass it.
         if not graph.is_exposed(qual):
             return []
         return [Issue(code, (atom,), qual, sink.site, (), qual, sink, note)]

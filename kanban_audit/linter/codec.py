@@ -18,6 +18,7 @@ from kanban_audit.linter.values import (
     Attr,
     BinOp,
     Call,
+    Check,
     ChunkSummary,
     ClassSummary,
     Comp,
@@ -25,6 +26,7 @@ from kanban_audit.linter.values import (
     DictLit,
     Elem,
     FunctionSummary,
+    Holds,
     Index,
     Lambda,
     Lit,
@@ -51,7 +53,7 @@ class FormatError(ValueError):
 
 EXPRESSIONS = (
     Lit, Unknown, Param, Ref, Attr, Index, Call, OneOf, Narrowed, BinOp, Concat, Seq, Star,
-    DictLit, Lambda, Comp, Elem, Stored, Refined,
+    DictLit, Lambda, Comp, Elem, Stored, Refined, Check, Holds,
 )  # fmt: skip
 
 Kinds = frozenset[type]  # the node classes a reference may point to
@@ -88,6 +90,8 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Elem: (("seq", "expr"),),
     Stored: (("value", "expr"), ("func", "str"), ("attr", "str"), ("site", "site")),
     Refined: (("expr", "expr"), ("attrs", "kwargs")),
+    Check: (("subject", "expr"), ("allow", "expr?"), ("deny", "expr?"), ("verdict", "scalar")),
+    Holds: (("call", "expr"), ("arg", "int"), ("truth", "bool")),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),
     FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "env"),

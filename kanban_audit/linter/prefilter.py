@@ -79,6 +79,7 @@ class Prefilter:
     _bases: dict[str, bytes] = field(default_factory=dict)  # display -> its class bases
     _looks_up: dict[tuple[str, bytes, bool], bool] = field(default_factory=dict)
     _dispatchers: list[str] | None = None
+    _schemas_searched: bool = False
 
     def __post_init__(self) -> None:
         table = re.escape(self.pack.tasks.table.lower().encode())
@@ -109,6 +110,13 @@ class Prefilter:
         self._after_keyword_computed = re.compile(
             rb"(?:\s+or\s+\w+)?[ \t]*(?:\{[^{}\n]*\}|%s|%\(\w+\)s|[\"'][ \t]*\+)"
             rb"(?:(?!update\b)[^;]){0,120}?\b(?:set|values|select)\b"
+        )
+        # CREATE [TEMP] TABLE [IF NOT EXISTS] [schema.]tasks, in any case.
+        self._creates = re.compile(
+            rb"(?i)\bcreate\s+(?:temp\w*\s+)?table\s+(?:if\s+not\s+exists\s+)?"
+            + rb"(?:[\w\"'`\[\]]+\.)?[\"'`\[]?"
+            + table
+            + rb"\b"
         )
         # sqlite-utils: db["tasks"].insert(...), db.table("tasks"), around the quoted name.
         self._before_name = re.compile(rb"(?:\[|\btable\()\s*\Z")
@@ -185,7 +193,16 @@ class Prefilter:
         wanted |= self._lookups(program, analysis.callers_needed)
         wanted |= self._modules_of(analysis.unresolved | self._unresolved_calls(program))
         wanted |= self._subclass_files(analysis.subclassed)
+        wanted |= self._schema_files()
         return wanted - loaded
+
+    def _schema_files(self) -> set[str]:
+        """Files that create the tasks table (once): the column order of a positional
+        INSERT is the program's own when it creates the table (solve/schema.py)."""
+        if self._schemas_searched:
+            return set()
+        self._schemas_searched = True
+        return {display for display, data in self.contents.items() if self._creates.search(data)}
 
     def _subclass_files(self, classes: set[str]) -> set[str]:
         """Files that may derive from these classes: those with a class statement that

@@ -163,6 +163,32 @@ class Refined:
     attrs: tuple[tuple[str, Expr], ...]
 
 
+@dataclass(frozen=True)
+class Check:
+    """A returned truth value that says something of one value.
+
+    With no `verdict`, it is true exactly when `subject` is in `allow` (when
+    set) and not in `deny` (`return status in ALLOWED`). With a verdict, it is
+    that constant, returned where `subject` is known to be so bounded (`if s
+    not in ALLOWED: return False`).
+    """
+
+    subject: Expr
+    allow: Expr | None = None
+    deny: Expr | None = None
+    verdict: bool | None = None
+
+
+@dataclass(frozen=True)
+class Holds:
+    """The values for which a call's verdict is `truth`: a bound on its positional
+    argument `arg` where the call is a test (`if not is_valid(s): raise`)."""
+
+    call: Call
+    arg: int
+    truth: bool
+
+
 Expr = (
     Lit
     | Unknown
@@ -183,6 +209,8 @@ Expr = (
     | Elem
     | Stored
     | Refined
+    | Check
+    | Holds
 )
 
 

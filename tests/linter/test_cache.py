@@ -17,6 +17,7 @@ from kanban_audit.linter import cache as cache_module
 from kanban_audit.linter.cache import FILE, SCHEMA, SummaryCache, cache_key, signed
 from kanban_audit.linter.codec import FormatError, decode, encode
 from kanban_audit.linter.summarize import summarize
+from kanban_audit.linter.values import Check, Holds
 from kanban_audit.rulepack import load_pack
 
 from .harness import service
@@ -184,6 +185,18 @@ def test_comprehensions_keywords_and_models_survive_the_round_trip(name: str) ->
     path = Path(__file__).parents[1] / "fixtures" / "lint" / "single" / name
     summary = summarize(path.read_bytes(), name, name[:-3], METHODS)[0]
     assert decode(encode(summary)) == summary
+
+
+def test_conditions_survive_the_round_trip() -> None:
+    """A helper's returned test and a call used as a condition are data in the cache."""
+    name = "condition_helpers.py"
+    path = Path(__file__).parents[1] / "fixtures" / "lint" / "single" / name
+    summary = summarize(path.read_bytes(), name, name[:-3], METHODS)[0]
+    again = decode(encode(summary))
+    assert again == summary
+    assert isinstance(again.functions["condition_helpers.is_valid"].returns[0], Check)
+    guarded = again.functions["condition_helpers.move"].sinks[0].data.items[0]
+    assert isinstance(guarded.allow, Holds) and guarded.allow.truth is True
 
 
 def test_an_unusable_store_only_costs_speed(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ class Atom:
     deny: frozenset[str] = frozenset()
     chain: tuple[Hop, ...] = ()
     expr: Expr | None = None  # param: what to read at a call site (None: the parameter)
+    # const: a value not known here, one of an allow-list's (it enters where it is read).
+    bounded: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def narrow(atom: Atom, allow: frozenset[str] | None, deny: frozenset[str]) -> li
         return [atom] if keep else []
     if atom.kind == "unknown":
         if allow is not None:
-            return [replace(atom, kind="const", value=v) for v in sorted(allow - deny - atom.deny)]
+            values = sorted(allow - deny - atom.deny)
+            return [replace(atom, kind="const", value=v, bounded=True) for v in values]
         return [replace(atom, deny=atom.deny | deny)]
     merged_allow = (
         allow if atom.allow is None else (atom.allow if allow is None else atom.allow & allow)

@@ -1,9 +1,10 @@
 """Which functions a call expression may invoke.
 
 Plain names resolve through the index; `self.method()` through the class of
-the calling method; `Class().method()` through that class; `obj.method()`
-by name when exactly one analysed class defines it; dispatch tables
-(`HANDLERS[key](...)`) and conditional callees to every entry they may hold;
+the calling method; `obj.method()` through the classes `obj` may be an
+instance of (receivers.py), else to every analysed method of that name;
+dispatch tables (`HANDLERS[key](...)`) and conditional callees to every
+entry they may hold;
 `getattr(obj, name)(...)` to the functions the name can denote (dispatch.py).
 """
 
@@ -11,10 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import dispatch
+from kanban_audit.linter.solve import dispatch, receivers
 from kanban_audit.linter.values import (
     Attr,
-    Call,
     DictLit,
     Expr,
     FunctionSummary,
@@ -73,14 +73,13 @@ def method_callees(ev: Evaluator, func: Attr, caller: str) -> list[Callee]:
     base = func.base
     if isinstance(base, Param) and fn is not None and is_self(fn, base):
         return index.method(fn.class_name, func.name)
-    if isinstance(base, Call) and isinstance(base.func, Ref):
-        target = index.resolve(base.func.qual)
-        if target and target[0] == "class":
-            return index.method(target[1], func.name)
+    classes = receivers.classes_of(index, base)
+    if classes:
+        return [callee for cls in classes for callee in index.method(cls, func.name)]
     if func.name in BUILTIN_METHODS:
         return []
-    candidates = index.methods_by_name.get(func.name, [])
-    return [(candidates[0], 1)] if len(candidates) == 1 else []
+    # A receiver of no known type: any analysed method of that name.
+    return [(candidate, 1) for candidate in index.methods_by_name.get(func.name, [])]
 
 
 def dispatch_items(ev: Evaluator, expr: Expr) -> list[Expr]:

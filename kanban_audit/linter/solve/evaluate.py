@@ -15,7 +15,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import dispatch, mappings, models, sets, templates, unroll
+from kanban_audit.linter.solve import (
+    conditions,
+    dispatch,
+    enums,
+    mappings,
+    models,
+    results,
+    sets,
+    templates,
+    unroll,
+)
 from kanban_audit.linter.solve.atoms import (
     Atom,
     Frame,
@@ -23,7 +33,6 @@ from kanban_audit.linter.solve.atoms import (
     Hop,
     Template,
     binding,
-    mentions_param,
     narrow,
     open_expr,
     short,
@@ -43,12 +52,14 @@ from kanban_audit.linter.values import (
     Attr,
     BinOp,
     Call,
+    Check,
     ClassSummary,
     Comp,
     Concat,
     DictLit,
     Elem,
     Expr,
+    Holds,
     Index,
     Lambda,
     Lit,
@@ -154,37 +165,27 @@ class Evaluator:
         if isinstance(func, Attr) and func.name in sets.METHODS and call.args:
             operands = (func.base, *call.args)
             return sets.combine(self, sets.METHODS[func.name], operands, call, frame)
-        return mappings.views(self, call, frame) or self._returned_structures(call, frame)
-
-    def _returned_structures(self, call: Call, frame: Frame | None) -> list[Expr]:
-        """What the called functions return (an allow-list built by a helper), when it
-        does not depend on their parameters: the structures outlive the call's frame."""
-        found: list[Expr] = []
-        for target in self.call_targets(call.func, frame):
-            if not isinstance(target, tuple) or binding(frame, target[0]) is not None:
-                return [call]
-            qual, offset = target
-            inner = Frame(qual, call, "", offset, frame, on_path=False)
-            for ret in self.index.functions[qual].returns:
-                for struct in self.structures(ret, inner):
-                    if mentions_param(struct, qual):
-                        return [call]
-                    found.append(struct)
-        return found or [call]
+        return mappings.views(self, call, frame) or results.returned_structures(self, call, frame)
 
     def _item_structures(self, expr: Index, frame: Frame | None) -> list[Expr]:
         """`pair[0]` of a literal sequence is that item, when it is the only
-        possibility (a text made of it stays one text); else the lookup stays."""
+        possibility there (a text made of it stays one text); a result unpacked
+        from a function (`a, b = helper()`) is that item of each tuple it may
+        return. Else the lookup stays."""
         position = expr.key.value if isinstance(expr.key, Lit) else None
-        bases = self.structures(expr.base, frame)
-        if len(bases) != 1 or not isinstance(bases[0], Seq) or not isinstance(position, int):
+        if not isinstance(position, int):
             return [expr]
-        items = bases[0].items
-        spread = any(isinstance(item, Star) for item in items)
-        if spread or not -len(items) <= position < len(items):
-            return [expr]
-        found = self.structures(items[position], frame)
-        return found if len(found) == 1 else [expr]
+        found: list[Expr] = []
+        for base in self.structures(expr.base, frame):
+            items = base.items if isinstance(base, Seq) else ()
+            spread = any(isinstance(item, Star) for item in items)
+            if spread or not -len(items) <= position < len(items):
+                return [expr]
+            one = self.structures(items[position], frame)
+            if len(one) != 1:
+                return [expr]
+            found += [s for s in one if s not in found]
+        return found or [expr]
 
     @memoized(lambda expr, frame: [[None]])
     def flatten(self, expr: Expr, frame: Frame | None) -> list[Items]:
@@ -358,10 +359,20 @@ class Evaluator:
         return list(dict.fromkeys(a for option in expr.options for a in self.values(option, frame)))
 
     def _narrowed(self, expr: Narrowed, frame: Frame | None) -> list[Atom]:
-        allow = self.const_set(expr.allow, frame) if expr.allow is not None else None
-        deny = self.const_set(expr.deny, frame) if expr.deny is not None else None
+        if isinstance(expr.allow, Holds):
+            allow, deny = conditions.bounds(self, expr.allow, frame)
+        else:
+            allow = self.const_set(expr.allow, frame) if expr.allow is not None else None
+            deny = self.const_set(expr.deny, frame) if expr.deny is not None else None
         atoms = self.values(expr.expr, frame)
         return [n for a in atoms for n in narrow(a, allow, deny or frozenset())]
+
+    def _verdict(self, expr: Check | Holds, frame: Frame | None) -> list[Atom]:
+        """A truth value, never a status (a list it bounds is read by conditions.py);
+        a constant one is that constant."""
+        if isinstance(expr, Check) and expr.verdict is not None:
+            return []
+        return [Atom("unknown", "comparison")]
 
     def _refined(self, expr: Refined, frame: Frame | None) -> list[Atom]:
         return self.values(expr.expr, frame)
@@ -465,7 +476,7 @@ class Evaluator:
                 for ret in self.index.functions[qual].returns:
                     atoms += self.values(ret, inner)
             elif isinstance(target, ClassSummary) and target.is_enum and call.args:
-                atoms += self.values(call.args[0], frame)
+                atoms += enums.constructed(self, target, call, frame)
         if not resolved:
             atoms.append(Atom("unknown", _returned(func)))
         return atoms
@@ -524,12 +535,17 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     Star: Evaluator._element,
     Stored: Evaluator._stored,
     Refined: Evaluator._refined,
+    Check: Evaluator._verdict,
+    Holds: Evaluator._verdict,
 }  # type: ignore[dict-item]
 
 
 def _parameter(struct: Expr) -> Param | None:
-    """The parameter a structure is (or is an element of), when it is not bound here."""
+    """The parameter a structure is (or is an element of, or is without some keys:
+    `body` after `if "title" in body: ...`), when it is not bound here."""
     inner = struct.seq if isinstance(struct, Elem) else struct
+    if isinstance(inner, Narrowed) and inner.allow is None:
+        inner = inner.expr
     return inner if isinstance(inner, Param) else None
 
 

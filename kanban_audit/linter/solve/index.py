@@ -34,6 +34,8 @@ class ProgramIndex:
         # analysed yet may hold more of them.
         self.subclassed: set[str] = set()
         self._children: dict[str, list[str]] | None = None
+        # The tables the analysed code creates, with their columns (solve/schema.py).
+        self.created: dict[str, list[str]] | None = None
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:
         """Add modules; names resolved so far are resolved again on demand."""
@@ -48,6 +50,7 @@ class ProgramIndex:
             self.globals.update(summary.globals)
         self._resolved.clear()
         self._children = None
+        self.created = None
 
     def resolve(self, qual: str) -> Target | None:
         """What a qualified name denotes, through imports and re-exports."""

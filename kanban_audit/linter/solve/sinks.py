@@ -12,7 +12,7 @@ import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import columns
+from kanban_audit.linter.solve import columns, schema
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
 from kanban_audit.linter.solve.templates import MAX_TEMPLATES, could_be, marked_text
 from kanban_audit.linter.sql import ANY_COLUMN, parse_writes
@@ -31,7 +31,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     tasks = ev.pack.tasks
     column = tasks.status.lower()
     table = tasks.table.lower()
-    orders = {table: [c.lower() for c in tasks.columns]} if tasks.columns else {}
+    orders = schema.column_orders(ev.index, ev.pack)
     atoms: list[Atom] = []
     note = ""
     for template in ev.strings(sink.target, frame):

@@ -35,6 +35,11 @@ if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
 
 MAX_TEMPLATES = 64
+MAX_CHOICES = 16  # texts a joined list may have from fragments of several texts each
+# Library calls that wrap SQL text as it is: SQLAlchemy's `text("UPDATE ... :s")`.
+SQL_TEXT_WRAPPERS = frozenset(
+    {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text"}
+)
 MAX_TEXT = 20_000
 PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
@@ -50,6 +55,9 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         return _product([ev.strings(expr.left, frame), ev.strings(expr.right, frame)])
     if isinstance(expr, BinOp) and expr.op == "%":
         return [_percent(ev, t, expr.right, frame) for t in ev.strings(expr.left, frame)]
+    wrapped = _wrapped_text(expr)
+    if wrapped is not None:
+        return ev.strings(wrapped, frame)
     if isinstance(expr, Call) and isinstance(expr.func, Attr):
         if expr.func.name == "join" and expr.args:
             return _join(ev, expr, frame)
@@ -81,6 +89,13 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         if texts:
             return texts[:MAX_TEMPLATES]
     return [(Hole(expr, frame),)]
+
+
+def _wrapped_text(expr: Expr) -> Expr | None:
+    """The SQL text a library call wraps as it is (`text("UPDATE ...")`), if it is one."""
+    if isinstance(expr, Call) and isinstance(expr.func, Ref) and expr.args:
+        return expr.args[0] if expr.func.qual in SQL_TEXT_WRAPPERS else None
+    return None
 
 
 def _allowed(ev: Evaluator, expr: Narrowed, frame: Frame | None) -> list[str]:
@@ -137,19 +152,33 @@ def _product(parts: list[list[Template]]) -> list[Template]:
 
 
 def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
+    """`sep.join(fragments)`: one text per choice of each fragment's text. A fragment
+    that may be one of several texts (a key kept by an allow-list, `{k: v for k, v
+    in body.items() if k in ALLOWED}`) gives a text per choice; too many choices
+    leave those fragments holes."""
     assert isinstance(call.func, Attr)
     separators = ev.strings(call.func.base, frame)
     joined: list[Template] = []
     for fragments in ev.structures(call.args[0], frame)[:4]:
-        texts = [ev.strings(item, frame)[0] for item in ev.elements(fragments, frame)]
-        for sep in separators[:4]:
-            pieces: list = []
-            for n, text in enumerate(texts):
-                if n:
-                    pieces += list(sep)
-                pieces += list(text)
-            joined.append(tuple(pieces))
-    return joined
+        items = ev.elements(fragments, frame)
+        options = [ev.strings(item, frame) for item in items]
+        choices = list(itertools.islice(itertools.product(*options), MAX_CHOICES + 1))
+        if len(choices) > MAX_CHOICES:
+            choices = [
+                tuple(
+                    texts[0] if len(texts) == 1 else (Hole(item, frame),)
+                    for item, texts in zip(items, options, strict=True)
+                )
+            ]
+        for texts in choices:
+            for sep in separators[:4]:
+                pieces: list = []
+                for n, text in enumerate(texts):
+                    if n:
+                        pieces += list(sep)
+                    pieces += list(text)
+                joined.append(tuple(pieces))
+    return joined[:MAX_TEMPLATES]
 
 
 def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None) -> Template:

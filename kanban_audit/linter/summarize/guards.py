@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from kanban_audit.linter.summarize.names import subject
-from kanban_audit.linter.values import Expr, Narrowed, Seq
+from kanban_audit.linter.summarize.names import dotted, subject
+from kanban_audit.linter.values import Call, Check, Expr, Holds, Lit, Narrowed, Param, Seq
 
 if TYPE_CHECKING:
     from kanban_audit.linter.summarize.interpreter import Env, FunctionAnalyzer
 
 # What a value is compared with: the node, and whether it is one value (`==`)
-# rather than a container (`in`).
-Bound = tuple[cst.BaseExpression, bool]
+# rather than a container (`in`); or a call that tests it, with the argument's
+# position and the verdict the branch takes (`(position, truth)`).
+Bound = tuple[cst.BaseExpression, bool | tuple[int, bool]]
 # A guard's effect on one variable: (key, node, allow, deny).
 Fact = tuple[str, cst.BaseExpression, Bound | None, Bound | None]
 
@@ -39,19 +40,21 @@ def facts(fa: FunctionAnalyzer, test: cst.BaseExpression) -> tuple[list[Fact], l
         if isinstance(test.operator, cst.And):
             return left_t + right_t, []
         return [], left_f + right_f
+    if isinstance(test, cst.Call):
+        return _verdicts(test)
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return [], []
     target = test.comparisons[0]
     op, left, right = target.operator, _named(test.left), _named(target.comparator)
-    if isinstance(op, (cst.Equal, cst.NotEqual)):
+    if isinstance(op, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
         checked, other = (left, right) if subject(left) else (right, left)
         key = subject(checked)
-        if key is None or subject(other) == key:
+        if key is None or subject(other) == key or _singleton(op, other):
             return [], []
         value = (other, True)
         fact_in: list[Fact] = [(key, checked, value, None)]
         fact_out: list[Fact] = [(key, checked, None, value)]
-        return (fact_in, fact_out) if isinstance(op, cst.Equal) else (fact_out, fact_in)
+        return (fact_in, fact_out) if isinstance(op, (cst.Equal, cst.Is)) else (fact_out, fact_in)
     if isinstance(op, (cst.In, cst.NotIn)):
         key = subject(left)
         if key is None:
@@ -68,6 +71,60 @@ def _named(node: cst.BaseExpression) -> cst.BaseExpression:
     if isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
         return node.target
     return node
+
+
+def _singleton(op: cst.BaseCompOp, other: cst.BaseExpression) -> bool:
+    """`x is None` (or True, False): an identity test that says nothing of a status."""
+    singletons = ("None", "True", "False")
+    return isinstance(op, (cst.Is, cst.IsNot)) and dotted(other) in singletons
+
+
+def _verdicts(call: cst.Call) -> tuple[list[Fact], list[Fact]]:
+    """`is_valid(s)` as a test: each positional argument is bounded by what the callee
+    checks of it, on the branch where the call is true and on the one where it is not
+    (solve/conditions.py reads the callee)."""
+    when_true: list[Fact] = []
+    when_false: list[Fact] = []
+    for position, arg in enumerate(call.args):
+        if arg.star or arg.keyword is not None:
+            break
+        key = subject(arg.value)
+        if key is not None:
+            when_true.append((key, arg.value, (call, (position, True)), None))
+            when_false.append((key, arg.value, (call, (position, False)), None))
+    return when_true, when_false
+
+
+def verdict(fa: FunctionAnalyzer, test: cst.BaseExpression, env: Env) -> Expr | None:
+    """A returned test of one parameter (`return s in ALLOWED`) as a value the callers
+    can apply (values.Check); None when it is not one fact about one parameter."""
+    when_true, _ = facts(fa, test)
+    if len(when_true) != 1 or isinstance(test, cst.Call):
+        return None
+    _, node, allow, deny = when_true[0]
+    checked = fa.expr(node, env)
+    if not isinstance(checked, Param):
+        return None
+    return Check(checked, _read(fa, allow, env), _read(fa, deny, env))
+
+
+def path_verdict(fa: FunctionAnalyzer, value: Expr, env: Env) -> Expr | None:
+    """`return True` (or False) where one parameter is bounded by the guards met on
+    the way (`if s not in ALLOWED: return False`): the constant under that bound
+    (values.Check with a verdict); None when the value is not a constant truth or
+    not one parameter is bounded."""
+    if not (isinstance(value, Lit) and isinstance(value.value, bool)):
+        return None
+    bounded = [
+        narrowed
+        for name in fa.fn.params
+        if isinstance(narrowed := env.get(name), Narrowed)
+        and narrowed.expr == Param(fa.fn.qualname, name)
+    ]
+    if len(bounded) != 1:
+        return None
+    narrowed = bounded[0]
+    return Check(narrowed.expr, narrowed.allow, narrowed.deny, value.value)
 
 
 def _absent(
@@ -92,6 +149,8 @@ def _read(fa: FunctionAnalyzer, bound: Bound | None, env: Env) -> Expr | None:
     """The values a fact compares with, as a container."""
     if bound is None:
         return None
-    node, single = bound
+    node, how = bound
     value = fa.expr(node, env)
-    return Seq((value,)) if single else value
+    if isinstance(how, tuple):
+        return Holds(value, *how) if isinstance(value, Call) else None
+    return Seq((value,)) if how else value

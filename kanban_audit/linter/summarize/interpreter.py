@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from kanban_audit.linter.summarize import dumps, guards, joins, loops, patterns, typehints
+from kanban_audit.linter.summarize import dumps, guards, joins, loops, partials, patterns, typehints
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
@@ -221,7 +221,9 @@ class FunctionAnalyzer:
         env[key] = BinOp(_SET_MUTATIONS[method], env[key], other)
 
     def return_statement(self, small: cst.Return, env: Env) -> Flow:
-        self.fn.returns.append(self.expr(small.value, env) if small.value else Lit(None))
+        value = self.expr(small.value, env) if small.value else Lit(None)
+        tested = guards.verdict(self, small.value, env) if small.value else None
+        self.fn.returns.append(tested or guards.path_verdict(self, value, env) or value)
         return env, True
 
     def raise_statement(self, small: cst.Raise, env: Env) -> Flow:
@@ -597,7 +599,7 @@ class FunctionAnalyzer:
                 args.append(value)
         site = self.mod.call_site(node, self.stmt_line)
         func, args = dumps.refine(node, func, args, env)
-        call = Call(func, tuple(args), tuple(kwargs), site, spread)
+        call = partials.through_partial(func, Call(func, tuple(args), tuple(kwargs), site, spread))
         if id(node) in self.recorded:
             return joins.text_method(call)
         self.recorded.add(id(node))

@@ -11,7 +11,11 @@ from collections.abc import Callable
 
 from kanban_audit.linter.values import Attr, Call, Expr, Index, Seq, Sink, Star
 
-SQL_PARAM_KEYWORDS = ("parameters", "params", "parameters_", "args")
+# The SQL text and its parameters passed by keyword: sqlite3 and DB-API drivers
+# (`sql`, `operation`, `parameters`), psycopg (`query`, `params`, `vars`), the
+# `databases` package (`query`, `values`), SQLAlchemy (`statement`, `parameters`).
+SQL_KEYWORDS = ("sql", "query", "statement", "operation")
+SQL_PARAM_KEYWORDS = ("parameters", "params", "parameters_", "args", "values", "vars")
 # sqlite-utils Table methods: the keyword and position of the written record(s).
 TABLE_METHODS = {
     "update": ("updates", 1),
@@ -25,15 +29,17 @@ Recogniser = Callable[[str, Expr, Call, frozenset[str]], Sink | None]
 
 
 def sql_write(method: str, func: Expr, call: Call, sql_methods: frozenset[str]) -> Sink | None:
-    """`<anything>.execute(sql, params)` and the pack's other SQL methods.
+    """`<anything>.execute(sql, params)` and the pack's other SQL methods, the SQL
+    and its parameters given by position or by keyword.
 
     asyncpg-style drivers take the parameters one by one after the SQL
     (`execute(sql, a, b)`, `fetchrow(sql, *args)`): they become one sequence.
     """
     kw = dict(call.kwargs)
-    if method not in sql_methods or not (call.args or "sql" in kw):
+    keyword = next((name for name in SQL_KEYWORDS if name in kw), None)
+    if method not in sql_methods or not (call.args or keyword):
         return None
-    sql = call.args[0] if call.args else kw["sql"]
+    sql = call.args[0] if call.args else kw[keyword]  # type: ignore[index]
     rest = call.args[1:]
     data = Seq(rest) if len(rest) > 1 or any(isinstance(a, Star) for a in rest) else None
     data = data or (rest[0] if rest else None)

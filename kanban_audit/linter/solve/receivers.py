@@ -1,0 +1,85 @@
+"""Receivers by type: the classes an object a method is called on may belong to.
+
+`self` is an instance of its method's class; a parameter or a class field
+annotated with a class is one of it; `Cls(...)` (also through a local) is one;
+`self.dao` is whatever every method of the class stores in it
+(`self.dao = RunDAO(db)` in `__init__`). When every way the object is made
+is known, `obj.method()` resolves to those classes' methods, not to another
+class's method of the same name; otherwise the type is not known here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kanban_audit.linter.solve import calls
+from kanban_audit.linter.values import Attr, Call, Expr, Lit, Narrowed, OneOf, Param, Ref, Stored
+
+if TYPE_CHECKING:
+    from kanban_audit.linter.solve.index import ProgramIndex
+
+MAX_DEPTH = 4
+
+
+def classes_of(index: ProgramIndex, obj: Expr, depth: int = 0) -> list[str] | None:
+    """The analysed classes `obj` may be an instance of; None when not known."""
+    if depth > MAX_DEPTH:
+        return None
+    if isinstance(obj, Param):
+        fn = index.functions.get(obj.func)
+        if fn is None:
+            return None
+        if calls.is_self(fn, obj):
+            return [fn.class_name]
+        declared = fn.annotations.get(obj.name)
+        return _declared(index, declared, True) if declared is not None else None
+    if isinstance(obj, Call) and isinstance(obj.func, Ref):
+        return _declared(index, obj.func, False)
+    if isinstance(obj, (Stored, Narrowed)):
+        return classes_of(index, obj.value if isinstance(obj, Stored) else obj.expr, depth + 1)
+    if isinstance(obj, OneOf):
+        return _union([classes_of(index, option, depth + 1) for option in obj.options])
+    if isinstance(obj, Attr):
+        return _attribute(index, obj, depth)
+    return None
+
+
+def _attribute(index: ProgramIndex, attr: Attr, depth: int) -> list[str] | None:
+    """`self.x`: what the class declares `x` as, else what its methods store in it."""
+    owners = classes_of(index, attr.base, depth + 1) if isinstance(attr.base, Param) else None
+    if not owners or not isinstance(attr.base, Param):
+        return None
+    fn = index.functions.get(attr.base.func)
+    if fn is None or not calls.is_self(fn, attr.base):
+        return None
+    found: list[list[str] | None] = []
+    for owner in owners:
+        for cls in index.ancestors(owner):
+            fields = dict(index.classes[cls].fields) if cls in index.classes else {}
+            if attr.name in fields:
+                found.append(_declared(index, fields[attr.name], True))
+        stored = [index.globals[q] for q in index.attribute(owner, attr.name)]
+        found += [classes_of(index, value, depth + 1) for value in stored]
+    return _union(found) if found else None
+
+
+def _declared(index: ProgramIndex, annotation: Expr, derived: bool) -> list[str] | None:
+    """The analysed classes an annotation (or a called name) names, with their
+    subclasses when `derived` (an instance declared as a class may be of any of
+    them); None if it names something else."""
+    if isinstance(annotation, OneOf):
+        options = [o for o in annotation.options if o != Lit(None)]
+        return _union([_declared(index, option, derived) for option in options])
+    if not isinstance(annotation, Ref):
+        return None
+    target = index.resolve(annotation.qual)
+    if not target or target[0] != "class":
+        return None
+    return [target[1], *index.subclasses(target[1])] if derived else [target[1]]
+
+
+def _union(found: list[list[str] | None]) -> list[str] | None:
+    """Every class any option may be; None when one of them is not known."""
+    if not found or any(classes is None for classes in found):
+        return None
+    return list(dict.fromkeys(cls for classes in found if classes for cls in classes))

@@ -1,0 +1,42 @@
+"""What a call returns, as structures its caller can read further.
+
+A helper's return values are read in the call's frame; a returned structure
+that mentions the helper's parameters (`return "blocked", KIND, (reason,)`)
+is the same structure with each parameter replaced by what the call passes,
+so that it means the same thing in the caller (`a, b, c = helper(...)`
+unpacks each tuple the helper may return).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kanban_audit.linter.solve.atoms import Frame, binding
+from kanban_audit.linter.values import Call, Expr, Param, Stored, rebuilt
+
+if TYPE_CHECKING:
+    from kanban_audit.linter.solve.evaluate import Evaluator
+
+
+def returned_structures(ev: Evaluator, call: Call, frame: Frame | None) -> list[Expr]:
+    """What the called functions return, in the caller's terms; the call itself when a
+    callee is not a plain function or is already being read (recursion)."""
+    found: list[Expr] = []
+    for target in ev.call_targets(call.func, frame):
+        if not isinstance(target, tuple) or binding(frame, target[0]) is not None:
+            return [call]
+        qual, offset = target
+        inner = Frame(qual, call, "", offset, frame, on_path=False)
+        for ret in ev.index.functions[qual].returns:
+            for struct in ev.structures(ret, inner):
+                found.append(_in_caller(ev, struct, inner))
+    return found or [call]
+
+
+def _in_caller(ev: Evaluator, expr: Any, frame: Frame) -> Any:
+    """`expr` with the parameters `frame` binds replaced by the call's arguments."""
+    if isinstance(expr, Param):
+        return ev.argument(frame, expr.name) if expr.func == frame.func else expr
+    if isinstance(expr, Stored):  # read in any method, whatever the call passes
+        return expr
+    return rebuilt(expr, lambda part: _in_caller(ev, part, frame))
