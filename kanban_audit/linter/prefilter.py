@@ -59,6 +59,8 @@ _VALUE_BEFORE = re.compile(rb"""\+\s*["']\Z""")  # before a literal's end: a val
 _ASSIGNED = re.compile(rb"(\w+)\s*=\s*(?:\w+\s*\.\s*)*\Z")  # `name = mod.` before a call
 # getattr(obj, "name"...): a constant name, the common case, is not a dispatch.
 _CONSTANT_LOOKUP = re.compile(rb"""getattr\s*\(\s*[\w.]+\s*,\s*[rRbBuU]?(?:"\w*"|'\w*')""")
+_RELATIVE = re.compile(rb"\bfrom\s+\.")  # a relative import
+_STAR_IMPORT = re.compile(rb"\bimport\s+\*")
 MAX_LOOKUP = 400  # bytes of getattr's arguments read
 
 
@@ -81,6 +83,7 @@ class Prefilter:
     _dispatchers: list[str] | None = None
 
     def __post_init__(self) -> None:
+        self._module_of = {display: module for module, display in self.modules.items()}
         table = re.escape(self.pack.tasks.table.lower().encode())
         self._table = self.pack.tasks.table.lower().encode()
         self._status = self.pack.tasks.status.lower().encode()
@@ -313,18 +316,26 @@ class Prefilter:
         return self._dispatchers
 
     def _naming(self, name: str, parts: set[str], runs_sql: bool = False) -> set[str]:
-        """Files that name `name` (and one of `parts`, if any) as whole words."""
+        """Files that name `name` as a whole word and, if `parts` are given, reach it
+        through one of them (`_ways_in`)."""
         needle = name.encode()
         wanted = set()
         for display, data in self.contents.items():
             if needle not in data:
                 continue
             words = self._words(display)
-            if needle not in words or (parts and not any(p.encode() in words for p in parts)):
+            if needle not in words or (parts and not any(self._reaches(display, p) for p in parts)):
                 continue
             if not runs_sql or self._runs_sql.search(data):
                 wanted.add(display)
         return wanted
+
+    def _reaches(self, display: str, part: str) -> bool:
+        """Whether a file mentions a way in: a module's name, or (a folder, ending in
+        `/`) lies in that package and imports relatively (`from . import f`)."""
+        if part.endswith("/"):
+            return display.startswith(part) and _RELATIVE.search(self.contents[display]) is not None
+        return part.encode() in self._words(display)
 
     def _words(self, display: str) -> set[bytes]:
         found = self._word_sets.get(display)
@@ -333,19 +344,42 @@ class Prefilter:
         return found
 
     def _ways_in(self, module: str, name: str) -> set[str]:
-        """The names an importer of `module.name` must mention: the module's own, and
-        those of the enclosing packages whose __init__ names it (re-exports)."""
-        parts = module.split(".")
-        ways = {parts[-1]}
-        for n in range(len(parts) - 1, 0, -1):
-            display = self.modules.get(".".join(parts[:n]))
-            if (
-                display
-                and display.endswith("__init__.py")
-                and name.encode() in self.contents[display]
-            ):
-                ways.add(parts[n - 1])
-        return ways
+        """The ways an importer of `module.name` reaches it: the names of the module and
+        of every module that imports it on (a package's __init__ re-exporting it, any
+        module importing the name or everything, `*`, from one of these), which the
+        importer must mention; and the folders of the packages among them, from
+        inside which a relative import (`from . import f`) needs no name."""
+        key = name.encode()
+        ways = {module.rsplit(".", 1)[-1]}
+        folders = self._package_folder(module)
+        candidates = [
+            display
+            for display, data in self.contents.items()
+            if display in self._module_of and (key in data or _STAR_IMPORT.search(data))
+        ]
+        grown = True
+        while grown:
+            grown = False
+            for display in candidates:
+                module_name = self._module_of[display]
+                last = module_name.rsplit(".", 1)[-1]
+                if last in ways:
+                    continue
+                words = self._words(display)
+                forwards = key in words or _STAR_IMPORT.search(self.contents[display])
+                if forwards and any(self._reaches(display, way) for way in ways | folders):
+                    ways.add(last)
+                    folders |= self._package_folder(module_name)
+                    grown = True
+        return ways | folders
+
+    def _package_folder(self, module: str) -> set[str]:
+        """The folder of the package a module is in (or is), as `_reaches` reads it."""
+        display = self.modules.get(module, "")
+        folder = display.rsplit("/", 1)[0] + "/" if "/" in display else ""
+        if folder and (display.endswith("__init__.py") or folder + "__init__.py" in self.contents):
+            return {folder}
+        return set()
 
     def _unresolved_calls(self, program: Program) -> set[str]:
         """Calls that may reach a searched function through a module not loaded yet
