@@ -84,8 +84,10 @@ class Prefilter:
 
     def __post_init__(self) -> None:
         self._module_of = {display: module for module, display in self.modules.items()}
-        table = re.escape(self.pack.tasks.table.lower().encode())
-        self._table = self.pack.tasks.table.lower().encode()
+        table = _glob_regex(self.pack.tasks.table.lower())
+        # What every name of the table holds: the name, or a pattern's literal part.
+        self._table = self.pack.tasks.table_text.encode()
+        self._quoted_table = re.compile(rb"[\"'](?:" + table + rb")[\"']")
         self._status = self.pack.tasks.status.lower().encode()
         # Spaces, quotes, brackets, string joins, escapes (\\n); comments are gone by then.
         gap = rb"""(?:[\s"'`\[\]+]|\\[nrt]?)*"""
@@ -168,15 +170,12 @@ class Prefilter:
         )
 
     def _names_table_object(self, low: bytes) -> bool:
-        for quote in _QUOTES:
-            needle = quote + self._table + quote
-            at = low.find(needle)
-            while at >= 0:
-                if self._before_name.search(low[max(0, at - 32) : at]) and self._after_name.match(
-                    low, at + len(needle)
-                ):
-                    return True
-                at = low.find(needle, at + 1)
+        for found in self._quoted_table.finditer(low):
+            at = found.start()
+            if self._before_name.search(low[max(0, at - 32) : at]) and self._after_name.match(
+                low, found.end()
+            ):
+                return True
         return False
 
     # -- growth --------------------------------------------------------------
@@ -407,6 +406,24 @@ class Prefilter:
                     wanted.update(found)
                     break
         return wanted
+
+
+def _glob_regex(pattern: str) -> bytes:
+    """A table name or glob pattern (`*jobs`, `app_?`, `[ab]_jobs`) as a regex over
+    the bytes of one SQL name."""
+    out = b""
+    for part in re.split(r"(\*|\?|\[[^\]]*\])", pattern):
+        if part == "*":
+            out += rb"\w*"
+        elif part == "?":
+            out += rb"\w"
+        elif part.startswith("[") and len(part) > 2:
+            inner = part[1:-1]
+            inner = "^" + inner[1:] if inner.startswith("!") else inner
+            out += b"[" + inner.encode() + b"]"
+        else:
+            out += re.escape(part.encode())
+    return out
 
 
 def _literals(expr: object) -> list[str]:
