@@ -59,8 +59,9 @@ _VALUE_BEFORE = re.compile(rb"""\+\s*["']\Z""")  # before a literal's end: a val
 _ASSIGNED = re.compile(rb"(\w+)\s*=\s*(?:\w+\s*\.\s*)*\Z")  # `name = mod.` before a call
 # getattr(obj, "name"...): a constant name, the common case, is not a dispatch.
 _CONSTANT_LOOKUP = re.compile(rb"""getattr\s*\(\s*[\w.]+\s*,\s*[rRbBuU]?(?:"\w*"|'\w*')""")
-_RELATIVE = re.compile(rb"\bfrom\s+\.")  # a relative import
-_STAR_IMPORT = re.compile(rb"\bimport\s+\*")
+# A relative import, a star import (no leading \b: the literal start keeps the search fast).
+_RELATIVE = re.compile(rb"from[ \t]+\.")
+_STAR_IMPORT = re.compile(rb"import[ \t]+\*")
 MAX_LOOKUP = 400  # bytes of getattr's arguments read
 
 
@@ -81,6 +82,8 @@ class Prefilter:
     _bases: dict[str, bytes] = field(default_factory=dict)  # display -> its class bases
     _looks_up: dict[tuple[str, bytes, bool], bool] = field(default_factory=dict)
     _dispatchers: list[str] | None = None
+    _stars: set[str] | None = None
+    _holders: dict[bytes, list[str]] = field(default_factory=dict)  # needle -> files
 
     def __post_init__(self) -> None:
         self._module_of = {display: module for module, display in self.modules.items()}
@@ -170,13 +173,25 @@ class Prefilter:
         )
 
     def _names_table_object(self, low: bytes) -> bool:
-        for found in self._quoted_table.finditer(low):
-            at = found.start()
-            if self._before_name.search(low[max(0, at - 32) : at]) and self._after_name.match(
-                low, found.end()
+        for start, end in self._quoted_names(low):
+            if self._before_name.search(low[max(0, start - 32) : start]) and self._after_name.match(
+                low, end
             ):
                 return True
         return False
+
+    def _quoted_names(self, low: bytes) -> Iterable[tuple[int, int]]:
+        """Where the table's name stands quoted: found by find() for a name, by the
+        pattern's regex for a pattern (rare, and slower)."""
+        if self.pack.tasks.table_is_pattern:
+            yield from (found.span() for found in self._quoted_table.finditer(low))
+            return
+        for quote in _QUOTES:
+            needle = quote + self._table + quote
+            at = low.find(needle)
+            while at >= 0:
+                yield at, at + len(needle)
+                at = low.find(needle, at + 1)
 
     # -- growth --------------------------------------------------------------
 
@@ -319,15 +334,22 @@ class Prefilter:
         through one of them (`_ways_in`)."""
         needle = name.encode()
         wanted = set()
-        for display, data in self.contents.items():
-            if needle not in data:
-                continue
+        for display in self._containing(needle):
             words = self._words(display)
             if needle not in words or (parts and not any(self._reaches(display, p) for p in parts)):
                 continue
-            if not runs_sql or self._runs_sql.search(data):
+            if not runs_sql or self._runs_sql.search(self.contents[display]):
                 wanted.add(display)
         return wanted
+
+    def _containing(self, needle: bytes) -> list[str]:
+        """The files whose bytes hold `needle` anywhere (searched once a name)."""
+        found = self._holders.get(needle)
+        if found is None:
+            found = self._holders[needle] = [
+                display for display, data in self.contents.items() if needle in data
+            ]
+        return found
 
     def _reaches(self, display: str, part: str) -> bool:
         """Whether a file mentions a way in: a module's name, or (a folder, ending in
@@ -353,8 +375,8 @@ class Prefilter:
         folders = self._package_folder(module)
         candidates = [
             display
-            for display, data in self.contents.items()
-            if display in self._module_of and (key in data or _STAR_IMPORT.search(data))
+            for display in {*self._containing(key), *self._star_importers()}
+            if display in self._module_of
         ]
         grown = True
         while grown:
@@ -365,12 +387,20 @@ class Prefilter:
                 if last in ways:
                     continue
                 words = self._words(display)
-                forwards = key in words or _STAR_IMPORT.search(self.contents[display])
+                forwards = key in words or display in self._star_importers()
                 if forwards and any(self._reaches(display, way) for way in ways | folders):
                     ways.add(last)
                     folders |= self._package_folder(module_name)
                     grown = True
         return ways | folders
+
+    def _star_importers(self) -> set[str]:
+        """Files that import everything from a module (read once)."""
+        if self._stars is None:
+            self._stars = {
+                display for display, data in self.contents.items() if _STAR_IMPORT.search(data)
+            }
+        return self._stars
 
     def _package_folder(self, module: str) -> set[str]:
         """The folder of the package a module is in (or is), as `_reaches` reads it."""
