@@ -47,9 +47,10 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
                 continue
             if not tasks.names_table(effect.table):
                 continue
+            shown = effect.table if tasks.table_is_pattern else tasks.table
             key = holes[effect.column_hole] if effect.column_hole >= 0 else None
             if effect.fragment and key is not None:
-                note = f"{tasks.table}.{tasks.status} ({effect.statement}, a part not known here)"
+                note = f"{shown}.{tasks.status} ({effect.statement}, a part not known here)"
                 atoms.append(columns.fragment(key, column))
                 continue
             if key is None:
@@ -59,7 +60,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
             if not named:
                 continue
             keyed = ", its column named by a key" if key else ""
-            note = f"{tasks.table}.{tasks.status} ({effect.statement}{keyed})"
+            note = f"{shown}.{tasks.status} ({effect.statement}{keyed})"
             found = written_atoms(ev, sink, effect.values, holes, key, frame)
             if key is not None:
                 found = columns.through_key(ev, key, column, found)
