@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import MISSING, dataclass, field, fields
+from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,21 @@ class TasksSection:
     worker_started_at: str = ""
     # The table's columns in order: what an INSERT without a column list writes.
     columns: tuple[str, ...] = ()
+
+    def names_table(self, name: str) -> bool:
+        """Whether a table name (lower case, as SQL reads it) is the tasks table: the
+        pack's name exactly, or a name its glob pattern matches (`*jobs`)."""
+        return fnmatchcase(name, self.table.lower())
+
+    @property
+    def table_text(self) -> str:
+        """Text every name of the table holds (lower case): the longest literal run of
+        the name or pattern; SQL text without it cannot write the table."""
+        return max(re.split(r"\*|\?|\[[^\]]*\]", self.table.lower()), key=len)
+
+    @property
+    def table_is_pattern(self) -> bool:
+        return any(c in self.table for c in "*?[")
 
 
 @dataclass(frozen=True)
@@ -125,8 +142,6 @@ class RulePack:
 
 
 def _name_matches(qualname: str, pattern: str) -> bool:
-    from fnmatch import fnmatchcase
-
     if fnmatchcase(qualname, pattern):
         return True
     if "." not in pattern and not any(c in pattern for c in "*?["):
@@ -194,6 +209,7 @@ def parse_pack(text: str, source: str) -> RulePack:
         if name in data
     }
     _check_columns(sections["tasks"], f"{source}: [tasks].columns")
+    _check_table(sections["tasks"].table, f"{source}: [tasks].table")
     return RulePack(
         name=meta.name or Path(source).stem,
         description=meta.description,
@@ -214,6 +230,15 @@ def _check_columns(tasks: TasksSection, where: str) -> None:
     for name in (tasks.id, tasks.status):
         if name.lower() not in lowered:
             raise UsageError(f"{where}: must list the {name!r} column")
+
+
+def _check_table(table: str, where: str) -> None:
+    """A table is a name or a glob pattern over names (`*jobs`, `app_?`, `[ab]_jobs`)
+    that holds some literal part: `*` alone would take every table for the tasks."""
+    if re.search(r"\[(?![^\]]+\])", table):
+        raise UsageError(f"{where}: {table!r} opens a [...] set it does not close")
+    if not re.sub(r"\*|\?|\[[^\]]*\]", "", table):
+        raise UsageError(f"{where}: {table!r} must hold part of the name, not only wildcards")
 
 
 def load_pack(path: str | Path | None = None) -> RulePack:

@@ -59,6 +59,9 @@ _VALUE_BEFORE = re.compile(rb"""\+\s*["']\Z""")  # before a literal's end: a val
 _ASSIGNED = re.compile(rb"(\w+)\s*=\s*(?:\w+\s*\.\s*)*\Z")  # `name = mod.` before a call
 # getattr(obj, "name"...): a constant name, the common case, is not a dispatch.
 _CONSTANT_LOOKUP = re.compile(rb"""getattr\s*\(\s*[\w.]+\s*,\s*[rRbBuU]?(?:"\w*"|'\w*')""")
+# A relative import, a star import (no leading \b: the literal start keeps the search fast).
+_RELATIVE = re.compile(rb"from[ \t]+\.")
+_STAR_IMPORT = re.compile(rb"import[ \t]+\*")
 MAX_LOOKUP = 400  # bytes of getattr's arguments read
 
 
@@ -80,10 +83,15 @@ class Prefilter:
     _looks_up: dict[tuple[str, bytes, bool], bool] = field(default_factory=dict)
     _dispatchers: list[str] | None = None
     _schemas_searched: bool = False
+    _stars: set[str] | None = None
+    _holders: dict[bytes, list[str]] = field(default_factory=dict)  # needle -> files
 
     def __post_init__(self) -> None:
-        table = re.escape(self.pack.tasks.table.lower().encode())
-        self._table = self.pack.tasks.table.lower().encode()
+        self._module_of = {display: module for module, display in self.modules.items()}
+        table = _glob_regex(self.pack.tasks.table.lower())
+        # What every name of the table holds: the name, or a pattern's literal part.
+        self._table = self.pack.tasks.table_text.encode()
+        self._quoted_table = re.compile(rb"[\"'](?:" + table + rb")[\"']")
         self._status = self.pack.tasks.status.lower().encode()
         # Spaces, quotes, brackets, string joins, escapes (\\n); comments are gone by then.
         gap = rb"""(?:[\s"'`\[\]+]|\\[nrt]?)*"""
@@ -173,16 +181,25 @@ class Prefilter:
         )
 
     def _names_table_object(self, low: bytes) -> bool:
+        for start, end in self._quoted_names(low):
+            if self._before_name.search(low[max(0, start - 32) : start]) and self._after_name.match(
+                low, end
+            ):
+                return True
+        return False
+
+    def _quoted_names(self, low: bytes) -> Iterable[tuple[int, int]]:
+        """Where the table's name stands quoted: found by find() for a name, by the
+        pattern's regex for a pattern (rare, and slower)."""
+        if self.pack.tasks.table_is_pattern:
+            yield from (found.span() for found in self._quoted_table.finditer(low))
+            return
         for quote in _QUOTES:
             needle = quote + self._table + quote
             at = low.find(needle)
             while at >= 0:
-                if self._before_name.search(low[max(0, at - 32) : at]) and self._after_name.match(
-                    low, at + len(needle)
-                ):
-                    return True
+                yield at, at + len(needle)
                 at = low.find(needle, at + 1)
-        return False
 
     # -- growth --------------------------------------------------------------
 
@@ -330,18 +347,33 @@ class Prefilter:
         return self._dispatchers
 
     def _naming(self, name: str, parts: set[str], runs_sql: bool = False) -> set[str]:
-        """Files that name `name` (and one of `parts`, if any) as whole words."""
+        """Files that name `name` as a whole word and, if `parts` are given, reach it
+        through one of them (`_ways_in`)."""
         needle = name.encode()
         wanted = set()
-        for display, data in self.contents.items():
-            if needle not in data:
-                continue
+        for display in self._containing(needle):
             words = self._words(display)
-            if needle not in words or (parts and not any(p.encode() in words for p in parts)):
+            if needle not in words or (parts and not any(self._reaches(display, p) for p in parts)):
                 continue
-            if not runs_sql or self._runs_sql.search(data):
+            if not runs_sql or self._runs_sql.search(self.contents[display]):
                 wanted.add(display)
         return wanted
+
+    def _containing(self, needle: bytes) -> list[str]:
+        """The files whose bytes hold `needle` anywhere (searched once a name)."""
+        found = self._holders.get(needle)
+        if found is None:
+            found = self._holders[needle] = [
+                display for display, data in self.contents.items() if needle in data
+            ]
+        return found
+
+    def _reaches(self, display: str, part: str) -> bool:
+        """Whether a file mentions a way in: a module's name, or (a folder, ending in
+        `/`) lies in that package and imports relatively (`from . import f`)."""
+        if part.endswith("/"):
+            return display.startswith(part) and _RELATIVE.search(self.contents[display]) is not None
+        return part.encode() in self._words(display)
 
     def _words(self, display: str) -> set[bytes]:
         found = self._word_sets.get(display)
@@ -350,19 +382,50 @@ class Prefilter:
         return found
 
     def _ways_in(self, module: str, name: str) -> set[str]:
-        """The names an importer of `module.name` must mention: the module's own, and
-        those of the enclosing packages whose __init__ names it (re-exports)."""
-        parts = module.split(".")
-        ways = {parts[-1]}
-        for n in range(len(parts) - 1, 0, -1):
-            display = self.modules.get(".".join(parts[:n]))
-            if (
-                display
-                and display.endswith("__init__.py")
-                and name.encode() in self.contents[display]
-            ):
-                ways.add(parts[n - 1])
-        return ways
+        """The ways an importer of `module.name` reaches it: the names of the module and
+        of every module that imports it on (a package's __init__ re-exporting it, any
+        module importing the name or everything, `*`, from one of these), which the
+        importer must mention; and the folders of the packages among them, from
+        inside which a relative import (`from . import f`) needs no name."""
+        key = name.encode()
+        ways = {module.rsplit(".", 1)[-1]}
+        folders = self._package_folder(module)
+        candidates = [
+            display
+            for display in {*self._containing(key), *self._star_importers()}
+            if display in self._module_of
+        ]
+        grown = True
+        while grown:
+            grown = False
+            for display in candidates:
+                module_name = self._module_of[display]
+                last = module_name.rsplit(".", 1)[-1]
+                if last in ways:
+                    continue
+                words = self._words(display)
+                forwards = key in words or display in self._star_importers()
+                if forwards and any(self._reaches(display, way) for way in ways | folders):
+                    ways.add(last)
+                    folders |= self._package_folder(module_name)
+                    grown = True
+        return ways | folders
+
+    def _star_importers(self) -> set[str]:
+        """Files that import everything from a module (read once)."""
+        if self._stars is None:
+            self._stars = {
+                display for display, data in self.contents.items() if _STAR_IMPORT.search(data)
+            }
+        return self._stars
+
+    def _package_folder(self, module: str) -> set[str]:
+        """The folder of the package a module is in (or is), as `_reaches` reads it."""
+        display = self.modules.get(module, "")
+        folder = display.rsplit("/", 1)[0] + "/" if "/" in display else ""
+        if folder and (display.endswith("__init__.py") or folder + "__init__.py" in self.contents):
+            return {folder}
+        return set()
 
     def _unresolved_calls(self, program: Program) -> set[str]:
         """Calls that may reach a searched function through a module not loaded yet
@@ -390,6 +453,24 @@ class Prefilter:
                     wanted.update(found)
                     break
         return wanted
+
+
+def _glob_regex(pattern: str) -> bytes:
+    """A table name or glob pattern (`*jobs`, `app_?`, `[ab]_jobs`) as a regex over
+    the bytes of one SQL name."""
+    out = b""
+    for part in re.split(r"(\*|\?|\[[^\]]*\])", pattern):
+        if part == "*":
+            out += rb"\w*"
+        elif part == "?":
+            out += rb"\w"
+        elif part.startswith("[") and len(part) > 2:
+            inner = part[1:-1]
+            inner = "^" + inner[1:] if inner.startswith("!") else inner
+            out += b"[" + inner.encode() + b"]"
+        else:
+            out += re.escape(part.encode())
+    return out
 
 
 def _literals(expr: object) -> list[str]:

@@ -31,6 +31,8 @@ from kanban_audit.linter.sqlvalues import Scope, SqlValue, select_item, unknown,
 
 # The column of a write whose columns are not known: it may be any of them.
 ANY_COLUMN = "*"
+# The table of a write whose table is a hole in the text (named by a value not known).
+TABLE_NOT_KNOWN = ""
 
 Orders = Mapping[str, Sequence[str]]  # table -> its columns in order (lower case)
 
@@ -45,6 +47,8 @@ class WriteEffect:
     column_hole: int = -1
     # SET {fragment}: the hole is a whole part of the SET list, columns and values.
     fragment: bool = False
+    # INSERT ... SELECT: the rows' values are read out of a query.
+    selected: bool = False
 
 
 def _split_statements(tokens: list[Token]) -> list[list[Token]]:
@@ -52,12 +56,13 @@ def _split_statements(tokens: list[Token]) -> list[list[Token]]:
 
 
 def _table_name(tokens: list[Token], i: int) -> tuple[str | None, int]:
-    """Read `[schema.]name` at i; returns the lower-cased name and the next index."""
+    """Read `[schema.]name` at i; returns the lower-cased name (TABLE_NOT_KNOWN for a
+    hole) and the next index."""
     if i >= len(tokens):
         return None, i
     name = identifier(tokens[i])
     if tokens[i].kind == "hole":
-        return None, i + 1
+        return TABLE_NOT_KNOWN, i + 1
     i += 1
     if i + 1 < len(tokens) and tokens[i].text == ".":
         name = identifier(tokens[i + 1])
@@ -147,6 +152,7 @@ def _insert(tokens: list[Token], orders: Orders) -> list[WriteEffect]:
         columns = list(orders.get(table, ()))
         values_at = i
     rows = _rows(tokens, values_at)
+    selected = _selects(tokens, values_at)
     before = sum(1 for t in tokens[:values_at] if t.kind == "param")
     effects: list[WriteEffect] = []
     for n, column in enumerate(columns):
@@ -155,7 +161,7 @@ def _insert(tokens: list[Token], orders: Orders) -> list[WriteEffect]:
         atoms: list[SqlValue] = []
         for row in rows:
             atoms += _row_value(row, n, before)
-        effects.append(WriteEffect(table, column, tuple(atoms), kind))
+        effects.append(WriteEffect(table, column, tuple(atoms), kind, selected=selected))
     if listed:
         effects += _hole_columns(table, kind, tokens[i + 1 : close], len(columns), rows, before)
     if rows and not listed and not columns:
@@ -233,6 +239,14 @@ def _rows(tokens: list[Token], i: int) -> list[list[Token]]:
         end = find_top(tokens, {"FROM", "WHERE", "UNION", "ORDER", "LIMIT", "ON"}, start)
         return [tokens[start:end]]
     return []
+
+
+def _selects(tokens: list[Token], i: int) -> bool:
+    """Whether the rows an INSERT writes from `i` on are a query's (`SELECT`, `WITH`,
+    `(SELECT ...)`), not VALUES."""
+    while i < len(tokens) and tokens[i].text == "(":
+        i += 1
+    return i < len(tokens) and tokens[i].upper in ("SELECT", "WITH")
 
 
 def _row_value(row: list[Token], n: int, before: int) -> list[SqlValue]:

@@ -49,6 +49,13 @@ _TOKEN = re.compile(
 )
 
 
+def _at_table_name(tokens: list[Token]) -> bool:
+    """Whether the next token names the table of an UPDATE or an INSERT (`UPDATE`,
+    `UPDATE OR REPLACE`, `INTO` before it)."""
+    last = [tok.upper for tok in tokens[-3:]]
+    return bool(last) and (last[-1] in ("UPDATE", "INTO") or last[:2] == ["UPDATE", "OR"])
+
+
 def tokenize(text: str) -> list[Token]:
     """Split SQL text, numbering positional placeholders the way SQLite does."""
     tokens: list[Token] = []
@@ -60,7 +67,8 @@ def tokenize(text: str) -> list[Token]:
         if kind in ("space", "comment"):
             continue
         if kind == "hole":
-            after_hole = True
+            # A table named by a value holds a name, never placeholders.
+            after_hole = after_hole or not _at_table_name(tokens)
             tokens.append(Token("hole", raw, int(match.group("hole_n"))))
         elif kind == "qparam" or (kind == "pyparam" and raw == "%s"):
             number = match.group("qnum") if kind == "qparam" else ""

@@ -329,6 +329,17 @@ class ModuleSummary:
     classes: dict[str, ClassSummary] = field(default_factory=dict)
 
 
+def star_key(module: str) -> str:
+    """The key under which `from module import *` is kept among a module's imports:
+    no name starts with `*`, so it never shadows one."""
+    return f"*{module}"
+
+
+def star_modules(imports: dict[str, str]) -> list[str]:
+    """The modules a module imports everything from, in order."""
+    return [target for local, target in imports.items() if local.startswith("*")]
+
+
 @dataclass
 class ChunkSummary:
     """What one top-level statement (a chunk of a module) contributes to its summary.

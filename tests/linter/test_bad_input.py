@@ -125,6 +125,18 @@ CASES = [
         ("status",),
     ),
     Case(
+        "rules-table-unclosed-set",
+        ("lint", "--rules", "p.toml"),
+        {"p.toml": TASKS.replace('"tasks"', '"[ab_jobs"')},
+        ("[tasks].table", "[ab_jobs"),
+    ),
+    Case(
+        "rules-table-only-wildcards",
+        ("lint", "--rules", "p.toml"),
+        {"p.toml": TASKS.replace('"tasks"', '"*"')},
+        ("[tasks].table", "wildcards"),
+    ),
+    Case(
         "rules-unknown-section",
         ("lint", "--rules", "p.toml"),
         {"p.toml": TASKS + "[taks]\n"},

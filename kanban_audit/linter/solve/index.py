@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from kanban_audit.linter.values import ClassSummary, Expr, FunctionSummary, ModuleSummary, Ref
+from kanban_audit.linter.values import (
+    ClassSummary,
+    Expr,
+    FunctionSummary,
+    ModuleSummary,
+    Ref,
+    star_modules,
+)
 
 Target = tuple[str, str]  # (kind, qualname): kind is function, class, global or module
 
@@ -78,6 +85,8 @@ class ProgramIndex:
                 result = self.resolve(self.modules[base[1]].imports[last])
             elif base and base[0] == "module" and base[1] != head:
                 result = self.resolve(f"{base[1]}.{last}")  # a member, through an alias
+            elif base and base[0] == "module":
+                result = self._from_stars(base[1], last)
             elif base and base[0] == "class":
                 result = self.class_member(base[1], last)
             elif base and base[0] == "global" and last == "value":
@@ -86,6 +95,14 @@ class ProgramIndex:
         if result is None and self.recording:
             self.unresolved.add(qual)
         return result
+
+    def _from_stars(self, module: str, name: str) -> Target | None:
+        """A name a module does not define, from the modules it imports everything from."""
+        for star in star_modules(self.modules[module].imports):
+            found = self.resolve(f"{star}.{name}")
+            if found is not None:
+                return found
+        return None
 
     def class_member(
         self, cls: str, name: str, seen: frozenset[str] = frozenset()

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
 
 VALIDATORS = ("model_validate", "model_validate_json", "parse_obj", "parse_raw")
-MODEL_BASES = ("BaseModel", "SQLModel")
+MODEL_BASES = ("BaseModel", "SQLModel", "BaseSettings")
 NO_TEXT = ("builtins.int", "builtins.float", "builtins.bool")
 
 
@@ -127,8 +127,8 @@ def attribute(ev: Evaluator, attr: Attr, frame: Frame | None) -> list[Atom] | No
 def _field_values(
     ev: Evaluator, model: Model, instance: Expr, name: str, frame: Frame | None
 ) -> list[Atom]:
-    if isinstance(instance, Call) and _constructed(instance):
-        atoms = ev.values(_constructor_argument(ev, model, instance, name), frame)
+    if isinstance(instance, Call) and constructed(instance):
+        atoms = ev.values(constructor_argument(ev, model, instance, name), frame)
         if not model.validated:
             return atoms
     else:
@@ -141,12 +141,12 @@ def _field_values(
     return [n for a in atoms for n in narrow(a, allowed, frozenset())]
 
 
-def _constructed(call: Call) -> bool:
+def constructed(call: Call) -> bool:
     """`Model(...)`, not `Model.model_validate(...)`."""
     return isinstance(call.func, Ref) and call.func.qual.rsplit(".", 1)[-1] not in VALIDATORS
 
 
-def _constructor_argument(ev: Evaluator, model: Model, call: Call, name: str) -> Expr:
+def constructor_argument(ev: Evaluator, model: Model, call: Call, name: str) -> Expr:
     """What `Model(...)` gives a field: its keyword, its position, a spread mapping's
     item, or the class default."""
     for keyword, value in call.kwargs:

@@ -12,10 +12,10 @@ import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import columns, schema
+from kanban_audit.linter.solve import columns, schema, unknown_table
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
 from kanban_audit.linter.solve.templates import MAX_TEMPLATES, could_be, marked_text
-from kanban_audit.linter.sql import ANY_COLUMN, parse_writes
+from kanban_audit.linter.sql import ANY_COLUMN, TABLE_NOT_KNOWN, parse_writes
 from kanban_audit.linter.sqlvalues import SqlValue, apply_text
 from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
 
@@ -30,20 +30,26 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
         return _table_atoms(ev, sink, frame)
     tasks = ev.pack.tasks
     column = tasks.status.lower()
-    table = tasks.table.lower()
     orders = schema.column_orders(ev.index, ev.pack)
     atoms: list[Atom] = []
     note = ""
     for template in ev.strings(sink.target, frame):
         text, holes = marked_text(template)
-        if table not in text.lower():
+        if not holes and tasks.table_text not in text.lower():
             continue
         for effect in parse_writes(text, orders):
-            if effect.table != table:
+            if effect.table == TABLE_NOT_KNOWN:
+                if unknown_table.writes_status(tasks, effect):
+                    found = written_atoms(ev, sink, effect.values, holes, None, frame)
+                    atoms += unknown_table.judged(tasks, effect, found)
+                    note = note or unknown_table.note(tasks, effect)
                 continue
+            if not tasks.names_table(effect.table):
+                continue
+            shown = effect.table if tasks.table_is_pattern else tasks.table
             key = holes[effect.column_hole] if effect.column_hole >= 0 else None
             if effect.fragment and key is not None:
-                note = f"{tasks.table}.{tasks.status} ({effect.statement}, a part not known here)"
+                note = f"{shown}.{tasks.status} ({effect.statement}, a part not known here)"
                 atoms.append(columns.fragment(key, column))
                 continue
             if key is None:
@@ -53,18 +59,31 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
             if not named:
                 continue
             keyed = ", its column named by a key" if key else ""
-            note = f"{tasks.table}.{tasks.status} ({effect.statement}{keyed})"
-            found: list[Atom] = []
-            for value in effect.values:
-                if value.kind == "named_hole":
-                    found += _named_by_hole(ev, sink, holes[int(value.value)], key, frame)
-                else:
-                    found += _sql_value_atoms(ev, sink, value, holes, frame)
+            note = f"{shown}.{tasks.status} ({effect.statement}{keyed})"
+            found = written_atoms(ev, sink, effect.values, holes, key, frame)
             if key is not None:
                 found = columns.through_key(ev, key, column, found)
                 found += columns.matching(ev, key, column)
             atoms += found
     return atoms, note
+
+
+def written_atoms(
+    ev: Evaluator,
+    sink: Sink,
+    values: tuple[SqlValue, ...],
+    holes: list[Hole],
+    key: Hole | None,
+    frame: Frame | None,
+) -> list[Atom]:
+    """The atoms the values one effect writes can be."""
+    found: list[Atom] = []
+    for value in values:
+        if value.kind == "named_hole":
+            found += _named_by_hole(ev, sink, holes[int(value.value)], key, frame)
+        else:
+            found += _sql_value_atoms(ev, sink, value, holes, frame)
+    return found
 
 
 def _named_by_hole(
@@ -180,7 +199,7 @@ def table_names(ev: Evaluator, sink: Sink, frame: Frame | None) -> frozenset[str
 def _table_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
     tasks = ev.pack.tasks
     names = table_names(ev, sink, frame)
-    if not names or tasks.table.lower() not in {n.lower() for n in names} or sink.data is None:
+    if not names or not any(tasks.names_table(n.lower()) for n in names) or sink.data is None:
         return [], ""
     records = ev.elements(sink.data, frame) if sink.method.endswith("_all") else [sink.data]
     atoms: list[Atom] = []

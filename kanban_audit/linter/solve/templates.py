@@ -1,7 +1,8 @@
 """The texts a string expression can have: SQL built from pieces.
 
 Literals, adjacent strings, `+`, f-strings, `%` and `.format` substitution,
-`", ".join(fragments)`, constants and what helpers return all become
+`", ".join(fragments)`, constants, attributes, library-composed SQL
+(composed.py) and what helpers return all become
 templates: tuples of literal text and holes for the parts that stay unknown.
 """
 
@@ -12,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter.solve import composed
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
 from kanban_audit.linter.sql import HOLE_CLOSE, HOLE_OPEN
 from kanban_audit.linter.values import (
@@ -68,6 +70,13 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         # branches (`sql += ...` in the `if` and in the `else`) is either text.
         texts = [t for option in expr.options for t in ev.strings(option, frame)]
         return list({id(t): t for t in texts}.values())[:MAX_TEMPLATES]
+    if isinstance(expr, Call):
+        texts = composed.composed_texts(ev, expr, frame)
+        if texts is not None:
+            return texts[:MAX_TEMPLATES]
+    named = composed.named_texts(ev, expr, frame)
+    if named:
+        return named[:MAX_TEMPLATES]
     if isinstance(expr, Narrowed) and expr.allow is not None:
         allowed = _allowed(ev, expr, frame)
         if allowed:

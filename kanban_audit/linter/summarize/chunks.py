@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from kanban_audit.linter.codec import encode_value
 from kanban_audit.linter.summarize.context import ModuleContext
-from kanban_audit.linter.values import Expr
+from kanban_audit.linter.values import Expr, star_modules
 
 _WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")  # identifiers, UTF-8 ones too
 
@@ -63,6 +63,7 @@ def chunk_key(
     """The cache key of a chunk's summary (see the module docstring)."""
     digest = hashlib.sha256()
     digest.update(f"{salt}\x1f{context.module}\x1f{context.is_package}\x00".encode())
+    digest.update("\x1f".join(star_modules(context.imports)).encode())  # where free names go
     digest.update(chunk.text)
     for name in sorted(chunk.names):
         value = env.get(name)

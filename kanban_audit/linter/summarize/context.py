@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from kanban_audit.linter.values import star_key
+
 _NESTED = (ast.If, ast.Try, ast.With, ast.AsyncWith) + (
     (ast.TryStar,) if hasattr(ast, "TryStar") else ()
 )
@@ -75,6 +77,7 @@ def import_bindings(
     base = absolute_module(module, is_package, node.level, node.module or "")
     for alias in node.names:
         if alias.name == "*":
+            bound[star_key(base)] = base
             continue
         bound[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
     return bound

@@ -127,6 +127,8 @@ class FunctionAnalyzer:
             return Lit(_CONSTANTS[name])
         if name in BUILTIN_NAMES:
             return Ref(f"builtins.{name}")
+        if self.mod.stars:  # may come from a star import: the resolver looks there
+            return Ref(f"{self.mod.module}.{name}")
         return Unknown(f"name `{name}`")
 
     # -- statements --------------------------------------------------------

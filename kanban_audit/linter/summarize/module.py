@@ -7,7 +7,7 @@ import libcst as cst
 from kanban_audit.linter.summarize.context import ModuleContext
 from kanban_audit.linter.summarize.names import dotted, import_target
 from kanban_audit.linter.summarize.positions import Positions
-from kanban_audit.linter.values import ChunkSummary, Site
+from kanban_audit.linter.values import ChunkSummary, Site, star_modules
 
 
 class ModuleAnalyzer:
@@ -26,6 +26,7 @@ class ModuleAnalyzer:
         self.is_package = context.is_package
         self.top_names = context.top_names
         self.imports = context.imports
+        self.stars = star_modules(context.imports)
         self.positions = positions
         self.lines = lines
         self.sql_methods = sql_methods

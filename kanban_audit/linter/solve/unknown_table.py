@@ -1,0 +1,57 @@
+"""Writes to a table the lint cannot name: never silent when they may enter the guarded state.
+
+`f"UPDATE {table} SET status = 'running'"` with `table` known nowhere in the
+analysed code may be the tasks table. When its SET list or column list names
+the status column and the value written can be the guarded state or is not
+known, it is KA002 "table unknown"; a value that excludes the guarded state
+needs nothing. A parameter is judged at each call, as for any write.
+
+A copy of rows is not a choice of values: `INSERT INTO {t} (...) SELECT ...
+FROM {old}` (a migration rebuilding a table) writes into the status column
+what the query reads out of stored rows, so it is not reported. The copy is
+told apart by its SQL: an INSERT whose rows come from a SELECT and whose
+status value is read there (a column, an expression over columns), not a
+literal, a placeholder or a value interpolated into the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kanban_audit.linter.solve.atoms import Atom
+from kanban_audit.linter.sql import WriteEffect
+from kanban_audit.rulepack import TasksSection
+
+
+def writes_status(tasks: TasksSection, effect: WriteEffect) -> bool:
+    """Whether a write to an unnamed table chooses a value for the status column."""
+    return effect.column == tasks.status.lower() and not copies_rows(effect)
+
+
+def note(tasks: TasksSection, effect: WriteEffect) -> str:
+    return f"{tasks.status} of a table not known here ({effect.statement})"
+
+
+def judged(tasks: TasksSection, effect: WriteEffect, atoms: list[Atom]) -> list[Atom]:
+    """The values such a write stores, as findings read them: the guarded state and
+    values not known here are unknowns that say the table is; other constants are
+    nothing; parameters are judged at each call."""
+    reason = f"table unknown: the {effect.statement}'s table is named by a value not known here"
+    found: list[Atom] = []
+    for atom in atoms:
+        if atom.kind == "const" and atom.value == tasks.guarded:
+            found.append(Atom("unknown", f"{reason}, writing {atom.value!r}", chain=atom.chain))
+        elif atom.kind == "unknown":
+            found.append(replace(atom, value=f"{reason}; {atom.value}"))
+        elif atom.kind == "param":
+            found.append(atom)
+    return found
+
+
+def copies_rows(effect: WriteEffect) -> bool:
+    """An INSERT ... SELECT whose status value the query reads from stored rows."""
+    return (
+        effect.selected
+        and bool(effect.values)
+        and all(value.kind == "unknown" for value in effect.values)
+    )
