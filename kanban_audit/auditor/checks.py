@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kanban_audit.auditor import liveness
+from kanban_audit.auditor import liveness, workers
 from kanban_audit.auditor.board import Schema, connect, ident, read_schema, sqlite_errors
 from kanban_audit.auditor.guard import GuardState, read_state
 from kanban_audit.rulepack import RulePack
@@ -65,6 +65,7 @@ class Finding:
     seen: dict[str, Any] = field(default_factory=dict)
     runs_seen: dict[int, dict[str, Any]] = field(default_factory=dict)
     not_before: tuple[float, str] | None = None
+    strays: tuple[workers.Stray, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Report:
     open_runs: int
     skipped: tuple[tuple[str, str], ...]
     guard: GuardState | None = None
+    processes: workers.Scan | None = None
 
     @property
     def planned(self) -> tuple[Finding, ...]:
@@ -131,6 +133,8 @@ def skipped_checks(pack: RulePack, schema: Schema) -> tuple[tuple[str, str], ...
         out.append(("KD006", f"no column {pack.tasks.claim_lock!r} to tell the claiming host"))
     if schema.events is None:
         out.append(("cause", f"no usable event table {pack.events.table!r}"))
+    if not pack.workers.enabled:
+        out.append(("KD007", "the rule pack names no worker environment ([workers])"))
     return tuple(out)
 
 
@@ -358,7 +362,7 @@ def _decide(
     force: bool,
 ) -> tuple[bool, bool, tuple[int, ...], str]:
     """Whether a finding is repairable, and the action: never race a live or remote worker."""
-    problem = bool(codes - {"KD005"})
+    problem = bool(codes - {"KD005", "KD007"})
     blocked = live is not None and live.state in (liveness.ALIVE, liveness.REMOTE)
     demote = running and problem and (force or not blocked)
     runs = tuple(sorted(set(open_ids) | set(dangling))) if demote else tuple(sorted(dangling))
@@ -381,10 +385,66 @@ def _decide(
     return bool(runs) or demote, demote, runs, action
 
 
+def _idle_entry(task: dict[str, Any] | None, opened: list[dict[str, Any]]) -> dict[str, Any]:
+    """The findings entry of a task that is not in the guarded state."""
+    return {
+        "running": False,
+        "task": task or {},
+        "run": None,
+        "checks": {},
+        "live": None,
+        "open": opened,
+        "dangling": [],
+    }
+
+
+def worker_rows(
+    conn: sqlite3.Connection, pack: RulePack, schema: Schema, named: Iterable[workers.Worker]
+) -> tuple[dict[Any, dict[str, Any]], dict[Any, dict[str, Any]] | None]:
+    """The rows of the tasks and runs that workers name (runs None: no run table)."""
+    t, r = pack.tasks, pack.runs
+    named = list(named)
+    task_cols = [c for c in (t.id, t.status, t.current_run) if c and c in schema.tasks]
+    tasks = _rows_by_key(conn, t.table, task_cols, t.id, {w.task for w in named})
+    if schema.runs is None:
+        return tasks, None
+    run_cols = [c for c in (r.id, r.task, r.ended_at, r.outcome) if c and c in schema.runs]
+    return tasks, _rows_by_key(conn, r.table, run_cols, r.id, {w.run for w in named} - {None})
+
+
+def _add_strays(
+    conn: sqlite3.Connection,
+    pack: RulePack,
+    schema: Schema,
+    scan: workers.Scan,
+    now: float,
+    pending: dict[Any, dict[str, Any]],
+    open_by_task: dict[Any, list[dict[str, Any]]],
+) -> None:
+    """KD007: this board's workers whose run is over, judged on the few rows they name."""
+    tasks, runs = worker_rows(conn, pack, schema, scan.workers)
+    for stray in workers.judge(pack, scan.workers, tasks, runs, now):
+        task_id = stray.worker.task
+        entry = pending.setdefault(
+            task_id, _idle_entry(tasks.get(task_id), open_by_task.get(task_id, []))
+        )
+        entry.setdefault("strays", []).append(stray)
+        prior = entry["checks"].get("KD007")
+        entry["checks"]["KD007"] = f"{prior}; {stray.why}" if prior else stray.why
+
+
 def run_checks(
-    conn: sqlite3.Connection, pack: RulePack, schema: Schema, db: str, opts: Options
+    conn: sqlite3.Connection,
+    pack: RulePack,
+    schema: Schema,
+    db: str,
+    opts: Options,
+    scan: workers.Scan | None = None,
 ) -> Report:
-    """Audit a board: the two candidate queries, then per-candidate evidence."""
+    """Audit a board: the two candidate queries, then per-candidate evidence.
+
+    `scan` is this host's processes, read before the snapshot (see workers.py).
+    """
     t, r = pack.tasks, pack.runs
     cols = _Cols(pack, schema)
     running = _running_tasks(conn, pack, cols)
@@ -425,22 +485,13 @@ def run_checks(
             why = f"run #{run_id}: its task points to run {task[t.current_run]!r}"
         else:
             continue
-        entry = pending.setdefault(
-            task_id,
-            {
-                "running": False,
-                "task": task or {},
-                "run": None,
-                "checks": {},
-                "live": None,
-                "open": open_by_task[task_id],
-                "dangling": [],
-            },
-        )
+        entry = pending.setdefault(task_id, _idle_entry(task, open_by_task[task_id]))
         entry["dangling"].append(run_id)
         prior = entry["checks"].get("KD005")
         entry["checks"]["KD005"] = f"{prior}; {why}" if prior else why
 
+    if scan is not None and scan.workers:
+        _add_strays(conn, pack, schema, scan, opts.now, pending, open_by_task)
     flagged = {k: v for k, v in pending.items() if v["checks"]}
     causes = _causes(conn, pack, schema, flagged)
     latest = _latest_events(conn, pack, schema, flagged)
@@ -458,6 +509,7 @@ def run_checks(
         running=len(running),
         open_runs=len(open_runs),
         skipped=skipped_checks(pack, schema),
+        processes=scan,
     )
 
 
@@ -479,6 +531,10 @@ def _finding(
     repairable, demote, runs, action = _decide(
         pack, codes, entry["running"], live, entry["dangling"], open_ids, opts.force
     )
+    strays = tuple(entry.get("strays", ()))
+    if strays:
+        stop = "; ".join(f"terminate worker {s.worker.pid} ({s.short})" for s in strays)
+        action, repairable = (f"{action}; {stop}" if action else stop), True
     unclaimed = [o[r.id] for o in opened if _empty(o.get(r.claim_lock))] if r.claim_lock else []
     cause = (
         _describe_cause(pack, event, unclaimed)
@@ -497,6 +553,8 @@ def _finding(
         "liveness": live.as_dict() if live else None,
         "cause": cause,
     }
+    if strays:
+        evidence["workers"] = [s.as_dict() for s in strays]
     return Finding(
         task_id=task_id,
         codes=tuple(sorted(codes)),
@@ -510,6 +568,7 @@ def _finding(
         seen=seen,
         runs_seen=runs_seen,
         not_before=_not_before(pack, seen, closing, entry["latest_event"]) if repairable else None,
+        strays=strays,
     )
 
 
@@ -518,9 +577,12 @@ def audit_board(path: Path, pack: RulePack, opts: Options, busy_timeout_ms: int)
     with sqlite_errors(path, busy_timeout_ms):
         conn = connect(path, busy_timeout_ms)
         try:
+            # Processes first, then the snapshot: a worker seen was claimed in it.
+            spec = pack.workers
+            scan = workers.scan(spec, path, opts.hostname) if spec.enabled else None
             schema = read_schema(conn, pack, path)
             conn.execute("BEGIN")  # one read transaction: every query sees one snapshot
-            report = run_checks(conn, pack, schema, str(path), opts)
+            report = run_checks(conn, pack, schema, str(path), opts, scan)
             return replace(report, guard=read_state(conn, pack, schema))
         finally:
             conn.close()

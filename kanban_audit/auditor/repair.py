@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit import __version__
+from kanban_audit.auditor import terminate, workers
 from kanban_audit.auditor.board import (
     BoardError,
     Schema,
@@ -35,8 +36,9 @@ from kanban_audit.auditor.board import (
     read_schema,
     sqlite_errors,
 )
-from kanban_audit.auditor.checks import Finding, Report, run_claim_cols
+from kanban_audit.auditor.checks import Finding, Report, run_claim_cols, worker_rows
 from kanban_audit.rulepack import RulePack
+from kanban_audit.terminal import plural
 
 WAL_CHECKPOINT_PAGES = 10_000
 # Names tried for one backup before giving up (`<board>.<stamp>.bak`, `-2`, ...).
@@ -139,8 +141,10 @@ class Writer:
         pack: RulePack,
         schema: Schema,
         on_wait: Callable[[], None] | None = None,
+        board: Path | None = None,
     ) -> None:
         self.conn, self.pack, self.schema, self.on_wait = conn, pack, schema, on_wait
+        self.board = board
         t, r, e = pack.tasks, pack.runs, pack.events
         self._by_cols: dict[tuple[str, ...], tuple[str, str]] = {}
         cleared = [c for c in (t.claim_lock, t.claim_expires, t.worker_pid, t.current_run) if c]
@@ -213,7 +217,6 @@ class Writer:
         return None
 
     def _event_row(self, finding: Finding, now: int) -> list[Any]:
-        e = self.pack.events
         payload = {
             "tool": "kanban-audit",
             "version": __version__,
@@ -227,9 +230,17 @@ class Writer:
                 "runs": {str(run_id): seen for run_id, seen in finding.runs_seen.items()},
             },
         }
+        return self._event_values(
+            finding.task_id, finding.runs[0] if finding.runs else None, payload, now
+        )
+
+    def _event_values(
+        self, task_id: Any, run_id: Any, payload: dict[str, Any], now: int
+    ) -> list[Any]:
+        e = self.pack.events
         values = {
-            e.task: finding.task_id,
-            e.run: finding.runs[0] if finding.runs else None,
+            e.task: task_id,
+            e.run: run_id,
             e.kind: e.repair_kind,
             e.payload: json.dumps(payload, separators=(",", ":"), default=str),
             e.created_at: now,
@@ -237,6 +248,73 @@ class Writer:
         return [values[c] for c in self._event_cols]
 
     def repair(self, finding: Finding, now: int) -> Outcome:
+        """The task's rows (if the plan changes them), then its stray workers (if any)."""
+        outcome = self._repair_rows(finding, now) if finding.demote or finding.runs else None
+        if finding.strays:
+            return self._end_strays(finding, now, outcome)
+        assert outcome is not None
+        return outcome
+
+    def _end_strays(self, finding: Finding, now: int, rows: Outcome | None) -> Outcome:
+        """Stop each stray still judged one on the board as it is now; record what was sent.
+
+        The task's row is not changed: a `reconciled` event on it records each
+        worker's PID, run and the signals it and its descendants got.
+        """
+        tasks, runs = worker_rows(
+            self.conn, self.pack, self.schema, (s.worker for s in finding.strays)
+        )
+        still = {
+            s.worker.pid
+            for s in workers.judge(self.pack, [s.worker for s in finding.strays], tasks, runs, now)
+        }
+        done, skipped, record = [], [], []
+        for stray in finding.strays:
+            pid = stray.worker.pid
+            if pid not in still:
+                skipped.append(f"worker {pid}: its run is current again")
+                continue
+            targets = terminate.stop(stray, self.pack.workers, self.board)
+            worker = targets[0]
+            if worker.signals:
+                record.append(
+                    {
+                        "task": stray.worker.task,
+                        "run": stray.worker.run,
+                        "processes": [t.as_dict() for t in targets],
+                    }
+                )
+            if worker.result == terminate.ENDED:
+                sent = ", ".join(worker.signals)
+                rest = sum(t.result == terminate.ENDED for t in targets[1:])
+                tail = f" and {plural(rest, 'descendant')}" if rest else ""
+                done.append(f"terminated worker {pid} ({sent}){tail}")
+            else:
+                skipped.append(f"worker {pid}: {worker.result}")
+        if record and self.schema.events is not None:
+            payload = {
+                "tool": "kanban-audit",
+                "version": __version__,
+                "codes": ["KD007"],
+                "action": finding.action,
+                "workers": record,
+            }
+            begin_immediate(self.conn, self.on_wait)
+            try:
+                self.conn.execute(
+                    self._event_sql,
+                    self._event_values(finding.task_id, finding.strays[0].worker.run, payload, now),
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        parts = ([rows.detail] if rows else []) + done + skipped
+        failed = bool(skipped) or (rows is not None and rows.result == SKIPPED)
+        return Outcome(finding.task_id, SKIPPED if failed else REPAIRED, "; ".join(parts))
+
+    def _repair_rows(self, finding: Finding, now: int) -> Outcome:
         """One task, one transaction; skipped (and rolled back) if anything moved."""
         select, update = self._task_sql(tuple(finding.seen))
         begin_immediate(self.conn, self.on_wait)
@@ -323,7 +401,7 @@ def execute(
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             take_write_lock(conn, on_lock_wait)
             saved = backup(conn, path, backup_dir, now) if make_backup else None
-            writer = Writer(conn, pack, schema, on_lock_wait)
+            writer = Writer(conn, pack, schema, on_lock_wait, path)
             applied = apply_plan(writer, report, now, path, busy_timeout_ms)
         except (sqlite3.Error, BoardError, KeyboardInterrupt):
             # Raised only before the first write: the backup copies an unchanged board.

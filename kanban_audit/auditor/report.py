@@ -11,6 +11,7 @@ from kanban_audit import JSON_VERSION, __version__, terminal
 from kanban_audit.auditor import guard
 from kanban_audit.auditor.checks import Finding, Report
 from kanban_audit.auditor.repair import REPAIRED, SKIPPED, Applied
+from kanban_audit.auditor.workers import Scan
 from kanban_audit.terminal import Style, plural
 
 PLAIN = Style()
@@ -38,6 +39,7 @@ def summary(report: Report) -> dict[str, Any]:
         "by_code": dict(sorted(codes.items())),
         "grace_seconds": report.grace,
         "skipped_checks": [{"check": c, "reason": why} for c, why in report.skipped],
+        "processes": report.processes.as_dict() if report.processes else None,
     }
 
 
@@ -147,8 +149,19 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
         f"{report.db}: {s['running']} running, {plural(s['open_runs'], 'open run')},"
         f" {plural(s['findings'], 'finding')} ({s['repairable']} repairable)"
     )
+    if report.processes is not None:
+        out.append(processes_text(report.processes))
     out += [f"skipped {c['check']}: {c['reason']}" for c in s["skipped_checks"]]
     return "\n".join(out)
+
+
+def processes_text(scan: Scan) -> str:
+    """Whose processes the stray-worker check saw: this host's only."""
+    unreadable = f", {scan.unreadable} unreadable (another user's)" if scan.unreadable else ""
+    return (
+        f"processes scanned on {scan.host}: {scan.scanned},"
+        f" {plural(len(scan.workers), 'worker')} of this board{unreadable}"
+    )
 
 
 def repair_text(report: Report, applied: bool, done: Applied, style: Style = PLAIN) -> str:
