@@ -144,13 +144,13 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
         out.append(table(rows, style, colours))
     if report.guard is not None:
         out.append(f"guard: {guard_text(report.guard)}")
+    if report.processes is not None:
+        out.append(processes_text(report.processes))
     s = summary(report)
     out.append(
         f"{report.db}: {s['running']} running, {plural(s['open_runs'], 'open run')},"
         f" {plural(s['findings'], 'finding')} ({s['repairable']} repairable)"
     )
-    if report.processes is not None:
-        out.append(processes_text(report.processes))
     out += [f"skipped {c['check']}: {c['reason']}" for c in s["skipped_checks"]]
     return "\n".join(out)
 
