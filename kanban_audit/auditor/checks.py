@@ -417,13 +417,13 @@ def _add_strays(
     pack: RulePack,
     schema: Schema,
     scan: workers.Scan,
-    now: float,
+    opts: Options,
     pending: dict[Any, dict[str, Any]],
     open_by_task: dict[Any, list[dict[str, Any]]],
 ) -> None:
     """KD007: this board's workers whose run is over, judged on the few rows they name."""
     tasks, runs = worker_rows(conn, pack, schema, scan.workers)
-    for stray in workers.judge(pack, scan.workers, tasks, runs, now):
+    for stray in workers.judge(pack, scan.workers, tasks, runs, opts.now, opts.grace):
         task_id = stray.worker.task
         entry = pending.setdefault(
             task_id, _idle_entry(tasks.get(task_id), open_by_task.get(task_id, []))
@@ -491,7 +491,7 @@ def run_checks(
         entry["checks"]["KD005"] = f"{prior}; {why}" if prior else why
 
     if scan is not None and scan.workers:
-        _add_strays(conn, pack, schema, scan, opts.now, pending, open_by_task)
+        _add_strays(conn, pack, schema, scan, opts, pending, open_by_task)
     flagged = {k: v for k, v in pending.items() if v["checks"]}
     causes = _causes(conn, pack, schema, flagged)
     latest = _latest_events(conn, pack, schema, flagged)

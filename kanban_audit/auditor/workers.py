@@ -266,19 +266,22 @@ def judge(
     tasks: dict[Any, dict[str, Any]],
     runs: dict[Any, dict[str, Any]] | None,
     now: float,
+    grace: float = 0.0,
 ) -> list[Stray]:
     """The strays among the workers, given the rows of the tasks and runs they name
     (`runs` None: the board has no run table).
 
     A worker is healthy while its task is in the guarded state on the
-    worker's run and that run is open; anything else is a stray.
+    worker's run and that run is open; anything else is a stray, but for a
+    worker whose run ended less than `grace` seconds ago: a worker that
+    completes or blocks its own task ends its run and exits a moment later.
     """
     t, r = pack.tasks, pack.runs
     strays = []
     for worker in workers:
         task = tasks.get(worker.task)
         run = runs.get(worker.run) if runs is not None else None
-        verdict = _verdict(pack, worker, task, run, runs is not None, now)
+        verdict = _verdict(pack, worker, task, run, runs is not None, now, grace)
         if verdict is not None:
             why, short = verdict
             strays.append(
@@ -302,12 +305,15 @@ def _verdict(
     run: dict[str, Any] | None,
     runs_known: bool,
     now: float,
+    grace: float,
 ) -> tuple[str, str] | None:
     """(why, the short reason for the action) for a stray; None for a healthy worker."""
     t, r = pack.tasks, pack.runs
     pid, number = worker.pid, worker.run
     if run is not None and run.get(r.ended_at) is not None:
         ended = run[r.ended_at]
+        if isinstance(ended, (int, float)) and now - ended < grace:
+            return None
         outcome = run.get(r.outcome) or "ended"
         ago = f", {max(now - ended, 0) / 60:.0f} min ago" if isinstance(ended, (int, float)) else ""
         short = f"run #{number} ended as {outcome}{ago}"

@@ -99,6 +99,23 @@ def test_this_board_is_the_same_file_not_the_same_path(
     assert other_file.is_running()
 
 
+def test_a_worker_whose_run_ended_within_the_grace_period_is_left_to_exit(
+    tmp_path: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    """A worker that completes or blocks its own task ends its run, then exits."""
+    now = int(time.time())
+    path = tmp_path / "kanban.db"
+    conn = boards.create(path)
+    boards.add_task(conn, "t1", "done", now)
+    boards.add_run(conn, "t1", now - 300, ended_at=now - 5, outcome="completed", status="done")
+    conn.close()
+    proc = _start(spawn, _worker_env(str(path)))
+    assert run_json("audit", path, "--now", now)[0] == 0
+    code, doc = run_json("audit", path, "--now", now, "--grace", "4")
+    assert code == 1
+    assert [w["pid"] for w in doc["findings"][0]["evidence"]["workers"]] == [proc.pid]
+
+
 def test_the_summary_says_whose_processes_were_scanned(board: Path) -> None:
     proc = run_cli("audit", board)
     assert proc.returncode == 0, proc.stdout

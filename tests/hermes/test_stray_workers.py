@@ -134,7 +134,7 @@ def test_repair_ends_exactly_the_stray_workers(
 
     db = home / "kanban.db"
     tasks = row_hashes(db, "tasks", "id")
-    code, doc = run_json("audit", db)
+    code, doc = run_json("audit", db, "--grace", "0")  # the runs ended a moment ago
     assert code == 1
     found = {
         w["pid"]: w
@@ -148,7 +148,7 @@ def test_repair_ends_exactly_the_stray_workers(
     assert len(descendants) == 3  # each stand-in's tool
     assert doc["summary"]["processes"]["workers"] == 5
 
-    repair = run_cli("repair", db, "--apply", "--yes", "--no-backup", "--format", "json")
+    repair = run_cli("repair", db, "--apply", "--yes", "--no-backup", "--grace", "0")
     assert repair.returncode == 0, repair.stdout + repair.stderr
     assert not [pid for pid in strays | descendants if _alive(pid)]
     assert all(_alive(pid) for pid in healthy | {other_worker})
@@ -167,7 +167,7 @@ def test_repair_ends_exactly_the_stray_workers(
     assert set(recorded) == strays | descendants
     assert all(signals[0] == "SIGTERM" for signals in recorded.values())
 
-    code, doc = run_json("audit", db)
+    code, doc = run_json("audit", db, "--grace", "0")
     assert code == 0, doc["findings"]
     assert doc["summary"]["by_code"] == {}
 
@@ -183,12 +183,12 @@ def test_repair_racing_the_real_dispatcher_never_ends_a_worker_whose_run_is_open
     repairs = 0
     while dispatcher.poll() is None:
         if db.exists():
-            proc = run_cli("repair", db, "--apply", "--yes", "--no-backup")
+            proc = run_cli("repair", db, "--apply", "--yes", "--no-backup", "--grace", "0")
             assert proc.returncode in (0, 1), proc.stderr
             repairs += 1
     [result] = hermes.finish(dispatcher)
     assert "ok" in result, result
-    final = run_cli("repair", db, "--apply", "--yes", "--no-backup")
+    final = run_cli("repair", db, "--apply", "--yes", "--no-backup", "--grace", "0")
     assert final.returncode in (0, 1), final.stderr
     assert repairs >= 2
 
@@ -201,7 +201,7 @@ def test_repair_racing_the_real_dispatcher_never_ends_a_worker_whose_run_is_open
     pids = dict(rows(db, "SELECT id, worker_pid FROM tasks WHERE status = 'running'"))
     running = [ids[name] for name in result["ok"]["running"]]
     assert len(running) >= 3 and all(_alive(pids[task]) for task in running)
-    assert run_json("audit", db)[1]["summary"]["by_code"].get("KD007") is None
+    assert run_json("audit", db, "--grace", "0")[1]["summary"]["by_code"].get("KD007") is None
 
 
 def test_a_worker_of_a_running_task_is_never_touched_with_force(
