@@ -28,6 +28,8 @@ CLAIM_PATH = "claim-path"
 DIRECT_WRITE = "direct-write"
 RUN_WITHOUT_CLAIM = "run-without-claim"
 UNKNOWN = "unknown"
+# A stray worker's cause: its task left the run and nothing stopped the worker.
+RUN_OUTLIVED = "run-outlived"
 
 
 @dataclass(frozen=True)
@@ -541,6 +543,12 @@ def _finding(
         if schema.events is not None
         else {"path": UNKNOWN, "detail": "no event table"}
     )
+    if codes == {"KD007"}:
+        detail = (
+            "the task left the worker's run (ended, blocked, archived, claimed again)"
+            " and nothing stopped the worker"
+        )
+        cause = {"path": RUN_OUTLIVED, "detail": detail}
     seen = dict(entry["task"])
     claim_cols = run_claim_cols(pack, schema)
     runs_seen = {i: {c: open_by_id[i][c] for c in claim_cols} for i in runs}

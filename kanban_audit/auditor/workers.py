@@ -28,7 +28,9 @@ import psutil
 
 from kanban_audit.rulepack import RulePack, WorkersSection
 
-PROC = Path("/proc")
+PROC = "/proc"
+# Linux and the like: read the process table directly (psutil elsewhere).
+HAS_PROC = os.path.isdir(PROC)
 
 
 @dataclass(frozen=True)
@@ -113,20 +115,18 @@ def board_key(path: Path) -> tuple[int, int]:
 
 
 def _pids() -> Iterator[int]:
-    if PROC.is_dir():
-        for name in os.listdir(PROC):
-            if name.isdigit():
-                yield int(name)
+    if HAS_PROC:
+        yield from (int(name) for name in os.listdir(PROC) if name.isdigit())
     else:  # pragma: no cover - hosts without /proc
         yield from psutil.pids()
 
 
 def read_environ(pid: int) -> bytes | None:
     """A process's raw environment (NUL-separated), b"" if it is gone, None if unreadable."""
-    if PROC.is_dir():
+    if HAS_PROC:
         try:
-            with open(PROC / str(pid) / "environ", "rb") as handle:
-                return handle.read()
+            with open(f"{PROC}/{pid}/environ", "rb", buffering=0) as handle:
+                return handle.readall()
         except (FileNotFoundError, ProcessLookupError):
             return b""
         except OSError:
@@ -156,7 +156,7 @@ def parse_environ(raw: bytes, names: Iterable[str]) -> dict[str, str]:
 
 def _seen_from(pid: int, path: str) -> str:
     """A path as the process sees it: from its own root and working directory."""
-    if not PROC.is_dir():  # pragma: no cover - hosts without /proc
+    if not HAS_PROC:  # pragma: no cover - hosts without /proc
         return path if os.path.isabs(path) else os.path.join(psutil.Process(pid).cwd(), path)
     if os.path.isabs(path):
         return f"{PROC}/{pid}/root{path}"
