@@ -38,7 +38,6 @@ from kanban_audit.auditor.board import (
 )
 from kanban_audit.auditor.checks import Finding, Report, run_claim_cols, worker_rows
 from kanban_audit.rulepack import RulePack
-from kanban_audit.terminal import plural
 
 WAL_CHECKPOINT_PAGES = 10_000
 # Names tried for one backup before giving up (`<board>.<stamp>.bak`, `-2`, ...).
@@ -268,29 +267,15 @@ class Writer:
             s.worker.pid
             for s in workers.judge(self.pack, [s.worker for s in finding.strays], tasks, runs, now)
         }
-        done, skipped, record = [], [], []
-        for stray in finding.strays:
-            pid = stray.worker.pid
-            if pid not in still:
-                skipped.append(f"worker {pid}: its run is current again")
-                continue
-            targets = terminate.stop(stray, self.pack.workers, self.board)
-            worker = targets[0]
-            if worker.signals:
-                record.append(
-                    {
-                        "task": stray.worker.task,
-                        "run": stray.worker.run,
-                        "processes": [t.as_dict() for t in targets],
-                    }
-                )
-            if worker.result == terminate.ENDED:
-                sent = ", ".join(worker.signals)
-                rest = sum(t.result == terminate.ENDED for t in targets[1:])
-                tail = f" and {plural(rest, 'descendant')}" if rest else ""
-                done.append(f"terminated worker {pid} ({sent}){tail}")
-            else:
-                skipped.append(f"worker {pid}: {worker.result}")
+        stopped = [
+            terminate.end(stray, self.pack.workers, self.board)
+            if stray.worker.pid in still
+            else terminate.Ended(
+                None, False, f"worker {stray.worker.pid}: its run is current again"
+            )
+            for stray in finding.strays
+        ]
+        record = [s.record for s in stopped if s.record is not None]
         if record and self.schema.events is not None:
             payload = {
                 "tool": "kanban-audit",
@@ -310,8 +295,8 @@ class Writer:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
-        parts = ([rows.detail] if rows else []) + done + skipped
-        failed = bool(skipped) or (rows is not None and rows.result == SKIPPED)
+        parts = ([rows.detail] if rows else []) + [s.detail for s in stopped]
+        failed = not all(s.ended for s in stopped) or (rows is not None and rows.result == SKIPPED)
         return Outcome(finding.task_id, SKIPPED if failed else REPAIRED, "; ".join(parts))
 
     def _repair_rows(self, finding: Finding, now: int) -> Outcome:

@@ -26,6 +26,7 @@ import psutil
 
 from kanban_audit.auditor.workers import Identity, Stray, board_key, environment_of, parse_run
 from kanban_audit.rulepack import WorkersSection
+from kanban_audit.terminal import plural
 
 POLL_S = 0.05
 # How long a process may take to disappear after SIGKILL (it may be in the kernel).
@@ -170,3 +171,33 @@ def _wait(
         if all(t.result for t in targets) or clock() >= deadline:
             return
         time.sleep(POLL_S)
+
+
+@dataclass(frozen=True)
+class Ended:
+    """One stray after repair: what its event records (None: nothing was signalled),
+    whether the worker is gone, and the line for the report."""
+
+    record: dict[str, Any] | None
+    ended: bool
+    detail: str
+
+
+def end(stray: Stray, spec: WorkersSection, board: Path) -> Ended:
+    """Stop a stray (see `stop`) and say what happened."""
+    targets = stop(stray, spec, board)
+    worker, pid = targets[0], stray.worker.pid
+    record = (
+        {
+            "task": stray.worker.task,
+            "run": stray.worker.run,
+            "processes": [t.as_dict() for t in targets],
+        }
+        if worker.signals
+        else None
+    )
+    if worker.result != ENDED:
+        return Ended(record, False, f"worker {pid}: {worker.result}")
+    rest = sum(t.result == ENDED for t in targets[1:])
+    tail = f" and {plural(rest, 'descendant')}" if rest else ""
+    return Ended(record, True, f"terminated worker {pid} ({', '.join(worker.signals)}){tail}")
