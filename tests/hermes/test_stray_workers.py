@@ -194,13 +194,19 @@ def test_repair_racing_the_real_dispatcher_never_ends_a_worker_whose_run_is_open
 
     ended = dict(rows(db, "SELECT id, ended_at FROM task_runs"))
     signalled = _signalled(home)
-    assert len(signalled) >= 5
     # Every signalled worker's run had ended before its signal (Hermes writes whole seconds).
     assert all(ended[run] is not None and ended[run] <= at for run, at in signalled.items())
     ids = json.loads((home / "names.json").read_text())
+    completed = [ids[name] for name in result["ok"]["completed"]]
+    runs = rows(
+        db,
+        "SELECT id FROM task_runs WHERE task_id IN (SELECT value FROM json_each(?))",
+        json.dumps(completed),
+    )
+    assert len(completed) >= 2 and {run for (run,) in runs} == set(signalled)
     pids = dict(rows(db, "SELECT id, worker_pid FROM tasks WHERE status = 'running'"))
     running = [ids[name] for name in result["ok"]["running"]]
-    assert len(running) >= 3 and all(_alive(pids[task]) for task in running)
+    assert len(running) >= 2 and all(_alive(pids[task]) for task in running)
     assert run_json("audit", db, "--grace", "0")[1]["summary"]["by_code"].get("KD007") is None
 
 
