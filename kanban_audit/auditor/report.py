@@ -157,7 +157,7 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
 
 def processes_text(scan: Scan) -> str:
     """Whose processes the stray-worker check saw: this host's only."""
-    unreadable = f", {scan.unreadable} unreadable (another user's)" if scan.unreadable else ""
+    unreadable = f", {scan.unreadable} unreadable, not judged" if scan.unreadable else ""
     return (
         f"processes scanned on {scan.host}: {scan.scanned},"
         f" {plural(len(scan.workers), 'worker')} of this board{unreadable}"
