@@ -184,20 +184,31 @@ class Ended:
 
 
 def end(stray: Stray, spec: WorkersSection, board: Path) -> Ended:
-    """Stop a stray (see `stop`) and say what happened."""
+    """Stop a stray (see `stop`) and say what happened.
+
+    A worker that exited before repair reached it counts as ended only when
+    it left descendants that repair ended; alone, nothing was done.
+    """
     targets = stop(stray, spec, board)
     worker, pid = targets[0], stray.worker.pid
+    signalled = any(t.signals for t in targets)
     record = (
         {
             "task": stray.worker.task,
             "run": stray.worker.run,
             "processes": [t.as_dict() for t in targets],
         }
-        if worker.signals
+        if signalled
         else None
     )
-    if worker.result != ENDED:
-        return Ended(record, False, f"worker {pid}: {worker.result}")
     rest = sum(t.result == ENDED for t in targets[1:])
     tail = f" and {plural(rest, 'descendant')}" if rest else ""
-    return Ended(record, True, f"terminated worker {pid} ({', '.join(worker.signals)}){tail}")
+    if worker.result == ENDED:
+        return Ended(record, True, f"terminated worker {pid} ({', '.join(worker.signals)}){tail}")
+    if worker.result == GONE and rest:
+        return Ended(
+            record, True, f"worker {pid} had exited; terminated {plural(rest, 'descendant')}"
+        )
+    if worker.result == GONE:
+        return Ended(record, False, f"worker {pid} had exited before repair reached it")
+    return Ended(record, False, f"worker {pid}: {worker.result}")

@@ -196,3 +196,27 @@ def test_a_pack_naming_a_board_without_a_task_is_refused(tmp_path: Path, board: 
         f"kanban-audit: error: {pack}: [workers]: env_db and env_task name a worker's"
         " board and task together\n"
     )
+
+
+def test_the_tools_of_a_worker_that_exited_are_still_ended(
+    board: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    proc = _start(spawn, _worker_env(str(board)))
+    tool = _start(spawn, {})
+    stray = _stray(proc, board)
+    stray = workers.Stray(
+        stray.worker,
+        "why",
+        "short",
+        "blocked",
+        0,
+        "blocked",
+        (workers.Identity(tool.pid, tool.create_time()),),
+    )
+    spawn[0].kill()
+    spawn[0].wait()
+    ended = terminate.end(stray, SPEC, board)
+    assert ended.ended and ended.detail == f"worker {proc.pid} had exited; terminated 1 descendant"
+    assert ended.record is not None
+    assert [p["signals"] for p in ended.record["processes"]] == [[], ["SIGTERM"]]
+    assert spawn[1].wait(timeout=5) is not None
