@@ -26,6 +26,7 @@ from typing import Any
 
 import psutil
 
+from kanban_audit.auditor.board import BoardError
 from kanban_audit.rulepack import RulePack, WorkersSection
 
 PROC = "/proc"
@@ -200,7 +201,10 @@ def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
     A worker's children inherit its environment: a process whose parent
     works on the same task and run is part of that worker, not another one.
     """
-    key = board_key(board)
+    try:
+        key = board_key(board)
+    except OSError as exc:
+        raise BoardError(f"cannot read board {board}: {exc.strerror}") from None
     own = os.getpid()
     scanned = unreadable = 0
     found: dict[int, dict[str, str]] = {}
