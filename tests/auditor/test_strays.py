@@ -48,16 +48,19 @@ def _worker_env(db: str, task: str = "t1", run: int = 1) -> dict[str, str]:
     return {"HERMES_KANBAN_DB": db, "HERMES_KANBAN_TASK": task, "HERMES_KANBAN_RUN_ID": str(run)}
 
 
+def _ended_run(path: Path, status: str, ago: int, now: int) -> Path:
+    """A board whose task t1 is `status`, its run #1 ended that way `ago` seconds before `now`."""
+    conn = boards.create(path)
+    boards.add_task(conn, "t1", status, now)
+    boards.add_run(conn, "t1", now - 900, ended_at=now - ago, outcome=status, status=status)
+    conn.close()
+    return path
+
+
 @pytest.fixture
 def board(tmp_path: Path) -> Path:
     """Task t1 blocked, its run #1 ended as blocked ten minutes ago."""
-    now = int(time.time())
-    path = tmp_path / "kanban.db"
-    conn = boards.create(path)
-    boards.add_task(conn, "t1", "blocked", now)
-    boards.add_run(conn, "t1", now - 900, ended_at=now - 600, outcome="blocked", status="blocked")
-    conn.close()
-    return path
+    return _ended_run(tmp_path / "kanban.db", "blocked", 600, int(time.time()))
 
 
 def _stray(proc: psutil.Process, board: Path, started_at: float | None = None) -> workers.Stray:
@@ -104,11 +107,7 @@ def test_a_worker_whose_run_ended_within_the_grace_period_is_left_to_exit(
 ) -> None:
     """A worker that completes or blocks its own task ends its run, then exits."""
     now = int(time.time())
-    path = tmp_path / "kanban.db"
-    conn = boards.create(path)
-    boards.add_task(conn, "t1", "done", now)
-    boards.add_run(conn, "t1", now - 300, ended_at=now - 5, outcome="completed", status="done")
-    conn.close()
+    path = _ended_run(tmp_path / "kanban.db", "done", 5, now)
     proc = _start(spawn, _worker_env(str(path)))
     assert run_json("audit", path, "--now", now)[0] == 0
     code, doc = run_json("audit", path, "--now", now, "--grace", "4")
