@@ -536,9 +536,71 @@ _KD006 = Code(
     ),
 )
 
+_KD007_WORKER = (
+    "-- A process on this host runs with HERMES_KANBAN_DB=<this board>,\n"
+    "-- HERMES_KANBAN_TASK=t1 and HERMES_KANBAN_RUN_ID=7 in its environment.\n"
+)
+
+_KD007 = Code(
+    code="KD007",
+    name="stray-worker",
+    message="stray worker: a live process works for this board on a run that is over",
+    summary="A live worker process on this host whose run ended, or whose task moved on.",
+    engine=AUDIT,
+    explanation=_doc(
+        """\
+        A process on this host carries this board in its environment (the
+        rule pack's `[workers]` names: the board file, the task, the run) and
+        its run has ended, its task is not running, or its task's current run
+        is another one. "This board" is the same file (device and inode), not
+        the same path text. Only this host's processes are seen: run the audit
+        on every host that runs workers.
+
+        ### Why it matters
+
+        The board no longer records the worker (its run is closed and the
+        task's `worker_pid` cleared), yet it keeps calling the model and
+        running tools against a task that was blocked, archived or given to
+        a new worker: the work is done twice, or pushed where nobody wanted
+        it. Hermes up to 0.19 leaves its workers running after a block or an
+        archive, and an unblock spawns a second worker beside the first.
+
+        ### How to fix
+
+        `kanban-audit repair` (a dry run) lists the workers it would end;
+        `kanban-audit repair --apply` sends each SIGTERM, waits the pack's
+        grace period, then SIGKILL, to the worker and to its descendants,
+        re-reading each process's identity (PID, start time, environment)
+        before every signal and leaving alone any that is not provably the
+        same. The task's row is not changed; a `reconciled` event records
+        the PIDs, the run and the signals.
+        """
+    ),
+    bad=_KD007_WORKER
+    + _doc(
+        """\
+        INSERT INTO task_runs (id, task_id, status, started_at, ended_at, outcome)
+            VALUES (7, 't1', 'blocked', :now - 900, :now - 600, 'blocked');
+        INSERT INTO tasks (id, title, status, created_at, started_at)
+            VALUES ('t1', 'write the report', 'blocked', :now - 1200, :now - 900);
+        """
+    ),
+    good=_KD007_WORKER
+    + _doc(
+        """\
+        INSERT INTO task_runs (id, task_id, status, started_at)
+            VALUES (7, 't1', 'running', :now - 300);
+        INSERT INTO tasks (id, title, status, created_at, started_at, claim_lock,
+                           claim_expires, worker_pid, current_run_id)
+            VALUES ('t1', 'write the report', 'running', :now - 900, :now - 300,
+                    :host || ':4242', :now + 600, :worker_pid, 7);
+        """
+    ),
+)
+
 CODES: dict[str, Code] = {
     entry.code: entry
-    for entry in (_KA001, _KA002, _KA100, _KD001, _KD002, _KD003, _KD004, _KD005, _KD006)
+    for entry in (_KA001, _KA002, _KA100, _KD001, _KD002, _KD003, _KD004, _KD005, _KD006, _KD007)
 }
 LINT_CODES: dict[str, Code] = {k: v for k, v in CODES.items() if v.engine == LINT}
 

@@ -19,6 +19,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_PACK = "hermes"
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A stray worker given longer than this to stop on SIGTERM is a typo, not a policy.
+MAX_STOP_GRACE_S = 3600
 # sqlite3, psycopg and aiosqlite run SQL with these; asyncpg with execute, fetch,
 # fetchrow and fetchval (a write with RETURNING is fetched); aiosqlite adds its own.
 SQL_METHODS = (
@@ -111,6 +114,26 @@ class EventsSection:
 
 
 @dataclass(frozen=True)
+class WorkersSection:
+    """How a worker process names its board, task and run in its environment.
+
+    Without `env_db` and `env_task` the audit cannot tell this board's
+    workers among the host's processes, and KD007 is skipped.
+    """
+
+    env_db: str = ""
+    env_task: str = ""
+    env_run: str = ""
+    env_claim_lock: str = ""
+    # Seconds repair waits after SIGTERM before it sends SIGKILL.
+    stop_grace_seconds: int = 5
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.env_db and self.env_task)
+
+
+@dataclass(frozen=True)
 class LintSection:
     sanctioned: tuple[str, ...] = ()
     sql_methods: tuple[str, ...] = SQL_METHODS
@@ -132,6 +155,7 @@ class RulePack:
     board: BoardSection = field(default_factory=BoardSection)
     runs: RunsSection = field(default_factory=RunsSection)
     events: EventsSection = field(default_factory=EventsSection)
+    workers: WorkersSection = field(default_factory=WorkersSection)
     lint: LintSection = field(default_factory=LintSection)
     description: str = ""
     text: str = ""
@@ -154,6 +178,7 @@ _SECTIONS: dict[str, type] = {
     "tasks": TasksSection,
     "runs": RunsSection,
     "events": EventsSection,
+    "workers": WorkersSection,
     "lint": LintSection,
 }
 
@@ -210,6 +235,8 @@ def parse_pack(text: str, source: str) -> RulePack:
     }
     _check_columns(sections["tasks"], f"{source}: [tasks].columns")
     _check_table(sections["tasks"].table, f"{source}: [tasks].table")
+    if "workers" in sections:
+        _check_workers(sections["workers"], f"{source}: [workers]")
     return RulePack(
         name=meta.name or Path(source).stem,
         description=meta.description,
@@ -239,6 +266,18 @@ def _check_table(table: str, where: str) -> None:
         raise UsageError(f"{where}: {table!r} opens a [...] set it does not close")
     if not re.sub(r"\*|\?|\[[^\]]*\]", "", table):
         raise UsageError(f"{where}: {table!r} must hold part of the name, not only wildcards")
+
+
+def _check_workers(workers: WorkersSection, where: str) -> None:
+    """Environment names a process can carry, the board and the task named together."""
+    names = {f.name: getattr(workers, f.name) for f in fields(workers) if f.name.startswith("env_")}
+    for key, name in names.items():
+        if name and not ENV_NAME.fullmatch(name):
+            raise UsageError(f"{where}.{key}: {name!r} is not an environment variable name")
+    if any(names.values()) and not workers.enabled:
+        raise UsageError(f"{where}: env_db and env_task name a worker's board and task together")
+    if not 0 <= workers.stop_grace_seconds <= MAX_STOP_GRACE_S:
+        raise UsageError(f"{where}.stop_grace_seconds: 0 to {MAX_STOP_GRACE_S}")
 
 
 def load_pack(path: str | Path | None = None) -> RulePack:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -32,6 +34,7 @@ def test_catalogue_matches_the_contract() -> None:
         "KD004": "worker-dead",
         "KD005": "dangling-run",
         "KD006": "claimed-on-another-host",
+        "KD007": "stray-worker",
     }
     assert list(LINT_CODES) == ["KA001", "KA002", "KA100"]
 
@@ -86,7 +89,7 @@ def test_explain_prints_title_text_and_both_examples(code: str) -> None:
 def test_explain_unknown_code_suggests_the_closest() -> None:
     with pytest.raises(UsageError) as info:
         explain("KD07")
-    assert str(info.value) == "unknown code: KD07 (did you mean KD001?)"
+    assert str(info.value) == "unknown code: KD07 (did you mean KD007?)"
 
 
 # -- end to end: the installed command ----------------------------------------
@@ -142,6 +145,11 @@ def example_params() -> Iterator[dict[str, object]]:
         live.wait()
 
 
+# An example's process, as its comment describes it: `-- ... NAME=value ...`.
+EXAMPLE_ENV = re.compile(r"^--.*$", re.M)
+ENV_ITEM = re.compile(r"(HERMES_KANBAN_\w+)=(<this board>|[^\s,]+)")
+
+
 def _audited_codes(folder: Path, sql: str, params: dict[str, object]) -> list[str]:
     folder.mkdir()
     board = folder / "kanban.db"
@@ -152,7 +160,15 @@ def _audited_codes(folder: Path, sql: str, params: dict[str, object]) -> list[st
             names = {k: v for k, v in params.items() if f":{k}" in statement}
             conn.execute(statement, names)
     conn.close()
-    proc = run_cli("audit", board, "--format", "json", "--now", params["now"], cwd=folder)
+    comments = " ".join(EXAMPLE_ENV.findall(sql))
+    env = {k: str(board) if v == "<this board>" else v for k, v in ENV_ITEM.findall(comments)}
+    process = subprocess.Popen(["sleep", "300"], env={**os.environ, **env}) if env else None
+    try:
+        proc = run_cli("audit", board, "--format", "json", "--now", params["now"], cwd=folder)
+    finally:
+        if process is not None:
+            process.kill()
+            process.wait()
     assert proc.returncode in (0, 1), proc.stderr
     return sorted({c for f in json.loads(proc.stdout)["findings"] for c in f["codes"]})
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit import jsontext
-from kanban_audit.auditor import fields, liveness
+from kanban_audit.auditor import fields, liveness, workers
 from kanban_audit.auditor.board import Schema, connect, ident, read_schema, sqlite_errors
 from kanban_audit.auditor.guard import GuardState, Trigger, others, read_state
 from kanban_audit.rulepack import RulePack
@@ -32,6 +32,8 @@ RUN_WITHOUT_CLAIM = "run-without-claim"
 UNKNOWN = "unknown"
 # The action of a task holding values the checks cannot read as their kind.
 ODD_ACTION = "odd values on the board (see why); inspect by hand"
+# A stray worker's cause: its task left the run and nothing stopped the worker.
+RUN_OUTLIVED = "run-outlived"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Finding:
     seen: dict[str, Any] = field(default_factory=dict)
     runs_seen: dict[int, dict[str, Any]] = field(default_factory=dict)
     not_before: tuple[float, str] | None = None
+    strays: tuple[workers.Stray, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class Report:
     guard: GuardState | None = None
     # Triggers of the board's own on the tables a repair writes (not the guard's).
     triggers: tuple[Trigger, ...] = ()
+    processes: workers.Scan | None = None
 
     @property
     def planned(self) -> tuple[Finding, ...]:
@@ -150,6 +154,8 @@ def skipped_checks(pack: RulePack, schema: Schema) -> tuple[tuple[str, str], ...
         out.append(("KD004", f"no column {pack.tasks.claim_lock!r} to tell a PID's host"))
     if schema.events is None:
         out.append(("cause", f"no usable event table {pack.events.table!r}"))
+    if not pack.workers.enabled:
+        out.append(("KD007", "the rule pack names no worker environment ([workers])"))
     return tuple(out)
 
 
@@ -385,7 +391,7 @@ def _decide(
     force: bool,
 ) -> tuple[bool, bool, tuple[int, ...], str]:
     """Whether a finding is repairable, and the action: never race a live or remote worker."""
-    problem = bool(codes - {"KD005"})
+    problem = bool(codes - {"KD005", "KD007"})
     blocked = live is not None and live.state in (liveness.ALIVE, liveness.REMOTE)
     demote = running and problem and (force or not blocked)
     runs = tuple(sorted(set(open_ids) | set(dangling))) if demote else tuple(sorted(dangling))
@@ -429,17 +435,58 @@ def _entry(
             "run": None,
             "checks": {},
             "live": None,
-            "open": open_by_task[task_id],
+            "open": open_by_task.get(task_id, []),
             "dangling": [],
             "odd": {},
         },
     )
 
 
+def worker_rows(
+    conn: sqlite3.Connection, pack: RulePack, schema: Schema, named: Iterable[workers.Worker]
+) -> tuple[dict[Any, dict[str, Any]], dict[Any, dict[str, Any]] | None]:
+    """The rows of the tasks and runs that workers name (runs None: no run table)."""
+    t, r = pack.tasks, pack.runs
+    named = list(named)
+    task_cols = [c for c in (t.id, t.status, t.current_run) if c and c in schema.tasks]
+    tasks = _rows_by_key(conn, t.table, task_cols, t.id, {w.task for w in named})
+    if schema.runs is None:
+        return tasks, None
+    run_cols = [c for c in (r.id, r.task, r.ended_at, r.outcome) if c and c in schema.runs]
+    return tasks, _rows_by_key(conn, r.table, run_cols, r.id, {w.run for w in named} - {None})
+
+
+def _add_strays(
+    conn: sqlite3.Connection,
+    pack: RulePack,
+    schema: Schema,
+    scan: workers.Scan,
+    opts: Options,
+    pending: dict[Any, dict[str, Any]],
+    open_by_task: dict[Any, list[dict[str, Any]]],
+) -> None:
+    """KD007: this board's workers whose run is over, judged on the few rows they name."""
+    tasks, runs = worker_rows(conn, pack, schema, scan.workers)
+    for stray in workers.judge(pack, scan.workers, tasks, runs, opts.now, opts.grace):
+        task_id = stray.worker.task
+        entry = _entry(pending, task_id, tasks.get(task_id), open_by_task)
+        entry.setdefault("strays", []).append(stray)
+        prior = entry["checks"].get("KD007")
+        entry["checks"]["KD007"] = f"{prior}; {stray.why}" if prior else stray.why
+
+
 def run_checks(
-    conn: sqlite3.Connection, pack: RulePack, schema: Schema, db: str, opts: Options
+    conn: sqlite3.Connection,
+    pack: RulePack,
+    schema: Schema,
+    db: str,
+    opts: Options,
+    scan: workers.Scan | None = None,
 ) -> Report:
-    """Audit a board: the two candidate queries, then per-candidate evidence."""
+    """Audit a board: the two candidate queries, then per-candidate evidence.
+
+    `scan` is this host's processes, read before the snapshot (see workers.py).
+    """
     t, r = pack.tasks, pack.runs
     cols = _Cols(pack, schema)
     running = _running_tasks(conn, pack, cols)
@@ -500,6 +547,8 @@ def run_checks(
         prior = entry["checks"].get("KD005")
         entry["checks"]["KD005"] = f"{prior}; {why}" if prior else why
 
+    if scan is not None and scan.workers:
+        _add_strays(conn, pack, schema, scan, opts, pending, open_by_task)
     flagged = {k: v for k, v in pending.items() if v["checks"] or v["odd"]}
     keys = [k for k in flagged if fields.key(k)]
     causes = _causes(conn, pack, schema, keys)
@@ -524,6 +573,7 @@ def run_checks(
         running=len(running),
         open_runs=len(open_runs),
         skipped=skipped_checks(pack, schema),
+        processes=scan,
     )
 
 
@@ -549,12 +599,22 @@ def _finding(
         repairable, demote, runs, action = _decide(
             pack, codes, entry["running"], live, entry["dangling"], open_ids, opts.force
         )
+    strays = tuple(entry.get("strays", ()))
+    if strays and not odd:
+        stop = "; ".join(f"terminate worker {s.worker.pid} ({s.short})" for s in strays)
+        action, repairable = (f"{action}; {stop}" if action else stop), True
     unclaimed = [o[r.id] for o in opened if _empty(o.get(r.claim_lock))] if r.claim_lock else []
     cause = (
         _describe_cause(pack, event, unclaimed)
         if schema.events is not None
         else {"path": UNKNOWN, "detail": "no event table"}
     )
+    if codes == {"KD007"}:
+        detail = (
+            "the task left the worker's run (ended, blocked, archived, claimed again)"
+            " and nothing stopped the worker"
+        )
+        cause = {"path": RUN_OUTLIVED, "detail": detail}
     seen = dict(entry["task"])
     claim_cols = run_claim_cols(pack, schema)
     runs_seen = {i: {c: open_by_id[i][c] for c in claim_cols} for i in runs}
@@ -568,6 +628,8 @@ def _finding(
         "cause": cause,
         **({"odd": odd} if odd else {}),
     }
+    if strays:
+        evidence["workers"] = [s.as_dict() for s in strays]
     return Finding(
         task_id=jsontext.plain(task_id),
         codes=tuple(sorted(codes)),
@@ -582,6 +644,7 @@ def _finding(
         seen=seen,
         runs_seen=runs_seen,
         not_before=_not_before(pack, seen, closing, entry["latest_event"]) if repairable else None,
+        strays=strays,
     )
 
 
@@ -590,9 +653,12 @@ def audit_board(path: Path, pack: RulePack, opts: Options, busy_timeout_ms: int)
     with sqlite_errors(path, busy_timeout_ms):
         conn = connect(path, busy_timeout_ms)
         try:
+            # Processes first, then the snapshot: a worker seen was claimed in it.
+            spec = pack.workers
+            scan = workers.scan(spec, path, opts.hostname) if spec.enabled else None
             schema = read_schema(conn, pack, path)
             conn.execute("BEGIN")  # one read transaction: every query sees one snapshot
-            report = run_checks(conn, pack, schema, str(path), opts)
+            report = run_checks(conn, pack, schema, str(path), opts, scan)
             tables = (pack.tasks.table, pack.runs.table, pack.events.table)
             return replace(
                 report, guard=read_state(conn, pack, schema), triggers=others(conn, tables)

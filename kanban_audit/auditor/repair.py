@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit import __version__, jsontext
-from kanban_audit.auditor import fields
+from kanban_audit.auditor import fields, terminate, workers
 from kanban_audit.auditor.board import (
     BoardError,
     Schema,
@@ -42,7 +42,7 @@ from kanban_audit.auditor.board import (
     real_path,
     sqlite_errors,
 )
-from kanban_audit.auditor.checks import Finding, Report, run_claim_cols
+from kanban_audit.auditor.checks import Finding, Report, run_claim_cols, worker_rows
 from kanban_audit.auditor.guard import others
 from kanban_audit.rulepack import RulePack
 
@@ -152,9 +152,11 @@ class Writer:
         pack: RulePack,
         schema: Schema,
         on_wait: Callable[[], None] | None = None,
+        board: Path | None = None,
     ) -> None:
         self.conn, self.pack, self.schema, self.on_wait = conn, pack, schema, on_wait
         self.triggers = others(conn, (pack.tasks.table, pack.runs.table, pack.events.table))
+        self.board = board
         t, r, e = pack.tasks, pack.runs, pack.events
         self._by_cols: dict[tuple[str, ...], tuple[str, str]] = {}
         cleared = [c for c in (t.claim_lock, t.claim_expires, t.worker_pid, t.current_run) if c]
@@ -293,7 +295,6 @@ class Writer:
         return None
 
     def _event_row(self, finding: Finding, now: int) -> list[Any]:
-        e = self.pack.events
         payload = {
             "tool": "kanban-audit",
             "version": __version__,
@@ -307,9 +308,17 @@ class Writer:
                 "runs": {str(run_id): seen for run_id, seen in finding.runs_seen.items()},
             },
         }
+        return self._event_values(
+            finding.task_id, finding.runs[0] if finding.runs else None, payload, now
+        )
+
+    def _event_values(
+        self, task_id: Any, run_id: Any, payload: dict[str, Any], now: int
+    ) -> list[Any]:
+        e = self.pack.events
         values = {
-            e.task: finding.task_id,
-            e.run: finding.runs[0] if finding.runs else None,
+            e.task: task_id,
+            e.run: run_id,
             e.kind: e.repair_kind,
             e.payload: jsontext.dumps(payload),
             e.created_at: now,
@@ -330,6 +339,59 @@ class Writer:
         return Outcome(finding.task_id, SKIPPED, f"{INTERRUPTED}: not written")
 
     def repair(self, finding: Finding, now: int) -> Outcome:
+        """The task's rows (if the plan changes them), then its stray workers (if any)."""
+        outcome = self._repair_rows(finding, now) if finding.demote or finding.runs else None
+        if finding.strays:
+            return self._end_strays(finding, now, outcome)
+        assert outcome is not None
+        return outcome
+
+    def _end_strays(self, finding: Finding, now: int, rows: Outcome | None) -> Outcome:
+        """Stop each stray still judged one on the board as it is now; record what was sent.
+
+        The task's row is not changed: a `reconciled` event on it records each
+        worker's PID, run and the signals it and its descendants got.
+        """
+        tasks, runs = worker_rows(
+            self.conn, self.pack, self.schema, (s.worker for s in finding.strays)
+        )
+        still = {
+            s.worker.pid
+            for s in workers.judge(self.pack, [s.worker for s in finding.strays], tasks, runs, now)
+        }
+        stopped = [
+            terminate.end(stray, self.pack.workers, self.board)
+            if stray.worker.pid in still
+            else terminate.Ended(
+                None, False, f"worker {stray.worker.pid}: its run is current again"
+            )
+            for stray in finding.strays
+        ]
+        record = [s.record for s in stopped if s.record is not None]
+        if record and self.schema.events is not None:
+            payload = {
+                "tool": "kanban-audit",
+                "version": __version__,
+                "codes": ["KD007"],
+                "action": finding.action,
+                "workers": record,
+            }
+            begin_immediate(self.conn, self.on_wait)
+            try:
+                self.conn.execute(
+                    self._event_sql,
+                    self._event_values(finding.task_id, finding.strays[0].worker.run, payload, now),
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        parts = ([rows.detail] if rows else []) + [s.detail for s in stopped]
+        failed = not all(s.ended for s in stopped) or (rows is not None and rows.result == SKIPPED)
+        return Outcome(finding.task_id, SKIPPED if failed else REPAIRED, "; ".join(parts))
+
+    def _repair_rows(self, finding: Finding, now: int) -> Outcome:
         """One task, one transaction; skipped (and rolled back) if anything moved."""
         select, update = self._task_sql(tuple(finding.seen))
         begin_immediate(self.conn, self.on_wait)
@@ -429,7 +491,7 @@ def execute(
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             take_write_lock(conn, on_lock_wait)
             saved = backup(conn, path, backup_dir, now) if make_backup else None
-            writer = Writer(conn, pack, schema, on_lock_wait)
+            writer = Writer(conn, pack, schema, on_lock_wait, path)
             writing = True
             applied = apply_plan(writer, report, now, path, busy_timeout_ms)
         except (sqlite3.Error, BoardError, KeyboardInterrupt) as exc:

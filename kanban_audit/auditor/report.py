@@ -10,6 +10,7 @@ from kanban_audit import JSON_VERSION, __version__, jsontext, terminal
 from kanban_audit.auditor import guard
 from kanban_audit.auditor.checks import Finding, Report
 from kanban_audit.auditor.repair import REPAIRED, SKIPPED, UNKNOWN, Applied
+from kanban_audit.auditor.workers import Scan
 from kanban_audit.terminal import Style, plural, printable
 
 PLAIN = Style()
@@ -37,6 +38,7 @@ def summary(report: Report) -> dict[str, Any]:
         "by_code": dict(sorted(codes.items())),
         "grace_seconds": report.grace,
         "skipped_checks": [{"check": c, "reason": why} for c, why in report.skipped],
+        "processes": report.processes.as_dict() if report.processes else None,
     }
 
 
@@ -152,6 +154,8 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
         )
         for t in report.triggers
     ]
+    if report.processes is not None:
+        out.append(processes_text(report.processes))
     s = summary(report)
     out.append(
         f"{printable(report.db)}: {s['running']} running, {plural(s['open_runs'], 'open run')},"
@@ -159,6 +163,15 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
     )
     out += [f"skipped {c['check']}: {c['reason']}" for c in s["skipped_checks"]]
     return "\n".join(out)
+
+
+def processes_text(scan: Scan) -> str:
+    """Whose processes the stray-worker check saw: this host's only."""
+    unreadable = f", {scan.unreadable} unreadable, not judged" if scan.unreadable else ""
+    return (
+        f"processes scanned on {printable(scan.host)}: {scan.scanned},"
+        f" {plural(len(scan.workers), 'worker')} of this board{unreadable}"
+    )
 
 
 def repair_text(report: Report, applied: bool, done: Applied, style: Style = PLAIN) -> str:

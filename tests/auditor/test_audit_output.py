@@ -91,7 +91,7 @@ def test_a_pipe_gets_full_lines(full_board: dict[str, Any]) -> None:
     now = full_board["now"]
     proc = run_cli("audit", full_board["path"], "--now", now, env=_env(COLUMNS="60"))
     lines, rows = _rows(proc.stdout)
-    assert len(rows) == len(lines) - 3  # a line a finding; the header, the guard, the summary
+    assert len(rows) == len(lines) - 4  # a line a finding; header, processes, guard, summary
     assert max(map(len, lines)) > 150
     assert "\x1b[" not in proc.stdout
 

@@ -328,7 +328,7 @@ def test_audit_reports_the_guard(board: Path) -> None:
     _, doc = run_json("audit", board)
     assert (doc["guard"]["installed"], doc["guard"]["current"]) == (True, True)
     lines = run_cli("audit", board).stdout.splitlines()
-    assert lines[-2] == f"guard: current ({', '.join(V1)} on 'tasks')"
+    assert lines[-3] == f"guard: current ({', '.join(V1)} on 'tasks')"
 
 
 def test_a_rebuild_of_another_table_leaves_the_guard_working(guarded: Path) -> None:

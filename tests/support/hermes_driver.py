@@ -84,8 +84,8 @@ class Driver:
 
     # Steps -------------------------------------------------------------------
 
-    def op_create(self, name: str) -> str:
-        self.names[name] = self.kb.create_task(self.conn, title=name)
+    def op_create(self, name: str, assignee: str | None = None) -> str:
+        self.names[name] = self.kb.create_task(self.conn, title=name, assignee=assignee)
         return self.names[name]
 
     def op_claim(self, task: str, claimer: str | None = None, ttl: int | None = None) -> bool:
@@ -114,6 +114,36 @@ class Driver:
 
     def op_unblock(self, task: str) -> bool:
         return self.kb.unblock_task(self.conn, self.id(task))
+
+    def op_archive(self, task: str) -> bool:
+        return self.kb.archive_task(self.conn, self.id(task))
+
+    def op_dispatch_once(self) -> dict[str, int]:
+        """One tick of the real dispatcher with its default spawn: the worker PID of each
+        task it spawned (the agent binary is whatever HERMES_BIN or PATH names)."""
+        spawned = [entry[0] for entry in self.kb.dispatch_once(self.conn).spawned]
+        by_id = {v: k for k, v in self.names.items()}
+        sql = "SELECT worker_pid FROM tasks WHERE id = ?"
+        return {by_id.get(i, i): self.conn.execute(sql, (i,)).fetchone()[0] for i in spawned}
+
+    def op_spawn_and_complete(self, seconds: float) -> dict[str, list[str]]:
+        """A dispatcher at work: each round a task is created and dispatched (real spawn);
+        every other one is completed at once, the rest are left running."""
+        completed: list[str] = []
+        running: list[str] = []
+        for number in _rounds(seconds):
+            name = f"spawned{number}"
+            self.op_create(name, assignee="default")
+            if name not in self.op_dispatch_once():
+                raise RuntimeError(f"the dispatcher did not spawn {name}")
+            if number % 2:
+                running.append(name)
+                continue
+            time.sleep(0.05)
+            if not self.op_complete(name):
+                raise RuntimeError(f"{name} could not be completed")
+            completed.append(name)
+        return {"completed": completed, "running": running}
 
     def op_release_stale(self) -> int:
         return self.kb.release_stale_claims(self.conn)

@@ -1,0 +1,221 @@
+"""KD007 on hand-built boards: which processes are this board's, and the identity checks
+repair makes before every signal (real processes throughout)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from support import boards
+from support.cli import run_cli, run_json
+
+from kanban_audit.auditor import terminate, workers
+from kanban_audit.rulepack import WorkersSection, load_pack
+
+SPEC = load_pack().workers
+IGNORES_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"
+
+
+@pytest.fixture
+def spawn() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Processes started by a test, killed after it."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+def _start(
+    started: list[subprocess.Popen[bytes]],
+    env: dict[str, str],
+    argv: tuple[str, ...] = ("sleep", "300"),
+    cwd: Path | None = None,
+) -> psutil.Process:
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=cwd)
+    started.append(proc)
+    return psutil.Process(proc.pid)
+
+
+def _worker_env(db: str, task: str = "t1", run: int = 1) -> dict[str, str]:
+    return {"HERMES_KANBAN_DB": db, "HERMES_KANBAN_TASK": task, "HERMES_KANBAN_RUN_ID": str(run)}
+
+
+def _ended_run(path: Path, status: str, ago: int, now: int) -> Path:
+    """A board whose task t1 is `status`, its run #1 ended that way `ago` seconds before `now`."""
+    conn = boards.create(path)
+    boards.add_task(conn, "t1", status, now)
+    boards.add_run(conn, "t1", now - 900, ended_at=now - ago, outcome=status, status=status)
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def board(tmp_path: Path) -> Path:
+    """Task t1 blocked, its run #1 ended as blocked ten minutes ago."""
+    return _ended_run(tmp_path / "kanban.db", "blocked", 600, int(time.time()))
+
+
+def _stray(proc: psutil.Process, board: Path, started_at: float | None = None) -> workers.Stray:
+    worker = workers.Worker(
+        pid=proc.pid,
+        ppid=proc.ppid(),
+        started_at=proc.create_time() if started_at is None else started_at,
+        cmdline=tuple(proc.cmdline()),
+        task="t1",
+        run=1,
+        claim_lock=None,
+    )
+    return workers.Stray(worker, "why", "short", "blocked", 0, "blocked", ())
+
+
+def test_this_board_is_the_same_file_not_the_same_path(
+    tmp_path: Path, board: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    link = tmp_path / "link.db"
+    link.symlink_to(board)
+    copy = tmp_path / "copy.db"
+    shutil.copy(board, copy)
+    through_link = _start(spawn, _worker_env(str(link)))
+    relative = _start(spawn, _worker_env("kanban.db"), cwd=tmp_path)
+    other_file = _start(spawn, _worker_env(str(copy)))
+    code, doc = run_json("audit", board)
+    assert code == 1
+    [finding] = doc["findings"]
+    assert finding["codes"] == ["KD007"]
+    pids = {w["pid"] for w in finding["evidence"]["workers"]}
+    assert pids == {through_link.pid, relative.pid}
+    [worker] = [w for w in finding["evidence"]["workers"] if w["pid"] == through_link.pid]
+    assert worker["run_outcome"] == "blocked" and worker["task_status"] == "blocked"
+    assert worker["started_at"] == through_link.create_time()
+    assert finding["action"].startswith(
+        f"terminate worker {through_link.pid} (run #1 ended as blocked, 10 min ago)"
+    )
+    assert doc["summary"]["processes"]["host"] == boards.HOST
+    assert other_file.is_running()
+
+
+def test_a_worker_whose_run_ended_within_the_grace_period_is_left_to_exit(
+    tmp_path: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    """A worker that completes or blocks its own task ends its run, then exits."""
+    now = int(time.time())
+    path = _ended_run(tmp_path / "kanban.db", "done", 5, now)
+    proc = _start(spawn, _worker_env(str(path)))
+    assert run_json("audit", path, "--now", now)[0] == 0
+    code, doc = run_json("audit", path, "--now", now, "--grace", "4")
+    assert code == 1
+    assert [w["pid"] for w in doc["findings"][0]["evidence"]["workers"]] == [proc.pid]
+
+
+def test_the_summary_says_whose_processes_were_scanned(board: Path) -> None:
+    proc = run_cli("audit", board)
+    assert proc.returncode == 0, proc.stdout
+    line = proc.stdout.splitlines()[-2]
+    assert line.startswith(f"processes scanned on {boards.HOST}: ")
+    assert "0 workers of this board" in line
+
+
+def test_a_pid_whose_start_time_differs_is_never_signalled(
+    board: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    """The PID a stray had, now naming another process (its start time differs)."""
+    proc = _start(spawn, _worker_env(str(board)))
+    [worker] = terminate.stop(_stray(proc, board, proc.create_time() - 5), SPEC, board)
+    assert worker.signals == [] and "names another process" in worker.result
+    assert proc.status() != psutil.STATUS_ZOMBIE
+
+
+def test_a_process_working_on_another_run_is_never_signalled(
+    board: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    proc = _start(spawn, _worker_env(str(board), run=2))
+    [worker] = terminate.stop(_stray(proc, board), SPEC, board)
+    assert worker.signals == [] and "no longer works" in worker.result
+    assert proc.is_running()
+
+
+def test_descendants_are_ended_only_if_they_are_the_planned_ones(
+    board: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    proc = _start(spawn, _worker_env(str(board)))
+    child = _start(spawn, {})
+    other = _start(spawn, {})
+    planned = (
+        workers.Identity(child.pid, child.create_time()),
+        workers.Identity(other.pid, other.create_time() + 3),
+    )
+    stray = _stray(proc, board)
+    stray = workers.Stray(stray.worker, "why", "short", "blocked", 0, "blocked", planned)
+    targets = terminate.stop(stray, SPEC, board)
+    assert [(t.role, t.signals, t.result) for t in targets[:2]] == [
+        ("worker", ["SIGTERM"], terminate.ENDED),
+        ("descendant", ["SIGTERM"], terminate.ENDED),
+    ]
+    assert targets[2].signals == [] and "names another process" in targets[2].result
+    assert other.is_running()
+
+
+def test_a_worker_that_ignores_sigterm_gets_sigkill_after_the_grace_period(
+    board: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    proc = _start(spawn, _worker_env(str(board)), (sys.executable, "-c", IGNORES_TERM))
+    time.sleep(0.5)  # the handler is installed
+    spec = WorkersSection(**{**SPEC.__dict__, "stop_grace_seconds": 1})
+    started = time.monotonic()
+    [worker] = terminate.stop(_stray(proc, board), spec, board)
+    assert worker.signals == ["SIGTERM", "SIGKILL"] and worker.result == terminate.ENDED
+    assert time.monotonic() - started >= 1
+
+
+def test_a_pack_without_workers_skips_kd007(tmp_path: Path, board: Path) -> None:
+    text = load_pack().text
+    pack = tmp_path / "pack.toml"
+    pack.write_text(text[: text.index("[workers]")] + text[text.index("[lint]") :])
+    proc = run_cli("audit", board, "--rules", pack)
+    assert proc.returncode == 0, proc.stdout
+    assert "skipped KD007: the rule pack names no worker environment ([workers])" in proc.stdout
+    assert "processes scanned" not in proc.stdout
+
+
+def test_a_pack_naming_a_board_without_a_task_is_refused(tmp_path: Path, board: Path) -> None:
+    text = load_pack().text.replace('env_task = "HERMES_KANBAN_TASK"\n', "")
+    pack = tmp_path / "pack.toml"
+    pack.write_text(text)
+    proc = run_cli("audit", board, "--rules", pack)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (
+        f"kanban-audit: error: {pack}: [workers]: env_db and env_task name a worker's"
+        " board and task together\n"
+    )
+
+
+def test_the_tools_of_a_worker_that_exited_are_still_ended(
+    board: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    proc = _start(spawn, _worker_env(str(board)))
+    tool = _start(spawn, {})
+    stray = _stray(proc, board)
+    stray = workers.Stray(
+        stray.worker,
+        "why",
+        "short",
+        "blocked",
+        0,
+        "blocked",
+        (workers.Identity(tool.pid, tool.create_time()),),
+    )
+    spawn[0].kill()
+    spawn[0].wait()
+    ended = terminate.end(stray, SPEC, board)
+    assert ended.ended and ended.detail == f"worker {proc.pid} had exited; terminated 1 descendant"
+    assert ended.record is not None
+    assert [p["signals"] for p in ended.record["processes"]] == [[], ["SIGTERM"]]
+    assert spawn[1].wait(timeout=5) is not None
