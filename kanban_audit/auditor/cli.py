@@ -328,8 +328,7 @@ def guard_install(args: BoardArgs, yes: bool) -> None:
         raise BoardError(f"cannot guard {args.path}: {before.differences[0]}")
     if not before.current:
         confirm_write(yes, f"Install the kanban-audit guard in {args.path}?")
-    change = guard_mod.install(args.path, args.pack, args.busy_timeout_ms)
-    _echo_change(args, "install", change)
+    _guard_write(args, "install", guard_mod.install)
 
 
 @guard.command("status", cls=BoardCommand)
@@ -355,10 +354,26 @@ def guard_status(args: BoardArgs) -> None:
 @_guard_options
 def guard_remove(args: BoardArgs) -> None:
     """Drop the tool's own triggers, any version (idempotent). Exit 0, 2 on error."""
-    _echo_change(args, "remove", guard_mod.remove(args.path, args.pack, args.busy_timeout_ms))
+    _guard_write(args, "remove", guard_mod.remove)
 
 
-def _echo_change(args: BoardArgs, command: str, change: guard_mod.Change) -> None:
+def _guard_write(
+    args: BoardArgs, command: str, write: Callable[[Path, RulePack, int], guard_mod.Change]
+) -> None:
+    """Install or remove, and say what was done.
+
+    An interrupt can land after the COMMIT went through, so it is answered
+    with what the board holds now, read back, and exit 130.
+    """
+    try:
+        change = write(args.path, args.pack, args.busy_timeout_ms)
+    except KeyboardInterrupt:
+        try:
+            now = guard_text(guard_mod.inspect(args.path, args.pack, args.busy_timeout_ms))
+        except BoardError:
+            now = "unknown (kanban-audit guard status tells)"
+        click.echo(f"kanban-audit: interrupted; the board's guard is now {now}", err=True)
+        sys.exit(130)
     if args.fmt == "json":
         click.echo(dumps(guard_change_json(args.path, change)))
     else:

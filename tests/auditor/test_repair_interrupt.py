@@ -1,43 +1,19 @@
 """Ctrl-C during `repair --apply`: the report tells what the board shows, the backup stays.
 
 The interrupt is a real SIGINT sent to the installed command while one of its
-COMMITs is in flight. The moment is held open with a lock: on a board in
-rollback-journal mode a COMMIT needs every reader gone, so a reader in a
-third process keeps the repair's COMMIT waiting (a new reader is refused while
-it waits, which is how the test sees it), the SIGINT lands, and the reader
-lets go. The COMMIT then goes through before Python raises the interrupt.
+COMMITs is in flight, timed with a reader's lock (support/commits.py).
 """
 
 from __future__ import annotations
 
 import json
-import signal
-import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from support import boards
-from support.cli import KANBAN_AUDIT
+from support import boards, commits
 
-ORPHANS = 200
-
-# Once `after` repairs are on the board, holds a read transaction until told.
-READER = r"""
-import sqlite3, sys, time
-path, after = sys.argv[1], int(sys.argv[2])
-conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-sql = "SELECT count(*) FROM task_events WHERE kind = 'reconciled'"
-while conn.execute(sql).fetchone()[0] < after:
-    time.sleep(0.001)
-conn.execute("BEGIN")
-conn.execute("SELECT count(*) FROM tasks").fetchone()
-print("held", flush=True)
-sys.stdin.readline()
-conn.execute("COMMIT")
-"""
+ORPHANS = 1000
 
 
 def _board(tmp_path: Path) -> Path:
@@ -52,63 +28,24 @@ def _board(tmp_path: Path) -> Path:
     return path
 
 
-def _committing(path: Path) -> bool:
-    """Whether a writer waits to commit (holds the pending lock): a new reader is refused."""
-    probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0)
-    try:
-        probe.execute("SELECT count(*) FROM tasks").fetchone()
-        return False
-    except sqlite3.OperationalError as exc:
-        assert "locked" in str(exc), exc
-        return True
-    finally:
-        probe.close()
-
-
-def _wait(condition, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 60
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} never came"
-        time.sleep(0.002)
-
-
-@pytest.mark.parametrize("after", [0, 5], ids=["first-task", "later-task"])
+@pytest.mark.parametrize("after", [0, 1], ids=["first-task", "later-task"])
 def test_an_interrupt_during_a_commit_reports_the_board_and_keeps_the_backup(
     tmp_path: Path, after: int
 ) -> None:
     """`after`: how many repairs the reader lets through before it holds the next COMMIT."""
     path = _board(tmp_path)
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(path), str(after)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert reader.stdin is not None and reader.stdout is not None
-    if not after:
-        assert reader.stdout.readline() == "held\n"
-    proc = subprocess.Popen(
-        [str(KANBAN_AUDIT), "repair", str(path), "--apply", "--yes", "--format", "json"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        if after:
-            assert reader.stdout.readline() == "held\n"
-        _wait(lambda: _committing(path), "the repair's COMMIT")
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.3)  # the signal is pending while the COMMIT still waits
-        reader.stdin.write("go\n")
-        reader.stdin.flush()
-        stdout, stderr = proc.communicate(timeout=120)
-        assert reader.wait(timeout=30) == 0
-    finally:
-        for child in (proc, reader):
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+    with commits.reader(path, after) as reader:
+        if not after:
+            assert reader.held() == 0
+
+        def first_repairs_done() -> None:
+            if after:
+                seen = reader.held()
+                assert seen < ORPHANS, "the repair finished before the reader held the board"
+
+        args = ["repair", str(path), "--apply", "--yes", "--format", "json"]
+        proc = commits.run_interrupted(path, reader, *args, started=first_repairs_done)
+    stdout, stderr = proc.stdout, proc.stderr
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "aborted" not in stderr
     assert "interrupted" in stderr
