@@ -20,6 +20,7 @@ _EXPORTS = {
     "audit": "kanban_audit.api",
     "repair": "kanban_audit.api",
     "board": "kanban_audit.api",
+    "boards": "kanban_audit.api",
     "Board": "kanban_audit.api",
     "RepairResult": "kanban_audit.api",
     "load_pack": "kanban_audit.rulepack",

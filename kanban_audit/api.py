@@ -122,6 +122,7 @@ class Board:
     path: Path
     pack: RulePack
     busy_timeout_ms: int
+    slug: str | None = None
 
 
 def board(
@@ -132,12 +133,27 @@ def board(
     busy_timeout_ms: int | None = None,
 ) -> Board:
     """Find the board the way the board's own code does (path, environment, slug)."""
-    from kanban_audit.auditor.board import locate
+    from kanban_audit.auditor.discovery import find
 
     rules = _pack(pack)
-    path = locate(rules.board, str(db) if db is not None else None, slug, os.environ)
+    found = find(rules.board, str(db) if db is not None else None, slug, os.environ)
     timeout = rules.board.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
-    return Board(path, rules, timeout)
+    return Board(found.path, rules, timeout, found.slug)
+
+
+def boards(
+    root: str | Path | None = None,
+    *,
+    pack: RulePack | str | Path | None = None,
+    busy_timeout_ms: int | None = None,
+) -> list[Board]:
+    """Every board with a DB file under the board root (or the folder `root`), default first."""
+    from kanban_audit.auditor.discovery import all_boards
+
+    rules = _pack(pack)
+    timeout = rules.board.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
+    found = all_boards(rules.board, str(root) if root is not None else None, os.environ)
+    return [Board(f.path, rules, timeout, f.slug) for f in found]
 
 
 def audit(

@@ -36,12 +36,21 @@ SQL_METHODS = (
 class BoardSection:
     env_db: str = ""
     env_home: str = ""
+    # A home variable whose board root is the home itself, or for a profile home
+    # (`<root>/<profiles_dir>/<name>`, or any folder inside default_home) that root.
+    env_root: str = ""
+    profiles_dir: str = ""
     default_home: str = ""
     env_board: str = ""
     current_file: str = ""
     default_board: str = "default"
     default_db: str = "kanban.db"
     board_db: str = "boards/{slug}/kanban.db"
+    # A file that makes a named board exist before its DB does.
+    board_marker: str = ""
+    # Board names: a regular expression they must match, and "lower" to lowercase them.
+    slug_pattern: str = ""
+    slug_case: str = ""
     busy_timeout_ms: int = 120_000
 
 

@@ -15,15 +15,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from kanban_audit import terminal
+from kanban_audit.auditor import discovery, liveness
 from kanban_audit.auditor import guard as guard_mod
-from kanban_audit.auditor import liveness
-from kanban_audit.auditor.board import BoardError, locate
+from kanban_audit.auditor.board import BoardError
 from kanban_audit.auditor.checks import Options, Report, audit_board
+from kanban_audit.auditor.discovery import Found
 from kanban_audit.auditor.repair import SKIPPED, Applied, clock_floor, execute
 from kanban_audit.auditor.report import (
     audit_json,
@@ -36,8 +37,19 @@ from kanban_audit.auditor.report import (
     repair_json,
     repair_text,
 )
+from kanban_audit.auditor.sections import (
+    Outcome,
+    Section,
+    as_json,
+    as_text,
+    failed,
+    gather,
+    worst,
+)
 from kanban_audit.errors import UsageError
 from kanban_audit.rulepack import RulePack, load_pack
+
+T = TypeVar("T")
 
 DEFAULT_GRACE_S = 120.0
 # Longer than any claim lives: a bigger grace is a typo, not a policy.
@@ -82,7 +94,10 @@ class FiniteFloat(click.FloatRange):
 
 @dataclass(frozen=True)
 class BoardArgs:
-    """The options audit and repair share, resolved: pack, board path, clock, policy."""
+    """The options audit and repair share, resolved: pack, board path, clock, policy.
+
+    `boards` holds every board of --all-boards (name, path); else the one at `path`.
+    """
 
     pack: RulePack
     path: Path
@@ -91,6 +106,7 @@ class BoardArgs:
     now: float
     now_given: bool
     busy_timeout_ms: int
+    boards: tuple[Found, ...] = ()
 
     def options(self, force: bool = False) -> Options:
         return Options(self.now, self.grace, liveness.local_hostname(), force)
@@ -111,15 +127,23 @@ def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[...
         busy_timeout: int | None,
         grace: float = DEFAULT_GRACE_S,
         now: float | None = None,
+        every_board: bool = False,
         **rest: Any,
     ) -> Any:
         pack = load_pack(rules)
         timeout = pack.board.busy_timeout_ms if busy_timeout is None else busy_timeout
         if not 0 <= timeout <= MAX_BUSY_TIMEOUT_MS:
             raise UsageError(f"rule pack {pack.source}: busy_timeout_ms {timeout} is out of range")
+        if every_board and slug is not None:
+            raise UsageError("--all-boards and --board name the boards twice; give one")
+        if every_board:
+            found = discovery.all_boards(pack.board, db, os.environ)
+        else:
+            found = [discovery.find(pack.board, db, slug, os.environ)]
         args = BoardArgs(
             pack=pack,
-            path=locate(pack.board, db, slug, os.environ),
+            path=found[0].path,
+            boards=tuple(found) if every_board else (),
             fmt=fmt,
             grace=grace,
             now=time.time() if now is None else now,
@@ -203,21 +227,75 @@ def lock_notice(path: Path) -> Callable[[], None] | None:
     )
 
 
-@click.command(cls=BoardCommand)
+WHICH_BOARD = """\b
+Which board (without DB, as Hermes' kanban_db_path() finds it):
+  $HERMES_KANBAN_DB    the board file itself
+  $HERMES_KANBAN_HOME  the board root; else the root of $HERMES_HOME
+                       (a profile home <root>/profiles/NAME shares <root>);
+                       else ~/.hermes
+  --board SLUG, else $HERMES_KANBAN_BOARD, else <root>/kanban/current,
+  else default: <root>/kanban.db or <root>/kanban/boards/SLUG/kanban.db.
+A folder given as DB is taken as the root (or a Hermes home) and looked into."""
+
+_every_board = click.option(
+    "--all-boards",
+    "every_board",
+    is_flag=True,
+    help="Every board under the root (or the folder DB): one report, a section per board.",
+)
+
+
+def _show(args: BoardArgs, sections: list[Section], style: terminal.Style) -> None:
+    """Print one board's report as it always was, or the sections of --all-boards."""
+    if not args.boards:
+        (only,) = sections
+        text = dumps(only.doc) if args.fmt == "json" else only.text
+        click.echo(text, color=style.colour)
+    elif args.fmt == "json":
+        click.echo(dumps(as_json(sections)))
+    else:
+        click.echo(as_text(sections), color=style.colour)
+
+
+def _attempt(args: BoardArgs, board: Found, work: Callable[[Found], T]) -> Outcome[T]:
+    """`work` on a board: one board's error ends the command; --all-boards keeps it."""
+    if not args.boards:
+        return Outcome(board, value=work(board))
+    return gather((board,), work)[0]
+
+
+def _one_or_all(args: BoardArgs, work: Callable[[Found], T]) -> list[Outcome[T]]:
+    """`work` on the board, or on each board of --all-boards."""
+    return [_attempt(args, b, work) for b in args.boards or (Found(None, args.path),)]
+
+
+def _audit_section(done: Outcome[Report], fmt: str, style: terminal.Style) -> Section:
+    if done.value is None:
+        return failed(done)
+    report = done.value
+    text = audit_text(report, style) if fmt == "text" else ""
+    return Section(done.board, 1 if report.findings else 0, audit_json(report), text)
+
+
+@click.command(cls=BoardCommand, epilog=WHICH_BOARD)
 @_fail_cleanly
 @_board_options
+@_every_board
 def audit(args: BoardArgs) -> None:
     """Read-only audit of a board: orphaned running tasks and dangling runs.
 
-    Exit 0 clean, 1 findings, 2 error.
+    Exit 0 clean, 1 findings, 2 error (--all-boards: the worst board's).
     """
-    report = audit_board(args.path, args.pack, args.options(), args.busy_timeout_ms)
-    if args.fmt == "json":
-        click.echo(dumps(audit_json(report)))
-    else:
-        style = terminal.for_stream(sys.stdout)
-        click.echo(audit_text(report, style), color=style.colour)
-    sys.exit(1 if report.findings else 0)
+    style = terminal.for_stream(sys.stdout)
+    opts = args.options()
+    sections = [
+        _audit_section(done, args.fmt, style)
+        for done in _one_or_all(
+            args, lambda b: audit_board(b.path, args.pack, opts, args.busy_timeout_ms)
+        )
+    ]
+    _show(args, sections, style)
+    sys.exit(worst(sections))
 
 
 def _check_backup_dir(folder: Path) -> None:
@@ -242,9 +320,10 @@ def _check_clock(args: BoardArgs, report: Report) -> None:
     )
 
 
-@click.command(cls=BoardCommand)
+@click.command(cls=BoardCommand, epilog=WHICH_BOARD)
 @_fail_cleanly
 @_board_options
+@_every_board
 @click.option("--apply", "do_apply", is_flag=True, help="Write the repairs (default: dry run).")
 @click.option(
     "--yes", is_flag=True, help="Write without asking (needed when stdin is no terminal)."
@@ -267,30 +346,49 @@ def repair(
     if backup_dir:
         _check_backup_dir(Path(backup_dir))
     opts = args.options(force)
-    report = audit_board(args.path, args.pack, opts, args.busy_timeout_ms)
-    _check_clock(args, report)
+
+    def plan(board: Found) -> Report:
+        report = audit_board(board.path, args.pack, opts, args.busy_timeout_ms)
+        _check_clock(args, report)
+        return report
+
+    plans = _one_or_all(args, plan)
     style = terminal.for_stream(sys.stdout)
-    if args.fmt == "text":
-        click.echo(audit_text(report, style), color=style.colour)
-    done = Applied()
-    if do_apply and report.planned:
-        tasks = terminal.plural(len(report.planned), "task")
-        confirm_write(yes, f"Repair {tasks} in {args.path}?")
-        done = execute(
-            args.path,
+    if args.fmt == "text":  # the plan, before any question
+        _show(args, [_audit_section(p, "text", style) for p in plans], style)
+    planned = [p.value for p in plans if p.value is not None and p.value.planned]
+    if do_apply and planned:
+        tasks = terminal.plural(sum(len(r.planned) for r in planned), "task")
+        where = terminal.plural(len(planned), "board") if args.boards else args.path
+        confirm_write(yes, f"Repair {tasks} in {where}?")
+
+    def write(board: Found, report: Report) -> Applied:
+        if not do_apply or not report.planned:
+            return Applied()
+        return execute(
+            board.path,
             args.pack,
             report,
             busy_timeout_ms=args.busy_timeout_ms,
             now=opts.now,
             backup_dir=Path(backup_dir) if backup_dir else None,
             make_backup=not no_backup,
-            on_lock_wait=lock_notice(args.path),
+            on_lock_wait=lock_notice(board.path),
         )
-    if args.fmt == "json":
-        click.echo(dumps(repair_json(report, do_apply, done)))
-    else:
-        click.echo(repair_text(report, do_apply, done, style), color=style.colour)
-    sys.exit(_repair_exit(report, do_apply, done))
+
+    sections = []
+    for p in plans:
+        report = p.value
+        work = functools.partial(write, report=report)
+        done = p if report is None else _attempt(args, p.board, work)
+        if report is None or done.value is None:
+            sections.append(failed(done))
+            continue
+        code = _repair_exit(report, do_apply, done.value)
+        text = repair_text(report, do_apply, done.value, style)
+        sections.append(Section(p.board, code, repair_json(report, do_apply, done.value), text))
+    _show(args, sections, style)
+    sys.exit(worst(sections))
 
 
 def _repair_exit(report: Report, applied: bool, done: Applied) -> int:
