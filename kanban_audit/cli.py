@@ -56,9 +56,9 @@ def main(args: list[str] | None = None) -> NoReturn:
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         _fail(exc.format_message() + hint)
-    except click.Abort:  # a question answered "no": nothing was done
+    except click.Abort:  # a question answered "no": nothing was written (exit 2, as documented)
         click.echo("kanban-audit: aborted, nothing written", err=True)
-        sys.exit(1)
+        sys.exit(2)
     except KanbanAuditError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:

@@ -444,8 +444,15 @@ def guard_status(args: BoardArgs) -> None:
 @guard.command("remove", cls=BoardCommand)
 @_fail_cleanly
 @_guard_options
-def guard_remove(args: BoardArgs) -> None:
-    """Drop the tool's own triggers, any version (idempotent). Exit 0, 2 on error."""
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def guard_remove(args: BoardArgs, yes: bool) -> None:
+    """Drop the tool's own triggers, any version (idempotent).
+
+    Exit 0 removed or not installed, 2 error (nothing written).
+    """
+    before = guard_mod.inspect(args.path, args.pack, args.busy_timeout_ms)
+    if before.found:
+        confirm_write(yes, f"Remove the kanban-audit guard from {args.path}?")
     _echo_change(args, "remove", guard_mod.remove(args.path, args.pack, args.busy_timeout_ms))
 
 

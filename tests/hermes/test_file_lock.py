@@ -82,7 +82,7 @@ def test_our_commands_leave_the_wal_to_hermes(board: Board, version: str) -> Non
             ["audit", board.db],
             ["repair", board.db, "--apply", "--yes", "--no-backup"],
             ["guard", "install", board.db, "--yes"],
-            ["guard", "remove", board.db],
+            ["guard", "remove", board.db, "--yes"],
         ):
             done = run_cli(*command)
             assert "Traceback" not in done.stderr and done.returncode in (0, 1), done.stderr
