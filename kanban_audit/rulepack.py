@@ -68,6 +68,9 @@ class TasksSection:
     heartbeat: str = ""
     started_at: str = ""
     worker_started_at: str = ""
+    # Shown beside a finding, never compared by a repair.
+    title: str = ""
+    assignee: str = ""
     # The table's columns in order: what an INSERT without a column list writes.
     columns: tuple[str, ...] = ()
 

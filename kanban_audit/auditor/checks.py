@@ -65,6 +65,7 @@ class Finding:
     seen: dict[str, Any] = field(default_factory=dict)
     runs_seen: dict[int, dict[str, Any]] = field(default_factory=dict)
     not_before: tuple[float, str] | None = None
+    labels: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ class Report:
         return tuple(f for f in self.findings if f.repairable)
 
 
+# Task columns read only to show which task a finding is: never compared by a repair.
+LABELS = ("title", "assignee")
+
+
 class _Cols:
     """The pack's task columns that exist on this board, keyed by role."""
 
@@ -98,6 +103,7 @@ class _Cols:
         "heartbeat",
         "started_at",
         "worker_started_at",
+        *LABELS,
     )
 
     def __init__(self, pack: RulePack, schema: Schema) -> None:
@@ -485,7 +491,9 @@ def _finding(
         if schema.events is not None
         else {"path": UNKNOWN, "detail": "no event table"}
     )
-    seen = dict(entry["task"])
+    label_cols = {getattr(pack.tasks, role): role for role in LABELS if getattr(pack.tasks, role)}
+    seen = {k: v for k, v in entry["task"].items() if k not in label_cols}
+    labels = {role: entry["task"].get(col) for col, role in label_cols.items()}
     claim_cols = run_claim_cols(pack, schema)
     runs_seen = {i: {c: open_by_id[i][c] for c in claim_cols} for i in runs}
     closing = {i: open_by_id[i] for i in runs}
@@ -510,6 +518,7 @@ def _finding(
         seen=seen,
         runs_seen=runs_seen,
         not_before=_not_before(pack, seen, closing, entry["latest_event"]) if repairable else None,
+        labels=labels,
     )
 
 
