@@ -271,8 +271,14 @@ def _not_before(
 
 
 def _describe_cause(
-    pack: RulePack, event: dict[str, Any] | None, unclaimed_runs: list[int]
+    pack: RulePack, event: dict[str, Any] | None, unclaimed_runs: list[int], bare: bool
 ) -> dict[str, Any]:
+    """How the task entered the guarded state, from its events and what the claim path leaves.
+
+    `bare`: running with no claim, no run and no event. The claim path writes all
+    three in one transaction, so only a write that bypassed it (a plain UPDATE)
+    leaves a task like that.
+    """
     guarded = pack.tasks.guarded
     if event is not None and event["path"] == CLAIM_PATH:
         detail = (
@@ -288,8 +294,17 @@ def _describe_cause(
         return {**event, "detail": detail}
     if unclaimed_runs:
         runs = ", ".join(f"#{r}" for r in unclaimed_runs)
-        detail = f"no claim event; open run {runs} has no claim (backfilled outside the claim path)"
+        detail = (
+            f"no claim event; open run {runs} has no claim: a run made outside the claim"
+            f" path (Hermes' connect() back-fills one for a task set to running directly)"
+        )
         return {"path": RUN_WITHOUT_CLAIM, "run_ids": unclaimed_runs, "detail": detail}
+    if bare:
+        detail = (
+            f"no claim, no run and no event: the claim path writes all three, so the"
+            f" status was set to {guarded} directly"
+        )
+        return {"path": DIRECT_WRITE, "detail": detail}
     return {"path": UNKNOWN, "detail": f"no event records how it entered {guarded}"}
 
 
@@ -486,8 +501,13 @@ def _finding(
         pack, codes, entry["running"], live, entry["dangling"], open_ids, opts.force
     )
     unclaimed = [o[r.id] for o in opened if _empty(o.get(r.claim_lock))] if r.claim_lock else []
+    task, t = entry["task"], pack.tasks
+    # Only a board that has the run table and these columns can show their absence.
+    traces = [c for c in (t.claim_lock, t.claim_expires, t.current_run) if c]
+    bare = entry["running"] and not opened and schema.runs is not None and len(traces) == 3
+    bare = bare and all(col in task and _empty(task[col]) for col in traces)
     cause = (
-        _describe_cause(pack, event, unclaimed)
+        _describe_cause(pack, event, unclaimed, bare)
         if schema.events is not None
         else {"path": UNKNOWN, "detail": "no event table"}
     )
