@@ -21,6 +21,8 @@ _EXPORTS = {
     "repair": "kanban_audit.api",
     "board": "kanban_audit.api",
     "boards": "kanban_audit.api",
+    "load_policy": "kanban_audit.api",
+    "Policy": "kanban_audit.auditor.policy",
     "Board": "kanban_audit.api",
     "RepairResult": "kanban_audit.api",
     "load_pack": "kanban_audit.rulepack",

@@ -165,10 +165,18 @@ def audit(
     grace: float = DEFAULT_GRACE_S,
     busy_timeout_ms: int | None = None,
     force: bool = False,
+    policy: Any = None,
 ) -> Any:
-    """Audit a board read-only and return its `Report` (findings with evidence)."""
+    """Audit a board read-only and return its `Report` (findings with evidence).
+
+    `policy` (`kanban_audit.auditor.policy.Policy`, or `load_policy()`'s) keeps
+    the findings it selects and moves acknowledged ones to `report.known`.
+    """
+    import datetime as dt
+
     from kanban_audit.auditor import liveness
     from kanban_audit.auditor.checks import Options, audit_board
+    from kanban_audit.auditor.policy import apply
 
     where = (
         db
@@ -176,7 +184,17 @@ def audit(
         else board(db, slug=slug, pack=pack, busy_timeout_ms=busy_timeout_ms)
     )
     options = Options(time.time() if now is None else now, grace, liveness.local_hostname(), force)
-    return audit_board(where.path, where.pack, options, where.busy_timeout_ms)
+    report = audit_board(where.path, where.pack, options, where.busy_timeout_ms)
+    if policy is None:
+        return report
+    return apply(report, policy, dt.datetime.fromtimestamp(options.now, dt.timezone.utc).date())
+
+
+def load_policy(config: str | Path | None = None, cwd: str | Path | None = None) -> Any:
+    """The auditor's `[tool.kanban-audit.audit]` (of `config`, else the nearest pyproject.toml)."""
+    from kanban_audit.auditor.policy import load
+
+    return load(config, Path(cwd) if cwd is not None else Path.cwd())
 
 
 @dataclass(frozen=True)
@@ -204,11 +222,13 @@ def repair(
     grace: float = DEFAULT_GRACE_S,
     busy_timeout_ms: int | None = None,
     plan: Any = None,
+    policy: Any = None,
 ) -> RepairResult:
     """Plan the repairs (an audit) and, with `apply`, carry them out.
 
     `plan` is a report from `audit()` to follow instead of auditing again (the
-    CLI shows it, asks, then applies exactly what was shown).
+    CLI shows it, asks, then applies exactly what was shown); `policy` chooses
+    the findings as for `audit()` (its `tasks` limit the repair to those tasks).
     """
     from kanban_audit.auditor.repair import execute
 
@@ -218,7 +238,7 @@ def repair(
         else board(db, slug=slug, pack=pack, busy_timeout_ms=busy_timeout_ms)
     )
     if plan is None:
-        plan = audit(where, now=now, grace=grace, force=force)
+        plan = audit(where, now=now, grace=grace, force=force, policy=policy)
     if not apply:
         return RepairResult(plan, False)
     done = execute(

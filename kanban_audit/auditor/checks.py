@@ -69,6 +69,15 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Known:
+    """A finding the operator acknowledged: why, and until when (an ISO date)."""
+
+    finding: Finding
+    reason: str
+    until: str
+
+
+@dataclass(frozen=True)
 class Report:
     """The outcome of one audit."""
 
@@ -80,6 +89,8 @@ class Report:
     open_runs: int
     skipped: tuple[tuple[str, str], ...]
     guard: GuardState | None = None
+    # Findings acknowledged in the configuration (policy.py): reported, never counted or repaired.
+    known: tuple[Known, ...] = ()
 
     @property
     def planned(self) -> tuple[Finding, ...]:

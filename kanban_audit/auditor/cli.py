@@ -7,6 +7,8 @@ reported as one line on stderr (bad options included), nothing written.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 import math
 import os
@@ -22,6 +24,7 @@ import click
 from kanban_audit import terminal
 from kanban_audit.auditor import discovery, liveness
 from kanban_audit.auditor import guard as guard_mod
+from kanban_audit.auditor import policy as policy_mod
 from kanban_audit.auditor.board import BoardError
 from kanban_audit.auditor.checks import Options, Report, audit_board
 from kanban_audit.auditor.discovery import Found
@@ -107,6 +110,7 @@ class BoardArgs:
     now_given: bool
     busy_timeout_ms: int
     boards: tuple[Found, ...] = ()
+    policy: policy_mod.Policy = policy_mod.Policy()
 
     def options(self, force: bool = False) -> Options:
         return Options(self.now, self.grace, liveness.local_hostname(), force)
@@ -125,11 +129,24 @@ def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[...
         rules: str | None,
         fmt: str,
         busy_timeout: int | None,
-        grace: float = DEFAULT_GRACE_S,
+        grace: float | None = None,
         now: float | None = None,
         every_board: bool = False,
+        config: str | None = None,
+        select: str | None = None,
+        ignore: str | None = None,
         **rest: Any,
     ) -> Any:
+        policy = policy_mod.load(config, Path.cwd()) if clock else policy_mod.Policy()
+        policy = dataclasses.replace(
+            policy,
+            select=policy_mod.codes(_split(select), "--select") if select else policy.select,
+            ignore=(*policy.ignore, *policy_mod.codes(_split(ignore), "--ignore")),
+        )
+        if grace is None:
+            grace = DEFAULT_GRACE_S if policy.grace is None else policy.grace
+        if grace > MAX_GRACE_S:
+            raise UsageError(f"{policy.source}: grace {grace} is out of range")
         pack = load_pack(rules)
         timeout = pack.board.busy_timeout_ms if busy_timeout is None else busy_timeout
         if not 0 <= timeout <= MAX_BUSY_TIMEOUT_MS:
@@ -149,6 +166,7 @@ def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[...
             now=time.time() if now is None else now,
             now_given=now is not None,
             busy_timeout_ms=timeout,
+            policy=policy,
         )
         return func(args, **rest)
 
@@ -156,15 +174,22 @@ def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[...
         click.option(
             "--grace",
             type=FiniteFloat(min=0, max=MAX_GRACE_S),
-            default=DEFAULT_GRACE_S,
-            show_default=True,
-            help="Seconds a fresh claim may lack a worker PID or outlive its expiry.",
+            help="Seconds a fresh claim may lack a worker PID or outlive its expiry"
+            " (default: the configuration's, else 120).",
         ),
         click.option(
             "--now",
             type=FiniteFloat(min=0, max=MAX_EPOCH),
             metavar="EPOCH",
             help="Clock for reproducible runs (repair: not before the board's own times).",
+        ),
+        click.option("--select", metavar="CODES", help="Comma-separated KD codes to report."),
+        click.option("--ignore", metavar="CODES", help="Comma-separated KD codes not to report."),
+        click.option(
+            "--config",
+            type=click.Path(dir_okay=False),
+            help="TOML file whose [tool.kanban-audit.audit] applies"
+            " (default: the nearest pyproject.toml).",
         ),
     ]
     options = [
@@ -189,6 +214,16 @@ def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[...
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
+
+
+def _split(value: str | None) -> list[str]:
+    return value.split(",") if value else []
+
+
+def _judged(args: BoardArgs, report: Report) -> Report:
+    """The report as the policy has it: chosen findings, acknowledged ones known."""
+    today = dt.datetime.fromtimestamp(args.now, dt.timezone.utc).date()
+    return policy_mod.apply(report, args.policy, today)
 
 
 def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -291,7 +326,8 @@ def audit(args: BoardArgs) -> None:
     sections = [
         _audit_section(done, args.fmt, style)
         for done in _one_or_all(
-            args, lambda b: audit_board(b.path, args.pack, opts, args.busy_timeout_ms)
+            args,
+            lambda b: _judged(args, audit_board(b.path, args.pack, opts, args.busy_timeout_ms)),
         )
     ]
     _show(args, sections, style)
@@ -335,8 +371,21 @@ def _check_clock(args: BoardArgs, report: Report) -> None:
     help="Where the backup goes (default: beside the board).",
 )
 @click.option("--force", is_flag=True, help="Also demote tasks whose worker may be alive.")
+@click.option(
+    "--task",
+    "tasks",
+    multiple=True,
+    metavar="ID",
+    help="Repair only this task (repeatable).",
+)
 def repair(
-    args: BoardArgs, do_apply: bool, yes: bool, no_backup: bool, backup_dir: str | None, force: bool
+    args: BoardArgs,
+    do_apply: bool,
+    yes: bool,
+    no_backup: bool,
+    backup_dir: str | None,
+    force: bool,
+    tasks: tuple[str, ...],
 ) -> None:
     """Demote orphaned running tasks and close dangling runs (dry run unless --apply).
 
@@ -345,10 +394,13 @@ def repair(
     """
     if backup_dir:
         _check_backup_dir(Path(backup_dir))
+    if tasks:
+        args = dataclasses.replace(args, policy=dataclasses.replace(args.policy, tasks=tasks))
     opts = args.options(force)
 
     def plan(board: Found) -> Report:
         report = audit_board(board.path, args.pack, opts, args.busy_timeout_ms)
+        report = _judged(args, report)
         _check_clock(args, report)
         return report
 

@@ -38,6 +38,7 @@ def summary(report: Report) -> dict[str, Any]:
         "open_runs": report.open_runs,
         "findings": len(report.findings),
         "repairable": len(report.planned),
+        "known": len(report.known),
         "by_code": dict(sorted(codes.items())),
         "grace_seconds": report.grace,
         "skipped_checks": [{"check": c, "reason": why} for c, why in report.skipped],
@@ -52,6 +53,10 @@ def audit_json(report: Report) -> dict[str, Any]:
         "db": report.db,
         "checked_at": report.checked_at,
         "findings": [finding_dict(f) for f in report.findings],
+        "known": [
+            {**finding_dict(k.finding), "acknowledged": {"reason": k.reason, "until": k.until}}
+            for k in report.known
+        ],
         "summary": summary(report),
         "guard": report.guard.as_dict() if report.guard else None,
     }
@@ -227,12 +232,17 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
             codes = terminal.YELLOW if held else terminal.RED
             colours.append((None,) * 4 + (codes, None, None, terminal.YELLOW if held else None))
         out.append(table(rows, style, colours))
+    out += [
+        f"known {k.finding.task_id} ({','.join(k.finding.codes)}) until {k.until}: {k.reason}"
+        for k in report.known
+    ]
     if report.guard is not None:
         out.append(f"guard: {guard_text(report.guard)}")
     s = summary(report)
     out.append(
         f"{report.db}: {s['running']} running, {plural(s['open_runs'], 'open run')},"
         f" {plural(s['findings'], 'finding')} ({s['repairable']} repairable)"
+        + (f", {s['known']} known" if s["known"] else "")
     )
     out += [f"skipped {c['check']}: {c['reason']}" for c in s["skipped_checks"]]
     return "\n".join(out)
