@@ -29,6 +29,8 @@ class LazyGroup(click.Group):
         "audit": "kanban_audit.auditor.cli:audit",
         "repair": "kanban_audit.auditor.cli:repair",
         "guard": "kanban_audit.auditor.cli:guard",
+        "undo": "kanban_audit.auditor.cli:undo",
+        "history": "kanban_audit.auditor.cli:history",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -89,6 +89,8 @@ class RunsSection:
     outcome: str = "outcome"
     error: str = "error"
     closed_as: str = "reclaimed"
+    # The status of an open run: what an undo gives back to a run a repair closed.
+    open_status: str = "running"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class EventsSection:
     payload: str = "payload"
     created_at: str = "created_at"
     repair_kind: str = "reconciled"
+    undo_kind: str = "reconcile_undone"
     claim_kinds: tuple[str, ...] = ("claimed",)
     status_kinds: tuple[str, ...] = ()
     status_keys: tuple[str, ...] = ("to", "status")

@@ -21,10 +21,12 @@ from typing import Any, TypeVar
 
 import click
 
-from kanban_audit import terminal
+from kanban_audit import JSON_VERSION, terminal
 from kanban_audit.auditor import discovery, liveness
 from kanban_audit.auditor import guard as guard_mod
+from kanban_audit.auditor import history as history_mod
 from kanban_audit.auditor import policy as policy_mod
+from kanban_audit.auditor import undo as undo_mod
 from kanban_audit.auditor.board import BoardError
 from kanban_audit.auditor.checks import Options, Report, audit_board
 from kanban_audit.auditor.discovery import Found
@@ -37,6 +39,7 @@ from kanban_audit.auditor.report import (
     guard_change_text,
     guard_json,
     guard_text,
+    history_text,
     repair_json,
     repair_text,
 )
@@ -513,3 +516,55 @@ def _echo_change(args: BoardArgs, command: str, change: guard_mod.Change) -> Non
         click.echo(dumps(guard_change_json(args.path, change)))
     else:
         click.echo(guard_change_text(args.path, command, change))
+
+
+@click.command(cls=BoardCommand, epilog=WHICH_BOARD)
+@click.argument("task")
+@_fail_cleanly
+@_guard_options
+@click.option("--event", type=click.IntRange(min=1), metavar="ID", help="The repair event to undo.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def undo(args: BoardArgs, task: str, event: int | None, yes: bool) -> None:
+    """Put one repaired task back as it was before its repair (from its event).
+
+    Only if nothing moved the task or its runs since; one transaction, and an
+    event records the undo. Exit 0 undone, 1 refused (nothing written), 2 error.
+    """
+    planned = undo_mod.inspect(args.path, args.pack, args.busy_timeout_ms, task, event)
+    if args.fmt == "text":
+        click.echo(undo_mod.describe(planned, args.pack))
+    confirm_write(yes, f"Undo the repair of task {task} in {args.path}?")
+    done = undo_mod.undo(
+        args.path,
+        args.pack,
+        args.busy_timeout_ms,
+        task,
+        time.time(),
+        event,
+        on_lock_wait=lock_notice(args.path),
+    )
+    if args.fmt == "json":
+        doc = {"version": JSON_VERSION, "db": str(args.path), **done.as_dict()}
+        click.echo(dumps(doc))
+    else:
+        click.echo(f"{done.result} {done.task_id}: {done.detail}")
+    sys.exit(0 if done.result == undo_mod.UNDONE else 1)
+
+
+@click.command(cls=BoardCommand, epilog=WHICH_BOARD)
+@_fail_cleanly
+@_guard_options
+@click.option("--task", metavar="ID", help="Only this task's repairs and undos.")
+def history(args: BoardArgs, task: str | None) -> None:
+    """List the repairs and undos kanban-audit made on a board, oldest first (read-only)."""
+    entries = history_mod.history(args.path, args.pack, args.busy_timeout_ms, task)
+    if args.fmt == "json":
+        doc = {
+            "version": JSON_VERSION,
+            "db": str(args.path),
+            "entries": [e.as_dict() for e in entries],
+        }
+        click.echo(dumps(doc))
+        return
+    style = terminal.for_stream(sys.stdout)
+    click.echo(history_text(entries, style), color=style.colour)

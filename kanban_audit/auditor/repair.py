@@ -36,6 +36,7 @@ from kanban_audit.auditor.board import (
     sqlite_errors,
 )
 from kanban_audit.auditor.checks import Finding, Report, run_claim_cols
+from kanban_audit.auditor.history import who
 from kanban_audit.rulepack import RulePack
 
 WAL_CHECKPOINT_PAGES = 10_000
@@ -220,6 +221,7 @@ class Writer:
             "codes": list(finding.codes),
             "action": finding.action,
             "cause": finding.cause,
+            "by": who(),
             "evidence": finding.evidence,
             "prior": {
                 "task": finding.seen,

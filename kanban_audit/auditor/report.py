@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from kanban_audit import JSON_VERSION, __version__, terminal
-from kanban_audit.auditor import guard
+from kanban_audit.auditor import guard, history
 from kanban_audit.auditor.checks import Finding, Report
 from kanban_audit.auditor.repair import REPAIRED, SKIPPED, Applied
 from kanban_audit.terminal import Style, plural
@@ -326,3 +327,27 @@ def guard_change_text(db: Path, command: str, change: guard.Change) -> str:
     parts = [f"dropped {', '.join(change.dropped)}"] if change.dropped else []
     parts += [f"created {', '.join(change.created)}"] if change.created else []
     return f"{db}: guard {change.action}: {'; '.join(parts)}"
+
+
+def _when(at: Any) -> str:
+    if not isinstance(at, (int, float)) or isinstance(at, bool):
+        return "-"
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+
+
+def history_text(entries: list[history.Entry], style: Style = PLAIN) -> str:
+    """One row per repair or undo, oldest first; a repair since undone says by which event."""
+    if not entries:
+        return "no repairs recorded"
+    rows = [("EVENT", "AT", "WHAT", "TASK", "CODES", "BY", "ACTION")]
+    for e in entries:
+        by = e.payload.get("by")
+        who = f"{by.get('user')}@{by.get('host')}" if isinstance(by, dict) else "-"
+        action = str(e.payload.get("action") or "-")
+        if e.undone_by is not None:
+            action += f" (undone by #{e.undone_by})"
+        if e.undoes is not None:
+            action += f" (of #{e.undoes})"
+        codes = ",".join(map(str, e.payload.get("codes") or [])) or "-"
+        rows.append((f"#{e.event_id}", _when(e.at), e.what, e.task_id, codes, who, action))
+    return table(rows, style)
