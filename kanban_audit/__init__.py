@@ -22,6 +22,8 @@ _EXPORTS = {
     "board": "kanban_audit.api",
     "boards": "kanban_audit.api",
     "load_policy": "kanban_audit.api",
+    "history": "kanban_audit.api",
+    "undo": "kanban_audit.api",
     "Policy": "kanban_audit.auditor.policy",
     "Board": "kanban_audit.api",
     "RepairResult": "kanban_audit.api",

@@ -251,3 +251,28 @@ def repair(
         make_backup=backup,
     )
     return RepairResult(plan, True, done.backup, done.outcomes, done.stopped)
+
+
+def history(
+    db: str | Path | Board | None = None, *, task: str | None = None, **where: Any
+) -> list[Any]:
+    """The tool's repairs and undos on a board, oldest first (`history.Entry` each)."""
+    from kanban_audit.auditor.history import history as read
+
+    b = db if isinstance(db, Board) else board(db, **where)
+    return read(b.path, b.pack, b.busy_timeout_ms, task)
+
+
+def undo(
+    task: str,
+    db: str | Path | Board | None = None,
+    *,
+    event: int | None = None,
+    now: float | None = None,
+    **where: Any,
+) -> Any:
+    """Undo the task's latest repair (or `event`) if nothing moved it since; an `undo.Result`."""
+    from kanban_audit.auditor.undo import undo as run
+
+    b = db if isinstance(db, Board) else board(db, **where)
+    return run(b.path, b.pack, b.busy_timeout_ms, task, time.time() if now is None else now, event)

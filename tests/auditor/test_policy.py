@@ -170,3 +170,13 @@ def test_the_library_takes_the_same_policy(full_board: dict[str, Any]) -> None:
     )
     assert [o.task_id for o in done.outcomes] == ["dead"]
     assert json.loads(json.dumps([o.result for o in done.outcomes])) == ["repaired"]
+
+
+def test_the_library_undoes_a_repair_and_lists_it(full_board: dict[str, Any]) -> None:
+    path, now = full_board["path"], full_board["now"]
+    before = boards.row_hashes(path, "tasks", "id")["dead"]
+    kanban_audit.repair(path, now=now, apply=True, backup=False)
+    done = kanban_audit.undo("dead", path, now=now + 60)
+    assert (done.result, boards.row_hashes(path, "tasks", "id")["dead"]) == ("undone", before)
+    entries = kanban_audit.history(path, task="dead")
+    assert [(e.what, e.undone_by) for e in entries] == [("repair", done.undo_event), ("undo", None)]
