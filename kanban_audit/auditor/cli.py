@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import click
 
 from kanban_audit import JSON_VERSION, terminal
-from kanban_audit.auditor import discovery, liveness
+from kanban_audit.auditor import discovery, liveness, schedule
 from kanban_audit.auditor import guard as guard_mod
 from kanban_audit.auditor import history as history_mod
 from kanban_audit.auditor import policy as policy_mod
@@ -307,33 +307,70 @@ def _one_or_all(args: BoardArgs, work: Callable[[Found], T]) -> list[Outcome[T]]
     return [_attempt(args, b, work) for b in args.boards or (Found(None, args.path),)]
 
 
-def _audit_section(done: Outcome[Report], fmt: str, style: terminal.Style) -> Section:
+def _audit_section(
+    done: Outcome[Report], fmt: str, style: terminal.Style, guard_counts: bool = False
+) -> Section:
+    """One board's audit; with `guard_counts`, a guard not current also makes it exit 1."""
     if done.value is None:
         return failed(done)
     report = done.value
     text = audit_text(report, style) if fmt == "text" else ""
-    return Section(done.board, 1 if report.findings else 0, audit_json(report), text)
+    unguarded = guard_counts and (report.guard is None or not report.guard.current)
+    code = 1 if report.findings or unguarded else 0
+    return Section(done.board, code, audit_json(report), text)
+
+
+_metrics_file = click.option(
+    "--metrics-file",
+    type=click.Path(dir_okay=False),
+    help="Also write the run's metrics (Prometheus text format) to this file, atomically.",
+)
+
+
+def _check_metrics_file(path: str | None) -> None:
+    """Refuse a metrics file that cannot be written, before any work is done."""
+    if path is None:
+        return
+    folder = Path(path).absolute().parent
+    if not folder.is_dir():
+        raise UsageError(f"--metrics-file {path}: no such directory {folder}")
+
+
+def _write_metrics(
+    path: str | None, outcomes: list[Outcome[Report]], code: int, now: float
+) -> None:
+    if path is not None:
+        reports = [(str(o.board.path), o.value) for o in outcomes]
+        schedule.write_metrics(Path(path), schedule.metrics(reports, code, now))
 
 
 @click.command(cls=BoardCommand, epilog=WHICH_BOARD)
 @_fail_cleanly
 @_board_options
 @_every_board
-def audit(args: BoardArgs) -> None:
+@click.option(
+    "--fail-on-guard-missing",
+    is_flag=True,
+    help="Exit 1 also when the guard is missing, partial or outdated.",
+)
+@_metrics_file
+def audit(args: BoardArgs, fail_on_guard_missing: bool, metrics_file: str | None) -> None:
     """Read-only audit of a board: orphaned running tasks and dangling runs.
 
-    Exit 0 clean, 1 findings, 2 error (--all-boards: the worst board's).
+    Exit 0 clean (acknowledged findings do not count), 1 findings (or, with
+    --fail-on-guard-missing, no current guard), 2 error (--all-boards: the
+    worst board's).
     """
+    _check_metrics_file(metrics_file)
     style = terminal.for_stream(sys.stdout)
     opts = args.options()
-    sections = [
-        _audit_section(done, args.fmt, style)
-        for done in _one_or_all(
-            args,
-            lambda b: _judged(args, audit_board(b.path, args.pack, opts, args.busy_timeout_ms)),
-        )
-    ]
+    outcomes = _one_or_all(
+        args,
+        lambda b: _judged(args, audit_board(b.path, args.pack, opts, args.busy_timeout_ms)),
+    )
+    sections = [_audit_section(o, args.fmt, style, fail_on_guard_missing) for o in outcomes]
     _show(args, sections, style)
+    _write_metrics(metrics_file, outcomes, worst(sections), args.now)
     sys.exit(worst(sections))
 
 
@@ -381,6 +418,13 @@ def _check_clock(args: BoardArgs, report: Report) -> None:
     metavar="ID",
     help="Repair only this task (repeatable).",
 )
+@click.option(
+    "--keep-backups",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="After a backup, delete this board's older kanban-audit backups beyond the newest N.",
+)
+@_metrics_file
 def repair(
     args: BoardArgs,
     do_apply: bool,
@@ -389,6 +433,8 @@ def repair(
     backup_dir: str | None,
     force: bool,
     tasks: tuple[str, ...],
+    keep_backups: int | None,
+    metrics_file: str | None,
 ) -> None:
     """Demote orphaned running tasks and close dangling runs (dry run unless --apply).
 
@@ -397,6 +443,7 @@ def repair(
     """
     if backup_dir:
         _check_backup_dir(Path(backup_dir))
+    _check_metrics_file(metrics_file)
     if tasks:
         args = dataclasses.replace(args, policy=dataclasses.replace(args.policy, tasks=tasks))
     opts = args.options(force)
@@ -417,10 +464,12 @@ def repair(
         where = terminal.plural(len(planned), "board") if args.boards else args.path
         confirm_write(yes, f"Repair {tasks} in {where}?")
 
+    pruned: dict[Found, list[Path]] = {}
+
     def write(board: Found, report: Report) -> Applied:
         if not do_apply or not report.planned:
             return Applied()
-        return execute(
+        done = execute(
             board.path,
             args.pack,
             report,
@@ -430,6 +479,10 @@ def repair(
             make_backup=not no_backup,
             on_lock_wait=lock_notice(board.path),
         )
+        if keep_backups is not None and done.backup is not None:
+            folder = Path(backup_dir) if backup_dir else board.path.parent
+            pruned[board] = schedule.prune(folder, board.path, keep_backups, done.backup)
+        return done
 
     sections = []
     for p in plans:
@@ -440,9 +493,14 @@ def repair(
             sections.append(failed(done))
             continue
         code = _repair_exit(report, do_apply, done.value)
+        removed = pruned.get(p.board, [])
         text = repair_text(report, do_apply, done.value, style)
-        sections.append(Section(p.board, code, repair_json(report, do_apply, done.value), text))
+        text += "".join(f"\nremoved old backup: {path}" for path in removed)
+        doc = repair_json(report, do_apply, done.value)
+        doc["backups_removed"] = [str(path) for path in removed]
+        sections.append(Section(p.board, code, doc, text))
     _show(args, sections, style)
+    _write_metrics(metrics_file, plans, worst(sections), args.now)
     sys.exit(worst(sections))
 
 
