@@ -49,6 +49,15 @@ def _here(text: str, home: Path, textfile: Path) -> str:
     )
 
 
+def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A job as a scheduler starts it: no terminal; it must succeed."""
+    done = subprocess.run(
+        argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
 def _metrics(path: Path) -> dict[str, float]:
     values = {}
     for line in path.read_text().splitlines():
@@ -74,15 +83,7 @@ def test_the_systemd_unit_and_the_cron_line_run_as_written(board: Board, tmp_pat
     env = {**clean, **{k: _here(v, board.home, textfile) for k, v in env_lines.items()}}
 
     # systemd runs ExecStart without a shell, split as a command line.
-    done = subprocess.run(
-        shlex.split(_here(exec_start, board.home, textfile)),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = _run(shlex.split(_here(exec_start, board.home, textfile)), env)
     for name in REPAIRED:
         assert f"repaired {board.ids[name]}" in done.stdout
     ours = sorted(p.name for p in board.home.glob("kanban.db.*.bak"))
@@ -96,14 +97,6 @@ def test_the_systemd_unit_and_the_cron_line_run_as_written(board: Board, tmp_pat
     # cron runs the line's command (after the schedule and the user) with /bin/sh.
     fields = cron.split(None, 6)
     assert fields[5] == "hermes"
-    again = subprocess.run(
-        ["/bin/sh", "-c", _here(fields[6], board.home, textfile)],
-        env=clean,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert again.returncode == 0, again.stdout + again.stderr
+    again = _run(["/bin/sh", "-c", _here(fields[6], board.home, textfile)], clean)
     assert "repaired 0, skipped 0" in again.stdout or "nothing to repair" in again.stdout
     assert _metrics(textfile / "kanban_audit.prom")[f'kanban_audit_repairable{{db="{ops}"}}'] == 0
