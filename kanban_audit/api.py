@@ -138,6 +138,7 @@ class Board:
     path: Path
     pack: RulePack
     busy_timeout_ms: int
+    slug: str | None = None
 
 
 def board(
@@ -148,12 +149,27 @@ def board(
     busy_timeout_ms: int | None = None,
 ) -> Board:
     """Find the board the way the board's own code does (path, environment, slug)."""
-    from kanban_audit.auditor.board import locate
+    from kanban_audit.auditor.discovery import find
 
     rules = _pack(pack)
-    path = locate(rules.board, str(db) if db is not None else None, slug, os.environ)
+    found = find(rules.board, str(db) if db is not None else None, slug, os.environ)
     timeout = rules.board.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
-    return Board(path, rules, timeout)
+    return Board(found.path, rules, timeout, found.slug)
+
+
+def boards(
+    root: str | Path | None = None,
+    *,
+    pack: RulePack | str | Path | None = None,
+    busy_timeout_ms: int | None = None,
+) -> list[Board]:
+    """Every board with a DB file under the board root (or the folder `root`), default first."""
+    from kanban_audit.auditor.discovery import all_boards
+
+    rules = _pack(pack)
+    timeout = rules.board.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
+    found = all_boards(rules.board, str(root) if root is not None else None, os.environ)
+    return [Board(f.path, rules, timeout, f.slug) for f in found]
 
 
 def audit(
@@ -165,10 +181,18 @@ def audit(
     grace: float = DEFAULT_GRACE_S,
     busy_timeout_ms: int | None = None,
     force: bool = False,
+    policy: Any = None,
 ) -> Any:
-    """Audit a board read-only and return its `Report` (findings with evidence)."""
+    """Audit a board read-only and return its `Report` (findings with evidence).
+
+    `policy` (`kanban_audit.auditor.policy.Policy`, or `load_policy()`'s) keeps
+    the findings it selects and moves acknowledged ones to `report.known`.
+    """
+    import datetime as dt
+
     from kanban_audit.auditor import liveness
     from kanban_audit.auditor.checks import Options, audit_board
+    from kanban_audit.auditor.policy import apply
 
     where = (
         db
@@ -176,7 +200,17 @@ def audit(
         else board(db, slug=slug, pack=pack, busy_timeout_ms=busy_timeout_ms)
     )
     options = Options(time.time() if now is None else now, grace, liveness.local_hostname(), force)
-    return audit_board(where.path, where.pack, options, where.busy_timeout_ms)
+    report = audit_board(where.path, where.pack, options, where.busy_timeout_ms)
+    if policy is None:
+        return report
+    return apply(report, policy, dt.datetime.fromtimestamp(options.now, dt.timezone.utc).date())
+
+
+def load_policy(config: str | Path | None = None, cwd: str | Path | None = None) -> Any:
+    """The auditor's `[tool.kanban-audit.audit]` (of `config`, else the nearest pyproject.toml)."""
+    from kanban_audit.auditor.policy import load
+
+    return load(config, Path(cwd) if cwd is not None else Path.cwd())
 
 
 @dataclass(frozen=True)
@@ -204,11 +238,13 @@ def repair(
     grace: float = DEFAULT_GRACE_S,
     busy_timeout_ms: int | None = None,
     plan: Any = None,
+    policy: Any = None,
 ) -> RepairResult:
     """Plan the repairs (an audit) and, with `apply`, carry them out.
 
     `plan` is a report from `audit()` to follow instead of auditing again (the
-    CLI shows it, asks, then applies exactly what was shown).
+    CLI shows it, asks, then applies exactly what was shown); `policy` chooses
+    the findings as for `audit()` (its `tasks` limit the repair to those tasks).
     """
     from kanban_audit.auditor.repair import execute
 
@@ -218,7 +254,7 @@ def repair(
         else board(db, slug=slug, pack=pack, busy_timeout_ms=busy_timeout_ms)
     )
     if plan is None:
-        plan = audit(where, now=now, grace=grace, force=force)
+        plan = audit(where, now=now, grace=grace, force=force, policy=policy)
     if not apply:
         return RepairResult(plan, False)
     done = execute(
@@ -231,3 +267,28 @@ def repair(
         make_backup=backup,
     )
     return RepairResult(plan, True, done.backup, done.outcomes, done.stopped)
+
+
+def history(
+    db: str | Path | Board | None = None, *, task: str | None = None, **where: Any
+) -> list[Any]:
+    """The tool's repairs and undos on a board, oldest first (`history.Entry` each)."""
+    from kanban_audit.auditor.history import history as read
+
+    b = db if isinstance(db, Board) else board(db, **where)
+    return read(b.path, b.pack, b.busy_timeout_ms, task)
+
+
+def undo(
+    task: str,
+    db: str | Path | Board | None = None,
+    *,
+    event: int | None = None,
+    now: float | None = None,
+    **where: Any,
+) -> Any:
+    """Undo the task's latest repair (or `event`) if nothing moved it since; an `undo.Result`."""
+    from kanban_audit.auditor.undo import undo as run
+
+    b = db if isinstance(db, Board) else board(db, **where)
+    return run(b.path, b.pack, b.busy_timeout_ms, task, time.time() if now is None else now, event)

@@ -39,6 +39,8 @@ class LazyGroup(click.Group):
         "audit": "kanban_audit.auditor.cli:audit",
         "repair": "kanban_audit.auditor.cli:repair",
         "guard": "kanban_audit.auditor.cli:guard",
+        "undo": "kanban_audit.auditor.cli:undo",
+        "history": "kanban_audit.auditor.cli:history",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -78,7 +80,7 @@ def main(args: list[str] | None = None) -> NoReturn:
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             _interrupted()  # Ctrl-C at a question, or while click parsed the options
         click.echo("kanban-audit: aborted, nothing written", err=True)  # a "no"
-        sys.exit(1)
+        sys.exit(2)
     except KanbanAuditError as exc:
         _fail(str(exc))
     except click.ClickException as exc:

@@ -624,12 +624,13 @@ def codes_table(width: int | None = None) -> str:
 
 
 def get_code(code: str) -> Code:
-    """Look a code up, case-insensitively, as a user would type it."""
+    """Look a code up by code or by the name `rules` prints, case-insensitively."""
     key = code.strip().upper()
-    try:
-        return CODES[key]
-    except KeyError:
-        raise UsageError(f"unknown code: {code}{_suggestion(key, CODES)}") from None
+    by_name = {entry.name.upper(): entry for entry in CODES.values()}
+    found = CODES.get(key) or by_name.get(key)
+    if found is None:
+        raise UsageError(f"unknown code: {code}{_suggestion(key, {**CODES, **by_name})}")
+    return found
 
 
 def explain(code: str) -> str:
@@ -670,4 +671,4 @@ def _suggestion(key: str, known: dict[str, Code]) -> str:
     if not known:
         return ""
     best = max(known, key=lambda code: difflib.SequenceMatcher(None, key, code).ratio())
-    return f" (did you mean {best}?)"
+    return f" (did you mean {known[best].code}?)"

@@ -55,7 +55,8 @@ class Config:
 LISTS = ("include", "exclude", "extend-exclude", "select", "ignore")
 GLOBS = ("include", "exclude", "extend-exclude")
 PATHS = ("rules", "cache-dir")
-KNOWN = {*LISTS, *PATHS, "per-file-ignores", "respect-gitignore"}
+# "audit" is the auditor's own table (auditor/policy.py reads it).
+KNOWN = {*LISTS, *PATHS, "per-file-ignores", "respect-gitignore", "audit"}
 
 
 def find_pyproject(start: Path) -> Path | None:

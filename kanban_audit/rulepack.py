@@ -41,12 +41,21 @@ SQL_METHODS = (
 class BoardSection:
     env_db: str = ""
     env_home: str = ""
+    # A home variable whose board root is the home itself, or for a profile home
+    # (`<root>/<profiles_dir>/<name>`, or any folder inside default_home) that root.
+    env_root: str = ""
+    profiles_dir: str = ""
     default_home: str = ""
     env_board: str = ""
     current_file: str = ""
     default_board: str = "default"
     default_db: str = "kanban.db"
     board_db: str = "boards/{slug}/kanban.db"
+    # A file that makes a named board exist before its DB does.
+    board_marker: str = ""
+    # Board names: a regular expression they must match, and "lower" to lowercase them.
+    slug_pattern: str = ""
+    slug_case: str = ""
     busy_timeout_ms: int = 120_000
 
 
@@ -64,6 +73,9 @@ class TasksSection:
     heartbeat: str = ""
     started_at: str = ""
     worker_started_at: str = ""
+    # Shown beside a finding, never compared by a repair.
+    title: str = ""
+    assignee: str = ""
     # The table's columns in order: what an INSERT without a column list writes.
     columns: tuple[str, ...] = ()
 
@@ -97,6 +109,8 @@ class RunsSection:
     outcome: str = "outcome"
     error: str = "error"
     closed_as: str = "reclaimed"
+    # The status of an open run: what an undo gives back to a run a repair closed.
+    open_status: str = "running"
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,7 @@ class EventsSection:
     payload: str = "payload"
     created_at: str = "created_at"
     repair_kind: str = "reconciled"
+    undo_kind: str = "reconcile_undone"
     claim_kinds: tuple[str, ...] = ("claimed",)
     status_kinds: tuple[str, ...] = ()
     status_keys: tuple[str, ...] = ("to", "status")

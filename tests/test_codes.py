@@ -112,6 +112,17 @@ def test_e2e_explain_unknown_code(tmp_path: Path) -> None:
     assert unknown.stderr == "kanban-audit: error: unknown code: KA999 (did you mean KA001?)\n"
 
 
+def test_e2e_explain_takes_every_name_rules_prints(tmp_path: Path) -> None:
+    """`rules` prints a name beside each code: `explain NAME` shows that code."""
+    for line in run_cli("rules", cwd=tmp_path).stdout.splitlines():
+        code, name = line.split()[:2]
+        proc = run_cli("explain", name.upper() if code == "KD004" else name, cwd=tmp_path)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, explain(code) + "\n", "")
+    typo = run_cli("explain", "worker-ded", cwd=tmp_path)
+    assert typo.returncode == 2
+    assert typo.stderr == "kanban-audit: error: unknown code: worker-ded (did you mean KD004?)\n"
+
+
 @pytest.mark.parametrize("code", list(LINT_CODES))
 def test_e2e_lint_examples_do_what_the_docs_say(tmp_path: Path, code: str) -> None:
     """The bad example gives exactly its own finding; the good one none."""

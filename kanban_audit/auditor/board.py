@@ -11,7 +11,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from kanban_audit.auditor import wal
 from kanban_audit.errors import KanbanAuditError
-from kanban_audit.rulepack import BoardSection, RulePack
+from kanban_audit.rulepack import RulePack
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Header bytes 18 and 19 (file format write and read versions): 2 means WAL mode.
@@ -39,15 +39,6 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def locate(board: BoardSection, db: str | None, slug: str | None, env: Mapping[str, str]) -> Path:
-    """Find the board file the way the board itself does, as the real path behind any link.
-
-    Every command opens, checks the sidecars of and names backups after this
-    one path (see `real_path`).
-    """
-    return real_path(_named(board, db, slug, env))
-
-
 def real_path(path: Path) -> Path:
     """The file behind `path`, every symlink resolved; `path` itself when no link is in it.
 
@@ -58,42 +49,6 @@ def real_path(path: Path) -> Path:
     """
     real = Path(os.path.realpath(path))
     return path if real == Path(os.path.abspath(path)) else real
-
-
-def _named(board: BoardSection, db: str | None, slug: str | None, env: Mapping[str, str]) -> Path:
-    """The board's path as named (see MISSION.md).
-
-    An explicit path wins, then the DB environment variable, then the board
-    root with a slug from --board, the board environment variable or the
-    `current` file, falling back to the default board.
-    """
-    if db is not None:
-        if not db:
-            raise BoardError("board path is empty")
-        if slug is not None:
-            raise BoardError(f"two boards named: the path {db!r} and --board {slug!r}")
-        return Path(db).expanduser()
-    if slug is None and board.env_db and env.get(board.env_db):
-        return Path(env[board.env_db]).expanduser()
-    root = Path((board.env_home and env.get(board.env_home)) or board.default_home or ".")
-    root = root.expanduser()
-    if slug is None and board.env_board:
-        slug = env.get(board.env_board) or None
-    if slug is None and board.current_file:
-        try:
-            slug = (root / board.current_file).read_text(encoding="utf-8").strip() or None
-        except OSError:
-            slug = None
-        except UnicodeDecodeError:
-            raise BoardError(
-                f"invalid board name in {root / board.current_file}: not UTF-8"
-            ) from None
-    slug = slug or board.default_board
-    if slug == board.default_board:
-        return root / board.default_db
-    if not slug.replace("-", "").replace("_", "").replace(".", "").isalnum() or ".." in slug:
-        raise BoardError(f"invalid board name: {slug!r}")
-    return root / board.board_db.format(slug=slug)
 
 
 def _check_file(path: Path) -> bool:

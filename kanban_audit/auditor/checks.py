@@ -72,6 +72,16 @@ class Finding:
     runs_seen: dict[int, dict[str, Any]] = field(default_factory=dict)
     not_before: tuple[float, str] | None = None
     strays: tuple[workers.Stray, ...] = ()
+    labels: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Known:
+    """A finding the operator acknowledged: why, and until when (an ISO date)."""
+
+    finding: Finding
+    reason: str
+    until: str
 
 
 @dataclass(frozen=True)
@@ -89,10 +99,16 @@ class Report:
     # Triggers of the board's own on the tables a repair writes (not the guard's).
     triggers: tuple[Trigger, ...] = ()
     processes: workers.Scan | None = None
+    # Findings acknowledged in the configuration (policy.py): reported, never counted or repaired.
+    known: tuple[Known, ...] = ()
 
     @property
     def planned(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.repairable)
+
+
+# Task columns read only to show which task a finding is: never compared by a repair.
+LABELS = ("title", "assignee")
 
 
 class _Cols:
@@ -108,6 +124,7 @@ class _Cols:
         "heartbeat",
         "started_at",
         "worker_started_at",
+        *LABELS,
     )
 
     # What each role's value must be (fields.py); the status is only ever compared.
@@ -310,8 +327,14 @@ def _not_before(
 
 
 def _describe_cause(
-    pack: RulePack, event: dict[str, Any] | None, unclaimed_runs: list[int]
+    pack: RulePack, event: dict[str, Any] | None, unclaimed_runs: list[int], bare: bool
 ) -> dict[str, Any]:
+    """How the task entered the guarded state, from its events and what the claim path leaves.
+
+    `bare`: running with no claim, no run and no event. The claim path writes all
+    three in one transaction, so only a write that bypassed it (a plain UPDATE)
+    leaves a task like that.
+    """
     guarded = pack.tasks.guarded
     if event is not None and event["path"] == CLAIM_PATH:
         detail = (
@@ -327,8 +350,17 @@ def _describe_cause(
         return {**event, "detail": detail}
     if unclaimed_runs:
         runs = ", ".join(f"#{r}" for r in unclaimed_runs)
-        detail = f"no claim event; open run {runs} has no claim (backfilled outside the claim path)"
+        detail = (
+            f"no claim event; open run {runs} has no claim: a run made outside the claim"
+            f" path (Hermes' connect() back-fills one for a task set to running directly)"
+        )
         return {"path": RUN_WITHOUT_CLAIM, "run_ids": unclaimed_runs, "detail": detail}
+    if bare:
+        detail = (
+            f"no claim, no run and no event: the claim path writes all three, so the"
+            f" status was set to {guarded} directly"
+        )
+        return {"path": DIRECT_WRITE, "detail": detail}
     return {"path": UNKNOWN, "detail": f"no event records how it entered {guarded}"}
 
 
@@ -604,8 +636,13 @@ def _finding(
         stop = "; ".join(f"terminate worker {s.worker.pid} ({s.short})" for s in strays)
         action, repairable = (f"{action}; {stop}" if action else stop), True
     unclaimed = [o[r.id] for o in opened if _empty(o.get(r.claim_lock))] if r.claim_lock else []
+    task, t = entry["task"], pack.tasks
+    # Only a board that has the run table and these columns can show their absence.
+    traces = [c for c in (t.claim_lock, t.claim_expires, t.current_run) if c]
+    bare = entry["running"] and not opened and schema.runs is not None and len(traces) == 3
+    bare = bare and all(col in task and _empty(task[col]) for col in traces)
     cause = (
-        _describe_cause(pack, event, unclaimed)
+        _describe_cause(pack, event, unclaimed, bare)
         if schema.events is not None
         else {"path": UNKNOWN, "detail": "no event table"}
     )
@@ -615,7 +652,9 @@ def _finding(
             " and nothing stopped the worker"
         )
         cause = {"path": RUN_OUTLIVED, "detail": detail}
-    seen = dict(entry["task"])
+    label_cols = {getattr(pack.tasks, role): role for role in LABELS if getattr(pack.tasks, role)}
+    seen = {k: v for k, v in entry["task"].items() if k not in label_cols}
+    labels = {role: entry["task"].get(col) for col, role in label_cols.items()}
     claim_cols = run_claim_cols(pack, schema)
     runs_seen = {i: {c: open_by_id[i][c] for c in claim_cols} for i in runs}
     closing = {i: open_by_id[i] for i in runs}
@@ -645,6 +684,7 @@ def _finding(
         runs_seen=runs_seen,
         not_before=_not_before(pack, seen, closing, entry["latest_event"]) if repairable else None,
         strays=strays,
+        labels=labels,
     )
 
 

@@ -44,6 +44,7 @@ from kanban_audit.auditor.board import (
 )
 from kanban_audit.auditor.checks import Finding, Report, run_claim_cols, worker_rows
 from kanban_audit.auditor.guard import others
+from kanban_audit.auditor.history import who
 from kanban_audit.rulepack import RulePack
 
 WAL_CHECKPOINT_PAGES = 10_000
@@ -301,6 +302,7 @@ class Writer:
             "codes": list(finding.codes),
             "action": finding.action,
             "cause": finding.cause,
+            "by": who(),
             "evidence": finding.evidence,
             "prior": {
                 "task": finding.seen,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import re
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from kanban_audit import JSON_VERSION, __version__, jsontext, terminal
-from kanban_audit.auditor import guard
+from kanban_audit.auditor import guard, history
 from kanban_audit.auditor.checks import Finding, Report
 from kanban_audit.auditor.repair import REPAIRED, SKIPPED, UNKNOWN, Applied
 from kanban_audit.auditor.workers import Scan
@@ -19,6 +22,8 @@ PLAIN = Style()
 def finding_dict(finding: Finding) -> dict[str, Any]:
     return {
         "task_id": finding.task_id,
+        "title": finding.labels.get("title"),
+        "assignee": finding.labels.get("assignee"),
         "codes": list(finding.codes),
         "repairable": finding.repairable,
         "action": finding.action,
@@ -35,6 +40,7 @@ def summary(report: Report) -> dict[str, Any]:
         "open_runs": report.open_runs,
         "findings": len(report.findings),
         "repairable": len(report.planned),
+        "known": len(report.known),
         "by_code": dict(sorted(codes.items())),
         "grace_seconds": report.grace,
         "skipped_checks": [{"check": c, "reason": why} for c, why in report.skipped],
@@ -50,6 +56,10 @@ def audit_json(report: Report) -> dict[str, Any]:
         "db": report.db,
         "checked_at": report.checked_at,
         "findings": [finding_dict(f) for f in report.findings],
+        "known": [
+            {**finding_dict(k.finding), "acknowledged": {"reason": k.reason, "until": k.until}}
+            for k in report.known
+        ],
         "summary": summary(report),
         "guard": report.guard.as_dict() if report.guard else None,
         "triggers": [{"name": t.name, "table": t.table} for t in report.triggers],
@@ -77,30 +87,84 @@ def dumps(doc: dict[str, Any]) -> str:
 
 
 GAP = "  "
-# Columns that wrap when the table is wider than the terminal.
-FLEXIBLE = ("WHY", "ACTION")
+# Columns that give way when the table is wider than the terminal: they wrap,
+# except those in ONE_LINE, which are cut short with an ellipsis.
+FLEXIBLE = ("TITLE", "WHY", "ACTION")
+ONE_LINE = ("TITLE",)
+# Columns left out, in this order, while the table cannot fit without cutting a word.
+OPTIONAL = ("TITLE", "ASSIGNEE", "AGE")
 # A wrapped column keeps at least this many characters a line.
 MIN_WRAPPED = 10
 
 
-def _fit(widths: list[int], flexible: list[int], limit: int | None) -> list[int]:
+def _fit(
+    widths: list[int], flexible: list[int], limit: int | None, least: list[int] | None = None
+) -> list[int]:
     """Column widths within `limit`: the flexible columns share the room the others leave.
 
-    Narrowest first, each takes its natural width or an equal share of what is
-    left, whichever is less (never under MIN_WRAPPED), so a short column keeps
-    its width and a long one wraps.
+    Each first gets its floor (MIN_WRAPPED, or its `least`: its longest word,
+    which wrapping never breaks); then, the one needing least first, each
+    takes what it lacks of its natural width or an equal share of the room
+    left, whichever is less, so a short column keeps its width and a long one
+    wraps.
     """
     if limit is None:
         return widths
     fitted = list(widths)
     room = limit - len(GAP) * (len(widths) - 1)
     room -= sum(w for i, w in enumerate(widths) if i not in flexible)
-    left = sorted(flexible, key=lambda i: widths[i])
+    for i in flexible:
+        fitted[i] = min(widths[i], max(MIN_WRAPPED, least[i] if least else 0))
+    room -= sum(fitted[i] for i in flexible)
+    left = sorted(flexible, key=lambda i: widths[i] - fitted[i])
     while left:
         i = left.pop(0)
-        fitted[i] = min(widths[i], max(room // (len(left) + 1), MIN_WRAPPED))
-        room -= fitted[i]
+        grow = min(widths[i] - fitted[i], max(room // (len(left) + 1), 0))
+        fitted[i] += grow
+        room -= grow
     return fitted
+
+
+# A space that wrapping must not break: inside (...) or '...', and between a number
+# and its unit ("120 s"), so "(grace 120 s)" never ends up on two lines.
+_UNBREAKABLE = re.compile(r"\([^()]*\)|'[^']*'|\d+ s\b|#\d+|run #")
+_GLUE = "\x00"
+
+
+def _glued(text: str) -> str:
+    return _UNBREAKABLE.sub(lambda m: m.group(0).replace(" ", _GLUE), text)
+
+
+def _words(text: str) -> list[str]:
+    """What wrapping never breaks: the words, with the unbreakable spans whole."""
+    return _glued(text).split() or [""]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return [line.replace(_GLUE, " ") for line in terminal.wrap(_glued(text), width)]
+
+
+def _longest_words(rows: list[tuple[str, ...]]) -> list[int]:
+    """Each column's longest unbreakable word (none for a column cut to one line)."""
+    return [
+        0 if name in ONE_LINE else max(len(w) for row in rows for w in _words(row[i]))
+        for i, name in enumerate(rows[0])
+    ]
+
+
+def _least_width(rows: list[tuple[str, ...]], keep: list[int]) -> int:
+    """The narrowest the kept columns can be without cutting a word."""
+    kept = [tuple(row[i] for i in keep) for row in rows]
+    words = _longest_words(kept)
+    total = len(GAP) * (len(keep) - 1)
+    for i, name in enumerate(kept[0]):
+        natural = max(len(row[i]) for row in kept)
+        total += min(natural, max(MIN_WRAPPED, words[i])) if name in FLEXIBLE else natural
+    return total
+
+
+def _cut(text: str, width: int) -> list[str]:
+    return [text if len(text) <= width else text[: width - 1] + "\u2026"]
 
 
 def table(
@@ -110,15 +174,33 @@ def table(
 ) -> str:
     """Left-aligned columns fitted to the style's width; the last column is not padded.
 
-    Too wide, the FLEXIBLE columns wrap inside their own column; the other
-    columns and the layout never move. `colours` gives each cell's SGR code.
+    Too wide, the FLEXIBLE columns wrap inside their own column, never inside
+    a word; the other columns and the layout never move. While even that
+    cannot fit, the OPTIONAL columns are left out; a terminal too narrow for
+    the rest gets words cut. `colours` gives each cell's SGR code.
     """
     header = rows[0]
+    keep = list(range(len(header)))
+    limit = style.width
+    for name in OPTIONAL if limit is not None else ():
+        if _least_width(rows, keep) <= limit:
+            break
+        keep = [i for i in keep if header[i] != name]
+    rows = [tuple(row[i] for i in keep) for row in rows]
+    colours = [tuple(c[i] for i in keep) for c in colours] if colours else None
+    header = rows[0]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    widths = _fit(widths, [i for i, name in enumerate(header) if name in FLEXIBLE], style.width)
+    words: list[int] | None = _longest_words(rows)
+    if limit is not None and _least_width(rows, list(range(len(header)))) > limit:
+        words = None  # too narrow for whole words: fill the width, cutting them
+    flexible = [i for i, name in enumerate(header) if name in FLEXIBLE]
+    widths = _fit(widths, flexible, style.width, words)
     lines = []
     for r, row in enumerate(rows):
-        cells = [terminal.wrap(cell, width) for cell, width in zip(row, widths, strict=True)]
+        cells = [
+            _cut(cell, width) if header[i] in ONE_LINE else _wrap(cell, width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
         for k in range(max(len(c) for c in cells)):
             out = []
             for i, cell in enumerate(cells):
@@ -134,17 +216,33 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
     """The terminal view: one row per task (task, codes, cause, why, action) and a summary."""
     out = []
     if report.findings:
-        rows = [("TASK", "CODES", "CAUSE", "WHY", "ACTION")]
-        colours: list[tuple[str | None, ...]] = [(terminal.BOLD,) * 5]
+        rows = [("TASK", "TITLE", "ASSIGNEE", "AGE", "CODES", "CAUSE", "WHY", "ACTION")]
+        colours: list[tuple[str | None, ...]] = [(terminal.BOLD,) * len(rows[0])]
         for f in report.findings:
-            action = f.action if f.repairable else f.action or "none"
-            cells = (str(f.task_id), ",".join(f.codes), f.cause, "; ".join(f.why), action)
+            why = "; ".join(text.split(": ", 1)[-1] for text in f.why)
+            started = f.evidence["task"].get("started_at")
+            cells = (
+                str(f.task_id),
+                _label(f.labels.get("title")),
+                _label(f.labels.get("assignee")),
+                age(report.checked_at, started),
+                ",".join(f.codes),
+                f.cause,
+                why,
+                _action(f, why),
+            )
             rows.append(tuple(map(printable, cells)))
             # Red: repair fixes it; yellow: held back (a live or remote worker, --force).
             held = "--force" in f.action
             codes = terminal.YELLOW if held else terminal.RED
-            colours.append((None, codes, None, None, terminal.YELLOW if held else None))
+            colours.append((None,) * 4 + (codes, None, None, terminal.YELLOW if held else None))
         out.append(table(rows, style, colours))
+    out += [
+        printable(
+            f"known {k.finding.task_id} ({','.join(k.finding.codes)}) until {k.until}: {k.reason}"
+        )
+        for k in report.known
+    ]
     if report.guard is not None:
         out.append(f"guard: {guard_text(report.guard)}")
     out += [
@@ -160,6 +258,7 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
     out.append(
         f"{printable(report.db)}: {s['running']} running, {plural(s['open_runs'], 'open run')},"
         f" {plural(s['findings'], 'finding')} ({s['repairable']} repairable)"
+        + (f", {s['known']} known" if s["known"] else "")
     )
     out += [f"skipped {c['check']}: {c['reason']}" for c in s["skipped_checks"]]
     return "\n".join(out)
@@ -172,6 +271,34 @@ def processes_text(scan: Scan) -> str:
         f"processes scanned on {printable(scan.host)}: {scan.scanned},"
         f" {plural(len(scan.workers), 'worker')} of this board{unreadable}"
     )
+
+
+def _action(finding: Finding, why: str) -> str:
+    """The action for the table: a held-back task's reason only when WHY does not say it."""
+    if finding.repairable:
+        return finding.action
+    reason, sep, rest = finding.action.partition("; ")
+    if reason.startswith("none: ") and reason[len("none: ") :] in why:
+        return "none" + (f"; {rest}" if sep else "")
+    return finding.action or "none"
+
+
+def _label(value: Any) -> str:
+    """A title or an assignee on one line ("-" when empty): a newline would break the row."""
+    return " ".join(str(value).split()) if value not in (None, "") else "-"
+
+
+def age(now: float, since: Any) -> str:
+    """How long ago `since` (epoch seconds) was, in its largest unit: 45s, 12m, 5h, 3d."""
+    if not isinstance(since, (int, float)) or isinstance(since, bool):
+        return "-"
+    if not math.isfinite(since) or since > now:
+        return "-"
+    seconds = int(now - since)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def repair_text(report: Report, applied: bool, done: Applied, style: Style = PLAIN) -> str:
@@ -229,3 +356,31 @@ def guard_change_text(db: Path, command: str, change: guard.Change) -> str:
     parts = [f"dropped {', '.join(change.dropped)}"] if change.dropped else []
     parts += [f"created {', '.join(change.created)}"] if change.created else []
     return printable(f"{db}: guard {change.action}: {'; '.join(parts)}")
+
+
+def _when(at: Any) -> str:
+    if not isinstance(at, (int, float)) or isinstance(at, bool) or not math.isfinite(at):
+        return "-"
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+    except (OverflowError, OSError, ValueError):
+        return "-"
+
+
+def history_text(entries: list[history.Entry], style: Style = PLAIN) -> str:
+    """One row per repair or undo, oldest first; a repair since undone says by which event."""
+    if not entries:
+        return "no repairs recorded"
+    rows = [("EVENT", "AT", "WHAT", "TASK", "CODES", "BY", "ACTION")]
+    for e in entries:
+        by = e.payload.get("by")
+        who = f"{by.get('user')}@{by.get('host')}" if isinstance(by, dict) else "-"
+        action = str(e.payload.get("action") or "-")
+        if e.undone_by is not None:
+            action += f" (undone by #{e.undone_by})"
+        if e.undoes is not None:
+            action += f" (of #{e.undoes})"
+        codes = ",".join(map(str, e.payload.get("codes") or [])) or "-"
+        cells = (f"#{e.event_id}", _when(e.at), e.what, str(e.task_id), codes, who, action)
+        rows.append(tuple(map(printable, cells)))
+    return table(rows, style)

@@ -67,7 +67,8 @@ def test_text_table_names_task_codes_cause_and_action(full_board: dict[str, Any]
     assert proc.returncode == 1
     assert proc.stderr == ""
     lines = proc.stdout.splitlines()
-    assert lines[0].split() == ["TASK", "CODES", "CAUSE", "WHY", "ACTION"]
+    header = ["TASK", "TITLE", "ASSIGNEE", "AGE", "CODES", "CAUSE", "WHY", "ACTION"]
+    assert lines[0].split() == header
     direct = next(line for line in lines if line.startswith("direct "))
     assert "KD001,KD002" in direct and "direct-write" in direct and "demote to ready" in direct
     assert lines[-1].endswith("14 running, 12 open runs, 12 findings (10 repairable)")

@@ -65,7 +65,7 @@ def _corrupt(folder: Path) -> Path:
 
 BAD = {
     "missing": (_missing, "board not found"),
-    "directory": (_directory, "board path is a directory"),
+    "directory": (_directory, "no board in the folder"),
     "text file": (_text_file, "not a SQLite database"),
     "empty file": (_empty_file, "not a SQLite database"),
     "no tasks table": (_no_tasks_table, "not a kanban board"),
@@ -261,7 +261,7 @@ def _invalid(option: str, *values: str) -> dict[str, tuple[Setup, str]]:
 ROOT = os.geteuid() == 0  # permissions do not stop root: those cases cannot be built
 BAD_INVOCATIONS: dict[str, tuple[Setup, str]] = {
     "missing file": (_db(_missing), "board not found"),
-    "directory": (_db(_directory), "board path is a directory"),
+    "directory": (_db(_directory), "no board in the folder"),
     "text file": (_db(_text_file), "not a SQLite database"),
     "empty file": (_db(_empty_file), "not a SQLite database"),
     "not a board": (_db(_no_tasks_table), "not a kanban board"),

@@ -14,7 +14,7 @@ from support.cli import run_cli, run_json
 from support.tty import run_tty
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-COLUMNS = ("TASK", "CODES", "CAUSE", "WHY", "ACTION")
+COLUMNS = ("TASK", "TITLE", "ASSIGNEE", "AGE", "CODES", "CAUSE", "WHY", "ACTION")
 
 
 def _env(**values: str) -> dict[str, str]:
@@ -42,27 +42,34 @@ def _rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
     """Read a table back: column cells by header position, continuation lines joined."""
     lines = ANSI.sub("", text).splitlines()
     header = lines[0]
-    starts = [header.index(name) for name in COLUMNS]
+    shown = [name for name in COLUMNS if name in header.split()]
+    starts = [header.index(name) for name in shown]
     rows: list[dict[str, str]] = []
     for line in lines[1:]:
         if line.startswith("guard: ") or (": " in line and " running, " in line):
             break  # the guard's line, then the summary line
         cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
         if cells[0]:
-            rows.append(dict(zip(COLUMNS, cells, strict=True)))
+            rows.append(dict(zip(shown, cells, strict=True)))
             continue
         assert line[: starts[0] + 1].strip() == "", line
-        for name, cell in zip(COLUMNS, cells, strict=True):
+        for name, cell in zip(shown, cells, strict=True):
             if cell:
                 rows[-1][name] = f"{rows[-1][name]} {cell}".strip()
     return lines, rows
 
 
 def _whole(full_board: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each task's WHY (the reasons, without the codes the CODES column shows) and ACTION
+    (a held-back task's reason left out when WHY says it already)."""
     _, doc = run_json("audit", full_board["path"], "--now", full_board["now"])
-    return {
-        f["task_id"]: {"WHY": "; ".join(f["why"]), "ACTION": f["action"]} for f in doc["findings"]
-    }
+    whole = {}
+    for f in doc["findings"]:
+        why = "; ".join(reason.split(": ", 1)[1] for reason in f["why"])
+        reason, _, rest = f["action"].partition("; ")
+        said = reason.startswith("none: ") and reason[len("none: ") :] in why
+        whole[f["task_id"]] = {"WHY": why, "ACTION": f"none; {rest}" if said else f["action"]}
+    return whole
 
 
 def _same_words(a: str, b: str) -> bool:
@@ -143,3 +150,37 @@ def test_json_is_never_coloured(tmp_path: Path) -> None:
     conn.close()
     run = run_tty("audit", path, "--format", "json", env=_env(FORCE_COLOR="1"))
     assert "\x1b[" not in run.tty
+
+
+@pytest.mark.parametrize("width", [100, 120, 160])
+def test_wrapping_never_splits_a_word_or_a_parenthesis(
+    full_board: dict[str, Any], width: int
+) -> None:
+    """No cell line ends inside "(grace 120 s)", a quoted host or a word, at any width."""
+    args = ("audit", full_board["path"], "--now", full_board["now"])
+    run = run_tty(*args, columns=width, env=_env())
+    lines, rows = _rows(run.tty)
+    table = lines[: lines.index(next(x for x in lines if x.startswith("guard: ")))]
+    assert max(map(len, table)) <= width
+    for line in table:
+        assert line.count("(") == line.count(")"), line
+        assert line.count("'") % 2 == 0, line
+    expired = [r for r in rows if "claim expired" in r["WHY"]]
+    assert expired and all("(grace 120 s)" in r["WHY"] for r in expired)
+    whole = _whole(full_board)
+    for row in rows:
+        assert row["WHY"] == whole[row["TASK"]]["WHY"]  # joined at spaces: nothing was cut
+
+
+def test_columns_give_way_before_a_word_is_cut(full_board: dict[str, Any]) -> None:
+    """Where a long host name leaves no room, TITLE and ASSIGNEE go; the words stay whole."""
+    args = ("audit", full_board["path"], "--now", full_board["now"])
+    wide = run_tty(*args, columns=160, env=_env())
+    assert ANSI.sub("", wide.tty).splitlines()[0].split() == list(COLUMNS)
+    narrow = run_tty(*args, columns=100, env=_env())
+    lines, rows = _rows(narrow.tty)
+    assert lines[0].split() == ["TASK", "AGE", "CODES", "CAUSE", "WHY", "ACTION"]
+    assert any("'worker-elsewhere.example'," in line for line in lines)
+    _, doc = run_json("audit", full_board["path"], "--now", full_board["now"])
+    dead = next(f for f in doc["findings"] if f["task_id"] == "dead")
+    assert (dead["title"], dead["assignee"]) == ("task dead", None)

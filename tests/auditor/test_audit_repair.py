@@ -301,7 +301,7 @@ def test_apply_asks_for_confirmation_on_a_terminal(full_board: dict[str, Any]) -
     path = full_board["path"]
     before = boards.board_hash(path)
     run = run_tty("repair", path, "--apply", answers={b"[y/N]": b"n\n"})
-    assert run.code == 1
+    assert run.code == 2  # declined: nothing written
     assert "Repair 10 tasks in" in run.tty
     assert boards.board_hash(path) == before
     assert backups(path.parent) == []

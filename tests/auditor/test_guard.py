@@ -301,7 +301,7 @@ def test_remove_drops_only_the_tools_own_triggers(guarded: Path) -> None:
     _older_version(guarded)
     mine = "CREATE TRIGGER audit_log AFTER UPDATE ON tasks BEGIN SELECT 1; END"
     write(guarded, mine)
-    code, doc = run_json("guard", "remove", guarded)
+    code, doc = run_json("guard", "remove", guarded, "--yes")
     assert code == 0
     assert doc["dropped"] == ["kanban_audit_guard_v0_update", *V1]
     assert (doc["action"], doc["installed"], doc["current"]) == ("removed", False, False)
@@ -311,9 +311,9 @@ def test_remove_drops_only_the_tools_own_triggers(guarded: Path) -> None:
 
 
 def test_remove_is_idempotent(guarded: Path) -> None:
-    assert run_cli("guard", "remove", guarded).returncode == 0
+    assert run_cli("guard", "remove", guarded, "--yes").returncode == 0
     schema, data = schema_rows(guarded), boards.board_hash(guarded)
-    proc = run_cli("guard", "remove", guarded)
+    proc = run_cli("guard", "remove", guarded)  # nothing to remove: nothing to confirm
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == f"{guarded}: guard not installed; nothing changed\n"
     assert (schema_rows(guarded), boards.board_hash(guarded)) == (schema, data)
@@ -388,11 +388,29 @@ def test_a_pack_with_other_names(tmp_path: Path) -> None:
 
 
 def test_install_asks_on_a_terminal(board: Path) -> None:
-    for answer, code, expected in ((b"n\n", 1, {}), (b"y\n", 0, dict.fromkeys(V1, "tasks"))):
+    for answer, code, expected in ((b"n\n", 2, {}), (b"y\n", 0, dict.fromkeys(V1, "tasks"))):
         run = run_tty("guard", "install", board, answers={b"[y/N]": answer})
         assert run.code == code
         assert f"Install the kanban-audit guard in {board}?" in run.tty
         assert triggers(board) == expected
+
+
+def test_remove_asks_as_install_does(guarded: Path) -> None:
+    """Dropping the protection needs a "yes" too: --yes, or typed at a terminal."""
+    schema = schema_rows(guarded)
+    proc = run_cli("guard", "remove", guarded)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (
+        "kanban-audit: error: refusing to write: no terminal to confirm on; pass --yes\n"
+    )
+    run = run_tty("guard", "remove", guarded, answers={b"[y/N]": b"n\n"})
+    assert run.code == 2
+    assert f"Remove the kanban-audit guard from {guarded}?" in run.tty
+    assert "kanban-audit: aborted, nothing written" in run.tty
+    assert schema_rows(guarded) == schema
+    run = run_tty("guard", "remove", guarded, answers={b"[y/N]": b"y\n"})
+    assert run.code == 0
+    assert triggers(guarded) == {}
 
 
 # Bad invocations ----------------------------------------------------------------
@@ -462,7 +480,7 @@ def test_bad_input_exits_2(command: str, case: str, tmp_path: Path) -> None:
     before = boards.listing(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERMES_KANBAN")}
     env["HERMES_KANBAN_HOME"] = str(tmp_path)
-    yes = ["--yes"] if command == "install" else []
+    yes = ["--yes"] if command != "status" else []
     proc = run_cli("guard", command, *args, *yes, env=env)
     assert proc.returncode == 2
     assert proc.stdout == ""
@@ -489,9 +507,9 @@ def test_install_without_a_terminal_or_yes_writes_nothing(board: Path) -> None:
     assert (schema_rows(board), files()) == (schema, before)
 
 
-@pytest.mark.parametrize("command", [["install", "--yes"], ["remove"]])
+@pytest.mark.parametrize("command", [["install", "--yes"], ["remove", "--yes"]])
 def test_a_locked_board_is_an_error(board: Path, command: list[str]) -> None:
-    if command == ["remove"]:
+    if command == ["remove", "--yes"]:
         install(board)
     schema = schema_rows(board)
     holder = sqlite3.connect(board, isolation_level=None)

@@ -35,7 +35,7 @@ def test_an_interrupt_during_the_commit_reports_the_guard_read_back(
         assert run_cli("guard", "install", path, "--yes").returncode == 0
     with commits.reader(path) as reader:
         reader.held()
-        args = ["guard", command, str(path)] + ["--yes"] * (command == "install")
+        args = ["guard", command, str(path), "--yes"]
         proc = commits.run_interrupted(path, reader, *args)
     stderr = proc.stderr
     assert proc.returncode == 130, stderr

@@ -65,7 +65,8 @@ def test_a_terminal_on_stdin_is_asked_even_when_output_is_piped(
     """`kanban-audit repair --apply | tee log`: stdout is a pipe, the question is still asked."""
     before = boards.board_hash(board)
     run = run_tty("repair", board, "--apply", stdout=stdout_on_terminal, answers={b"[y/N]": b"n\n"})
-    assert run.code == 1
+    assert run.code == 2  # declined: nothing written
+    assert "kanban-audit: aborted, nothing written" in run.tty
     assert f"Repair 2 tasks in {board}? [y/N]" in run.tty
     _untouched(board, before)
 

@@ -154,7 +154,7 @@ def commands_beside_hermes(board: Board, version: str, path: Path, *repair_args:
             ["audit", path],
             ["repair", path, "--apply", "--yes", *repair_args],
             ["guard", "install", path, "--yes"],
-            ["guard", "remove", path],
+            ["guard", "remove", path, "--yes"],
         ):
             done = run_cli(*command, cwd=path.parent)
             assert "Traceback" not in done.stderr and done.returncode in (0, 1), done.stderr

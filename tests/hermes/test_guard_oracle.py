@@ -114,7 +114,7 @@ def test_guard_refuses_the_bug_and_lets_hermes_work(board: Board, version: str) 
     assert (by_step["release_stale"], by_step["detect_crashed"]) == ({"ok": 1}, {"ok": ["dead"]})
     assert run_cli("guard", "status", board.db).returncode == 0
 
-    proc = run_cli("guard", "remove", board.db)
+    proc = run_cli("guard", "remove", board.db, "--yes")
     assert (proc.returncode, proc.stderr) == (0, "")
     conn = sqlite3.connect(board.db, isolation_level=None)
     try:
