@@ -11,6 +11,8 @@ import pytest
 from support.cli import run_cli
 from support.tty import run_tty
 
+from kanban_audit.codes import CODES
+
 from .harness import service
 
 ESC = "\x1b["
@@ -111,7 +113,7 @@ def test_rules_wrap_to_the_terminal_and_not_in_a_pipe(tmp_path: Path) -> None:
     wrapped = on_terminal(tmp_path, "rules", COLUMNS="60")
     assert max(len(line) for line in wrapped.splitlines()) <= 60
     piped = run_cli("rules", cwd=tmp_path, env={**os.environ, "COLUMNS": "60"})
-    assert len(piped.stdout.splitlines()) == 9
+    assert len(piped.stdout.splitlines()) == len(CODES)
     assert [line.split()[0] for line in wrapped.splitlines() if not line.startswith(" ")] == [
         line.split()[0] for line in piped.stdout.splitlines()
     ]
