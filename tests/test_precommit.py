@@ -198,3 +198,17 @@ def test_touching_the_helper_reports_findings_through_it(project: Project) -> No
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output
     assert any(x.startswith("api.py:5:") and " KA001 " in x for x in output.splitlines()), output
+
+
+def test_a_hostile_file_name_cannot_forge_the_hooks_output(project: Project) -> None:
+    """The hook prints the text format into CI logs and terminals: a staged file
+    named with a newline and a workflow command, or an escape sequence, is shown
+    escaped, never as a line of its own."""
+    name = "api\n::error file=db.py,line=1::forged\x1b[2J.py"
+    project.write(name, BUGGY_API)
+    proc = project.commit(name)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "\x1b" not in output
+    assert not any(line.startswith("::") for line in output.splitlines()), output
+    assert "api\\n::error file=db.py,line=1::forged\\x1b[2J.py:5:5: KA001 " in output

@@ -85,6 +85,7 @@ def run_tty(
             for prompt in [p for p in pending if p in seen]:
                 os.write(leader, pending.pop(prompt))
             if interrupt_at is not None and interrupt_at in seen:
+                _wait_until_asleep(proc.pid)
                 os.killpg(proc.pid, signal.SIGINT)
                 interrupt_at = None
         elif proc.poll() is not None and not readers_alive(readers):
@@ -97,6 +98,22 @@ def run_tty(
     return TtyRun(
         code, seen.decode().replace("\r\n", "\n"), text.get("stdout", ""), text.get("stderr", "")
     )
+
+
+def _wait_until_asleep(pid: int, timeout: float = 2) -> None:
+    """Until the process sleeps (waits for input, a lock, its workers), as a person's
+    Ctrl-C finds it. A SIGINT that lands between writing a prompt and the read
+    that follows is only seen by Python when the read returns (a CPython race)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "S":
+                    return
+        except OSError:  # no /proc: give it a moment instead
+            time.sleep(0.5)
+            return
+        time.sleep(0.02)
 
 
 def readers_alive(readers: list[threading.Thread]) -> bool:
