@@ -707,5 +707,5 @@ def merge(envs: list[Env]) -> Env:
             if key not in merged:
                 merged[key] = value
             elif merged[key] != value:
-                merged[key] = one_of([merged[key], value])
+                merged[key] = joins.joined(merged[key], value)
     return merged
