@@ -263,9 +263,9 @@ def _merge_items(a: Seq | DictLit, b: Seq | DictLit) -> Seq | DictLit:
     Parallel lists (SET fragments and their parameters) are appended on the
     same branches, so keeping every item in order keeps placeholders and
     parameters aligned; a dict's keys and values stay paired whatever is kept.
-    Two whole sequences of the same length with nothing in common before they
-    differ (`params = ("blocked", id)` in the `if`, `("running", id)` in the
-    `else`) are one sequence whose each item is either branch's.
+    Two whole rows of values of the same length with nothing in common before
+    they differ (`params = ("blocked", id)` in the `if`, `("running", id)` in
+    the `else`) are one row whose each item is either branch's.
     """
     for whole, part in ((a, b), (b, a)):
         if isinstance(whole, DictLit) and whole.items and whole.items[0][0] == Star(part):
@@ -274,8 +274,9 @@ def _merge_items(a: Seq | DictLit, b: Seq | DictLit) -> Seq | DictLit:
     while common < min(len(a.items), len(b.items)) and a.items[common] == b.items[common]:
         common += 1
     if isinstance(a, Seq) and isinstance(b, Seq) and not common and len(a.items) == len(b.items):
-        stars = any(isinstance(item, Star) for item in a.items + b.items)
-        if not stars:
+        # Only flat rows of values: nested containers keep the concatenation.
+        nested = (Star, Seq, DictLit, OneOf, Comp, BinOp)
+        if not any(isinstance(item, nested) for item in a.items + b.items):
             return Seq(tuple(one_of([x, y]) for x, y in zip(a.items, b.items, strict=True)))
     return type(a)(a.items + b.items[common:])  # type: ignore[arg-type]
 

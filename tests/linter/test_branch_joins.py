@@ -58,6 +58,16 @@ SHAPES: dict[str, tuple[str, Step, str]] = {
         ],
         WRITE,
     ),
+    "SQL text extended on branches": (
+        'sql = "UPDATE tasks SET status = {value}"',
+        lambda i: [f"if opts.get('k{i}'):", f"    sql += ', k{i} = 1'"],
+        'conn.execute(sql + " WHERE id = ?", (task_id,))',
+    ),
+    "text concatenated on branches": (
+        "s = {value}",
+        lambda i: [f"if opts.get('k{i}'):", "    s = s + ''"],
+        WRITE,
+    ),
     "dict items set on branches": (
         "row = {{'status': {value}}}",
         lambda i: [f"if opts.get('k{i}'):", f"    row['k{i}'] = extra"],

@@ -6,7 +6,10 @@ module       the module-wide state a chunk's interpretation reads and fills
 positions    where calls and statements are (from CPython's ast)
 interpreter  the abstract interpreter over function bodies (on LibCST trees)
 guards       what a test proves on each branch
-loops        lists a loop appends to, one item per element
+joins        values where branches meet, joined once (not once per path)
+correlated   later tests of the same condition see what an earlier one chose
+patterns     what each `case` of a `match` proves about its subject
+loops        lists a loop appends to, one item per element; break and continue
 typehints    the class a parameter is declared as, a model's fields
 dumps        a model dumped after guards on its fields keeps them
 writes       which calls write to the database

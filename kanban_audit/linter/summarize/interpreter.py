@@ -14,7 +14,16 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from kanban_audit.linter.summarize import dumps, guards, joins, loops, partials, patterns, typehints
+from kanban_audit.linter.summarize import (
+    correlated,
+    dumps,
+    guards,
+    joins,
+    loops,
+    partials,
+    patterns,
+    typehints,
+)
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
@@ -109,6 +118,10 @@ class FunctionAnalyzer:
         self.recorded: set[int] = set()
         # Per enclosing loop, the environments at its `break`s and `continue`s.
         self.exits: list[loops.Exits] = []
+        # Values chosen by a test, for later tests of the same condition.
+        self.choices = correlated.Choices()
+        # The two sides of each conditional expression read, by node.
+        self.sides: dict[int, tuple[Expr, Expr]] = {}
 
     # -- names -------------------------------------------------------------
 
@@ -164,9 +177,16 @@ class FunctionAnalyzer:
         return env, False
 
     def assign_statement(self, small: cst.Assign, env: Env) -> Flow:
+        before = dict(env) if isinstance(small.value, cst.IfExp) else env
         value = self.expr(small.value, env)
         for target in small.targets:
             self.assign(target.target, value, env)
+        sides = self.sides.get(id(small.value))
+        if sides is not None and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Name):
+                test = small.value.test  # type: ignore[attr-defined]
+                self.choices.remember(test, before, target.value, value, sides)
         return env, False
 
     def annotated_assign(self, small: cst.AnnAssign, env: Env) -> Flow:
@@ -309,8 +329,10 @@ class FunctionAnalyzer:
         self.stmt_line = self.mod.line_of(node)
         self.expr(node.test, env)
         when_true, when_false = guards.facts(self, node.test)
-        env_true, left_true = self.suite(node.body, guards.apply(self, when_true, dict(env)))
-        env_false = guards.apply(self, when_false, dict(env))
+        chosen_true, chosen_false = self.choices.sides(node.test, env)
+        start_true = guards.apply(self, when_true, {**env, **chosen_true})
+        env_true, left_true = self.suite(node.body, start_true)
+        env_false = guards.apply(self, when_false, {**env, **chosen_false})
         left_false = False
         if isinstance(node.orelse, cst.If):
             env_false, left_false = self.if_statement(node.orelse, env_false)
@@ -322,7 +344,12 @@ class FunctionAnalyzer:
             return env_false, False
         if left_false:
             return env_true, False
-        return merge([env_true, env_false]), False
+        merged = merge([env_true, env_false])
+        for name, value in merged.items():
+            if name in env_true and name in env_false:
+                sides = (env_true[name], env_false[name])
+                self.choices.remember(node.test, env, name, value, sides)
+        return merged, False
 
     def loop(self, node: cst.For | cst.While, env: Env) -> Flow:
         inner = dict(env)
@@ -516,8 +543,10 @@ class FunctionAnalyzer:
     def if_expression(self, node: cst.IfExp, env: Env) -> Expr:
         self.expr(node.test, env)
         when_true, when_false = guards.facts(self, node.test)
-        body = self.expr(node.body, guards.apply(self, when_true, dict(env)))
-        orelse = self.expr(node.orelse, guards.apply(self, when_false, dict(env)))
+        chosen_true, chosen_false = self.choices.sides(node.test, env)
+        body = self.expr(node.body, guards.apply(self, when_true, {**env, **chosen_true}))
+        orelse = self.expr(node.orelse, guards.apply(self, when_false, {**env, **chosen_false}))
+        self.sides[id(node)] = (body, orelse)
         return one_of([body, orelse])
 
     def boolean_operation(self, node: cst.BooleanOperation, env: Env) -> Expr:
@@ -683,5 +712,5 @@ def merge(envs: list[Env]) -> Env:
             if key not in merged:
                 merged[key] = value
             elif merged[key] != value:
-                merged[key] = one_of([merged[key], value])
+                merged[key] = joins.joined(merged[key], value)
     return merged

@@ -9,11 +9,26 @@ depend on where the method was called (the call itself is recorded where it
 is), so the same method on the same option met on two branches is one
 option: the value stays the size of its distinct options, however many
 branches rebuilt it.
+
+A text extended on a branch (`if f: sql += " AND f = ?"`) is the text before
+it followed by the extension or nothing: one more part, not one more
+nesting of every text the branches before it could build.
 """
 
 from __future__ import annotations
 
-from kanban_audit.linter.values import STRING_METHODS, Attr, Call, Expr, OneOf, Site, one_of
+from kanban_audit.linter.values import (
+    STRING_METHODS,
+    Attr,
+    BinOp,
+    Call,
+    Concat,
+    Expr,
+    Lit,
+    OneOf,
+    Site,
+    one_of,
+)
 
 ANYWHERE = Site(0, 0, 0)
 
@@ -42,3 +57,36 @@ def _applies(value: Expr, method: str) -> bool:
         and not value.args
         and not value.kwargs
     )
+
+
+def joined(a: Expr, b: Expr) -> Expr:
+    """The value of a variable that is `a` on one branch and `b` on the other."""
+    for longer, shorter in ((a, b), (b, a)):
+        extension = _extension(longer, shorter)
+        if extension is not None:
+            return Concat((*_parts(shorter), one_of([extension, Lit("")])))
+    both = isinstance(a, BinOp) and isinstance(b, BinOp) and a.op == b.op == "+"
+    if both and a.left is b.left and _textual(a.right) and _textual(b.right):  # type: ignore[union-attr]
+        return Concat((*_parts(a.left), one_of([a.right, b.right])))  # type: ignore[union-attr]
+    return one_of([a, b])
+
+
+def _extension(longer: Expr, shorter: Expr) -> Expr | None:
+    """What text `longer` adds to `shorter` (`shorter + " ..."`), if that is all."""
+    if isinstance(longer, BinOp) and longer.op == "+" and longer.left is shorter:
+        return longer.right if _textual(longer.right) else None
+    if isinstance(longer, Concat) and _textual(shorter):
+        head = _parts(shorter)
+        rest = longer.parts[len(head) :]
+        same = len(longer.parts) > len(head)
+        if same and all(x is y for x, y in zip(longer.parts, head, strict=False)):
+            return rest[0] if len(rest) == 1 else Concat(rest)
+    return None
+
+
+def _textual(value: Expr) -> bool:
+    return isinstance(value, Concat) or (isinstance(value, Lit) and isinstance(value.value, str))
+
+
+def _parts(value: Expr) -> tuple[Expr, ...]:
+    return value.parts if isinstance(value, Concat) else (value,)
