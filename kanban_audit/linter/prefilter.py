@@ -119,12 +119,16 @@ class Prefilter:
             rb"(?:\s+or\s+\w+)?[ \t]*(?:\{[^{}\n]*\}|%s|%\(\w+\)s|[\"'][ \t]*\+)"
             rb"(?:(?!update\b)[^;]){0,120}?\b(?:set|values|select)\b"
         )
-        # CREATE [TEMP] TABLE [IF NOT EXISTS] [schema.]tasks, in any case.
+        # In lower-cased text: CREATE [TEMP] TABLE [IF NOT EXISTS] [schema.]tasks, and
+        # INSERT INTO [schema.]tasks VALUES (no column list).
         self._creates = re.compile(
-            rb"(?i)\bcreate\s+(?:temp\w*\s+)?table\s+(?:if\s+not\s+exists\s+)?"
+            rb"create\s+(?:temp\w*\s+)?table\s+(?:if\s+not\s+exists\s+)?"
             + rb"(?:[\w\"'`\[\]]+\.)?[\"'`\[]?"
             + table
             + rb"\b"
+        )
+        self._positional = re.compile(
+            rb"into[\w\s\"'`\[\].]{0,40}?" + table + rb"[\s\"'`\]\\n]{0,8}values\b"
         )
         # sqlite-utils: db["tasks"].insert(...), db.table("tasks"), around the quoted name.
         self._before_name = re.compile(rb"(?:\[|\btable\()\s*\Z")
@@ -210,16 +214,30 @@ class Prefilter:
         wanted |= self._lookups(program, analysis.callers_needed)
         wanted |= self._modules_of(analysis.unresolved | self._unresolved_calls(program))
         wanted |= self._subclass_files(analysis.subclassed)
-        wanted |= self._schema_files()
+        wanted |= self._schema_files(loaded)
         return wanted - loaded
 
-    def _schema_files(self) -> set[str]:
-        """Files that create the tasks table (once): the column order of a positional
-        INSERT is the program's own when it creates the table (solve/schema.py)."""
-        if self._schemas_searched:
+    def _schema_files(self, loaded: set[str]) -> set[str]:
+        """Files that create the tasks table, once a loaded file inserts into it with no
+        column list: the program's own column order then says what it writes
+        (solve/schema.py)."""
+        if self._schemas_searched or not any(
+            self._positional.search(self.contents[display].lower()) for display in loaded
+        ):
             return set()
         self._schemas_searched = True
-        return {display for display, data in self.contents.items() if self._creates.search(data)}
+        return {display for display, data in self.contents.items() if self._creates_table(data)}
+
+    def _creates_table(self, data: bytes) -> bool:
+        low = data.lower()
+        if self._table not in low:
+            return False
+        start = low.find(b"create")
+        while start >= 0:
+            if self._creates.match(low, start):
+                return True
+            start = low.find(b"create", start + 6)
+        return False
 
     def _subclass_files(self, classes: set[str]) -> set[str]:
         """Files that may derive from these classes: those with a class statement that
