@@ -37,6 +37,7 @@ from kanban_audit.auditor.report import (
     repair_text,
 )
 from kanban_audit.errors import UsageError
+from kanban_audit.packneeds import require
 from kanban_audit.rulepack import RulePack, load_pack
 
 DEFAULT_GRACE_S = 120.0
@@ -211,6 +212,7 @@ def audit(args: BoardArgs) -> None:
 
     Exit 0 clean, 1 findings, 2 error.
     """
+    require(args.pack, "audit")
     report = audit_board(args.path, args.pack, args.options(), args.busy_timeout_ms)
     if args.fmt == "json":
         click.echo(dumps(audit_json(report)))
@@ -264,6 +266,7 @@ def repair(
     Exit: dry run 0 nothing to do / 1 work to do; --apply 0 done / 1 some
     skipped; 2 error (nothing written).
     """
+    require(args.pack, "repair")
     if backup_dir:
         _check_backup_dir(Path(backup_dir))
     opts = args.options(force)
@@ -316,6 +319,7 @@ def guard_install(args: BoardArgs, yes: bool) -> None:
 
     Exit 0 installed or already current, 2 error (nothing written).
     """
+    require(args.pack, "guard")
     before = guard_mod.inspect(args.path, args.pack, args.busy_timeout_ms)
     if before.state == guard_mod.UNAVAILABLE:
         raise BoardError(f"cannot guard {args.path}: {before.differences[0]}")
@@ -333,6 +337,7 @@ def guard_status(args: BoardArgs) -> None:
 
     Exit 0 installed and current, 1 missing, partial or outdated, 2 error.
     """
+    require(args.pack, "guard")
     state = guard_mod.inspect(args.path, args.pack, args.busy_timeout_ms)
     if state.state == guard_mod.UNAVAILABLE:
         raise BoardError(f"cannot guard {args.path}: {state.differences[0]}")
