@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kanban_audit.config import load_config
+from kanban_audit.packneeds import require
 from kanban_audit.rulepack import RulePack, load_pack
 
 DEFAULT_GRACE_S = 120.0
@@ -199,6 +200,7 @@ def audit(
         if isinstance(db, Board)
         else board(db, slug=slug, pack=pack, busy_timeout_ms=busy_timeout_ms)
     )
+    require(where.pack, "audit")
     options = Options(time.time() if now is None else now, grace, liveness.local_hostname(), force)
     report = audit_board(where.path, where.pack, options, where.busy_timeout_ms)
     if policy is None:
@@ -253,6 +255,7 @@ def repair(
         if isinstance(db, Board)
         else board(db, slug=slug, pack=pack, busy_timeout_ms=busy_timeout_ms)
     )
+    require(where.pack, "repair")
     if plan is None:
         plan = audit(where, now=now, grace=grace, force=force, policy=policy)
     if not apply:

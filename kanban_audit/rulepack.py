@@ -64,7 +64,7 @@ class TasksSection:
     table: str
     status: str
     guarded: str
-    repair_to: str
+    repair_to: str = ""
     id: str = "id"
     claim_lock: str = ""
     claim_expires: str = ""

@@ -159,21 +159,28 @@ def skipped_checks(pack: RulePack, schema: Schema) -> tuple[tuple[str, str], ...
     cols = _Cols(pack, schema)
     out: list[tuple[str, str]] = []
     if schema.runs is None:
-        reason = f"no usable run table {pack.runs.table!r}"
+        reason = _absent("usable run table", pack.runs.table, "[runs] table")
         out += [("KD001", reason), ("KD005", reason)]
     if not cols.has("claim_lock") and not cols.has("claim_expires"):
         out.append(("KD002", "no claim columns"))
     if not cols.has("claim_expires"):
-        out.append(("KD003", f"no column {pack.tasks.claim_expires!r}"))
+        out.append(("KD003", _absent("column", pack.tasks.claim_expires, "[tasks] claim_expires")))
     if not cols.has("worker_pid"):
-        out.append(("KD004", f"no column {pack.tasks.worker_pid!r}"))
+        out.append(("KD004", _absent("column", pack.tasks.worker_pid, "[tasks] worker_pid")))
     elif not cols.has("claim_lock"):
-        out.append(("KD004", f"no column {pack.tasks.claim_lock!r} to tell a PID's host"))
+        lock = _absent("column", pack.tasks.claim_lock, "[tasks] claim_lock")
+        out.append(("KD004", f"{lock} to tell a PID's host"))
     if schema.events is None:
-        out.append(("cause", f"no usable event table {pack.events.table!r}"))
+        out.append(("cause", _absent("usable event table", pack.events.table, "[events] table")))
     if not pack.workers.enabled:
         out.append(("KD007", "the rule pack names no worker environment ([workers])"))
     return tuple(out)
+
+
+def _absent(what: str, name: str, key: str) -> str:
+    """Why a check cannot run: the board lacks what the pack names, or the pack
+    names nothing (an optional key left out)."""
+    return f"no {what} {name!r}" if name else f"the rule pack gives no {key}"
 
 
 def _running_tasks(conn: sqlite3.Connection, pack: RulePack, cols: _Cols) -> list[dict[str, Any]]:

@@ -53,6 +53,7 @@ from kanban_audit.auditor.sections import (
     worst,
 )
 from kanban_audit.errors import UsageError
+from kanban_audit.packneeds import require
 from kanban_audit.rulepack import RulePack, load_pack
 
 T = TypeVar("T")
@@ -365,6 +366,7 @@ def audit(args: BoardArgs, fail_on_guard_missing: bool, metrics_file: str | None
     --fail-on-guard-missing, no current guard), 2 error (--all-boards: the
     worst board's).
     """
+    require(args.pack, "audit")
     _check_metrics_file(metrics_file)
     style = terminal.for_stream(sys.stdout)
     opts = args.options()
@@ -445,6 +447,7 @@ def repair(
     Exit: dry run 0 nothing to do / 1 work to do; --apply 0 done / 1 some
     skipped; 2 error (nothing written).
     """
+    require(args.pack, "repair")
     if backup_dir:
         _check_backup_dir(Path(backup_dir))
     _check_metrics_file(metrics_file)
@@ -540,6 +543,7 @@ def guard_install(args: BoardArgs, yes: bool) -> None:
 
     Exit 0 installed or already current, 2 error (nothing written).
     """
+    require(args.pack, "guard")
     before = guard_mod.inspect(args.path, args.pack, args.busy_timeout_ms)
     if before.state == guard_mod.UNAVAILABLE:
         raise BoardError(f"cannot guard {args.path}: {before.differences[0]}")
@@ -556,6 +560,7 @@ def guard_status(args: BoardArgs) -> None:
 
     Exit 0 installed and current, 1 missing, partial or outdated, 2 error.
     """
+    require(args.pack, "guard")
     state = guard_mod.inspect(args.path, args.pack, args.busy_timeout_ms)
     if state.state == guard_mod.UNAVAILABLE:
         raise BoardError(f"cannot guard {args.path}: {state.differences[0]}")

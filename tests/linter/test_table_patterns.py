@@ -13,7 +13,6 @@ PACK = """\
 table = "*jobs"
 status = "state"
 guarded = "doing"
-repair_to = "todo"
 
 [lint]
 sanctioned = ["claim"]
