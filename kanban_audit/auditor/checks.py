@@ -487,7 +487,8 @@ def worker_rows(
     """The rows of the tasks and runs that workers name (runs None: no run table)."""
     t, r = pack.tasks, pack.runs
     named = list(named)
-    task_cols = [c for c in (t.id, t.status, t.current_run) if c and c in schema.tasks]
+    roles = (t.id, t.status, t.current_run, *(getattr(t, label) for label in LABELS))
+    task_cols = [c for c in roles if c and c in schema.tasks]
     tasks = _rows_by_key(conn, t.table, task_cols, t.id, {w.task for w in named})
     if schema.runs is None:
         return tasks, None
@@ -562,7 +563,8 @@ def run_checks(
         pending[task_id] = {**entry, "open": opened, "dangling": [], "odd": odd}
 
     elsewhere = {run[r.task] for run in open_runs if fields.key(run[r.task])} - pending.keys()
-    task_cols = [cols.names[c] for c in ("id", "status", "current_run") if cols.has(c)]
+    roles = ("id", "status", "current_run", *LABELS)
+    task_cols = [cols.names[c] for c in roles if cols.has(c)]
     owners = _rows_by_key(conn, t.table, task_cols, t.id, elsewhere)
     for run in open_runs:
         task_id, run_id = run[r.task], run[r.id]

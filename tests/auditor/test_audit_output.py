@@ -184,3 +184,20 @@ def test_columns_give_way_before_a_word_is_cut(full_board: dict[str, Any]) -> No
     _, doc = run_json("audit", full_board["path"], "--now", full_board["now"])
     dead = next(f for f in doc["findings"] if f["task_id"] == "dead")
     assert (dead["title"], dead["assignee"]) == ("task dead", None)
+
+
+def test_a_task_that_is_not_running_is_shown_with_its_title(tmp_path: Path) -> None:
+    """A dangling run's task is done, not running: its title and assignee are still shown."""
+    path = tmp_path / "kanban.db"
+    now = int(time.time())
+    conn = boards.create(path)
+    boards.dangling_run(conn, "finished", now)
+    conn.execute("UPDATE tasks SET assignee = 'agent-7' WHERE id = 'finished'")
+    conn.close()
+    code, doc = run_json("audit", path)
+    assert code == 1
+    (finding,) = doc["findings"]
+    assert finding["codes"] == ["KD005"]
+    assert (finding["title"], finding["assignee"]) == ("task finished", "agent-7")
+    text = run_cli("audit", path).stdout
+    assert "task finished" in text and "agent-7" in text
