@@ -85,7 +85,13 @@ def _matches(code: str, selectors: tuple[str, ...]) -> bool:
 
 
 def selected(finding: Finding, policy: Policy) -> bool:
-    """One of the finding's codes is selected (all are, without --select) and not ignored."""
+    """One of the finding's codes is selected (all are, without --select) and not ignored.
+
+    A finding with no code holds values the checks could not read (checks.ODD_ACTION):
+    no selection can say it is not wanted, so it is always kept.
+    """
+    if not finding.codes:
+        return True
     return any(
         (not policy.select or _matches(code, policy.select)) and not _matches(code, policy.ignore)
         for code in finding.codes

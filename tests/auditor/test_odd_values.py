@@ -161,12 +161,12 @@ def test_odd_values_are_reported_never_repaired(tmp_path: Path, value: Any) -> N
         _strict(payload)
 
 
-def test_an_infinite_claim_expiry_is_strict_json(tmp_path: Path) -> None:
+def test_an_infinite_claim_expiry_is_strict_json(tmp_path: Path, dead_pid: int) -> None:
     """claim_expires = 1e999 once printed `Infinity` and was written into the event payload."""
     now = int(time.time())
     path = tmp_path / "kanban.db"
     conn = boards.create(path)
-    boards.never_spawned(conn, "t", now)
+    boards.dead_worker(conn, "t", now, dead_pid)
     conn.execute("UPDATE tasks SET claim_expires = 1e999")
     boards.never_spawned(conn, "u", now)
     # Evidence only (the event that tells how the task entered running): repairable still.

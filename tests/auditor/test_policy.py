@@ -116,12 +116,14 @@ def test_acknowledged_findings_are_known_until_they_expire(full_board: dict[str,
 
 
 def test_the_config_sets_the_grace_and_the_option_wins(full_board: dict[str, Any]) -> None:
-    """`fresh` is a claim without a PID 0 s old: flagged after a grace of 0.5 s, not of 120 s."""
+    """`fresh` is a claim whose 900 s expired a second ago: flagged (KD003) after a grace
+    of 0.5 s, not of 120 s."""
     path, now, folder = full_board["path"], full_board["now"], full_board["path"].parent
     _config(folder)
-    _, doc = run_json("audit", path, "--now", now + 1, cwd=folder)
-    assert "fresh" in _codes(doc) and doc["summary"]["grace_seconds"] == 0.5
-    _, doc = run_json("audit", path, "--now", now + 1, "--grace", "120", cwd=folder)
+    expired = now - 1 + 900 + 1
+    _, doc = run_json("audit", path, "--now", expired, cwd=folder)
+    assert _codes(doc).get("fresh") == ["KD003"] and doc["summary"]["grace_seconds"] == 0.5
+    _, doc = run_json("audit", path, "--now", expired, "--grace", "120", cwd=folder)
     assert "fresh" not in _codes(doc)
     empty = folder / "empty.toml"
     empty.write_text("")
