@@ -204,7 +204,7 @@ def test_repair_all_boards_on_boards_hermes_wrote(board: Board) -> None:
     claims = board.drive(*({"op": "claim", "task": n} for n in REPAIRED))
     assert claims == [{"ok": True}] * len(REPAIRED)
     code = run_cli("audit", "--all-boards", "--grace", "0", env=env).returncode
-    assert code == 1  # the default board's new claims wait for their worker PID
+    assert code == 0  # the new claims are live until they expire: no PID is not a dead PID
 
 
 def test_a_hermes_home_folder_is_looked_into(tmp_path: Path) -> None:
