@@ -47,7 +47,7 @@ def test_audit_repair_and_guard_escape_the_boards_values(tmp_path: Path) -> None
         run_cli("repair", path),
         run_cli("repair", path, "--apply", "--yes"),
         run_cli("guard", "status", path),
-        run_cli("guard", "remove", path),
+        run_cli("guard", "remove", path, "--yes"),
     ]
     for proc in runs:
         _clean(proc.stdout)
