@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from tests.support.cli import run_cli
+from support.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 BRANCHES = 200
