@@ -12,6 +12,12 @@ commit one, or point `cache-dir` at one). Its entries cannot run anything,
 but a well-formed summary that leaves out a file's writes would hide a
 finding. So every entry is signed with a key kept outside every project, in
 this user's cache folder: only entries this user's own runs wrote are read.
+
+Nor does a committed cache choose where the cache writes: every file of it
+(the store, SQLite's journals beside it, the key, the tag and `.gitignore`)
+lives in a folder that is checked first (this user's, not a link, writable by
+nobody else, so nobody else can swap a file in it), is never a link, and is
+opened without following one. Anything else is one warning and no cache.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import hashlib
 import hmac
 import os
 import sqlite3
+import stat
 import time
 import zlib
 from collections.abc import Mapping
@@ -33,6 +40,8 @@ from kanban_audit.linter.codec import FORMAT, FormatError, decode, encode
 from kanban_audit.linter.values import ChunkSummary, ModuleSummary
 
 FILE = "summaries.sqlite3"
+# The files SQLite makes beside the store: checked as the store is.
+SIDECARS = ("-journal", "-wal", "-shm")
 TAG_FILE = "CACHEDIR.TAG"
 SCHEMA = (
     "CREATE TABLE summaries (key TEXT PRIMARY KEY, created INTEGER NOT NULL, data BLOB NOT NULL)"
@@ -70,13 +79,18 @@ def user_secret() -> bytes | None:
     runs starting together agree on one key."""
     path = secret_path()
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if unsafe_folder(path.parent) is not None:
+        return None
+    try:
         return _read_secret(path)
     except FileNotFoundError:
         pass
     except OSError:
         return None
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = path.with_name(f".secret-{os.getpid()}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as out:
@@ -97,6 +111,38 @@ def _read_secret(path: Path) -> bytes | None:
     with os.fdopen(fd, "rb") as source:
         secret = source.read(SECRET_BYTES + 1)
     return secret if len(secret) == SECRET_BYTES else None
+
+
+def unsafe_folder(folder: Path) -> str | None:
+    """Why the cache must not keep files in `folder`, or None: it must be a folder
+    (not a link to one) of this user that nobody else can write in."""
+    return _unsafe(folder, folder=True)
+
+
+def unsafe_file(path: Path) -> str | None:
+    """Why the cache must not open `path`, or None (it may also not exist yet): a
+    regular file of this user with no other name (not a link, not a hard link)."""
+    return _unsafe(path, folder=False)
+
+
+def _unsafe(path: Path, folder: bool) -> str | None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return "does not exist" if folder else None
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    if stat.S_ISLNK(info.st_mode):
+        return "is a symbolic link"
+    if not (stat.S_ISDIR if folder else stat.S_ISREG)(info.st_mode):
+        return "is not a directory" if folder else "is not a regular file"
+    if info.st_uid != os.geteuid():
+        return "is owned by another user"
+    if folder and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "is writable by other users"
+    if not folder and info.st_nlink != 1:
+        return "has other names (hard links)"
+    return None
 
 
 def signed(secret: bytes, key: str, blob: bytes) -> bytes:
@@ -122,8 +168,13 @@ def check_folder(folder: Path) -> Path:
     `cache-dir = "."` in a hostile configuration must not turn the project
     into a cache (a CACHEDIR.TAG there makes backup tools skip the project).
     """
+    if os.path.islink(folder):
+        return folder  # never used: the cache says why, once, and the run goes on
     if folder.is_dir():
-        ours = (folder / TAG_FILE).is_file() or (folder / FILE).exists()
+        # Our store or its journal, even as a link: the cache then says why it is not used.
+        ours = (folder / TAG_FILE).is_file() or any(
+            os.path.lexists(folder / (FILE + end)) for end in ("", *SIDECARS)
+        )
         if not ours and any(folder.iterdir()):
             raise UsageError(f"cache directory {folder}: not empty and not a kanban-audit cache")
         return folder
@@ -275,7 +326,7 @@ class SummaryCache:
             self._usable = False
             return None
         self._secret = secret
-        if not self.path.exists():
+        if not os.path.lexists(self.path):
             if not create:
                 return None
             try:
@@ -283,10 +334,17 @@ class SummaryCache:
             except OSError:
                 self._usable = False
                 return None
+        why = self._unsafe()
+        if why is not None:
+            self.warning = f"not using the cache: {why}"
+            self._usable = False
+            return None
         try:
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False
-            )
+            conn = self._connect(create)
+            if conn is None:
+                self.warning = f"not using the cache: {self.path} changed while opened"
+                self._usable = False
+                return None
             conn.execute("PRAGMA trusted_schema = OFF")
             objects = conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
             if not objects:
@@ -296,20 +354,52 @@ class SummaryCache:
                 self.warning = f"ignoring {self.path}: not a kanban-audit cache"
                 self._usable = False
                 return None
-        except sqlite3.Error:
+        except (sqlite3.Error, OSError):
             self._usable = False
             return None
         self._conn = conn
         return conn
 
+    def _unsafe(self) -> str | None:
+        """Why the store must not be opened: its folder or one of its files is not safe."""
+        why = unsafe_folder(self.folder)
+        if why is not None:
+            return f"{self.folder} {why}"
+        for path in [self.path, *(Path(f"{self.path}{end}") for end in SIDECARS)]:
+            why = unsafe_file(path)
+            if why is not None:
+                return f"{path.name} {why}"
+        return None
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        """SQLite opens the store by name: the file is opened here first without
+        following a link, and the connection kept only if the name still leads to
+        that very file (None otherwise)."""
+        flags = os.O_RDWR | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(self.path, flags | (os.O_CREAT if create else 0), 0o600)
+        try:
+            opened = os.fstat(fd)
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            now = os.lstat(self.path)
+        finally:
+            os.close(fd)
+        if (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
+            conn.close()
+            return None
+        return conn
+
     def _create_folder(self) -> None:
         """A new folder gets the cache tag and a `.gitignore`; an existing one is left
-        as it is (its files are not ours to replace)."""
-        if self.folder.is_dir():
+        as it is (its files are not ours to replace). Nobody else may write in it."""
+        if os.path.lexists(self.folder):
             return
-        self.folder.mkdir(parents=True)
-        (self.folder / TAG_FILE).write_text(TAG)
-        (self.folder / ".gitignore").write_text("*\n")
+        self.folder.mkdir(mode=0o755, parents=True)
+        for name, text in ((TAG_FILE, TAG), (".gitignore", "*\n")):
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            with os.fdopen(os.open(self.folder / name, flags, 0o644), "w") as out:
+                out.write(text)
 
     def _disable(self) -> None:
         self.close()
