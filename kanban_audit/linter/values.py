@@ -276,7 +276,13 @@ def _merge_items(a: Seq | DictLit, b: Seq | DictLit) -> Seq | DictLit:
     if isinstance(a, Seq) and isinstance(b, Seq) and not common and len(a.items) == len(b.items):
         stars = any(isinstance(item, Star) for item in a.items + b.items)
         if not stars:
-            return Seq(tuple(one_of([x, y]) for x, y in zip(a.items, b.items, strict=True)))
+            # A pair of items met again (`(X, X)` on both branches) is joined once and
+            # shared: joined apart, nested pairs would double the work at each level.
+            joined: dict[tuple[int, int], Expr] = {}
+            for x, y in zip(a.items, b.items, strict=True):
+                if (id(x), id(y)) not in joined:
+                    joined[id(x), id(y)] = one_of([x, y])
+            return Seq(tuple(joined[id(x), id(y)] for x, y in zip(a.items, b.items, strict=True)))
     return type(a)(a.items + b.items[common:])  # type: ignore[arg-type]
 
 
