@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,16 @@ def _table(value: object, where: str) -> dict:
     return value
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path` stays inside `root` once `..` and links (existing ones) are followed.
+
+    The configuration comes with the code under analysis: the folder it names
+    for the cache must not lead the cache's writes anywhere else.
+    """
+    real = os.path.realpath(path)
+    return real == str(root) or real.startswith(str(root).rstrip(os.sep) + os.sep)
+
+
 def load_config(start: Path, explicit: Path | None = None) -> Config:
     """Read the config that applies to `start` (or the given file)."""
     path = explicit or find_pyproject(start.resolve())
@@ -123,6 +134,11 @@ def load_config(start: Path, explicit: Path | None = None) -> Config:
             if not isinstance(section[key], str):
                 raise UsageError(f"{where}.{key}: expected a string")
             values[key.replace("-", "_")] = root / section[key]
+    if "cache_dir" in values and not _inside(values["cache_dir"], root):
+        raise UsageError(
+            f"{where}.cache-dir: {section['cache-dir']!r} leads out of the project"
+            " (a cache folder elsewhere is given with --cache-dir)"
+        )
     if "respect-gitignore" in section:
         if not isinstance(section["respect-gitignore"], bool):
             raise UsageError(f"{where}.respect-gitignore: expected true or false")

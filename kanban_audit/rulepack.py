@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import MISSING, dataclass, field, fields
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ DEFAULT_PACK = "hermes"
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A stray worker given longer than this to stop on SIGTERM is a typo, not a policy.
 MAX_STOP_GRACE_S = 3600
+# A list in a pack longer than this is not a description of a board.
+MAX_LIST = 1000
 # sqlite3, psycopg and aiosqlite run SQL with these; asyncpg with execute, fetch,
 # fetchrow and fetchval (a write with RETURNING is fetched); aiosqlite adds its own.
 SQL_METHODS = (
@@ -176,16 +179,20 @@ class RulePack:
     text: str = ""
 
     def is_sanctioned(self, qualname: str) -> bool:
-        """Whether a function (by qualified name) may write the guarded state."""
-        return any(_name_matches(qualname, pattern) for pattern in self.lint.sanctioned)
+        """Whether a function (by qualified name) may write the guarded state: its
+        name, or its qualified name or a dotted tail of it, matches a pattern."""
+        exact, patterns = self._sanctioned
+        return qualname.rsplit(".", 1)[-1] in exact or patterns.match(qualname) is not None
 
-
-def _name_matches(qualname: str, pattern: str) -> bool:
-    if fnmatchcase(qualname, pattern):
-        return True
-    if "." not in pattern and not any(c in pattern for c in "*?["):
-        return qualname.rsplit(".", 1)[-1] == pattern
-    return fnmatchcase(qualname, "*." + pattern)
+    @functools.cached_property
+    def _sanctioned(self) -> tuple[frozenset[str], re.Pattern[str]]:
+        """The sanctioned list as one set of plain names and one pattern, made once:
+        each function of the program is asked about, not each pair with a pattern."""
+        exact = frozenset(
+            p for p in self.lint.sanctioned if "." not in p and not any(c in p for c in "*?[")
+        )
+        globs = [g for p in self.lint.sanctioned for g in (p, "*." + p) if p not in exact]
+        return exact, re.compile("|".join(f"(?:{translate(g)})" for g in globs) or "(?!)")
 
 
 _SECTIONS: dict[str, type] = {
@@ -211,6 +218,8 @@ def _build(cls: type, data: object, where: str) -> Any:
         if "tuple" in str(expected):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise UsageError(f"{where}.{name}: expected a list of strings")
+            if len(value) > MAX_LIST:
+                raise UsageError(f"{where}.{name}: more than {MAX_LIST} entries")
             value = tuple(value)
         elif expected in ("int", int):
             if not isinstance(value, int) or isinstance(value, bool):

@@ -13,8 +13,9 @@ agree with each other and tests can state each rule in one line:
 - a question only when stdin is a terminal: with nobody there to answer, a
   write that needs a "yes" is refused, never assumed (like package managers);
 - nothing read from the analysed tree or a board reaches a text output with
-  its control characters (`printable`): a name holding a newline or an escape
-  sequence cannot forge a line, drive the terminal or issue a CI command.
+  its control characters (`printable`): a name holding a newline, an escape
+  sequence or a bidirectional override cannot forge a line, drive the
+  terminal, issue a CI command or pass for another name.
 """
 
 from __future__ import annotations
@@ -123,13 +124,15 @@ def _escape(char: str) -> str:
 
 # C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators:
 # everything that can move a terminal's cursor, start an escape sequence or end a line.
-_TABLE = str.maketrans(
-    {chr(c): _escape(chr(c)) for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)}
-)
+# And the bidirectional controls (marks, embeddings, overrides, isolates): they
+# reorder what follows on the line, so `x\u202eyp.py` would be shown as another name.
+BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+CONTROLS = (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *BIDI)
+_TABLE = str.maketrans({chr(c): _escape(chr(c)) for c in CONTROLS})
 
 
 def printable(text: str) -> str:
-    """`text` safe to print: every control character escaped (`\\n`, `\\x1b`, `\\u009b`).
+    """`text` safe to print: every control character escaped (`\\n`, `\\x1b`, `\\u202e`).
 
     Values read from a board or a tree are data: printed raw, an escape
     sequence would clear the screen or retitle the window, and a newline would

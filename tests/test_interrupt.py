@@ -104,3 +104,39 @@ def test_ctrl_c_at_the_confirmation_prompt_exits_130_and_writes_nothing(
     _one_line(run.tty.split("[y/N]")[-1])
     assert boards.board_hash(path) == before
     assert sorted(tmp_path.glob("*.bak")) == []
+
+
+def _slow_to_summarise(n: int) -> str:
+    """A writer choosing among `n` values on an `elif` chain: seconds per hundred."""
+    lines = ["def move(conn, o):", "    if o == 0:", "        s = 's0'"]
+    for k in range(1, n):
+        lines += [f"    elif o == {k}:", f"        s = 's{k}'"]
+    return "\n".join(
+        [*lines, "    conn.execute('UPDATE tasks SET status = ? WHERE id = 1', (s,))", ""]
+    )
+
+
+def test_ctrl_c_stops_the_files_being_parsed_in_parallel(tmp_path: Path) -> None:
+    """Each worker is in the middle of a file that takes minutes: Ctrl-C (to the
+    whole process group, as a terminal sends it) ends the run at once, workers too."""
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text(_slow_to_summarise(1500))
+    proc = subprocess.Popen(
+        [str(KANBAN_AUDIT), "lint", "--no-cache", "--jobs", "2"], cwd=tmp_path,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        time.sleep(5)  # both workers are well inside their file
+        assert proc.poll() is None, proc.communicate()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert (proc.returncode, out) == (130, ""), err
+    _one_line(err)
+    time.sleep(0.5)
+    leftover = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
+    assert leftover.stdout == ""  # no worker left parsing

@@ -68,6 +68,7 @@ def test_plural() -> None:
         ("\x00\x1f\x7f", "\\x00\\x1f\\x7f"),
         ("\x85\x9b\x9f\xa0", "\\u0085\\u009b\\u009f\xa0"),
         ("a\u2028b\u2029", "a\\u2028b\\u2029"),
+        ("x\u202eyp.txt\u2066\u200f\u061c", "x\\u202eyp.txt\\u2066\\u200f\\u061c"),
     ],
 )
 def test_printable_escapes_every_control_character(text: str, expected: str) -> None:
@@ -75,7 +76,8 @@ def test_printable_escapes_every_control_character(text: str, expected: str) -> 
 
 
 def test_printable_keeps_every_other_character() -> None:
-    controls = {*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029}
+    bidi = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+    controls = {*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *bidi}
     for code in range(0x30000):
         if code not in controls and not 0xD800 <= code < 0xE000:
             assert printable(chr(code)) == chr(code)

@@ -106,7 +106,22 @@ def _resolve_all(program: Program, atoms: list[Atom], cache: ParamCache) -> list
             resolved.append(atom)
             continue
         resolved += _resolve_open(program, atom, cache, set())
-    return resolved[:MAX_PATHS]
+    return _bounded(resolved, program.pack.tasks.guarded)
+
+
+def _bounded(atoms: list[Atom], guarded: str) -> list[Atom]:
+    """The values that can still make a finding, at most MAX_PATHS of them.
+
+    A constant other than the guarded state (or an unknown that excludes it)
+    can never become one, so it is dropped before counting: a writer called
+    with hundreds of safe constants keeps the one call that passes the guarded
+    state. Past the limit the rest is not dropped in silence: it is an unknown
+    that says the budget ran out (KA002 at the write).
+    """
+    kept = [atom for atom in atoms if _matters(atom, guarded)]
+    if len(kept) <= MAX_PATHS:
+        return kept
+    return [*kept[: MAX_PATHS - 1], Atom("unknown", f"{BUDGET}: more than {MAX_PATHS} paths")]
 
 
 def _resolve_open(
@@ -142,6 +157,7 @@ def _resolve_param(
         cache[key] = [Atom("unknown", _unseen(func, name, read))]
         return cache[key]
     active = active | {key}
+    guarded = program.pack.tasks.guarded
     result: list[Atom] = []
     for caller, call, offset in callers:
         frame = Frame(func, call, caller, offset, None, on_path=False)
@@ -150,11 +166,11 @@ def _resolve_param(
             atom = replace(atom, chain=atom.chain + (hop,))
             if atom.kind == "param":
                 result += _resolve_open(program, atom, cache, active)
-            else:
+            elif _matters(atom, guarded):
                 result.append(atom)
         if len(result) > MAX_PATHS:
             break
-    cache[key] = result[:MAX_PATHS]
+    cache[key] = _bounded(result, guarded)
     return cache[key]
 
 
@@ -177,6 +193,11 @@ def _read_from(read: Expr) -> str:
     if isinstance(read, Narrowed):
         return _read_from(read.expr)
     return describe(read)
+
+
+def _matters(atom: Atom, guarded: str) -> bool:
+    """Whether a value can still make a finding (a parameter is still to be read)."""
+    return atom.kind == "param" or _code(atom, guarded) is not None
 
 
 def _code(atom: Atom, guarded: str) -> str | None:

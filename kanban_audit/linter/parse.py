@@ -73,9 +73,15 @@ def summarize_all(
             results[futures[future]] = future.result()
             if progress:
                 progress(done, len(jobs))
-    finally:
-        # On Ctrl-C the files not yet started are dropped, not parsed before exiting.
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        # On Ctrl-C nothing more is parsed: the files not yet started are dropped,
+        # and the ones being parsed (one file can take long) are stopped.
+        workers_now = list((pool._processes or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers_now:
+            process.terminate()
+        raise
+    pool.shutdown(wait=True)
     return [r for r in results if r is not None]
 
 

@@ -277,7 +277,12 @@ def _merge_items(a: Seq | DictLit, b: Seq | DictLit) -> Seq | DictLit:
         # Only flat rows of values: nested containers keep the concatenation.
         nested = (Star, Seq, DictLit, OneOf, Comp, BinOp)
         if not any(isinstance(item, nested) for item in a.items + b.items):
-            return Seq(tuple(one_of([x, y]) for x, y in zip(a.items, b.items, strict=True)))
+            # A pair of items met again on both branches is joined once and shared.
+            joined: dict[tuple[int, int], Expr] = {}
+            for x, y in zip(a.items, b.items, strict=True):
+                if (id(x), id(y)) not in joined:
+                    joined[id(x), id(y)] = one_of([x, y])
+            return Seq(tuple(joined[id(x), id(y)] for x, y in zip(a.items, b.items, strict=True)))
     return type(a)(a.items + b.items[common:])  # type: ignore[arg-type]
 
 

@@ -119,6 +119,12 @@ CASES = [
         ("sanctioned",),
     ),
     Case(
+        "rules-list-too-long",
+        ("lint", "--rules", "p.toml"),
+        {"p.toml": TASKS + "[lint]\nsanctioned = [" + ", ".join(["'x*'"] * 1001) + "]\n"},
+        ("[lint].sanctioned", "more than 1000 entries"),
+    ),
+    Case(
         "rules-empty-name",
         ("lint", "--rules", "p.toml"),
         {"p.toml": TASKS.replace('"status"', '""')},

@@ -2,7 +2,8 @@
 
 A pull request can name a file or a folder anything a file system allows: a
 newline followed by a GitHub workflow command, or an escape sequence that
-clears the terminal or sets its title. Every text output (the text format the
+clears the terminal or sets its title, or a right-to-left override that shows
+the rest of the name reversed. Every text output (the text format the
 pre-commit hook prints, `--statistics`, `--format github`, the warnings and
 errors on stderr) shows such a name with its control characters escaped; the
 JSON formats carry it exactly.
@@ -19,7 +20,8 @@ from support.cli import run_cli
 
 from kanban_audit.terminal import printable
 
-FORGED = "\n::error file=api.py,line=1::forged\x1b]0;owned\x07\x1b[2J\x9b"
+# A right-to-left override last: shown raw, it would reverse the rest of the name.
+FORGED = "\n::error file=api.py,line=1::forged\x1b]0;owned\x07\x1b[2J\x9b\u202e"
 NAME = f"x{FORGED}.py"
 FOLDER = f"d{FORGED}"
 WRITE = "def f(conn):\n    conn.execute(\"UPDATE tasks SET status = 'running'\")\n"
@@ -51,8 +53,9 @@ def tree(tmp_path: Path) -> Path:
 
 
 def _no_control_characters(text: str) -> None:
-    """Only the newlines that end lines; no escape sequence, no carriage return."""
-    assert not any(c in text for c in "\x1b\x07\r\x9b"), repr(text)
+    """Only the newlines that end lines; no escape sequence, no carriage return, no
+    bidirectional override."""
+    assert not any(c in text for c in "\x1b\x07\r\x9b\u202e"), repr(text)
 
 
 @pytest.mark.parametrize("args", [(), ("--statistics",)], ids=["text", "statistics"])

@@ -104,23 +104,28 @@ class ProgramIndex:
                 return found
         return None
 
-    def class_member(
-        self, cls: str, name: str, seen: frozenset[str] = frozenset()
-    ) -> Target | None:
-        """A method or attribute of a class, looked up depth-first through its bases."""
+    def class_member(self, cls: str, name: str, seen: set[str] | None = None) -> Target | None:
+        """A method or attribute of a class, looked up depth-first through its bases.
+
+        Each class is searched once per lookup (`seen`, shared by the whole walk): a
+        base reached again through another path (a diamond) holds nothing new, and
+        searching it again would double the work at every level of a lattice.
+        """
         own = f"{cls}.{name}"
         if own in self.functions:
             return ("function", own)
         if own in self.globals:
             return ("global", own)
+        seen = set() if seen is None else seen
         summary = self.classes.get(cls)
         if summary is None or cls in seen:
             return None
+        seen.add(cls)
         for base in summary.bases:
             if isinstance(base, Ref):
                 target = self.resolve(base.qual)
                 if target and target[0] == "class":
-                    found = self.class_member(target[1], name, seen | {cls})
+                    found = self.class_member(target[1], name, seen)
                     if found:
                         return found
         return None

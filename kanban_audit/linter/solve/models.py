@@ -203,13 +203,30 @@ def _declared_models(ev: Evaluator, declared: Expr) -> list[Model]:
     return []
 
 
-def model_of(ev: Evaluator, qual: str, seen: frozenset[str] = frozenset()) -> Model | None:
-    """The model a class name denotes (its fields with its bases'), if it is one."""
+def model_of(
+    ev: Evaluator, qual: str, known: dict[str, Model | None] | None = None
+) -> Model | None:
+    """The model a class name denotes (its fields with its bases'), if it is one.
+
+    Each class is worked out once per call (`known`): a base shared by several
+    paths (a diamond) is looked up, not walked again, and a class met again on
+    its own path (a cycle) is no model.
+    """
     index = ev.index
     target = index.resolve(qual)
-    if target is None or target[0] != "class" or target[1] in seen:
+    if target is None or target[0] != "class":
         return None
-    summary = index.classes[target[1]]
+    known = {} if known is None else known
+    if target[1] in known:
+        return known[target[1]]
+    known[target[1]] = None
+    known[target[1]] = found = _model(ev, target[1], known)
+    return found
+
+
+def _model(ev: Evaluator, cls: str, known: dict[str, Model | None]) -> Model | None:
+    index = ev.index
+    summary = index.classes[cls]
     fields: dict[str, Expr] = {}
     validated = False
     extra = False
@@ -217,7 +234,7 @@ def model_of(ev: Evaluator, qual: str, seen: frozenset[str] = frozenset()) -> Mo
     for base in summary.bases:
         if not isinstance(base, Ref):
             continue
-        inherited = model_of(ev, base.qual, seen | {target[1]})
+        inherited = model_of(ev, base.qual, known)
         if inherited is not None:
             fields.update(inherited.fields)
             validated, extra, is_model = inherited.validated, inherited.extra, True
@@ -226,8 +243,8 @@ def model_of(ev: Evaluator, qual: str, seen: frozenset[str] = frozenset()) -> Mo
     if not is_model:
         return None
     fields.update((name, spec) for name, spec in summary.fields if not name.startswith("_"))
-    extra = extra or _allows_extra(ev, target[1])
-    return Model(target[1], fields, validated, extra)
+    extra = extra or _allows_extra(ev, cls)
+    return Model(cls, fields, validated, extra)
 
 
 def _allows_extra(ev: Evaluator, cls: str) -> bool:

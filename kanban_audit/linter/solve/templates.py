@@ -69,25 +69,25 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         # Each option's texts, whatever it is built from: a text extended on two
         # branches (`sql += ...` in the `if` and in the `else`) is either text.
         texts = [t for option in expr.options for t in ev.strings(option, frame)]
-        return list({id(t): t for t in texts}.values())[:MAX_TEMPLATES]
+        return _capped(ev, list({id(t): t for t in texts}.values()))
     if isinstance(expr, Call):
         texts = composed.composed_texts(ev, expr, frame)
         if texts is not None:
-            return texts[:MAX_TEMPLATES]
+            return _capped(ev, texts)
     named = composed.named_texts(ev, expr, frame)
     if named:
-        return named[:MAX_TEMPLATES]
+        return _capped(ev, named)
     if isinstance(expr, Narrowed) and expr.allow is not None:
         allowed = _allowed(ev, expr, frame)
         if allowed:
-            return [(value,) for value in allowed][:MAX_TEMPLATES]
+            return _capped(ev, [(value,) for value in allowed])
     if isinstance(expr, (Ref, Param, OneOf, Narrowed, Index)):
         structs = ev.structures(expr, frame)
         if structs != [expr]:
             texts = [t for s in structs for t in ev.strings(s, frame)]
             if isinstance(expr, Narrowed):  # a part not known here keeps its guard
                 texts = [(Hole(expr, frame),) if _is_hole(t) else t for t in texts]
-            return texts[:MAX_TEMPLATES]
+            return _capped(ev, texts)
     if isinstance(expr, Call):
         texts = []
         for target in ev.call_targets(expr.func, frame):
@@ -96,8 +96,29 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
                 for ret in ev.index.functions[target[0]].returns:
                     texts += ev.strings(ret, inner)
         if texts:
-            return texts[:MAX_TEMPLATES]
+            return _capped(ev, texts)
     return [(Hole(expr, frame),)]
+
+
+def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
+    """At most MAX_TEMPLATES texts, those that may write the status column first.
+
+    A text that names the column, holds a part not known here, or inserts
+    (a positional INSERT names no column) is kept ahead of the others: a
+    hundred texts that update other columns cannot crowd out the one that
+    writes the status.
+    """
+    if len(texts) <= MAX_TEMPLATES:
+        return texts
+    column = ev.pack.tasks.status.lower()
+
+    def may_write(template: Template) -> bool:
+        text = "".join(p for p in template if isinstance(p, str)).lower()
+        holes = any(isinstance(p, Hole) for p in template)
+        return holes or column in text or "insert" in text or "replace" in text
+
+    first = [t for t in texts if may_write(t)]
+    return (first + [t for t in texts if not may_write(t)])[:MAX_TEMPLATES]
 
 
 def _wrapped_text(expr: Expr) -> Expr | None:
@@ -187,7 +208,7 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
                         pieces += list(sep)
                     pieces += list(text)
                 joined.append(tuple(pieces))
-    return joined[:MAX_TEMPLATES]
+    return _capped(ev, joined)
 
 
 def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None) -> Template:

@@ -1,0 +1,35 @@
+"""A write whose SQL is one of many texts: those that may write the status column
+are followed first, so a hundred updates of other columns chosen on an `elif`
+chain cannot crowd out the one text that writes the guarded state."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from support.cli import run_cli
+
+TEXTS = 100  # more than the texts one write follows (templates.MAX_TEMPLATES)
+
+
+def lint(tmp_path: Path, last: str) -> subprocess.CompletedProcess[str]:
+    lines = ["def update(conn, task_id, k):"]
+    for n in range(TEXTS):
+        lines += [
+            f"    {'if' if n == 0 else 'elif'} k == {n}:",
+            f'        sql = "UPDATE tasks SET note_{n} = ? WHERE id = ?"',
+        ]
+    lines += ["    else:", f'        sql = "{last}"', "    conn.execute(sql, (task_id,))", ""]
+    (tmp_path / "notes.py").write_text("\n".join(lines))
+    return run_cli("lint", "--isolated", "--no-cache", "notes.py", cwd=tmp_path, timeout=60)
+
+
+def test_the_status_text_among_a_hundred_others_is_judged(tmp_path: Path) -> None:
+    done = lint(tmp_path, "UPDATE tasks SET status = 'running' WHERE id = ?")
+    assert done.returncode == 1, done.stderr
+    assert "notes.py:" in done.stdout and " KA001 status 'running'" in done.stdout
+
+
+def test_a_safe_status_text_among_a_hundred_others_passes(tmp_path: Path) -> None:
+    done = lint(tmp_path, "UPDATE tasks SET status = 'done' WHERE id = ?")
+    assert (done.returncode, done.stdout.strip()) == (0, "All checks passed."), done.stderr
