@@ -467,7 +467,7 @@ def _add_strays(
 ) -> None:
     """KD007: this board's workers whose run is over, judged on the few rows they name."""
     tasks, runs = worker_rows(conn, pack, schema, scan.workers)
-    for stray in workers.judge(pack, scan.workers, tasks, runs, opts.now, opts.grace):
+    for stray in workers.judge(pack, scan.board, scan.workers, tasks, runs, opts.now, opts.grace):
         task_id = stray.worker.task
         entry = _entry(pending, task_id, tasks.get(task_id), open_by_task)
         entry.setdefault("strays", []).append(stray)

@@ -357,7 +357,14 @@ class Writer:
         )
         still = {
             s.worker.pid
-            for s in workers.judge(self.pack, [s.worker for s in finding.strays], tasks, runs, now)
+            for s in workers.judge(
+                self.pack,
+                workers.board_key(self.board),
+                [s.worker for s in finding.strays],
+                tasks,
+                runs,
+                now,
+            )
         }
         stopped = [
             terminate.end(stray, self.pack.workers, self.board)

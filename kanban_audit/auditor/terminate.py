@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from kanban_audit.auditor.workers import Identity, Stray, board_key, environment_of, parse_run
+from kanban_audit.auditor.workers import Identity, Stray, board_key, part_of, works_on
 from kanban_audit.rulepack import WorkersSection
 from kanban_audit.terminal import plural
 
@@ -57,9 +57,13 @@ def _difference(
     target: Identity,
     spec: WorkersSection,
     board: tuple[int, int],
-    expect: tuple[str, int | None] | None,
+    expect: Callable[[tuple[str, int | None] | None], bool] | None,
 ) -> str | None:
-    """None while the PID names the planned process; else GONE or why it is another."""
+    """None while the PID names the planned process; else GONE or why it is another.
+
+    `expect` judges the task and run the process works on for this board (None
+    when its environment names no task of this board).
+    """
     try:
         proc = psutil.Process(target.pid)
         with proc.oneshot():
@@ -75,11 +79,8 @@ def _difference(
             f"PID {target.pid} names another process"
             f" (started at {started:.2f}, the planned one at {target.started_at:.2f})"
         )
-    if expect is not None:
-        env = environment_of(target.pid, spec, board)
-        seen = None if env is None else (env.get(spec.env_task), parse_run(env.get(spec.env_run)))
-        if seen != expect:
-            return f"process {target.pid} no longer works for this board's task and run"
+    if expect is not None and not expect(works_on(target.pid, spec, board)):
+        return f"process {target.pid} no longer works for this board's task and run"
     return None
 
 
@@ -123,13 +124,17 @@ def stop(
     descendants to be ended.
     """
     key = board_key(board)
-    expect = (stray.worker.task, stray.worker.run)
+    own = (stray.worker.task, stray.worker.run)
     worker = Target(stray.identity, "worker")
     targets = [worker] + [Target(d, "descendant") for d in stray.descendants]
 
+    def expect(target: Target) -> Callable[[tuple[str, int | None] | None], bool]:
+        if target is worker:
+            return lambda works: works == own
+        return lambda works: part_of(works, own)
+
     def check(target: Target) -> Callable[[], str | None]:
-        wanted = expect if target is worker else None
-        return lambda: _difference(target.identity, spec, key, wanted)
+        return lambda: _difference(target.identity, spec, key, expect(target))
 
     def deliver(target: Target, sig: signal.Signals) -> None:
         reason = _send(target.identity.pid, sig, check(target))

@@ -66,6 +66,7 @@ class Scan:
     scanned: int
     unreadable: int
     workers: tuple[Worker, ...]
+    board: tuple[int, int] = (0, 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -241,7 +242,7 @@ def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
             )
     mine = _ancestors()
     tops = tuple(w for w in workers.values() if not _inside(w, workers) and w.pid not in mine)
-    return Scan(host=host, scanned=scanned, unreadable=unreadable, workers=tops)
+    return Scan(host=host, scanned=scanned, unreadable=unreadable, workers=tops, board=key)
 
 
 def _inside(worker: Worker, workers: dict[int, Worker]) -> bool:
@@ -266,6 +267,7 @@ def _ancestors() -> set[int]:
 
 def judge(
     pack: RulePack,
+    board: tuple[int, int],
     workers: Iterable[Worker],
     tasks: dict[Any, dict[str, Any]],
     runs: dict[Any, dict[str, Any]] | None,
@@ -296,7 +298,7 @@ def judge(
                     task_status=(task or {}).get(t.status),
                     run_ended_at=(run or {}).get(r.ended_at),
                     run_outcome=(run or {}).get(r.outcome),
-                    descendants=descendants(worker.pid),
+                    descendants=descendants(worker, pack.workers, board),
                 )
             )
     return strays
@@ -340,16 +342,46 @@ def _verdict(
     return None
 
 
-def descendants(pid: int) -> tuple[Identity, ...]:
-    """A process's living descendants with their start times (what repair may end with it)."""
-    out = []
+def descendants(
+    worker: Worker, spec: WorkersSection, board: tuple[int, int]
+) -> tuple[Identity, ...]:
+    """A worker's living descendants with their start times (what repair may end with it).
+
+    A descendant whose environment names this board with another task or run
+    (a worker a dispatcher spawned from one of the stray's tools) is a worker
+    of its own, judged on its own: it and its subtree are never part of this one.
+    """
+    out: list[Identity] = []
+    own = (worker.task, worker.run)
     try:
-        children = psutil.Process(pid).children(recursive=True)
+        level = psutil.Process(worker.pid).children()
     except psutil.Error:
         return ()
-    for child in children:
-        try:
-            out.append(Identity(child.pid, child.create_time()))
-        except psutil.Error:
-            continue
+    seen = {worker.pid}
+    while level:
+        below = []
+        for child in level:
+            if child.pid in seen or not part_of(works_on(child.pid, spec, board), own):
+                continue
+            seen.add(child.pid)
+            try:
+                out.append(Identity(child.pid, child.create_time()))
+                below += child.children()
+            except psutil.Error:
+                continue
+        level = below
     return tuple(out)
+
+
+def works_on(
+    pid: int, spec: WorkersSection, board: tuple[int, int]
+) -> tuple[str, int | None] | None:
+    """The task and run a process works on for this board, by its environment; else None."""
+    env = environment_of(pid, spec, board)
+    return None if env is None else (env[spec.env_task], parse_run(env.get(spec.env_run)))
+
+
+def part_of(works: tuple[str, int | None] | None, own: tuple[str, int | None]) -> bool:
+    """Whether a process below a worker belongs to it, by what it works on (`works_on`):
+    no task of this board, or the worker's own task and run."""
+    return works is None or works == own

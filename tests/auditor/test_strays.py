@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -219,3 +220,49 @@ def test_the_tools_of_a_worker_that_exited_are_still_ended(
     assert ended.record is not None
     assert [p["signals"] for p in ended.record["processes"]] == [[], ["SIGTERM"]]
     assert spawn[1].wait(timeout=5) is not None
+
+
+SPAWNS_WORKER = """
+import os, subprocess, sys, time
+env = dict(os.environ, HERMES_KANBAN_TASK="t2", HERMES_KANBAN_RUN_ID=sys.argv[1])
+child = subprocess.Popen(["sleep", "300"], env=env)
+print(child.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def test_a_live_worker_spawned_by_a_stray_is_never_ended_with_it(
+    tmp_path: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    """A stray's tool ran a dispatcher: the worker it spawned (task t2, its run open, its
+    PID on the board) is a descendant of the stray, and a healthy worker all the same."""
+    now = int(time.time())
+    path = _ended_run(tmp_path / "kanban.db", "blocked", 600, now)
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    run = boards.claimed(conn, "t2", now)
+    stray = subprocess.Popen(
+        [sys.executable, "-c", SPAWNS_WORKER, str(run)],
+        env={**os.environ, **_worker_env(str(path))},
+        stdout=subprocess.PIPE,
+    )
+    spawn.append(stray)
+    assert stray.stdout is not None
+    healthy = psutil.Process(int(stray.stdout.readline()))
+    conn.execute(
+        "UPDATE tasks SET worker_pid = ?, worker_pid_started_at = ? WHERE id = 't2'",
+        (healthy.pid, healthy.create_time()),
+    )
+    conn.execute("UPDATE task_runs SET worker_pid = ? WHERE id = ?", (healthy.pid, run))
+    conn.close()
+    code, doc = run_json("repair", path, "--apply", "--yes", "--no-backup")
+    try:
+        assert code == 0
+        [finding] = doc["findings"]
+        assert finding["task_id"] == "t1"
+        [worker] = finding["evidence"]["workers"]
+        assert worker["pid"] == stray.pid and worker["descendants"] == []
+        assert stray.wait(timeout=10) is not None
+        assert healthy.is_running() and healthy.status() != psutil.STATUS_ZOMBIE
+    finally:
+        healthy.kill()
