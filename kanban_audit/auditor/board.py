@@ -211,7 +211,9 @@ def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> BoardCo
     if wal_in_use:
         wal.keep_on_close(conn, real)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    if not write:
+    if write:  # a repair reads a few rows per task
+        conn.text_factory = tolerant_text
+    else:
         conn.execute("PRAGMA query_only = 1")
     return conn
 
@@ -248,6 +250,26 @@ class BoardConnection(sqlite3.Connection):
                 f"board changed while it was read without a lock: {self.board};"
                 " run again, or as its owner"
             )
+
+
+def tolerant_text(raw: bytes) -> str | bytes:
+    """A TEXT value as a str, or as its bytes when it is not UTF-8.
+
+    SQLite stores whatever a writer gives it, in any encoding; the default
+    decoder would stop the whole read at such a value. As bytes it is an odd
+    value like a BLOB: evidence about its row, never repaired on (fields.py).
+    Decoding in Python costs about twice the C decoder, so readers of many rows
+    switch to it only once they met such a value (`undecodable`).
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+
+
+def undecodable(exc: BaseException) -> bool:
+    """Whether a read failed on a TEXT value that is not UTF-8 (see `tolerant_text`)."""
+    return isinstance(exc, sqlite3.OperationalError) and "Could not decode to UTF-8" in str(exc)
 
 
 def describe(exc: sqlite3.Error, path: Path, busy_timeout_ms: int) -> str:

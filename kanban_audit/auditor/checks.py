@@ -21,7 +21,15 @@ from typing import Any
 
 from kanban_audit import jsontext
 from kanban_audit.auditor import fields, liveness, workers
-from kanban_audit.auditor.board import Schema, connect, ident, read_schema, sqlite_errors
+from kanban_audit.auditor.board import (
+    Schema,
+    connect,
+    ident,
+    read_schema,
+    sqlite_errors,
+    tolerant_text,
+    undecodable,
+)
 from kanban_audit.auditor.guard import GuardState, Trigger, others, read_state
 from kanban_audit.rulepack import RulePack
 
@@ -529,6 +537,8 @@ def run_checks(
         task_id, run_id = run[r.task], run[r.id]
         task = pending[task_id]["task"] if task_id in pending else owners.get(task_id)
         odd = _odd_run(pack, run, run_kinds)
+        if task is not None:  # whether the run dangles is judged on its task's status
+            odd.update(fields.problems(task, {t.status: fields.STATUS}))
         if run_id in held and held[run_id] != task_id:
             odd[f"run #{run_id}"] = f"current run of task {fields.quoted(held[run_id])}, see there"
         if odd:  # judged by hand; a running task's entry already holds its runs' values
@@ -656,12 +666,28 @@ def audit_board(path: Path, pack: RulePack, opts: Options, busy_timeout_ms: int)
             # Processes first, then the snapshot: a worker seen was claimed in it.
             spec = pack.workers
             scan = workers.scan(spec, path, opts.hostname) if spec.enabled else None
-            schema = read_schema(conn, pack, path)
-            conn.execute("BEGIN")  # one read transaction: every query sees one snapshot
-            report = run_checks(conn, pack, schema, str(path), opts, scan)
-            tables = (pack.tasks.table, pack.runs.table, pack.events.table)
-            return replace(
-                report, guard=read_state(conn, pack, schema), triggers=others(conn, tables)
-            )
+            try:
+                return _read(conn, pack, path, opts, scan)
+            except sqlite3.OperationalError as exc:
+                if not undecodable(exc):
+                    raise
+            conn.execute("ROLLBACK")
+            conn.text_factory = tolerant_text
+            return _read(conn, pack, path, opts, scan)
         finally:
             conn.close()
+
+
+def _read(
+    conn: sqlite3.Connection,
+    pack: RulePack,
+    path: Path,
+    opts: Options,
+    scan: workers.Scan | None,
+) -> Report:
+    """The audit of one read snapshot of the board."""
+    schema = read_schema(conn, pack, path)
+    conn.execute("BEGIN")  # one read transaction: every query sees one snapshot
+    report = run_checks(conn, pack, schema, str(path), opts, scan)
+    tables = (pack.tasks.table, pack.runs.table, pack.events.table)
+    return replace(report, guard=read_state(conn, pack, schema), triggers=others(conn, tables))
