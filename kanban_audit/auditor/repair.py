@@ -65,6 +65,14 @@ class Outcome:
     detail: str
 
 
+class StrayInterrupted(KeyboardInterrupt):
+    """Ctrl-C while stray workers were being ended: what was sent, recorded and reported."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.detail)
+        self.outcome = outcome
+
+
 @dataclass(frozen=True)
 class Applied:
     """A written repair: the backup made (if any), each task's outcome, why it stopped early."""
@@ -396,7 +404,10 @@ class Writer:
                 raise
         parts = ([rows.detail] if rows else []) + [s.detail for s in stopped]
         failed = not all(s.ended for s in stopped) or (rows is not None and rows.result == SKIPPED)
-        return Outcome(finding.task_id, SKIPPED if failed else REPAIRED, "; ".join(parts))
+        outcome = Outcome(finding.task_id, SKIPPED if failed else REPAIRED, "; ".join(parts))
+        if any(s.interrupted for s in stopped):
+            raise StrayInterrupted(outcome)
+        return outcome
 
     def _repair_rows(self, finding: Finding, now: int) -> Outcome:
         """One task, one transaction; skipped (and rolled back) if anything moved."""
@@ -438,8 +449,11 @@ def apply_plan(
     for index, finding in enumerate(planned):
         try:
             outcomes.append(writer.repair(finding, int(now)))
-        except KeyboardInterrupt:
-            outcomes.append(writer.read_back(finding, int(now)))
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, StrayInterrupted):
+                outcomes.append(exc.outcome)
+            else:
+                outcomes.append(writer.read_back(finding, int(now)))
             rest = f"not started: {INTERRUPTED}"
             outcomes += [Outcome(f.task_id, SKIPPED, rest) for f in planned[index + 1 :]]
             return Applied(outcomes=tuple(outcomes), stopped=INTERRUPTED, interrupted=True)

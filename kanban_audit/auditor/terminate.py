@@ -33,6 +33,8 @@ POLL_S = 0.05
 KILL_WAIT_S = 5.0
 GONE = "gone"
 ENDED = "ended"
+# Ctrl-C came before the process was seen to end: no further signal was sent.
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -143,18 +145,24 @@ def stop(
         else:
             target.result = ENDED if reason == GONE and target.signals else reason
 
-    deliver(worker, signal.SIGTERM)
-    if worker.result not in ("", GONE):
+    try:
+        deliver(worker, signal.SIGTERM)
+        if worker.result not in ("", GONE):
+            for target in targets[1:]:
+                target.result = "left alone: the worker is not the planned process"
+            return targets
         for target in targets[1:]:
-            target.result = "left alone: the worker is not the planned process"
+            deliver(target, signal.SIGTERM)
+        _wait(targets, spec, key, clock() + spec.stop_grace_seconds, clock)
+        for target in targets:
+            if not target.result:
+                deliver(target, signal.SIGKILL)
+        _wait(targets, spec, key, clock() + KILL_WAIT_S, clock)
+    except KeyboardInterrupt:
+        # Signals already sent are facts to report and record; no further one is sent.
+        for target in targets:
+            target.result = target.result or INTERRUPTED
         return targets
-    for target in targets[1:]:
-        deliver(target, signal.SIGTERM)
-    _wait(targets, spec, key, clock() + spec.stop_grace_seconds, clock)
-    for target in targets:
-        if not target.result:
-            deliver(target, signal.SIGKILL)
-    _wait(targets, spec, key, clock() + KILL_WAIT_S, clock)
     for target in targets:
         target.result = target.result or "still alive after SIGKILL"
     return targets
@@ -186,13 +194,15 @@ class Ended:
     record: dict[str, Any] | None
     ended: bool
     detail: str
+    interrupted: bool = False
 
 
 def end(stray: Stray, spec: WorkersSection, board: Path) -> Ended:
     """Stop a stray (see `stop`) and say what happened.
 
     A worker that exited before repair reached it counts as ended only when
-    it left descendants that repair ended; alone, nothing was done.
+    it left descendants that repair ended; alone, nothing was done. Stopped by
+    Ctrl-C, it says which signals went out before.
     """
     targets = stop(stray, spec, board)
     worker, pid = targets[0], stray.worker.pid
@@ -206,6 +216,10 @@ def end(stray: Stray, spec: WorkersSection, board: Path) -> Ended:
         if signalled
         else None
     )
+    if any(t.result == INTERRUPTED for t in targets):
+        sent = ", ".join(f"{'+'.join(t.signals)} to {t.identity.pid}" for t in targets if t.signals)
+        detail = f"{INTERRUPTED} after {sent}" if sent else f"{INTERRUPTED} before any signal"
+        return Ended(record, False, f"worker {pid}: {detail}", interrupted=True)
     rest = sum(t.result == ENDED for t in targets[1:])
     tail = f" and {plural(rest, 'descendant')}" if rest else ""
     if worker.result == ENDED:

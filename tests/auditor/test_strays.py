@@ -3,8 +3,10 @@ repair makes before every signal (real processes throughout)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 from support import boards
-from support.cli import run_cli, run_json
+from support.cli import KANBAN_AUDIT, run_cli, run_json
 
 from kanban_audit.auditor import terminate, workers
 from kanban_audit.rulepack import WorkersSection, load_pack
@@ -266,3 +268,39 @@ def test_a_live_worker_spawned_by_a_stray_is_never_ended_with_it(
         assert healthy.is_running() and healthy.status() != psutil.STATUS_ZOMBIE
     finally:
         healthy.kill()
+
+
+TERM_NOTED = """
+import pathlib, signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: pathlib.Path(sys.argv[1]).write_text("term"))
+time.sleep(300)
+"""
+
+
+def test_ctrl_c_in_the_grace_period_reports_and_records_the_signals_sent(
+    tmp_path: Path, board: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    """Ctrl-C between SIGTERM and SIGKILL: the SIGTERM went out, so the report says so and
+    the `reconciled` event records it; no SIGKILL follows; exit 130."""
+    noted = tmp_path / "term"
+    worker = _start(spawn, _worker_env(str(board)), (sys.executable, "-c", TERM_NOTED, str(noted)))
+    time.sleep(0.5)  # the handler is installed
+    repair = subprocess.Popen(
+        [str(KANBAN_AUDIT), "repair", board, "--apply", "--yes", "--format", "json"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not noted.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    repair.send_signal(signal.SIGINT)
+    out, err = repair.communicate(timeout=60)
+    assert repair.returncode == 130, err
+    [result] = json.loads(out)["results"]
+    assert result["detail"] == f"worker {worker.pid}: interrupted after SIGTERM to {worker.pid}"
+    assert worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE
+    [(payload,)] = boards.rows(board, "SELECT payload FROM task_events WHERE kind = 'reconciled'")
+    [record] = json.loads(payload)["workers"]
+    assert [(p["pid"], p["signals"]) for p in record["processes"]] == [(worker.pid, ["SIGTERM"])]
