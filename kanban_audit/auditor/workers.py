@@ -19,6 +19,7 @@ can never become legitimate again (its environment cannot change).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,12 +68,15 @@ class Scan:
     unreadable: int
     workers: tuple[Worker, ...]
     board: tuple[int, int] = (0, 0)
+    # Processes that name this board but whose user may not write it (`may_write`).
+    foreign: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "host": self.host,
             "scanned": self.scanned,
             "unreadable": self.unreadable,
+            "foreign": self.foreign,
             "workers": len(self.workers),
         }
 
@@ -176,12 +180,15 @@ def parse_run(value: str | None) -> int | None:
 def environment_of(pid: int, spec: WorkersSection, board: tuple[int, int]) -> dict[str, str] | None:
     """The worker variables of a process that works for this board, else None."""
     raw = read_environ(pid)
-    return _board_env(pid, raw, spec, board) if raw else None
+    named = _board_env(pid, raw, spec, board) if raw else None
+    return named[0] if named is not None and named[1] else None
 
 
 def _board_env(
     pid: int, raw: bytes, spec: WorkersSection, board: tuple[int, int]
-) -> dict[str, str] | None:
+) -> tuple[dict[str, str], bool] | None:
+    """The worker variables of a process whose environment names this board, and whether
+    its user may write the board (`may_write`); None for any other process."""
     if (spec.env_task.encode() + b"=") not in raw:  # most processes stop here, unparsed
         return None
     env = parse_environ(raw, (spec.env_db, spec.env_task, spec.env_run, spec.env_claim_lock))
@@ -189,11 +196,55 @@ def _board_env(
     if not db or not task:
         return None
     try:
-        if board_key(Path(_seen_from(pid, db))) != board:
-            return None
+        st = os.stat(_seen_from(pid, db))
     except (OSError, psutil.Error):
         return None
-    return env
+    if (st.st_dev, st.st_ino) != board:
+        return None
+    return env, may_write(pid, st)
+
+
+def may_write(pid: int, board: os.stat_result) -> bool:
+    """Whether the process's users, real and effective, may write the board file.
+
+    An environment is text any user can set: a process of a user who cannot
+    write the board (or one that gained another user by a set-user-ID
+    program) names it, but was never spawned to work on it, and is not judged.
+    """
+    creds = _credentials(pid)
+    if creds is None:
+        return False
+    uids, groups = creds
+    return all(_writable(uid, groups, board) for uid in uids)
+
+
+def _writable(uid: int, groups: frozenset[int], board: os.stat_result) -> bool:
+    if uid == 0:
+        return True
+    if uid == board.st_uid:
+        return bool(board.st_mode & stat.S_IWUSR)
+    if board.st_gid in groups:
+        return bool(board.st_mode & stat.S_IWGRP)
+    return bool(board.st_mode & stat.S_IWOTH)
+
+
+def _credentials(pid: int) -> tuple[tuple[int, int], frozenset[int]] | None:
+    """A process's real and effective user ids and all its groups; None if unknown."""
+    if not HAS_PROC:  # pragma: no cover - hosts without /proc
+        try:
+            proc = psutil.Process(pid)
+            uids, gids = proc.uids(), proc.gids()
+        except psutil.Error:
+            return None
+        return (uids.real, uids.effective), frozenset((gids.real, gids.effective))
+    try:
+        with open(f"{PROC}/{pid}/status", encoding="utf-8", errors="replace") as handle:
+            lines = dict(line.partition(":")[::2] for line in handle)
+        uid, euid = (int(v) for v in lines["Uid"].split()[:2])
+        groups = lines["Gid"].split()[:2] + lines.get("Groups", "").split()
+        return (uid, euid), frozenset(int(g) for g in groups)
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
@@ -207,7 +258,7 @@ def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
     except OSError as exc:
         raise BoardError(f"cannot read board {board}: {exc.strerror}") from None
     own = os.getpid()
-    scanned = unreadable = 0
+    scanned = unreadable = foreign = 0
     found: dict[int, dict[str, str]] = {}
     for pid in _pids():
         scanned += 1
@@ -215,9 +266,11 @@ def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
         if raw is None:
             unreadable += 1
         elif raw and pid != own:
-            env = _board_env(pid, raw, spec, key)
-            if env is not None:
-                found[pid] = env
+            named = _board_env(pid, raw, spec, key)
+            if named is not None and named[1]:
+                found[pid] = named[0]
+            elif named is not None:
+                foreign += 1
     workers: dict[int, Worker] = {}
     for pid, env in found.items():
         try:
@@ -242,7 +295,7 @@ def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
             )
     mine = _ancestors()
     tops = tuple(w for w in workers.values() if not _inside(w, workers) and w.pid not in mine)
-    return Scan(host=host, scanned=scanned, unreadable=unreadable, workers=tops, board=key)
+    return Scan(host, scanned, unreadable, tops, key, foreign)
 
 
 def _inside(worker: Worker, workers: dict[int, Worker]) -> bool:

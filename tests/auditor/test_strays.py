@@ -304,3 +304,43 @@ def test_ctrl_c_in_the_grace_period_reports_and_records_the_signals_sent(
     [(payload,)] = boards.rows(board, "SELECT payload FROM task_events WHERE kind = 'reconciled'")
     [record] = json.loads(payload)["workers"]
     assert [(p["pid"], p["signals"]) for p in record["processes"]] == [(worker.pid, ["SIGTERM"])]
+
+
+def _as_user(env: dict[str, str], uids: tuple[int, int, int]) -> int:
+    """`sleep` with `env`, as (real, effective, saved) user `uids` and group nobody."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(*uids)
+            os.execve("/bin/sleep", ["sleep", "300"], env)
+        finally:
+            os._exit(127)
+    return pid
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a process as another user")
+def test_a_process_of_a_user_who_may_not_write_the_board_is_never_its_worker(
+    board: Path,
+) -> None:
+    """Any user can put the board's path in an environment: a process of a user who may
+    not write the board (nobody; or nobody running a set-user-ID root program) was never
+    spawned for it. It is counted, not judged, and repair leaves it alone."""
+    board.chmod(0o600)
+    env = _worker_env(str(board))
+    forged = [_as_user(env, (65534, 65534, 65534)), _as_user(env, (65534, 0, 0))]
+    try:
+        time.sleep(0.5)
+        code, doc = run_json("repair", board, "--apply", "--yes", "--no-backup")
+        assert (code, doc["findings"]) == (0, [])
+        assert doc["summary"]["processes"]["foreign"] == 2
+        text = run_cli("audit", board).stdout
+        assert "2 naming it whose user may not write it, not judged" in text
+        for pid in forged:
+            assert os.waitpid(pid, os.WNOHANG) == (0, 0)
+        assert boards.rows(board, "SELECT count(*) FROM task_events") == [(0,)]
+    finally:
+        for pid in forged:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
