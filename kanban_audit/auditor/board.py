@@ -101,18 +101,28 @@ def _check_file(path: Path) -> bool:
     return whether the board is in WAL mode (its header's read and write versions are 2).
 
     Only a regular file is opened: a FIFO would block the read forever, and a
-    device or socket is never a board.
+    device or socket is never a board. A file with more than one name (hard
+    links) is refused: SQLite keeps the `-wal`, `-shm` and `-journal` beside
+    the name it opens, so through another name than its writers' a read
+    misses their latest commits, a write takes a write lock they do not see
+    and commits into a WAL they never read, and that WAL is later replayed
+    over their newer commits.
     """
     try:
-        mode = path.stat().st_mode
+        st = path.stat()
     except FileNotFoundError:
         raise BoardError(f"board not found: {path}") from None
     except (OSError, ValueError) as exc:
         raise BoardError(f"cannot read board {path}: {_reason(exc)}") from None
-    if stat.S_ISDIR(mode):
+    if stat.S_ISDIR(st.st_mode):
         raise BoardError(f"board path is a directory: {path}")
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(st.st_mode):
         raise BoardError(f"board path is not a regular file: {path}")
+    if st.st_nlink > 1:
+        raise BoardError(
+            f"board file has {st.st_nlink} names (hard links): {path}; SQLite keeps a"
+            " journal per name, so only a file with one name is opened (remove the other)"
+        )
     try:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC) + 4)

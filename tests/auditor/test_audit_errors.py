@@ -63,6 +63,19 @@ def _corrupt(folder: Path) -> Path:
     return path
 
 
+def _hard_link(folder: Path) -> Path:
+    """A second name for a board's file: SQLite keeps a WAL per name, so a repair through
+    it commits into a WAL its writers never read, and a later open through it replays
+    that WAL over their newer commits."""
+    path = folder / "kanban.db"
+    conn = boards.create(path)
+    boards.direct_write(conn, "t1", int(time.time()))
+    conn.close()
+    link = folder / "second-name.db"
+    os.link(path, link)
+    return link
+
+
 BAD = {
     "missing": (_missing, "board not found"),
     "directory": (_directory, "board path is a directory"),
@@ -70,6 +83,7 @@ BAD = {
     "empty file": (_empty_file, "not a SQLite database"),
     "no tasks table": (_no_tasks_table, "not a kanban board"),
     "corrupt": (_corrupt, "board is corrupt"),
+    "hard link": (_hard_link, "board file has 2 names (hard links)"),
 }
 
 
