@@ -383,6 +383,7 @@ class Writer:
             for stray in finding.strays
         ]
         record = [s.record for s in stopped if s.record is not None]
+        unrecorded = None
         if record and self.schema.events is not None:
             payload = {
                 "tool": "kanban-audit",
@@ -391,6 +392,23 @@ class Writer:
                 "action": finding.action,
                 "workers": record,
             }
+            unrecorded = self._record(finding, payload, now)
+        parts = ([rows.detail] if rows else []) + [s.detail for s in stopped]
+        parts += [unrecorded] if unrecorded else []
+        failed = not all(s.ended for s in stopped) or (rows is not None and rows.result == SKIPPED)
+        failed = failed or unrecorded is not None
+        outcome = Outcome(finding.task_id, SKIPPED if failed else REPAIRED, "; ".join(parts))
+        if any(s.interrupted for s in stopped):
+            raise StrayInterrupted(outcome)
+        return outcome
+
+    def _record(self, finding: Finding, payload: dict[str, Any], now: int) -> str | None:
+        """Write the `reconciled` event of signals already sent; why it could not be, or None.
+
+        The signals are facts by now: a board that refuses or locks out the
+        event makes the task skipped with the reason, never "nothing written".
+        """
+        try:
             begin_immediate(self.conn, self.on_wait)
             try:
                 self.conn.execute(
@@ -402,15 +420,13 @@ class Writer:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
-        parts = ([rows.detail] if rows else []) + [s.detail for s in stopped]
-        failed = not all(s.ended for s in stopped) or (rows is not None and rows.result == SKIPPED)
-        outcome = Outcome(finding.task_id, SKIPPED if failed else REPAIRED, "; ".join(parts))
-        if any(s.interrupted for s in stopped):
-            raise StrayInterrupted(outcome)
-        return outcome
+        except sqlite3.Error as exc:
+            return f"the signals sent are not recorded on the board: {exc}"
+        return None
 
     def _repair_rows(self, finding: Finding, now: int) -> Outcome:
-        """One task, one transaction; skipped (and rolled back) if anything moved."""
+        """One task, one transaction; skipped (and rolled back) if anything moved, or if
+        the board refuses the write (a constraint, or a trigger that raises)."""
         select, update = self._task_sql(tuple(finding.seen))
         begin_immediate(self.conn, self.on_wait)
         try:
@@ -421,6 +437,10 @@ class Writer:
                 or self._verify(finding, now, before)
             )
             self.conn.execute("ROLLBACK" if reason else "COMMIT")
+        except sqlite3.IntegrityError as exc:  # a trigger's RAISE, a CHECK or NOT NULL
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            reason = f"the board refused the repair: {exc}"
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")

@@ -344,3 +344,26 @@ def test_a_process_of_a_user_who_may_not_write_the_board_is_never_its_worker(
         for pid in forged:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def test_signals_sent_are_reported_when_the_board_refuses_their_event(
+    board: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    """The worker got its SIGTERM before the `reconciled` event is written: a board that
+    refuses the event gets a skipped task that says so, never "nothing written"."""
+    conn = sqlite3.connect(board, isolation_level=None)
+    conn.execute(
+        "CREATE TRIGGER frozen BEFORE INSERT ON task_events"
+        " BEGIN SELECT RAISE(ABORT, 'events are frozen'); END"
+    )
+    conn.close()
+    proc = _start(spawn, _worker_env(str(board)))
+    code, doc = run_json("repair", board, "--apply", "--yes", "--no-backup")
+    assert code == 1
+    [result] = doc["results"]
+    assert result["result"] == "skipped"
+    assert result["detail"] == (
+        f"terminated worker {proc.pid} (SIGTERM); the signals sent are not recorded on the"
+        " board: events are frozen"
+    )
+    assert spawn[0].wait(timeout=10) is not None
