@@ -26,6 +26,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 WAL_VERSIONS = b"\x02\x02"
 # How a reader opens a board whose WAL it cannot share: no lock, no file created.
 UNSHARED = "ro&immutable=1"
+# The files SQLite keeps beside a board, each only ever a regular file.
+SIDECARS = ("-wal", "-shm", "-journal")
 # A wait for the write lock longer than this is announced to a person watching.
 LOCK_NOTICE_S = 1.0
 
@@ -101,7 +103,9 @@ def _check_file(path: Path) -> bool:
     return whether the board is in WAL mode (its header's read and write versions are 2).
 
     Only a regular file is opened: a FIFO would block the read forever, and a
-    device or socket is never a board. A file with more than one name (hard
+    device or socket is never a board. Its `-wal`, `-shm` and `-journal`, where
+    they exist, must be regular files too: SQLite refuses a symlinked one only
+    after it created the missing `-wal`. A file with more than one name (hard
     links) is refused: SQLite keeps the `-wal`, `-shm` and `-journal` beside
     the name it opens, so through another name than its writers' a read
     misses their latest commits, a write takes a write lock they do not see
@@ -123,6 +127,18 @@ def _check_file(path: Path) -> bool:
             f"board file has {st.st_nlink} names (hard links): {path}; SQLite keeps a"
             " journal per name, so only a file with one name is opened (remove the other)"
         )
+    for suffix in SIDECARS:
+        try:
+            side = os.lstat(f"{path}{suffix}")
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise BoardError(f"cannot read board {path}: {_reason(exc)}") from None
+        if not stat.S_ISREG(side.st_mode):
+            raise BoardError(
+                f"board's {suffix} is not a regular file: {path}{suffix}; SQLite would"
+                " refuse it, or write through it"
+            )
     try:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC) + 4)

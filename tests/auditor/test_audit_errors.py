@@ -76,6 +76,18 @@ def _hard_link(folder: Path) -> Path:
     return link
 
 
+def _linked_sidecar(folder: Path) -> Path:
+    """A board whose `-shm` is a symlink (to a file of someone else's): SQLite refuses to
+    open it only after it has created the missing `-wal`."""
+    path = folder / "kanban.db"
+    conn = boards.create(path)
+    boards.direct_write(conn, "t1", int(time.time()))
+    conn.close()
+    (folder / "elsewhere").write_text("not an index\n")
+    (folder / "kanban.db-shm").symlink_to(folder / "elsewhere")
+    return path
+
+
 BAD = {
     "missing": (_missing, "board not found"),
     "directory": (_directory, "board path is a directory"),
@@ -84,6 +96,7 @@ BAD = {
     "no tasks table": (_no_tasks_table, "not a kanban board"),
     "corrupt": (_corrupt, "board is corrupt"),
     "hard link": (_hard_link, "board file has 2 names (hard links)"),
+    "linked sidecar": (_linked_sidecar, "board's -shm is not a regular file"),
 }
 
 
