@@ -214,21 +214,33 @@ def _open_runs(conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> list
 
 
 def _rows_by_key(
-    conn: sqlite3.Connection, table: str, names: list[str], key: str, keys: Iterable[Any]
+    conn: sqlite3.Connection,
+    table: str,
+    names: list[str],
+    key: str,
+    keys: Iterable[Any],
+    *,
+    as_given: bool = False,
 ) -> dict[Any, dict[str, Any]]:
-    """The rows whose `key` is one of `keys`, in one indexed query."""
+    """The rows whose `key` is one of `keys`, in one indexed query.
+
+    Keyed by the row's own key, or with `as_given` by the value asked for: the
+    board compares with its column's type (the text "5" finds the integer id
+    5), and a key read from an environment is text whatever the board keeps.
+    """
     wanted = sorted(set(keys), key=str)
     if not wanted:
         return {}
     sql = (
-        f"SELECT {', '.join(ident(c) for c in names)} FROM {ident(table)}"
-        f" WHERE {ident(key)} IN (SELECT value FROM json_each(?))"
+        f"SELECT asked.value, {', '.join(f'row.{ident(c)}' for c in names)}"
+        f" FROM json_each(?) AS asked JOIN {ident(table)} AS row"
+        f" ON row.{ident(key)} = asked.value"
     )
-    rows = (
-        dict(zip(names, row, strict=True))
-        for row in conn.execute(sql, (json.dumps(wanted, allow_nan=False),))
-    )
-    return {row[key]: row for row in rows}
+    found = {}
+    for asked, *row in conn.execute(sql, (json.dumps(wanted, allow_nan=False),)):
+        values = dict(zip(names, row, strict=True))
+        found[asked if as_given else values[key]] = values
+    return found
 
 
 def _causes(
@@ -453,11 +465,12 @@ def _entry(
 def worker_rows(
     conn: sqlite3.Connection, pack: RulePack, schema: Schema, named: Iterable[workers.Worker]
 ) -> tuple[dict[Any, dict[str, Any]], dict[Any, dict[str, Any]] | None]:
-    """The rows of the tasks and runs that workers name (runs None: no run table)."""
+    """The rows of the tasks and runs that workers name (runs None: no run table); the
+    tasks keyed by the text the workers' environments name them by."""
     t, r = pack.tasks, pack.runs
     named = list(named)
     task_cols = [c for c in (t.id, t.status, t.current_run) if c and c in schema.tasks]
-    tasks = _rows_by_key(conn, t.table, task_cols, t.id, {w.task for w in named})
+    tasks = _rows_by_key(conn, t.table, task_cols, t.id, {w.task for w in named}, as_given=True)
     if schema.runs is None:
         return tasks, None
     run_cols = [c for c in (r.id, r.task, r.ended_at, r.outcome) if c and c in schema.runs]
@@ -476,8 +489,9 @@ def _add_strays(
     """KD007: this board's workers whose run is over, judged on the few rows they name."""
     tasks, runs = worker_rows(conn, pack, schema, scan.workers)
     for stray in workers.judge(pack, scan.board, scan.workers, tasks, runs, opts.now, opts.grace):
-        task_id = stray.worker.task
-        entry = _entry(pending, task_id, tasks.get(task_id), open_by_task)
+        task = tasks.get(stray.worker.task)
+        task_id = stray.worker.task if task is None else task[pack.tasks.id]
+        entry = _entry(pending, task_id, task, open_by_task)
         entry.setdefault("strays", []).append(stray)
         prior = entry["checks"].get("KD007")
         entry["checks"]["KD007"] = f"{prior}; {stray.why}" if prior else stray.why

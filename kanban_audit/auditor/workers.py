@@ -380,7 +380,8 @@ def _verdict(
     if number is not None and run is None and runs_known:
         short = f"run #{number} does not exist"
         return f"worker {pid}: {short}", short
-    if run is not None and run.get(r.task, worker.task) != worker.task:
+    key = worker.task if task is None else task[t.id]  # as the board keeps it (5, not "5")
+    if run is not None and run.get(r.task, key) != key:
         short = f"run #{number} belongs to task {run[r.task]!r}"
         return f"worker {pid}: {short}", short
     if task is None:

@@ -367,3 +367,32 @@ def test_signals_sent_are_reported_when_the_board_refuses_their_event(
         " board: events are frozen"
     )
     assert spawn[0].wait(timeout=10) is not None
+
+
+def test_a_board_with_integer_task_ids_is_matched_as_the_board_compares(
+    tmp_path: Path, spawn: list[subprocess.Popen[bytes]]
+) -> None:
+    """An environment names task 5 as the text "5": the live worker of running task 5 is
+    healthy, and the stray of task 6 is reported under the board's own id 6."""
+    now = int(time.time())
+    path = tmp_path / "kanban.db"
+    schema = (
+        boards.SCHEMA.read_text()
+        .replace("id TEXT PRIMARY KEY", "id INTEGER PRIMARY KEY", 1)
+        .replace("task_id TEXT NOT NULL", "task_id INTEGER NOT NULL")
+    )
+    conn = boards.create(path, schema=schema)
+    healthy = _start(spawn, _worker_env(str(path), task="5", run=1))
+    assert boards.claimed(conn, 5, now, pid=healthy.pid, fingerprint=healthy.create_time()) == 1
+    boards.add_task(conn, 6, "blocked", now)
+    run = boards.add_run(conn, 6, now - 900, ended_at=now - 600, outcome="blocked")
+    stray = _start(spawn, _worker_env(str(path), task="6", run=run))
+    conn.close()
+    code, doc = run_json("audit", path)
+    assert code == 1
+    [finding] = doc["findings"]
+    assert (finding["task_id"], finding["codes"]) == (6, ["KD007"])
+    assert [w["pid"] for w in finding["evidence"]["workers"]] == [stray.pid]
+    code, doc = run_json("repair", path, "--apply", "--yes", "--no-backup")
+    assert code == 0
+    assert healthy.is_running() and spawn[1].wait(timeout=10) is not None
