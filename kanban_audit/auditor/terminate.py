@@ -106,6 +106,8 @@ def _send(pid: int, sig: signal.Signals, check: Callable[[], str | None]) -> str
             os.kill(pid, sig)
     except ProcessLookupError:
         return GONE
+    except PermissionError:  # another user's by now (a set-user-ID program it ran)
+        return f"not permitted to signal process {pid}"
     finally:
         if fd is not None:
             os.close(fd)

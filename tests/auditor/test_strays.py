@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -396,3 +397,57 @@ def test_a_board_with_integer_task_ids_is_matched_as_the_board_compares(
     code, doc = run_json("repair", path, "--apply", "--yes", "--no-backup")
     assert code == 0
     assert healthy.is_running() and spawn[1].wait(timeout=10) is not None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a process as another user")
+def test_a_descendant_this_user_may_not_signal_is_reported_not_a_crash(
+    spawn: list[subprocess.Popen[bytes]],
+) -> None:
+    """Repair run by the board's owner (nobody): the stray's descendant became another
+    user's (a set-user-ID program), so the signal is refused; the worker is still ended."""
+    folder = Path(tempfile.mkdtemp())
+    folder.chmod(0o755)
+    try:
+        board = _ended_run(folder / "kanban.db", "blocked", 600, int(time.time()))
+        os.chown(board, 65534, 65534)
+        pid = _as_user(_worker_env(str(board)), (65534, 65534, 65534))
+        time.sleep(0.3)
+        worker = psutil.Process(pid)
+        root_owned = _start(spawn, {})
+        stray = workers.Stray(
+            _stray(worker, board).worker,
+            "why",
+            "short",
+            "blocked",
+            0,
+            "blocked",
+            (workers.Identity(root_owned.pid, root_owned.create_time()),),
+        )
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child
+            code = 1
+            try:
+                os.setgroups([])
+                os.setresgid(65534, 65534, 65534)
+                os.setresuid(65534, 65534, 65534)
+                targets = terminate.stop(stray, SPEC, board)
+                os.write(write, json.dumps([t.as_dict() for t in targets]).encode())
+                code = 0
+            except BaseException as exc:  # what the parent reports
+                os.write(write, repr(exc).encode())
+            finally:
+                os._exit(code)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            report = pipe.read()
+        assert os.waitpid(child, 0)[1] == 0, report
+        by_role = {t["role"]: t for t in json.loads(report)}
+        assert by_role["worker"]["signals"] == ["SIGTERM"]
+        assert by_role["worker"]["result"] == terminate.ENDED
+        assert by_role["descendant"]["signals"] == []
+        assert "not permitted" in by_role["descendant"]["result"]
+        assert root_owned.is_running()
+        os.waitpid(pid, 0)
+    finally:
+        shutil.rmtree(folder)
