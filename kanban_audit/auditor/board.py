@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +30,8 @@ UNSHARED = "ro&immutable=1"
 SIDECARS = ("-wal", "-shm", "-journal")
 # A wait for the write lock longer than this is announced to a person watching.
 LOCK_NOTICE_S = 1.0
+# The longest single wait for the write lock inside SQLite, where Ctrl-C is not seen.
+WAIT_SLICE_MS = 100
 
 
 class BoardError(KanbanAuditError):
@@ -302,7 +304,7 @@ def describe(exc: sqlite3.Error, path: Path, busy_timeout_ms: int) -> str:
     """One line for a SQLite failure met while working on a board."""
     text = str(exc)
     if isinstance(exc, sqlite3.OperationalError):
-        if "locked" in text or "busy" in text:
+        if _busy(exc):
             return f"board is locked: {path} (gave up after busy timeout {busy_timeout_ms} ms)"
         return f"cannot read board {path}: {text}"
     if "malformed" in text or "corrupt" in text:
@@ -322,30 +324,38 @@ def sqlite_errors(path: Path, busy_timeout_ms: int) -> Iterator[None]:
 def begin_immediate(conn: sqlite3.Connection, on_wait: Callable[[], None] | None) -> None:
     """Take the write lock (`BEGIN IMMEDIATE`) within the connection's busy timeout.
 
-    A wait longer than LOCK_NOTICE_S calls `on_wait` once, from a timer
-    thread (sqlite3 releases the GIL while its busy handler sleeps), so a
-    person at a terminal learns why nothing happens. The first try does not
-    wait at all, so an uncontended lock costs no thread.
+    SQLite's own busy wait sleeps in C, where Python sees no signal: a Ctrl-C
+    would take effect only when the whole timeout ran out. So the wait is
+    made here, in slices of at most WAIT_SLICE_MS, and an interrupt stops it
+    between two slices. A wait longer than LOCK_NOTICE_S calls `on_wait`
+    once, so a person at a terminal learns why nothing happens.
     """
-    if on_wait is None:
-        conn.execute("BEGIN IMMEDIATE")
-        return
     (timeout_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
-    conn.execute("PRAGMA busy_timeout = 0")
+    started = time.monotonic()
+    noticed = False
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        return
-    except sqlite3.OperationalError:
-        pass
+        slice_ms = 0  # the first try does not wait at all
+        while True:
+            conn.execute(f"PRAGMA busy_timeout = {slice_ms}")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                left_ms = timeout_ms - (time.monotonic() - started) * 1000
+                if not _busy(exc) or left_ms <= 0:
+                    raise
+            if on_wait is not None and not noticed and time.monotonic() - started >= LOCK_NOTICE_S:
+                noticed = True
+                on_wait()
+            slice_ms = int(min(WAIT_SLICE_MS, max(left_ms, 1)))
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
-    timer = threading.Timer(LOCK_NOTICE_S, on_wait)
-    timer.daemon = True
-    timer.start()
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    finally:
-        timer.cancel()
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite gave up on a lock (SQLITE_BUSY or SQLITE_LOCKED)."""
+    text = str(exc)
+    return "locked" in text or "busy" in text
 
 
 @dataclass(frozen=True)
