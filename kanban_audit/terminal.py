@@ -13,18 +13,14 @@ agree with each other and tests can state each rule in one line:
 - a question only when stdin is a terminal: with nobody there to answer, a
   write that needs a "yes" is refused, never assumed (like package managers);
 - nothing read from the analysed tree or a board reaches a text output with
-  its control or invisible format characters (`printable`): a name holding a
-  newline or an escape sequence cannot forge a line, drive the terminal or
-  issue a CI command, and one holding a bidirectional override or a
-  zero-width character cannot pass for another name.
+  its control characters (`printable`): a name holding a newline or an escape
+  sequence cannot forge a line, drive the terminal or issue a CI command.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import textwrap
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TextIO
@@ -118,35 +114,25 @@ def wrap(text: str, columns: int) -> list[str]:
 
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-# Characters a reader cannot see for what they are: controls (C0, DEL, C1), format
-# characters (bidirectional overrides and isolates, zero-width spaces and joiners,
-# the byte order mark, tag characters), surrogates, and the line and paragraph separators.
-_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_NOT_ASCII_PRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 
 def _escape(char: str) -> str:
     code = ord(char)
-    if char in _NAMED:
-        return _NAMED[char]
-    if code < 0x80:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}")
 
 
-def _escape_hidden(match: re.Match[str]) -> str:
-    char = match.group()
-    return _escape(char) if unicodedata.category(char) in _HIDDEN else char
+# C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators:
+# everything that can move a terminal's cursor, start an escape sequence or end a line.
+_TABLE = str.maketrans(
+    {chr(c): _escape(chr(c)) for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)}
+)
 
 
 def printable(text: str) -> str:
-    """`text` safe to print: every control and invisible format character escaped
-    (`\\n`, `\\x1b`, `\\u009b`, `\\u202e`).
+    """`text` safe to print: every control character escaped (`\\n`, `\\x1b`, `\\u009b`).
 
     Values read from a board or a tree are data: printed raw, an escape
-    sequence would clear the screen or retitle the window, a newline would
-    forge a line of the report, and a bidirectional override or a zero-width
-    character would show an id as another one. Every other character stays
-    as it is.
+    sequence would clear the screen or retitle the window, and a newline would
+    forge a line of the report. Every other character stays as it is.
     """
-    return _NOT_ASCII_PRINTABLE.sub(_escape_hidden, text)
+    return text.translate(_TABLE)

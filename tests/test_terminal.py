@@ -7,7 +7,6 @@ import os
 import pty
 import struct
 import termios
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -69,9 +68,6 @@ def test_plural() -> None:
         ("\x00\x1f\x7f", "\\x00\\x1f\\x7f"),
         ("\x85\x9b\x9f\xa0", "\\u0085\\u009b\\u009f\xa0"),
         ("a\u2028b\u2029", "a\\u2028b\\u2029"),
-        ("t\u202eevil\u202c", "t\\u202eevil\\u202c"),
-        ("\u2066id\u2069\u200b\u200d\ufeff\xad", "\\u2066id\\u2069\\u200b\\u200d\\ufeff\\u00ad"),
-        ("tag\U000e0041", "tag\\U000e0041"),
     ],
 )
 def test_printable_escapes_every_control_character(text: str, expected: str) -> None:
@@ -79,13 +75,12 @@ def test_printable_escapes_every_control_character(text: str, expected: str) -> 
 
 
 def test_printable_keeps_every_other_character() -> None:
-    """Controls, format characters (bidi, zero-width), separators escaped; all else kept."""
-    for code in range(0x110000):
-        char = chr(code)
-        if unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}:
-            assert printable(char).startswith("\\") and printable(char).isascii()
-        else:
-            assert printable(char) == char
+    controls = {*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029}
+    for code in range(0x30000):
+        if code not in controls and not 0xD800 <= code < 0xE000:
+            assert printable(chr(code)) == chr(code)
+        elif code in controls:
+            assert printable(chr(code)).startswith("\\") and printable(chr(code)).isprintable()
 
 
 def test_paint_and_wrap() -> None:
