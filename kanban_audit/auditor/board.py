@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,8 +26,12 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 WAL_VERSIONS = b"\x02\x02"
 # How a reader opens a board whose WAL it cannot share: no lock, no file created.
 UNSHARED = "ro&immutable=1"
+# The files SQLite keeps beside a board, each only ever a regular file.
+SIDECARS = ("-wal", "-shm", "-journal")
 # A wait for the write lock longer than this is announced to a person watching.
 LOCK_NOTICE_S = 1.0
+# The longest single wait for the write lock inside SQLite, where Ctrl-C is not seen.
+WAIT_SLICE_MS = 100
 
 
 class BoardError(KanbanAuditError):
@@ -56,18 +60,42 @@ def _check_file(path: Path) -> bool:
     return whether the board is in WAL mode (its header's read and write versions are 2).
 
     Only a regular file is opened: a FIFO would block the read forever, and a
-    device or socket is never a board.
+    device or socket is never a board. Its `-wal`, `-shm` and `-journal`, where
+    they exist, must be regular files too: SQLite refuses a symlinked one only
+    after it created the missing `-wal`. A file with more than one name (hard
+    links) is refused: SQLite keeps the `-wal`, `-shm` and `-journal` beside
+    the name it opens, so through another name than its writers' a read
+    misses their latest commits, a write takes a write lock they do not see
+    and commits into a WAL they never read, and that WAL is later replayed
+    over their newer commits.
     """
     try:
-        mode = path.stat().st_mode
+        st = path.stat()
     except FileNotFoundError:
         raise BoardError(f"board not found: {path}") from None
     except (OSError, ValueError) as exc:
         raise BoardError(f"cannot read board {path}: {_reason(exc)}") from None
-    if stat.S_ISDIR(mode):
+    if stat.S_ISDIR(st.st_mode):
         raise BoardError(f"board path is a directory: {path}")
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(st.st_mode):
         raise BoardError(f"board path is not a regular file: {path}")
+    if st.st_nlink > 1:
+        raise BoardError(
+            f"board file has {st.st_nlink} names (hard links): {path}; SQLite keeps a"
+            " journal per name, so only a file with one name is opened (remove the other)"
+        )
+    for suffix in SIDECARS:
+        try:
+            side = os.lstat(f"{path}{suffix}")
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise BoardError(f"cannot read board {path}: {_reason(exc)}") from None
+        if not stat.S_ISREG(side.st_mode):
+            raise BoardError(
+                f"board's {suffix} is not a regular file: {path}{suffix}; SQLite would"
+                " refuse it, or write through it"
+            )
     try:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC) + 4)
@@ -166,7 +194,9 @@ def connect(path: Path, busy_timeout_ms: int, *, write: bool = False) -> BoardCo
     if wal_in_use:
         wal.keep_on_close(conn, real)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    if not write:
+    if write:  # a repair reads a few rows per task
+        conn.text_factory = tolerant_text
+    else:
         conn.execute("PRAGMA query_only = 1")
     return conn
 
@@ -205,11 +235,31 @@ class BoardConnection(sqlite3.Connection):
             )
 
 
+def tolerant_text(raw: bytes) -> str | bytes:
+    """A TEXT value as a str, or as its bytes when it is not UTF-8.
+
+    SQLite stores whatever a writer gives it, in any encoding; the default
+    decoder would stop the whole read at such a value. As bytes it is an odd
+    value like a BLOB: evidence about its row, never repaired on (fields.py).
+    Decoding in Python costs about twice the C decoder, so readers of many rows
+    switch to it only once they met such a value (`undecodable`).
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+
+
+def undecodable(exc: BaseException) -> bool:
+    """Whether a read failed on a TEXT value that is not UTF-8 (see `tolerant_text`)."""
+    return isinstance(exc, sqlite3.OperationalError) and "Could not decode to UTF-8" in str(exc)
+
+
 def describe(exc: sqlite3.Error, path: Path, busy_timeout_ms: int) -> str:
     """One line for a SQLite failure met while working on a board."""
     text = str(exc)
     if isinstance(exc, sqlite3.OperationalError):
-        if "locked" in text or "busy" in text:
+        if _busy(exc):
             return f"board is locked: {path} (gave up after busy timeout {busy_timeout_ms} ms)"
         return f"cannot read board {path}: {text}"
     if "malformed" in text or "corrupt" in text:
@@ -229,30 +279,38 @@ def sqlite_errors(path: Path, busy_timeout_ms: int) -> Iterator[None]:
 def begin_immediate(conn: sqlite3.Connection, on_wait: Callable[[], None] | None) -> None:
     """Take the write lock (`BEGIN IMMEDIATE`) within the connection's busy timeout.
 
-    A wait longer than LOCK_NOTICE_S calls `on_wait` once, from a timer
-    thread (sqlite3 releases the GIL while its busy handler sleeps), so a
-    person at a terminal learns why nothing happens. The first try does not
-    wait at all, so an uncontended lock costs no thread.
+    SQLite's own busy wait sleeps in C, where Python sees no signal: a Ctrl-C
+    would take effect only when the whole timeout ran out. So the wait is
+    made here, in slices of at most WAIT_SLICE_MS, and an interrupt stops it
+    between two slices. A wait longer than LOCK_NOTICE_S calls `on_wait`
+    once, so a person at a terminal learns why nothing happens.
     """
-    if on_wait is None:
-        conn.execute("BEGIN IMMEDIATE")
-        return
     (timeout_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
-    conn.execute("PRAGMA busy_timeout = 0")
+    started = time.monotonic()
+    noticed = False
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        return
-    except sqlite3.OperationalError:
-        pass
+        slice_ms = 0  # the first try does not wait at all
+        while True:
+            conn.execute(f"PRAGMA busy_timeout = {slice_ms}")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                left_ms = timeout_ms - (time.monotonic() - started) * 1000
+                if not _busy(exc) or left_ms <= 0:
+                    raise
+            if on_wait is not None and not noticed and time.monotonic() - started >= LOCK_NOTICE_S:
+                noticed = True
+                on_wait()
+            slice_ms = int(min(WAIT_SLICE_MS, max(left_ms, 1)))
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
-    timer = threading.Timer(LOCK_NOTICE_S, on_wait)
-    timer.daemon = True
-    timer.start()
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    finally:
-        timer.cancel()
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite gave up on a lock (SQLITE_BUSY or SQLITE_LOCKED)."""
+    text = str(exc)
+    return "locked" in text or "busy" in text
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,15 @@ from typing import Any
 
 from kanban_audit import jsontext
 from kanban_audit.auditor import fields, liveness, workers
-from kanban_audit.auditor.board import Schema, connect, ident, read_schema, sqlite_errors
+from kanban_audit.auditor.board import (
+    Schema,
+    connect,
+    ident,
+    read_schema,
+    sqlite_errors,
+    tolerant_text,
+    undecodable,
+)
 from kanban_audit.auditor.guard import GuardState, Trigger, others, read_state
 from kanban_audit.rulepack import RulePack
 
@@ -230,21 +238,33 @@ def _open_runs(conn: sqlite3.Connection, pack: RulePack, schema: Schema) -> list
 
 
 def _rows_by_key(
-    conn: sqlite3.Connection, table: str, names: list[str], key: str, keys: Iterable[Any]
+    conn: sqlite3.Connection,
+    table: str,
+    names: list[str],
+    key: str,
+    keys: Iterable[Any],
+    *,
+    as_given: bool = False,
 ) -> dict[Any, dict[str, Any]]:
-    """The rows whose `key` is one of `keys`, in one indexed query."""
+    """The rows whose `key` is one of `keys`, in one indexed query.
+
+    Keyed by the row's own key, or with `as_given` by the value asked for: the
+    board compares with its column's type (the text "5" finds the integer id
+    5), and a key read from an environment is text whatever the board keeps.
+    """
     wanted = sorted(set(keys), key=str)
     if not wanted:
         return {}
     sql = (
-        f"SELECT {', '.join(ident(c) for c in names)} FROM {ident(table)}"
-        f" WHERE {ident(key)} IN (SELECT value FROM json_each(?))"
+        f"SELECT asked.value, {', '.join(f'row.{ident(c)}' for c in names)}"
+        f" FROM json_each(?) AS asked JOIN {ident(table)} AS row"
+        f" ON row.{ident(key)} = asked.value"
     )
-    rows = (
-        dict(zip(names, row, strict=True))
-        for row in conn.execute(sql, (json.dumps(wanted, allow_nan=False),))
-    )
-    return {row[key]: row for row in rows}
+    found = {}
+    for asked, *row in conn.execute(sql, (json.dumps(wanted, allow_nan=False),)):
+        values = dict(zip(names, row, strict=True))
+        found[asked if as_given else values[key]] = values
+    return found
 
 
 def _causes(
@@ -484,12 +504,13 @@ def _entry(
 def worker_rows(
     conn: sqlite3.Connection, pack: RulePack, schema: Schema, named: Iterable[workers.Worker]
 ) -> tuple[dict[Any, dict[str, Any]], dict[Any, dict[str, Any]] | None]:
-    """The rows of the tasks and runs that workers name (runs None: no run table)."""
+    """The rows of the tasks and runs that workers name (runs None: no run table); the
+    tasks keyed by the text the workers' environments name them by."""
     t, r = pack.tasks, pack.runs
     named = list(named)
     roles = (t.id, t.status, t.current_run, *(getattr(t, label) for label in LABELS))
     task_cols = [c for c in roles if c and c in schema.tasks]
-    tasks = _rows_by_key(conn, t.table, task_cols, t.id, {w.task for w in named})
+    tasks = _rows_by_key(conn, t.table, task_cols, t.id, {w.task for w in named}, as_given=True)
     if schema.runs is None:
         return tasks, None
     run_cols = [c for c in (r.id, r.task, r.ended_at, r.outcome) if c and c in schema.runs]
@@ -507,9 +528,10 @@ def _add_strays(
 ) -> None:
     """KD007: this board's workers whose run is over, judged on the few rows they name."""
     tasks, runs = worker_rows(conn, pack, schema, scan.workers)
-    for stray in workers.judge(pack, scan.workers, tasks, runs, opts.now, opts.grace):
-        task_id = stray.worker.task
-        entry = _entry(pending, task_id, tasks.get(task_id), open_by_task)
+    for stray in workers.judge(pack, scan.board, scan.workers, tasks, runs, opts.now, opts.grace):
+        task = tasks.get(stray.worker.task)
+        task_id = stray.worker.task if task is None else task[pack.tasks.id]
+        entry = _entry(pending, task_id, task, open_by_task)
         entry.setdefault("strays", []).append(stray)
         prior = entry["checks"].get("KD007")
         entry["checks"]["KD007"] = f"{prior}; {stray.why}" if prior else stray.why
@@ -570,6 +592,8 @@ def run_checks(
         task_id, run_id = run[r.task], run[r.id]
         task = pending[task_id]["task"] if task_id in pending else owners.get(task_id)
         odd = _odd_run(pack, run, run_kinds)
+        if task is not None:  # whether the run dangles is judged on its task's status
+            odd.update(fields.problems(task, {t.status: fields.STATUS}))
         if run_id in held and held[run_id] != task_id:
             odd[f"run #{run_id}"] = f"current run of task {fields.quoted(held[run_id])}, see there"
         if odd:  # judged by hand; a running task's entry already holds its runs' values
@@ -705,12 +729,28 @@ def audit_board(path: Path, pack: RulePack, opts: Options, busy_timeout_ms: int)
             # Processes first, then the snapshot: a worker seen was claimed in it.
             spec = pack.workers
             scan = workers.scan(spec, path, opts.hostname) if spec.enabled else None
-            schema = read_schema(conn, pack, path)
-            conn.execute("BEGIN")  # one read transaction: every query sees one snapshot
-            report = run_checks(conn, pack, schema, str(path), opts, scan)
-            tables = (pack.tasks.table, pack.runs.table, pack.events.table)
-            return replace(
-                report, guard=read_state(conn, pack, schema), triggers=others(conn, tables)
-            )
+            try:
+                return _read(conn, pack, path, opts, scan)
+            except sqlite3.OperationalError as exc:
+                if not undecodable(exc):
+                    raise
+            conn.execute("ROLLBACK")
+            conn.text_factory = tolerant_text
+            return _read(conn, pack, path, opts, scan)
         finally:
             conn.close()
+
+
+def _read(
+    conn: sqlite3.Connection,
+    pack: RulePack,
+    path: Path,
+    opts: Options,
+    scan: workers.Scan | None,
+) -> Report:
+    """The audit of one read snapshot of the board."""
+    schema = read_schema(conn, pack, path)
+    conn.execute("BEGIN")  # one read transaction: every query sees one snapshot
+    report = run_checks(conn, pack, schema, str(path), opts, scan)
+    tables = (pack.tasks.table, pack.runs.table, pack.events.table)
+    return replace(report, guard=read_state(conn, pack, schema), triggers=others(conn, tables))

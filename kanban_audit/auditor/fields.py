@@ -50,6 +50,7 @@ KEY: Kind = (key, "a task id (text or an integer)")
 RUN_ID: Kind = (run_id, "a run id (an integer)")
 RUN_REF: Kind = (lambda v: v is None or v == "" or run_id(v), "a run id (an integer) or empty")
 TEXT: Kind = (lambda v: v is None or isinstance(v, str), "text or empty")
+STATUS: Kind = (lambda v: isinstance(v, str), "a status (text)")
 TIME: Kind = (lambda v: v is None or _time(v), "a time (1970 to 9999) or empty")
 CLAIM_TIME: Kind = (lambda v: v is None or v == "" or _time(v), "a time (1970 to 9999) or empty")
 PID: Kind = (

@@ -34,6 +34,7 @@ from typing import Any
 from kanban_audit.auditor.board import (
     BoardError,
     Schema,
+    begin_immediate,
     connect,
     ident,
     read_schema,
@@ -238,7 +239,7 @@ def _write_transaction(
     with sqlite_errors(path, busy_timeout_ms):
         conn = connect(path, busy_timeout_ms, write=True)
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(conn, None)
             try:
                 schema = read_schema(conn, pack, path)
                 _intact(conn, path)

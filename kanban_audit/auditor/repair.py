@@ -66,6 +66,14 @@ class Outcome:
     detail: str
 
 
+class StrayInterrupted(KeyboardInterrupt):
+    """Ctrl-C while stray workers were being ended: what was sent, recorded and reported."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.detail)
+        self.outcome = outcome
+
+
 @dataclass(frozen=True)
 class Applied:
     """A written repair: the backup made (if any), each task's outcome, why it stopped early."""
@@ -359,7 +367,14 @@ class Writer:
         )
         still = {
             s.worker.pid
-            for s in workers.judge(self.pack, [s.worker for s in finding.strays], tasks, runs, now)
+            for s in workers.judge(
+                self.pack,
+                workers.board_key(self.board),
+                [s.worker for s in finding.strays],
+                tasks,
+                runs,
+                now,
+            )
         }
         stopped = [
             terminate.end(stray, self.pack.workers, self.board)
@@ -370,6 +385,7 @@ class Writer:
             for stray in finding.strays
         ]
         record = [s.record for s in stopped if s.record is not None]
+        unrecorded = None
         if record and self.schema.events is not None:
             payload = {
                 "tool": "kanban-audit",
@@ -378,6 +394,23 @@ class Writer:
                 "action": finding.action,
                 "workers": record,
             }
+            unrecorded = self._record(finding, payload, now)
+        parts = ([rows.detail] if rows else []) + [s.detail for s in stopped]
+        parts += [unrecorded] if unrecorded else []
+        failed = not all(s.ended for s in stopped) or (rows is not None and rows.result == SKIPPED)
+        failed = failed or unrecorded is not None
+        outcome = Outcome(finding.task_id, SKIPPED if failed else REPAIRED, "; ".join(parts))
+        if any(s.interrupted for s in stopped):
+            raise StrayInterrupted(outcome)
+        return outcome
+
+    def _record(self, finding: Finding, payload: dict[str, Any], now: int) -> str | None:
+        """Write the `reconciled` event of signals already sent; why it could not be, or None.
+
+        The signals are facts by now: a board that refuses or locks out the
+        event makes the task skipped with the reason, never "nothing written".
+        """
+        try:
             begin_immediate(self.conn, self.on_wait)
             try:
                 self.conn.execute(
@@ -389,12 +422,13 @@ class Writer:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
-        parts = ([rows.detail] if rows else []) + [s.detail for s in stopped]
-        failed = not all(s.ended for s in stopped) or (rows is not None and rows.result == SKIPPED)
-        return Outcome(finding.task_id, SKIPPED if failed else REPAIRED, "; ".join(parts))
+        except sqlite3.Error as exc:
+            return f"the signals sent are not recorded on the board: {exc}"
+        return None
 
     def _repair_rows(self, finding: Finding, now: int) -> Outcome:
-        """One task, one transaction; skipped (and rolled back) if anything moved."""
+        """One task, one transaction; skipped (and rolled back) if anything moved, or if
+        the board refuses the write (a constraint, or a trigger that raises)."""
         select, update = self._task_sql(tuple(finding.seen))
         begin_immediate(self.conn, self.on_wait)
         try:
@@ -405,6 +439,10 @@ class Writer:
                 or self._verify(finding, now, before)
             )
             self.conn.execute("ROLLBACK" if reason else "COMMIT")
+        except sqlite3.IntegrityError as exc:  # a trigger's RAISE, a CHECK or NOT NULL
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            reason = f"the board refused the repair: {exc}"
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -433,8 +471,11 @@ def apply_plan(
     for index, finding in enumerate(planned):
         try:
             outcomes.append(writer.repair(finding, int(now)))
-        except KeyboardInterrupt:
-            outcomes.append(writer.read_back(finding, int(now)))
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, StrayInterrupted):
+                outcomes.append(exc.outcome)
+            else:
+                outcomes.append(writer.read_back(finding, int(now)))
             rest = f"not started: {INTERRUPTED}"
             outcomes += [Outcome(f.task_id, SKIPPED, rest) for f in planned[index + 1 :]]
             return Applied(outcomes=tuple(outcomes), stopped=INTERRUPTED, interrupted=True)

@@ -267,9 +267,14 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
 def processes_text(scan: Scan) -> str:
     """Whose processes the stray-worker check saw: this host's only."""
     unreadable = f", {scan.unreadable} unreadable, not judged" if scan.unreadable else ""
+    foreign = (
+        f", {scan.foreign} naming it whose user may not write it, not judged"
+        if scan.foreign
+        else ""
+    )
     return (
         f"processes scanned on {printable(scan.host)}: {scan.scanned},"
-        f" {plural(len(scan.workers), 'worker')} of this board{unreadable}"
+        f" {plural(len(scan.workers), 'worker')} of this board{unreadable}{foreign}"
     )
 
 

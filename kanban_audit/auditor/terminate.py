@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from kanban_audit.auditor.workers import Identity, Stray, board_key, environment_of, parse_run
+from kanban_audit.auditor.workers import Identity, Stray, board_key, part_of, works_on
 from kanban_audit.rulepack import WorkersSection
 from kanban_audit.terminal import plural
 
@@ -33,6 +33,8 @@ POLL_S = 0.05
 KILL_WAIT_S = 5.0
 GONE = "gone"
 ENDED = "ended"
+# Ctrl-C came before the process was seen to end: no further signal was sent.
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -57,9 +59,13 @@ def _difference(
     target: Identity,
     spec: WorkersSection,
     board: tuple[int, int],
-    expect: tuple[str, int | None] | None,
+    expect: Callable[[tuple[str, int | None] | None], bool] | None,
 ) -> str | None:
-    """None while the PID names the planned process; else GONE or why it is another."""
+    """None while the PID names the planned process; else GONE or why it is another.
+
+    `expect` judges the task and run the process works on for this board (None
+    when its environment names no task of this board).
+    """
     try:
         proc = psutil.Process(target.pid)
         with proc.oneshot():
@@ -75,11 +81,8 @@ def _difference(
             f"PID {target.pid} names another process"
             f" (started at {started:.2f}, the planned one at {target.started_at:.2f})"
         )
-    if expect is not None:
-        env = environment_of(target.pid, spec, board)
-        seen = None if env is None else (env.get(spec.env_task), parse_run(env.get(spec.env_run)))
-        if seen != expect:
-            return f"process {target.pid} no longer works for this board's task and run"
+    if expect is not None and not expect(works_on(target.pid, spec, board)):
+        return f"process {target.pid} no longer works for this board's task and run"
     return None
 
 
@@ -103,6 +106,8 @@ def _send(pid: int, sig: signal.Signals, check: Callable[[], str | None]) -> str
             os.kill(pid, sig)
     except ProcessLookupError:
         return GONE
+    except PermissionError:  # another user's by now (a set-user-ID program it ran)
+        return f"not permitted to signal process {pid}"
     finally:
         if fd is not None:
             os.close(fd)
@@ -123,13 +128,17 @@ def stop(
     descendants to be ended.
     """
     key = board_key(board)
-    expect = (stray.worker.task, stray.worker.run)
+    own = (stray.worker.task, stray.worker.run)
     worker = Target(stray.identity, "worker")
     targets = [worker] + [Target(d, "descendant") for d in stray.descendants]
 
+    def expect(target: Target) -> Callable[[tuple[str, int | None] | None], bool]:
+        if target is worker:
+            return lambda works: works == own
+        return lambda works: part_of(works, own)
+
     def check(target: Target) -> Callable[[], str | None]:
-        wanted = expect if target is worker else None
-        return lambda: _difference(target.identity, spec, key, wanted)
+        return lambda: _difference(target.identity, spec, key, expect(target))
 
     def deliver(target: Target, sig: signal.Signals) -> None:
         reason = _send(target.identity.pid, sig, check(target))
@@ -138,18 +147,24 @@ def stop(
         else:
             target.result = ENDED if reason == GONE and target.signals else reason
 
-    deliver(worker, signal.SIGTERM)
-    if worker.result not in ("", GONE):
+    try:
+        deliver(worker, signal.SIGTERM)
+        if worker.result not in ("", GONE):
+            for target in targets[1:]:
+                target.result = "left alone: the worker is not the planned process"
+            return targets
         for target in targets[1:]:
-            target.result = "left alone: the worker is not the planned process"
+            deliver(target, signal.SIGTERM)
+        _wait(targets, spec, key, clock() + spec.stop_grace_seconds, clock)
+        for target in targets:
+            if not target.result:
+                deliver(target, signal.SIGKILL)
+        _wait(targets, spec, key, clock() + KILL_WAIT_S, clock)
+    except KeyboardInterrupt:
+        # Signals already sent are facts to report and record; no further one is sent.
+        for target in targets:
+            target.result = target.result or INTERRUPTED
         return targets
-    for target in targets[1:]:
-        deliver(target, signal.SIGTERM)
-    _wait(targets, spec, key, clock() + spec.stop_grace_seconds, clock)
-    for target in targets:
-        if not target.result:
-            deliver(target, signal.SIGKILL)
-    _wait(targets, spec, key, clock() + KILL_WAIT_S, clock)
     for target in targets:
         target.result = target.result or "still alive after SIGKILL"
     return targets
@@ -181,13 +196,15 @@ class Ended:
     record: dict[str, Any] | None
     ended: bool
     detail: str
+    interrupted: bool = False
 
 
 def end(stray: Stray, spec: WorkersSection, board: Path) -> Ended:
     """Stop a stray (see `stop`) and say what happened.
 
     A worker that exited before repair reached it counts as ended only when
-    it left descendants that repair ended; alone, nothing was done.
+    it left descendants that repair ended; alone, nothing was done. Stopped by
+    Ctrl-C, it says which signals went out before.
     """
     targets = stop(stray, spec, board)
     worker, pid = targets[0], stray.worker.pid
@@ -201,6 +218,10 @@ def end(stray: Stray, spec: WorkersSection, board: Path) -> Ended:
         if signalled
         else None
     )
+    if any(t.result == INTERRUPTED for t in targets):
+        sent = ", ".join(f"{'+'.join(t.signals)} to {t.identity.pid}" for t in targets if t.signals)
+        detail = f"{INTERRUPTED} after {sent}" if sent else f"{INTERRUPTED} before any signal"
+        return Ended(record, False, f"worker {pid}: {detail}", interrupted=True)
     rest = sum(t.result == ENDED for t in targets[1:])
     tail = f" and {plural(rest, 'descendant')}" if rest else ""
     if worker.result == ENDED:

@@ -19,6 +19,7 @@ can never become legitimate again (its environment cannot change).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,12 +67,16 @@ class Scan:
     scanned: int
     unreadable: int
     workers: tuple[Worker, ...]
+    board: tuple[int, int] = (0, 0)
+    # Processes that name this board but whose user may not write it (`may_write`).
+    foreign: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "host": self.host,
             "scanned": self.scanned,
             "unreadable": self.unreadable,
+            "foreign": self.foreign,
             "workers": len(self.workers),
         }
 
@@ -175,12 +180,15 @@ def parse_run(value: str | None) -> int | None:
 def environment_of(pid: int, spec: WorkersSection, board: tuple[int, int]) -> dict[str, str] | None:
     """The worker variables of a process that works for this board, else None."""
     raw = read_environ(pid)
-    return _board_env(pid, raw, spec, board) if raw else None
+    named = _board_env(pid, raw, spec, board) if raw else None
+    return named[0] if named is not None and named[1] else None
 
 
 def _board_env(
     pid: int, raw: bytes, spec: WorkersSection, board: tuple[int, int]
-) -> dict[str, str] | None:
+) -> tuple[dict[str, str], bool] | None:
+    """The worker variables of a process whose environment names this board, and whether
+    its user may write the board (`may_write`); None for any other process."""
     if (spec.env_task.encode() + b"=") not in raw:  # most processes stop here, unparsed
         return None
     env = parse_environ(raw, (spec.env_db, spec.env_task, spec.env_run, spec.env_claim_lock))
@@ -188,11 +196,55 @@ def _board_env(
     if not db or not task:
         return None
     try:
-        if board_key(Path(_seen_from(pid, db))) != board:
-            return None
+        st = os.stat(_seen_from(pid, db))
     except (OSError, psutil.Error):
         return None
-    return env
+    if (st.st_dev, st.st_ino) != board:
+        return None
+    return env, may_write(pid, st)
+
+
+def may_write(pid: int, board: os.stat_result) -> bool:
+    """Whether the process's users, real and effective, may write the board file.
+
+    An environment is text any user can set: a process of a user who cannot
+    write the board (or one that gained another user by a set-user-ID
+    program) names it, but was never spawned to work on it, and is not judged.
+    """
+    creds = _credentials(pid)
+    if creds is None:
+        return False
+    uids, groups = creds
+    return all(_writable(uid, groups, board) for uid in uids)
+
+
+def _writable(uid: int, groups: frozenset[int], board: os.stat_result) -> bool:
+    if uid == 0:
+        return True
+    if uid == board.st_uid:
+        return bool(board.st_mode & stat.S_IWUSR)
+    if board.st_gid in groups:
+        return bool(board.st_mode & stat.S_IWGRP)
+    return bool(board.st_mode & stat.S_IWOTH)
+
+
+def _credentials(pid: int) -> tuple[tuple[int, int], frozenset[int]] | None:
+    """A process's real and effective user ids and all its groups; None if unknown."""
+    if not HAS_PROC:  # pragma: no cover - hosts without /proc
+        try:
+            proc = psutil.Process(pid)
+            uids, gids = proc.uids(), proc.gids()
+        except psutil.Error:
+            return None
+        return (uids.real, uids.effective), frozenset((gids.real, gids.effective))
+    try:
+        with open(f"{PROC}/{pid}/status", encoding="utf-8", errors="replace") as handle:
+            lines = dict(line.partition(":")[::2] for line in handle)
+        uid, euid = (int(v) for v in lines["Uid"].split()[:2])
+        groups = lines["Gid"].split()[:2] + lines.get("Groups", "").split()
+        return (uid, euid), frozenset(int(g) for g in groups)
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
@@ -206,7 +258,7 @@ def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
     except OSError as exc:
         raise BoardError(f"cannot read board {board}: {exc.strerror}") from None
     own = os.getpid()
-    scanned = unreadable = 0
+    scanned = unreadable = foreign = 0
     found: dict[int, dict[str, str]] = {}
     for pid in _pids():
         scanned += 1
@@ -214,9 +266,11 @@ def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
         if raw is None:
             unreadable += 1
         elif raw and pid != own:
-            env = _board_env(pid, raw, spec, key)
-            if env is not None:
-                found[pid] = env
+            named = _board_env(pid, raw, spec, key)
+            if named is not None and named[1]:
+                found[pid] = named[0]
+            elif named is not None:
+                foreign += 1
     workers: dict[int, Worker] = {}
     for pid, env in found.items():
         try:
@@ -241,7 +295,7 @@ def scan(spec: WorkersSection, board: Path, host: str) -> Scan:
             )
     mine = _ancestors()
     tops = tuple(w for w in workers.values() if not _inside(w, workers) and w.pid not in mine)
-    return Scan(host=host, scanned=scanned, unreadable=unreadable, workers=tops)
+    return Scan(host, scanned, unreadable, tops, key, foreign)
 
 
 def _inside(worker: Worker, workers: dict[int, Worker]) -> bool:
@@ -266,6 +320,7 @@ def _ancestors() -> set[int]:
 
 def judge(
     pack: RulePack,
+    board: tuple[int, int],
     workers: Iterable[Worker],
     tasks: dict[Any, dict[str, Any]],
     runs: dict[Any, dict[str, Any]] | None,
@@ -296,7 +351,7 @@ def judge(
                     task_status=(task or {}).get(t.status),
                     run_ended_at=(run or {}).get(r.ended_at),
                     run_outcome=(run or {}).get(r.outcome),
-                    descendants=descendants(worker.pid),
+                    descendants=descendants(worker, pack.workers, board),
                 )
             )
     return strays
@@ -325,7 +380,8 @@ def _verdict(
     if number is not None and run is None and runs_known:
         short = f"run #{number} does not exist"
         return f"worker {pid}: {short}", short
-    if run is not None and run.get(r.task, worker.task) != worker.task:
+    key = worker.task if task is None else task[t.id]  # as the board keeps it (5, not "5")
+    if run is not None and run.get(r.task, key) != key:
         short = f"run #{number} belongs to task {run[r.task]!r}"
         return f"worker {pid}: {short}", short
     if task is None:
@@ -340,16 +396,46 @@ def _verdict(
     return None
 
 
-def descendants(pid: int) -> tuple[Identity, ...]:
-    """A process's living descendants with their start times (what repair may end with it)."""
-    out = []
+def descendants(
+    worker: Worker, spec: WorkersSection, board: tuple[int, int]
+) -> tuple[Identity, ...]:
+    """A worker's living descendants with their start times (what repair may end with it).
+
+    A descendant whose environment names this board with another task or run
+    (a worker a dispatcher spawned from one of the stray's tools) is a worker
+    of its own, judged on its own: it and its subtree are never part of this one.
+    """
+    out: list[Identity] = []
+    own = (worker.task, worker.run)
     try:
-        children = psutil.Process(pid).children(recursive=True)
+        level = psutil.Process(worker.pid).children()
     except psutil.Error:
         return ()
-    for child in children:
-        try:
-            out.append(Identity(child.pid, child.create_time()))
-        except psutil.Error:
-            continue
+    seen = {worker.pid}
+    while level:
+        below = []
+        for child in level:
+            if child.pid in seen or not part_of(works_on(child.pid, spec, board), own):
+                continue
+            seen.add(child.pid)
+            try:
+                out.append(Identity(child.pid, child.create_time()))
+                below += child.children()
+            except psutil.Error:
+                continue
+        level = below
     return tuple(out)
+
+
+def works_on(
+    pid: int, spec: WorkersSection, board: tuple[int, int]
+) -> tuple[str, int | None] | None:
+    """The task and run a process works on for this board, by its environment; else None."""
+    env = environment_of(pid, spec, board)
+    return None if env is None else (env[spec.env_task], parse_run(env.get(spec.env_run)))
+
+
+def part_of(works: tuple[str, int | None] | None, own: tuple[str, int | None]) -> bool:
+    """Whether a process below a worker belongs to it, by what it works on (`works_on`):
+    no task of this board, or the worker's own task and run."""
+    return works is None or works == own

@@ -63,6 +63,31 @@ def _corrupt(folder: Path) -> Path:
     return path
 
 
+def _hard_link(folder: Path) -> Path:
+    """A second name for a board's file: SQLite keeps a WAL per name, so a repair through
+    it commits into a WAL its writers never read, and a later open through it replays
+    that WAL over their newer commits."""
+    path = folder / "kanban.db"
+    conn = boards.create(path)
+    boards.direct_write(conn, "t1", int(time.time()))
+    conn.close()
+    link = folder / "second-name.db"
+    os.link(path, link)
+    return link
+
+
+def _linked_sidecar(folder: Path) -> Path:
+    """A board whose `-shm` is a symlink (to a file of someone else's): SQLite refuses to
+    open it only after it has created the missing `-wal`."""
+    path = folder / "kanban.db"
+    conn = boards.create(path)
+    boards.direct_write(conn, "t1", int(time.time()))
+    conn.close()
+    (folder / "elsewhere").write_text("not an index\n")
+    (folder / "kanban.db-shm").symlink_to(folder / "elsewhere")
+    return path
+
+
 BAD = {
     "missing": (_missing, "board not found"),
     "directory": (_directory, "no board in the folder"),
@@ -70,6 +95,8 @@ BAD = {
     "empty file": (_empty_file, "not a SQLite database"),
     "no tasks table": (_no_tasks_table, "not a kanban board"),
     "corrupt": (_corrupt, "board is corrupt"),
+    "hard link": (_hard_link, "board file has 2 names (hard links)"),
+    "linked sidecar": (_linked_sidecar, "board's -shm is not a regular file"),
 }
 
 

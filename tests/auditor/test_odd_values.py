@@ -39,6 +39,7 @@ VALUES: dict[str, Any] = {
 
 TASK_ROLES = {
     "id": "key",
+    "status": "status",
     "claim_lock": "text",
     "claim_expires": "claim_time",
     "worker_pid": "pid",
@@ -64,6 +65,7 @@ def _time(v: Any) -> bool:
 # What the audit may judge, by role (README: "Odd values on a board").
 FITS = {
     "key": lambda v: isinstance(v, (str, int)),
+    "status": lambda v: isinstance(v, str),
     "run_id": lambda v: isinstance(v, int),
     "run_ref": lambda v: v is None or v == "" or isinstance(v, int),
     "text": lambda v: v is None or isinstance(v, str),
@@ -184,3 +186,61 @@ def test_an_infinite_claim_expiry_is_strict_json(tmp_path: Path, dead_pid: int) 
     assert len(payloads) == 1
     assert _strict(payloads[0][0])["cause"] == "claim-path"
     assert _strict(payloads[0][0])["evidence"]["cause"]["run_id"] == "-Infinity"
+
+
+def _raw_rows(path: Path) -> list[Any]:
+    conn = sqlite3.connect(path)
+    conn.text_factory = bytes
+    try:
+        return [
+            conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+            for table in ("tasks", "task_runs")
+        ]
+    finally:
+        conn.close()
+
+
+# Text that is not UTF-8: SQLite stores it as given (CAST of a BLOB, a C writer).
+NOT_UTF8 = "CAST(x'74ff1b5b324a' AS TEXT)"
+NOT_UTF8_COLUMNS = [
+    ("tasks", "id"),
+    ("tasks", "title"),
+    ("tasks", "status"),
+    ("tasks", "claim_lock"),
+    ("task_runs", "task_id"),
+    ("task_runs", "claim_lock"),
+    ("task_runs", "outcome"),
+    ("task_events", "kind"),
+    ("task_events", "payload"),
+]
+
+
+@pytest.mark.parametrize(("table", "column"), NOT_UTF8_COLUMNS)
+def test_text_that_is_not_utf8_is_evidence_not_a_failed_audit(
+    tmp_path: Path, table: str, column: str
+) -> None:
+    now = int(time.time())
+    path = tmp_path / "kanban.db"
+    conn = boards.create(path)
+    boards.never_spawned(conn, "odd", now)
+    boards.never_spawned(conn, "plain", now)
+    where = "id = 'odd'" if table == "tasks" else "task_id = 'odd'"
+    conn.execute(f"UPDATE {table} SET {column} = {NOT_UTF8} WHERE {where}")
+    conn.close()
+    before = _raw_rows(path)
+    for fmt in ("text", "json"):
+        audit = run_cli("audit", path, "--format", fmt)
+        assert audit.returncode == 1, audit.stderr
+        assert audit.stderr == ""
+    doc = _strict(audit.stdout)
+    assert "plain" in {f["task_id"] for f in doc["findings"] if f["repairable"]}
+    repair = run_cli("repair", path, "--apply", "--yes", "--format", "json")
+    assert repair.returncode == 0, repair.stderr
+    done = _strict(repair.stdout)
+    assert {r["task_id"] for r in done["results"]} <= {"plain", "odd"}
+    assert "plain" in {r["task_id"] for r in done["results"]}
+    after = _raw_rows(path)
+    odd_before = [r for rows in before for r in rows if b"odd" in r or b"t\xff\x1b[2J" in r]
+    odd_after = [r for rows in after for r in rows if b"odd" in r or b"t\xff\x1b[2J" in r]
+    if table == "tasks" and column in ("id", "status"):
+        assert odd_after == odd_before  # not a task the audit can name or judge: untouched

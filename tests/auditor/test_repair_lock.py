@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from support import boards
-from support.cli import run_cli
+from support.cli import KANBAN_AUDIT, run_cli
 from support.tty import run_tty
 
 ORPHANS = 6000
@@ -208,3 +209,38 @@ def test_a_writer_closing_meanwhile_loses_nothing(tmp_path: Path) -> None:
     assert boards.repair_state(path) == (reported, set())
     assert boards.rows(path, "SELECT title FROM tasks WHERE id = 'idle'") == [(f"write {writes}",)]
     assert boards.rows(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+@pytest.mark.parametrize(
+    "command", [["repair", "--apply", "--yes"], ["guard", "install", "--yes"]], ids=" ".join
+)
+def test_ctrl_c_while_waiting_for_the_write_lock_stops_at_once(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """SQLite's busy wait sleeps in C, where Python sees no signal: Ctrl-C during a
+    two-minute wait for the lock once took effect only when the wait ran out."""
+    path = tmp_path / "kanban.db"
+    conn = boards.create(path)
+    boards.direct_write(conn, "t1", int(time.time()))
+    conn.execute("BEGIN IMMEDIATE")  # a dispatcher holding the write lock
+    try:
+        repair = subprocess.Popen(
+            [str(KANBAN_AUDIT), *command, path, "--busy-timeout", "120000"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(3)  # well into the wait
+        sent = time.monotonic()
+        repair.send_signal(signal.SIGINT)
+        _, err = repair.communicate(timeout=150)
+        waited = time.monotonic() - sent
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+    assert repair.returncode == 130, err
+    assert waited < 5, f"Ctrl-C took {waited:.1f} s"
+    assert not list(tmp_path.glob("*.bak"))
+    assert boards.rows(path, "SELECT status FROM tasks") == [("running",)]
+    assert boards.rows(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") == [(0,)]

@@ -96,3 +96,33 @@ def test_a_board_without_triggers_is_repaired_as_before(tmp_path: Path) -> None:
     assert doc["triggers"] == []
     assert [r["result"] for r in doc["results"]] == ["repaired"] * len(ORPHANS)
     assert boards.rows(path, "SELECT count(*) FROM tasks WHERE id LIKE 'other%'") == [(OTHERS,)]
+
+
+# Refuses the repair of one task: RAISE(ABORT) in its update, RAISE(FAIL) in its event.
+REFUSES = {
+    "abort-update": "CREATE TRIGGER frozen BEFORE UPDATE ON tasks WHEN OLD.id = 't2'"
+    " BEGIN SELECT RAISE(ABORT, 'task t2 is frozen'); END",
+    "fail-event": "CREATE TRIGGER frozen AFTER INSERT ON task_events"
+    " WHEN NEW.task_id = 't2' AND NEW.kind = 'reconciled'"
+    " BEGIN SELECT RAISE(FAIL, 'task t2 is frozen'); END",
+    "rollback-update": "CREATE TRIGGER frozen BEFORE UPDATE ON tasks WHEN OLD.id = 't2'"
+    " BEGIN SELECT RAISE(ROLLBACK, 'task t2 is frozen'); END",
+}
+
+
+@pytest.mark.parametrize("kind", list(REFUSES))
+def test_a_trigger_that_refuses_one_repair_skips_that_task_only(tmp_path: Path, kind: str) -> None:
+    """A board that raises on one task's repair: that task is skipped with the board's
+    words, every other task is repaired, and nothing of the refused one is written."""
+    path = _board(tmp_path, REFUSES[kind])
+    t2_before = boards.row_hashes(path, "tasks", "id")["t2"]
+    code, doc = run_json("repair", path, "--apply", "--yes")
+    assert code == 1
+    results = {r["task_id"]: r for r in doc["results"]}
+    assert [results[t]["result"] for t in ORPHANS] == ["repaired", "skipped", "repaired"]
+    assert results["t2"]["detail"] == "the board refused the repair: task t2 is frozen"
+    assert boards.row_hashes(path, "tasks", "id")["t2"] == t2_before
+    assert boards.rows(
+        path, "SELECT count(*) FROM task_events WHERE kind = 'reconciled' AND task_id = 't2'"
+    ) == [(0,)]
+    assert boards.rows(path, "SELECT count(*) FROM tasks WHERE status = 'running'") == [(1,)]
