@@ -30,6 +30,7 @@ from kanban_audit.linter.values import (
     Param,
     Ref,
     Seq,
+    Star,
     Unknown,
 )
 
@@ -70,6 +71,9 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         # branches (`sql += ...` in the `if` and in the `else`) is either text.
         texts = [t for option in expr.options for t in ev.strings(option, frame)]
         return _capped(ev, list({id(t): t for t in texts}.values()))
+    looked_up = _looked_up(ev, expr, frame)
+    if looked_up is not None:
+        return _capped(ev, looked_up)
     if isinstance(expr, Call):
         texts = composed.composed_texts(ev, expr, frame)
         if texts is not None:
@@ -119,6 +123,52 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
 
     first = [t for t in texts if may_write(t)]
     return (first + [t for t in texts if not may_write(t)])[:MAX_TEMPLATES]
+
+
+def _looked_up(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template] | None:
+    """`queries[k]` or `queries.get(k[, default])` of a dict of texts (named queries):
+    the text of each entry `k` may select, every entry's when `k` is not known here.
+    None when no dict is found (a sequence's item is read as a structure)."""
+    if isinstance(expr, Index) and not isinstance(expr.key, Lit | Ref | Param | OneOf):
+        return None
+    if isinstance(expr, Index):
+        base, key, default = expr.base, expr.key, None
+    elif isinstance(expr, Call) and expr.args and _getter(expr.func) is not None:
+        base, key = _getter(expr.func), expr.args[0]
+        default = expr.args[1] if len(expr.args) > 1 else None
+    else:
+        return None
+    if isinstance(key, Lit) and not isinstance(key.value, str):
+        return None
+    structs = ev.structures(base, frame)
+    if not any(isinstance(s, DictLit) for s in structs):
+        return None
+    keys = ev.const_set(key, frame)
+    texts: list[Template] = []
+    for struct in structs:
+        if not isinstance(struct, DictLit):
+            texts.append((Hole(expr, frame),))
+            continue
+        for name, value in struct.items:
+            if isinstance(name, Star):  # a spread mapping: look the key up there
+                texts += ev.strings(ev.item(name.expr, key), frame)
+                continue
+            names = ev.const_set(name, frame)
+            if keys is None or names is None or keys & names:
+                texts += ev.strings(value, frame)
+    if default is not None:
+        texts += ev.strings(default, frame)
+    return texts
+
+
+def _getter(func: Expr) -> Expr | None:
+    """The mapping whose `.get` is called (`queries.get`, or a module constant's,
+    which the summary names `mod.QUERIES.get`), if the call is one."""
+    if isinstance(func, Attr) and func.name == "get":
+        return func.base
+    if isinstance(func, Ref) and func.qual.endswith(".get"):
+        return Ref(func.qual.removesuffix(".get"))
+    return None
 
 
 def _wrapped_text(expr: Expr) -> Expr | None:
