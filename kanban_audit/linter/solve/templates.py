@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve import composed
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
+from kanban_audit.linter.solve.context import BUDGET
 from kanban_audit.linter.sql import HOLE_CLOSE, HOLE_OPEN
 from kanban_audit.linter.values import (
     Attr,
@@ -44,6 +45,10 @@ SQL_TEXT_WRAPPERS = frozenset(
     {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text"}
 )
 MAX_TEXT = 20_000
+# The text that stands for texts cut unread: a write that may be one of them is not
+# known (KA002 outside the claim path), never passed.
+CUT_REASON = f"{BUDGET}: more than {MAX_TEMPLATES} texts"
+CUT: Template = (Hole(Unknown(CUT_REASON), None),)
 PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
@@ -110,19 +115,33 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
     A text that names the column, holds a part not known here, or inserts
     (a positional INSERT names no column) is kept ahead of the others: a
     hundred texts that update other columns cannot crowd out the one that
-    writes the status.
+    writes the status. When a text that may write the column (or be the
+    guarded state) is cut all the same, the last one kept gives way to CUT:
+    the write is then not known, never passed unread.
     """
     if len(texts) <= MAX_TEMPLATES:
         return texts
     column = ev.pack.tasks.status.lower()
+    first = [t for t in texts if _may_write(t, column)]
+    kept = (first + [t for t in texts if not _may_write(t, column)])[:MAX_TEMPLATES]
+    dropped = [t for t in texts if not any(t is k for k in kept)]
+    guarded = ev.pack.tasks.guarded
+    if CUT in kept or not any(_may_write(t, column) or could_be(t, guarded) for t in dropped):
+        return kept
+    return [*kept[: MAX_TEMPLATES - 1], CUT]
 
-    def may_write(template: Template) -> bool:
-        text = "".join(p for p in template if isinstance(p, str)).lower()
-        holes = any(isinstance(p, Hole) for p in template)
-        return holes or column in text or "insert" in text or "replace" in text
 
-    first = [t for t in texts if may_write(t)]
-    return (first + [t for t in texts if not may_write(t)])[:MAX_TEMPLATES]
+def _may_write(template: Template, column: str) -> bool:
+    """Whether a text may write the status column: it names it, holds a part not
+    known here, or inserts (a positional INSERT names no column)."""
+    text = "".join(p for p in template if isinstance(p, str)).lower()
+    holes = any(isinstance(p, Hole) for p in template)
+    return holes or column in text or "insert" in text or "replace" in text
+
+
+def was_cut(template: Template) -> bool:
+    """Whether a text stands for (or holds) texts cut unread."""
+    return any(isinstance(p, Hole) and p == CUT[0] for p in template)
 
 
 def _looked_up(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template] | None:
