@@ -49,6 +49,8 @@ MAX_TEXT = 20_000
 # known (KA002 outside the claim path), never passed.
 CUT_REASON = f"{BUDGET}: more than {MAX_TEMPLATES} texts"
 CUT: Template = (Hole(Unknown(CUT_REASON), None),)
+TOO_LONG: Template = (Hole(Unknown("text too long"), None),)
+MAX_COMBOS = 4_096  # texts a product of choices makes before the rest are cut
 PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
@@ -58,11 +60,12 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     if isinstance(expr, Lit):
         return [(str(expr.value),)] if expr.value is not None else [(Hole(expr, frame),)]
     if isinstance(expr, Concat):
-        return _product([ev.strings(p, frame) for p in expr.parts])
+        return _product(ev, [ev.strings(p, frame) for p in expr.parts])
     if isinstance(expr, BinOp) and expr.op == "+":
-        return _product([ev.strings(expr.left, frame), ev.strings(expr.right, frame)])
+        return _product(ev, [ev.strings(expr.left, frame), ev.strings(expr.right, frame)])
     if isinstance(expr, BinOp) and expr.op == "%":
-        return [_percent(ev, t, expr.right, frame) for t in ev.strings(expr.left, frame)]
+        lefts = ev.strings(expr.left, frame)
+        return _capped(ev, [x for t in lefts for x in _percent(ev, t, expr.right, frame)])
     wrapped = _wrapped_text(expr)
     if wrapped is not None:
         return ev.strings(wrapped, frame)
@@ -70,7 +73,8 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         if expr.func.name == "join" and expr.args:
             return _join(ev, expr, frame)
         if expr.func.name == "format":
-            return [_format(ev, t, expr, frame) for t in ev.strings(expr.func.base, frame)]
+            bases = ev.strings(expr.func.base, frame)
+            return _capped(ev, [x for t in bases for x in _format(ev, t, expr, frame)])
     if isinstance(expr, OneOf):
         # Each option's texts, whatever it is built from: a text extended on two
         # branches (`sql += ...` in the `if` and in the `else`) is either text.
@@ -132,11 +136,15 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
 
 
 def _may_write(template: Template, column: str) -> bool:
-    """Whether a text may write the status column: it names it, holds a part not
-    known here, or inserts (a positional INSERT names no column)."""
+    """Whether a text may write the status column: it may be a write (UPDATE, INSERT
+    or REPLACE in its text, or a part not known here at its head) and it names the
+    column, holds a part not known here, or inserts (a positional INSERT names no
+    column). A SELECT built on many branches is a read, whatever it names."""
     text = "".join(p for p in template if isinstance(p, str)).lower()
+    head = next((p for p in template if not isinstance(p, str) or p.strip()), "")
+    writes = isinstance(head, Hole) or any(w in text for w in ("update", "insert", "replace"))
     holes = any(isinstance(p, Hole) for p in template)
-    return holes or column in text or "insert" in text or "replace" in text
+    return writes and (holes or column in text or "insert" in text or "replace" in text)
 
 
 def was_cut(template: Template) -> bool:
@@ -242,12 +250,15 @@ def could_be(template: Template, text: str) -> bool:
     return re.fullmatch(pattern, text, re.DOTALL) is not None
 
 
-def _product(parts: list[list[Template]]) -> list[Template]:
-    combos = itertools.islice(itertools.product(*parts), MAX_TEMPLATES)
+def _product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
+    """Every text made of one text of each part, in order (capped as any choice is;
+    past MAX_COMBOS the texts not made are cut, and the write is not known)."""
+    combos = list(itertools.islice(itertools.product(*parts), MAX_COMBOS + 1))
     texts = [tuple(piece for template in combo for piece in template) for combo in combos]
-    return [
-        t if _text_size(t) <= MAX_TEXT else (Hole(Unknown("text too long"), None),) for t in texts
-    ]
+    texts = [t if _text_size(t) <= MAX_TEXT else TOO_LONG for t in texts]
+    if len(texts) > MAX_COMBOS:
+        texts[-1] = CUT
+    return _capped(ev, texts)
 
 
 def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
@@ -280,9 +291,11 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
     return _capped(ev, joined)
 
 
-def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None) -> Template:
+def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None) -> list[Template]:
     structs = ev.structures(args, frame)
     struct = structs[0] if len(structs) == 1 else Unknown("format arguments")
+    if not any(isinstance(s, Seq | DictLit) for s in structs):
+        struct = args  # one value, whatever texts it may be
     named: dict = {}
     positional: list[Expr] = []
     if isinstance(struct, DictLit):
@@ -291,9 +304,9 @@ def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None)
         positional = list(struct.items) if isinstance(struct, Seq) else [struct]
     position = itertools.count()
 
-    def replace_match(match: re.Match[str]) -> tuple:
+    def replace_match(match: re.Match[str]) -> list[Template]:
         if match.group() == "%%":
-            return ("%",)
+            return [("%",)]
         if match.group(1):
             value = named.get(match.group(1))
         else:
@@ -301,14 +314,14 @@ def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None)
             value = positional[index] if index < len(positional) else None
         return _text_of(ev, value, Hole(args, frame), frame)
 
-    return _substitute(template, PERCENT, replace_match)
+    return _substitute(ev, template, PERCENT, replace_match)
 
 
-def _format(ev: Evaluator, template: Template, call: Call, frame: Frame | None) -> Template:
+def _format(ev: Evaluator, template: Template, call: Call, frame: Frame | None) -> list[Template]:
     named = dict(call.kwargs)
     position = itertools.count()
 
-    def replace_match(match: re.Match[str]) -> tuple:
+    def replace_match(match: re.Match[str]) -> list[Template]:
         field_name = match.group(1)
         index = next(position) if field_name == "" else None
         if field_name.isdigit():
@@ -317,37 +330,41 @@ def _format(ev: Evaluator, template: Template, call: Call, frame: Frame | None) 
             value = named.get(field_name)
         else:
             value = call.args[index] if index < len(call.args) else None
-        text = _text_of(ev, value, Hole(call, frame), frame)
+        texts = _text_of(ev, value, Hole(call, frame), frame)
         quote = ("'",) if match.group(2) in ("r", "a") else ()
-        return quote + text + quote
+        return [quote + text + quote for text in texts]
 
-    return _substitute(template, BRACE, replace_match, _unescape_braces)
+    return _substitute(ev, template, BRACE, replace_match, _unescape_braces)
 
 
-def _text_of(ev: Evaluator, value: Expr | None, missing: Hole, frame: Frame | None) -> tuple:
-    """The first text a substituted value can have, or a hole if there is no value."""
-    return ev.strings(value, frame)[0] if value is not None else (missing,)
+def _text_of(
+    ev: Evaluator, value: Expr | None, missing: Hole, frame: Frame | None
+) -> list[Template]:
+    """The texts a substituted value can have, or a hole if there is no value."""
+    return ev.strings(value, frame) if value is not None else [(missing,)]
 
 
 def _substitute(
+    ev: Evaluator,
     template: Template,
     pattern: re.Pattern[str],
-    replace_match: Callable[[re.Match[str]], tuple],
+    replace_match: Callable[[re.Match[str]], list[Template]],
     plain: Callable[[str], str] = str,
-) -> Template:
-    """Rewrite the literal pieces of a template: each match becomes the pieces given."""
-    out: list = []
+) -> list[Template]:
+    """Rewrite the literal pieces of a template: each match becomes one of the texts
+    given, so a value that may be several texts gives a text per choice."""
+    parts: list[list[Template]] = []
     for piece in template:
         if not isinstance(piece, str):
-            out.append(piece)
+            parts.append([(piece,)])
             continue
         pos = 0
         for match in pattern.finditer(piece):
-            out.append(plain(piece[pos : match.start()]))
+            parts.append([(plain(piece[pos : match.start()]),)])
             pos = match.end()
-            out += replace_match(match)
-        out.append(plain(piece[pos:]))
-    return tuple(out)
+            parts.append(replace_match(match))
+        parts.append([(plain(piece[pos:]),)])
+    return _product(ev, parts)
 
 
 def _unescape_braces(text: str) -> str:
