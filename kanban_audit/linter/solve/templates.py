@@ -8,7 +8,9 @@ templates: tuples of literal text and holes for the parts that stay unknown.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -51,6 +53,9 @@ CUT_REASON = f"{BUDGET}: more than {MAX_TEMPLATES} texts"
 CUT: Template = (Hole(Unknown(CUT_REASON), None),)
 TOO_LONG: Template = (Hole(Unknown("text too long"), None),)
 MAX_COMBOS = 4_096  # texts a product of choices makes before the rest are cut
+# What a part of a text that cannot change the status written never holds: quotes,
+# placeholders, statement ends, calls and SQL's own concatenation.
+INERT_EXCLUDES = frozenset("'\"`[;?%:$@(|{\\")
 PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
@@ -130,7 +135,7 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
     kept = (first + [t for t in texts if not _may_write(t, column)])[:MAX_TEMPLATES]
     dropped = [t for t in texts if not any(t is k for k in kept)]
     guarded = ev.pack.tasks.guarded
-    if CUT in kept or not any(_may_write(t, column) or could_be(t, guarded) for t in dropped):
+    if CUT in kept or all(_harmless(t, column, guarded) for t in dropped):
         return kept
     return [*kept[: MAX_TEMPLATES - 1], CUT]
 
@@ -145,6 +150,29 @@ def _may_write(template: Template, column: str) -> bool:
     writes = isinstance(head, Hole) or any(w in text for w in ("update", "insert", "replace"))
     holes = any(isinstance(p, Hole) for p in template)
     return writes and (holes or column in text or "insert" in text or "replace" in text)
+
+
+def _harmless(template: Template, column: str, guarded: str) -> bool:
+    """Whether a text cut unread cannot write the guarded state, read on its face:
+    it cannot write the column at all, or it is known in full, does not insert, holds
+    the state nowhere, and every mention of the column sets it to a plain literal."""
+    if not _may_write(template, column) and not could_be(template, guarded):
+        return True
+    if any(isinstance(p, Hole) for p in template):
+        return False
+    text = "".join(template).lower()
+    if guarded.lower() in text or "insert" in text or "replace" in text:
+        return False
+    return text.count(column) == len(_set_to_literal(column).findall(text))
+
+
+@functools.cache
+def _set_to_literal(column: str) -> re.Pattern[str]:
+    """`column = 'literal'` ending there (a comma, a WHERE, the end), quoted or not."""
+    name = re.escape(column)
+    return re.compile(
+        rf"""(?<![\w$]){name}["`\]]?\s*=\s*'[^']*'(?=\s*(?:,|\)|;|\Z|where\b|returning\b))"""
+    )
 
 
 def was_cut(template: Template) -> bool:
@@ -251,14 +279,37 @@ def could_be(template: Template, text: str) -> bool:
 
 
 def _product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
-    """Every text made of one text of each part, in order (capped as any choice is;
-    past MAX_COMBOS the texts not made are cut, and the write is not known)."""
+    """Every text made of one text of each part, in order, capped as any choice is.
+    Past MAX_COMBOS, a part whose choices cannot change what is written to the status
+    column (`sql += ", k0 = 1"` on hundreds of branches) is read as its first choice;
+    if that is not enough, the texts not made are cut and the write is not known."""
+    if math.prod(len(p) for p in parts) > MAX_COMBOS:
+        column, guarded = ev.pack.tasks.status.lower(), ev.pack.tasks.guarded.lower()
+        parts = [p[:1] if _inert(p, column, guarded) else p for p in parts]
     combos = list(itertools.islice(itertools.product(*parts), MAX_COMBOS + 1))
     texts = [tuple(piece for template in combo for piece in template) for combo in combos]
     texts = [t if _text_size(t) <= MAX_TEXT else TOO_LONG for t in texts]
     if len(texts) > MAX_COMBOS:
         texts[-1] = CUT
     return _capped(ev, texts)
+
+
+def _inert(options: list[Template], column: str, guarded: str) -> bool:
+    """Whether a part's choices are plain SQL that cannot name the column, hold a value
+    or a placeholder, or join a word with the text around it (`, k0 = 1` or nothing)."""
+    for option in options:
+        if any(not isinstance(piece, str) for piece in option):
+            return False
+        text = "".join(option).lower()
+        if not text:
+            continue
+        if text[0].isalnum() or text[0] == "_" or text[-1].isalpha() or text[-1] == "_":
+            return False
+        if any(word in text for word in (column, guarded, "insert", "replace", "update")):
+            return False
+        if any(char in text for char in INERT_EXCLUDES):
+            return False
+    return True
 
 
 def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
