@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from kanban_audit.linter.claimpath import Analysis
 from kanban_audit.linter.solve.program import Program
-from kanban_audit.linter.values import Expr, Lit, Ref, Site
+from kanban_audit.linter.values import DictLit, Expr, Lit, Ref, Site
 from kanban_audit.rulepack import RulePack
 
 TABLE_WRITE_METHODS = ("update", "insert", "upsert", "insert_all", "upsert_all")
@@ -287,7 +287,10 @@ class Prefilter:
 
     def _holds_sql(self, expr: Expr) -> bool:
         """Whether an expression's literal text (its string parts joined, as adjacent
-        strings and f-strings are) names the table in a write."""
+        strings and f-strings are) names the table in a write. A dict of named queries
+        is read text by text: a key joined to the text after it would hide its UPDATE."""
+        if isinstance(expr, DictLit):
+            return any(self._holds_sql(value) for _, value in expr.items)
         text = "".join(_literals(expr))
         return bool(text) and self.writes_table(text.encode("utf-8", "replace"))
 

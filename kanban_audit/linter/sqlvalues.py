@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, replace
 
 from kanban_audit.linter.sqltokens import (
+    HOLE_CLOSE,
+    HOLE_OPEN,
     Token,
     closing,
     depths,
@@ -105,7 +107,7 @@ CONSTANT_WORDS = {"NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURR
 
 def _atom(tok: Token, scope: Scope) -> list[SqlValue]:
     if tok.kind == "string":
-        return [SqlValue("literal", tok.text[1:-1].replace("''", "'"))]
+        return _string(tok.text[1:-1].replace("''", "'"))
     if tok.kind == "param":
         return [SqlValue("param", tok.index, tok.uncertain)]
     if tok.kind == "arg":
@@ -320,6 +322,25 @@ def _char(args: list[list[Token]]) -> list[SqlValue]:
         return []
 
 
+# A value interpolated inside a quoted SQL literal ('{state}'): the hole's number.
+_QUOTED_HOLE = re.compile(HOLE_OPEN + r"(\d+)" + HOLE_CLOSE)
+
+
+def _string(text: str) -> list[SqlValue]:
+    """A quoted literal: its text, or, with values interpolated inside the quotes
+    (`'{state}'`, `'%s'` filled in Python), the text those values make."""
+    pieces = _QUOTED_HOLE.split(text)
+    if len(pieces) == 1:
+        return [SqlValue("literal", text)]
+    if pieces == ["", pieces[1], ""]:
+        return [SqlValue("hole", int(pieces[1]))]
+    parts = tuple(
+        (SqlValue("hole", int(piece)) if n % 2 else SqlValue("literal", piece),)
+        for n, piece in enumerate(pieces)
+    )
+    return [SqlValue("concat", "", parts=parts)]
+
+
 def _constant(tokens: list[Token]) -> str | int | None:
     """A string or integer literal argument, else None."""
     tokens = unwrap(tokens)
@@ -327,7 +348,7 @@ def _constant(tokens: list[Token]) -> str | int | None:
     tok = tokens[-1] if len(tokens) == 1 or negative else None
     if tok is not None and tok.kind == "number" and tok.text.isdigit():
         return -int(tok.text) if negative else int(tok.text)
-    if tok is not None and tok.kind == "string" and not negative:
+    if tok is not None and tok.kind == "string" and not negative and HOLE_OPEN not in tok.text:
         return tok.text[1:-1].replace("''", "'")
     return None
 

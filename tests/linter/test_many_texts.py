@@ -33,3 +33,59 @@ def test_the_status_text_among_a_hundred_others_is_judged(tmp_path: Path) -> Non
 def test_a_safe_status_text_among_a_hundred_others_passes(tmp_path: Path) -> None:
     done = lint(tmp_path, "UPDATE tasks SET status = 'done' WHERE id = ?")
     assert (done.returncode, done.stdout.strip()) == (0, "All checks passed."), done.stderr
+
+
+def lint_states(tmp_path: Path, states: list[str]) -> subprocess.CompletedProcess[str]:
+    """One write whose text is chosen on an `elif` chain, each text writing a status."""
+    lines = ["def move(conn, task_id, k):"]
+    for n, state in enumerate(states):
+        lines += [
+            f"    {'if' if n == 0 else 'elif'} k == {n}:",
+            f"        sql = \"UPDATE tasks SET status = '{state}' WHERE id = ? AND step = {n}\"",
+        ]
+    lines += ["    else:", "        return", "    conn.execute(sql, (task_id,))", ""]
+    (tmp_path / "moves.py").write_text("\n".join(lines))
+    return run_cli("lint", "--isolated", "--no-cache", "moves.py", cwd=tmp_path, timeout=60)
+
+
+STATES = 70  # status texts, more than one write follows
+
+
+def test_a_running_text_cut_from_seventy_status_texts_is_reported(tmp_path: Path) -> None:
+    done = lint_states(tmp_path, ["done"] * (STATES - 1) + ["running"])
+    assert done.returncode == 1, done.stderr
+    assert "moves.py:" in done.stdout and " KA002 " in done.stdout
+    assert "analysis budget exceeded" in done.stdout
+
+
+def test_a_running_text_kept_among_seventy_status_texts_is_a_bug(tmp_path: Path) -> None:
+    done = lint_states(tmp_path, ["running"] + ["done"] * (STATES - 1))
+    assert done.returncode == 1, done.stderr
+    assert " KA001 status 'running'" in done.stdout
+
+
+def test_seventy_safe_literal_status_texts_cut_are_read_and_pass(tmp_path: Path) -> None:
+    """A text cut that sets the column to a plain safe literal is proven safe as it is."""
+    done = lint_states(tmp_path, ["done"] * STATES)
+    assert (done.returncode, done.stdout.strip()) == (0, "All checks passed."), done.stderr
+
+
+def test_seventy_status_texts_from_placeholders_are_not_proven_safe(tmp_path: Path) -> None:
+    """Texts cut unread that bind the column from a placeholder are not passed silently."""
+    lines = ["def move(conn, task_id, k, state):"]
+    for n in range(STATES):
+        lines += [
+            f"    {'if' if n == 0 else 'elif'} k == {n}:",
+            f'        sql = "UPDATE tasks SET status = ?, step_{n} = 1 WHERE id = ?"',
+        ]
+    lines += ["    else:", "        return", "    conn.execute(sql, (state, task_id))", ""]
+    lines += ["def finish(conn, task_id, k):", "    move(conn, task_id, k, 'done')", ""]
+    (tmp_path / "moves.py").write_text("\n".join(lines))
+    done = run_cli("lint", "--isolated", "--no-cache", "moves.py", cwd=tmp_path, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert " KA002 " in done.stdout and "analysis budget exceeded" in done.stdout
+
+
+def test_sixty_four_safe_status_texts_pass(tmp_path: Path) -> None:
+    done = lint_states(tmp_path, ["done", "blocked"] * 32)
+    assert (done.returncode, done.stdout.strip()) == (0, "All checks passed."), done.stderr

@@ -89,6 +89,10 @@ def named_texts(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template
         target = ev.index.resolve(expr.qual)
         if target and target[0] == "global":
             return ev.strings(ev.index.globals[target[1]], frame)
+        head, _, name = expr.qual.rpartition(".")
+        owner = ev.index.resolve(head) if head else None
+        if owner and owner[0] == "global":  # a field of a module's object: `QUERIES.start`
+            return _attribute_texts(ev, Attr(Ref(head), name), frame)
         return None
     if isinstance(expr, Stored):
         return ev.strings(expr.value, None)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 VALIDATORS = ("model_validate", "model_validate_json", "parse_obj", "parse_raw")
 MODEL_BASES = ("BaseModel", "SQLModel", "BaseSettings")
+RECORD_BASES = ("typing.NamedTuple", "typing_extensions.NamedTuple")
 NO_TEXT = ("builtins.int", "builtins.float", "builtins.bool")
 
 
@@ -240,6 +241,8 @@ def _model(ev: Evaluator, cls: str, known: dict[str, Model | None]) -> Model | N
             validated, extra, is_model = inherited.validated, inherited.extra, True
         elif base.qual.rsplit(".", 1)[-1] in MODEL_BASES and index.resolve(base.qual) is None:
             validated = is_model = True
+        elif base.qual in RECORD_BASES:  # fields as a dataclass's, not validated
+            is_model = True
     if not is_model:
         return None
     fields.update((name, spec) for name, spec in summary.fields if not name.startswith("_"))

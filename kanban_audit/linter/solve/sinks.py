@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve import columns, schema, unknown_table
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
-from kanban_audit.linter.solve.templates import MAX_TEMPLATES, could_be, marked_text
+from kanban_audit.linter.solve.templates import (
+    CUT_REASON,
+    MAX_TEMPLATES,
+    could_be,
+    marked_text,
+    was_cut,
+)
 from kanban_audit.linter.sql import ANY_COLUMN, TABLE_NOT_KNOWN, parse_writes
 from kanban_audit.linter.sqlvalues import SqlValue, apply_text
 from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
@@ -34,6 +40,10 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     atoms: list[Atom] = []
     note = ""
     for template in ev.strings(sink.target, frame):
+        if was_cut(template):
+            atoms.append(Atom("unknown", CUT_REASON))
+            note = note or f"{tasks.table}.{tasks.status}, if it writes it"
+            continue
         text, holes = marked_text(template)
         if not holes and tasks.table_text not in text.lower():
             continue

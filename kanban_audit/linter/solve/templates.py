@@ -8,13 +8,16 @@ templates: tuples of literal text and holes for the parts that stay unknown.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve import composed
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
+from kanban_audit.linter.solve.context import BUDGET
 from kanban_audit.linter.sql import HOLE_CLOSE, HOLE_OPEN
 from kanban_audit.linter.values import (
     Attr,
@@ -30,6 +33,7 @@ from kanban_audit.linter.values import (
     Param,
     Ref,
     Seq,
+    Star,
     Unknown,
 )
 
@@ -43,6 +47,15 @@ SQL_TEXT_WRAPPERS = frozenset(
     {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text"}
 )
 MAX_TEXT = 20_000
+# The text that stands for texts cut unread: a write that may be one of them is not
+# known (KA002 outside the claim path), never passed.
+CUT_REASON = f"{BUDGET}: more than {MAX_TEMPLATES} texts"
+CUT: Template = (Hole(Unknown(CUT_REASON), None),)
+TOO_LONG: Template = (Hole(Unknown("text too long"), None),)
+MAX_COMBOS = 4_096  # texts a product of choices makes before the rest are cut
+# What a part of a text that cannot change the status written never holds: quotes,
+# placeholders, statement ends, calls and SQL's own concatenation.
+INERT_EXCLUDES = frozenset("'\"`[;?%:$@(|{\\")
 PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
@@ -52,11 +65,12 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     if isinstance(expr, Lit):
         return [(str(expr.value),)] if expr.value is not None else [(Hole(expr, frame),)]
     if isinstance(expr, Concat):
-        return _product([ev.strings(p, frame) for p in expr.parts])
+        return _product(ev, [ev.strings(p, frame) for p in expr.parts])
     if isinstance(expr, BinOp) and expr.op == "+":
-        return _product([ev.strings(expr.left, frame), ev.strings(expr.right, frame)])
+        return _product(ev, [ev.strings(expr.left, frame), ev.strings(expr.right, frame)])
     if isinstance(expr, BinOp) and expr.op == "%":
-        return [_percent(ev, t, expr.right, frame) for t in ev.strings(expr.left, frame)]
+        lefts = ev.strings(expr.left, frame)
+        return _capped(ev, [x for t in lefts for x in _percent(ev, t, expr.right, frame)])
     wrapped = _wrapped_text(expr)
     if wrapped is not None:
         return ev.strings(wrapped, frame)
@@ -64,12 +78,16 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         if expr.func.name == "join" and expr.args:
             return _join(ev, expr, frame)
         if expr.func.name == "format":
-            return [_format(ev, t, expr, frame) for t in ev.strings(expr.func.base, frame)]
+            bases = ev.strings(expr.func.base, frame)
+            return _capped(ev, [x for t in bases for x in _format(ev, t, expr, frame)])
     if isinstance(expr, OneOf):
         # Each option's texts, whatever it is built from: a text extended on two
         # branches (`sql += ...` in the `if` and in the `else`) is either text.
         texts = [t for option in expr.options for t in ev.strings(option, frame)]
         return _capped(ev, list({id(t): t for t in texts}.values()))
+    looked_up = _looked_up(ev, expr, frame)
+    if looked_up is not None:
+        return _capped(ev, looked_up)
     if isinstance(expr, Call):
         texts = composed.composed_texts(ev, expr, frame)
         if texts is not None:
@@ -106,19 +124,106 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
     A text that names the column, holds a part not known here, or inserts
     (a positional INSERT names no column) is kept ahead of the others: a
     hundred texts that update other columns cannot crowd out the one that
-    writes the status.
+    writes the status. When a text that may write the column (or be the
+    guarded state) is cut all the same, the last one kept gives way to CUT:
+    the write is then not known, never passed unread.
     """
     if len(texts) <= MAX_TEMPLATES:
         return texts
     column = ev.pack.tasks.status.lower()
+    first = [t for t in texts if _may_write(t, column)]
+    kept = (first + [t for t in texts if not _may_write(t, column)])[:MAX_TEMPLATES]
+    dropped = [t for t in texts if not any(t is k for k in kept)]
+    guarded = ev.pack.tasks.guarded
+    if CUT in kept or all(_harmless(t, column, guarded) for t in dropped):
+        return kept
+    return [*kept[: MAX_TEMPLATES - 1], CUT]
 
-    def may_write(template: Template) -> bool:
-        text = "".join(p for p in template if isinstance(p, str)).lower()
-        holes = any(isinstance(p, Hole) for p in template)
-        return holes or column in text or "insert" in text or "replace" in text
 
-    first = [t for t in texts if may_write(t)]
-    return (first + [t for t in texts if not may_write(t)])[:MAX_TEMPLATES]
+def _may_write(template: Template, column: str) -> bool:
+    """Whether a text may write the status column: it may be a write (UPDATE, INSERT
+    or REPLACE in its text, or a part not known here at its head) and it names the
+    column, holds a part not known here, or inserts (a positional INSERT names no
+    column). A SELECT built on many branches is a read, whatever it names."""
+    text = "".join(p for p in template if isinstance(p, str)).lower()
+    head = next((p for p in template if not isinstance(p, str) or p.strip()), "")
+    writes = isinstance(head, Hole) or any(w in text for w in ("update", "insert", "replace"))
+    holes = any(isinstance(p, Hole) for p in template)
+    return writes and (holes or column in text or "insert" in text or "replace" in text)
+
+
+def _harmless(template: Template, column: str, guarded: str) -> bool:
+    """Whether a text cut unread cannot write the guarded state, read on its face:
+    it cannot write the column at all, or it is known in full, does not insert, holds
+    the state nowhere, and every mention of the column sets it to a plain literal."""
+    if not _may_write(template, column) and not could_be(template, guarded):
+        return True
+    if any(isinstance(p, Hole) for p in template):
+        return False
+    text = "".join(template).lower()
+    if guarded.lower() in text or "insert" in text or "replace" in text:
+        return False
+    return text.count(column) == len(_set_to_literal(column).findall(text))
+
+
+@functools.cache
+def _set_to_literal(column: str) -> re.Pattern[str]:
+    """`column = 'literal'` ending there (a comma, a WHERE, the end), quoted or not."""
+    name = re.escape(column)
+    return re.compile(
+        rf"""(?<![\w$]){name}["`\]]?\s*=\s*'[^']*'(?=\s*(?:,|\)|;|\Z|where\b|returning\b))"""
+    )
+
+
+def was_cut(template: Template) -> bool:
+    """Whether a text stands for (or holds) texts cut unread."""
+    return any(isinstance(p, Hole) and p == CUT[0] for p in template)
+
+
+def _looked_up(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template] | None:
+    """`queries[k]` or `queries.get(k[, default])` of a dict of texts (named queries):
+    the text of each entry `k` may select, every entry's when `k` is not known here.
+    None when no dict is found (a sequence's item is read as a structure)."""
+    if isinstance(expr, Index) and not isinstance(expr.key, Lit | Ref | Param | OneOf):
+        return None
+    if isinstance(expr, Index):
+        base, key, default = expr.base, expr.key, None
+    elif isinstance(expr, Call) and expr.args and _getter(expr.func) is not None:
+        base, key = _getter(expr.func), expr.args[0]
+        default = expr.args[1] if len(expr.args) > 1 else None
+    else:
+        return None
+    if isinstance(key, Lit) and not isinstance(key.value, str):
+        return None
+    structs = ev.structures(base, frame)
+    if not any(isinstance(s, DictLit) for s in structs):
+        return None
+    keys = ev.const_set(key, frame)
+    texts: list[Template] = []
+    for struct in structs:
+        if not isinstance(struct, DictLit):
+            texts.append((Hole(expr, frame),))
+            continue
+        for name, value in struct.items:
+            if isinstance(name, Star):  # a spread mapping: look the key up there
+                texts += ev.strings(ev.item(name.expr, key), frame)
+                continue
+            names = ev.const_set(name, frame)
+            if keys is None or names is None or keys & names:
+                texts += ev.strings(value, frame)
+    if default is not None:
+        texts += ev.strings(default, frame)
+    return texts
+
+
+def _getter(func: Expr) -> Expr | None:
+    """The mapping whose `.get` is called (`queries.get`, or a module constant's,
+    which the summary names `mod.QUERIES.get`), if the call is one."""
+    if isinstance(func, Attr) and func.name == "get":
+        return func.base
+    if isinstance(func, Ref) and func.qual.endswith(".get"):
+        return Ref(func.qual.removesuffix(".get"))
+    return None
 
 
 def _wrapped_text(expr: Expr) -> Expr | None:
@@ -173,12 +278,38 @@ def could_be(template: Template, text: str) -> bool:
     return re.fullmatch(pattern, text, re.DOTALL) is not None
 
 
-def _product(parts: list[list[Template]]) -> list[Template]:
-    combos = itertools.islice(itertools.product(*parts), MAX_TEMPLATES)
+def _product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
+    """Every text made of one text of each part, in order, capped as any choice is.
+    Past MAX_COMBOS, a part whose choices cannot change what is written to the status
+    column (`sql += ", k0 = 1"` on hundreds of branches) is read as its first choice;
+    if that is not enough, the texts not made are cut and the write is not known."""
+    if math.prod(len(p) for p in parts) > MAX_COMBOS:
+        column, guarded = ev.pack.tasks.status.lower(), ev.pack.tasks.guarded.lower()
+        parts = [p[:1] if _inert(p, column, guarded) else p for p in parts]
+    combos = list(itertools.islice(itertools.product(*parts), MAX_COMBOS + 1))
     texts = [tuple(piece for template in combo for piece in template) for combo in combos]
-    return [
-        t if _text_size(t) <= MAX_TEXT else (Hole(Unknown("text too long"), None),) for t in texts
-    ]
+    texts = [t if _text_size(t) <= MAX_TEXT else TOO_LONG for t in texts]
+    if len(texts) > MAX_COMBOS:
+        texts[-1] = CUT
+    return _capped(ev, texts)
+
+
+def _inert(options: list[Template], column: str, guarded: str) -> bool:
+    """Whether a part's choices are plain SQL that cannot name the column, hold a value
+    or a placeholder, or join a word with the text around it (`, k0 = 1` or nothing)."""
+    for option in options:
+        if any(not isinstance(piece, str) for piece in option):
+            return False
+        text = "".join(option).lower()
+        if not text:
+            continue
+        if text[0].isalnum() or text[0] == "_" or text[-1].isalpha() or text[-1] == "_":
+            return False
+        if any(word in text for word in (column, guarded, "insert", "replace", "update")):
+            return False
+        if any(char in text for char in INERT_EXCLUDES):
+            return False
+    return True
 
 
 def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
@@ -211,9 +342,11 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
     return _capped(ev, joined)
 
 
-def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None) -> Template:
+def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None) -> list[Template]:
     structs = ev.structures(args, frame)
     struct = structs[0] if len(structs) == 1 else Unknown("format arguments")
+    if not any(isinstance(s, Seq | DictLit) for s in structs):
+        struct = args  # one value, whatever texts it may be
     named: dict = {}
     positional: list[Expr] = []
     if isinstance(struct, DictLit):
@@ -222,9 +355,9 @@ def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None)
         positional = list(struct.items) if isinstance(struct, Seq) else [struct]
     position = itertools.count()
 
-    def replace_match(match: re.Match[str]) -> tuple:
+    def replace_match(match: re.Match[str]) -> list[Template]:
         if match.group() == "%%":
-            return ("%",)
+            return [("%",)]
         if match.group(1):
             value = named.get(match.group(1))
         else:
@@ -232,14 +365,14 @@ def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None)
             value = positional[index] if index < len(positional) else None
         return _text_of(ev, value, Hole(args, frame), frame)
 
-    return _substitute(template, PERCENT, replace_match)
+    return _substitute(ev, template, PERCENT, replace_match)
 
 
-def _format(ev: Evaluator, template: Template, call: Call, frame: Frame | None) -> Template:
+def _format(ev: Evaluator, template: Template, call: Call, frame: Frame | None) -> list[Template]:
     named = dict(call.kwargs)
     position = itertools.count()
 
-    def replace_match(match: re.Match[str]) -> tuple:
+    def replace_match(match: re.Match[str]) -> list[Template]:
         field_name = match.group(1)
         index = next(position) if field_name == "" else None
         if field_name.isdigit():
@@ -248,37 +381,41 @@ def _format(ev: Evaluator, template: Template, call: Call, frame: Frame | None) 
             value = named.get(field_name)
         else:
             value = call.args[index] if index < len(call.args) else None
-        text = _text_of(ev, value, Hole(call, frame), frame)
+        texts = _text_of(ev, value, Hole(call, frame), frame)
         quote = ("'",) if match.group(2) in ("r", "a") else ()
-        return quote + text + quote
+        return [quote + text + quote for text in texts]
 
-    return _substitute(template, BRACE, replace_match, _unescape_braces)
+    return _substitute(ev, template, BRACE, replace_match, _unescape_braces)
 
 
-def _text_of(ev: Evaluator, value: Expr | None, missing: Hole, frame: Frame | None) -> tuple:
-    """The first text a substituted value can have, or a hole if there is no value."""
-    return ev.strings(value, frame)[0] if value is not None else (missing,)
+def _text_of(
+    ev: Evaluator, value: Expr | None, missing: Hole, frame: Frame | None
+) -> list[Template]:
+    """The texts a substituted value can have, or a hole if there is no value."""
+    return ev.strings(value, frame) if value is not None else [(missing,)]
 
 
 def _substitute(
+    ev: Evaluator,
     template: Template,
     pattern: re.Pattern[str],
-    replace_match: Callable[[re.Match[str]], tuple],
+    replace_match: Callable[[re.Match[str]], list[Template]],
     plain: Callable[[str], str] = str,
-) -> Template:
-    """Rewrite the literal pieces of a template: each match becomes the pieces given."""
-    out: list = []
+) -> list[Template]:
+    """Rewrite the literal pieces of a template: each match becomes one of the texts
+    given, so a value that may be several texts gives a text per choice."""
+    parts: list[list[Template]] = []
     for piece in template:
         if not isinstance(piece, str):
-            out.append(piece)
+            parts.append([(piece,)])
             continue
         pos = 0
         for match in pattern.finditer(piece):
-            out.append(plain(piece[pos : match.start()]))
+            parts.append([(plain(piece[pos : match.start()]),)])
             pos = match.end()
-            out += replace_match(match)
-        out.append(plain(piece[pos:]))
-    return tuple(out)
+            parts.append(replace_match(match))
+        parts.append([(plain(piece[pos:]),)])
+    return _product(ev, parts)
 
 
 def _unescape_braces(text: str) -> str:
