@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.support.cli import run_cli
+from support.cli import run_cli
 
 CLASSES = 60
 # Far more than the seconds these files take; far less than the walk of every
