@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from kanban_audit.linter.depth import nesting_problem
 from kanban_audit.linter.summarize.chunks import Chunk, chunk_key, split
 from kanban_audit.linter.summarize.context import ModuleContext, module_context
+from kanban_audit.linter.summarize.namespace import Namespace
 from kanban_audit.linter.values import (
     ChunkSummary,
     ClassSummary,
@@ -65,19 +66,18 @@ def summarize(
     lines = [line.decode("utf-8", "replace").rstrip("\r\n") for line in raw]
     methods = frozenset(sql_methods)
     salt = f"{salt}\x1f{','.join(sorted(methods))}"
-    env: dict[str, Expr] = {}
+    env = Namespace()
     digests: dict[int, str] = {}
     parts: list[ChunkSummary] = []
     fresh: list[Fresh] = []
     for chunk in split(tree, raw):
-        key = chunk_key(chunk, context, env, digests, salt)
+        key = chunk_key(chunk, context, env.values, digests, salt)
         part = lookup(key, chunk.start) if lookup else None
         if part is None:
-            part = _summarize_chunk(chunk, context, env, raw, lines, methods)
+            part = _summarize_chunk(chunk, context, env.seen_by(chunk.names), raw, lines, methods)
             fresh.append((key, part, chunk.start))
         parts.append(part)
-        env = {k: v for k, v in env.items() if k not in part.cleared}
-        env.update(part.env)
+        env.apply(part.cleared, part.env)
     return _assemble(context, path, parts), fresh
 
 
