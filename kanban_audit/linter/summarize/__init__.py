@@ -3,6 +3,7 @@
 context      what the whole module tells each statement (from CPython's ast)
 chunks       top-level statements as units of work and of caching
 module       the module-wide state a chunk's interpretation reads and fills
+namespace    the module-level names between chunks, each chunk given its own
 positions    where calls and statements are (from CPython's ast)
 interpreter  the abstract interpreter over function bodies (on LibCST trees)
 guards       what a test proves on each branch
