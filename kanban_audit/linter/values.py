@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import cache
 from typing import Any
 
 
@@ -234,6 +235,35 @@ def spread_pair(mapping: Expr) -> tuple[Expr, Expr]:
     return (Star(mapping), Index(mapping, Star(mapping)))
 
 
+def equal(a: Any, b: Any) -> bool:
+    """`a == b`, compared a level at a time: values that differ near the top (a guard
+    over a long chain of guards, and another) are told apart without walking down
+    each chain first, as the fields-in-order comparison of dataclasses does."""
+    pending = [(a, b)]
+    while pending:
+        deeper: list[tuple[Any, Any]] = []
+        for x, y in pending:
+            if x is y:
+                continue
+            if is_dataclass(x) or is_dataclass(y):
+                if type(x) is not type(y):
+                    return False
+                deeper += [(getattr(x, f), getattr(y, f)) for f in _compared(type(x))]
+            elif type(x) is tuple and type(y) is tuple:
+                if len(x) != len(y):
+                    return False
+                deeper += zip(x, y, strict=True)
+            elif x != y:
+                return False
+        pending = deeper
+    return True
+
+
+@cache
+def _compared(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind) if f.compare)
+
+
 def one_of(options: list[Expr] | tuple[Expr, ...]) -> Expr:
     """A flattened, de-duplicated union; merges parallel lists built by append and
     dicts built by item assignment."""
@@ -243,7 +273,7 @@ def one_of(options: list[Expr] | tuple[Expr, ...]) -> Expr:
         # A union's own options are distinct already: only what joins them is compared.
         earlier = flat[:]
         for item in option.options if isinstance(option, OneOf) else (option,):
-            if id(item) not in seen and item not in earlier:
+            if id(item) not in seen and not any(equal(item, other) for other in earlier):
                 flat.append(item)
                 seen.add(id(item))
     for kind in (Seq, DictLit):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from support.cli import run_cli
 
 # Far more than the seconds these programs take, far less than a stall.
@@ -39,6 +40,30 @@ def test_a_module_of_many_functions_is_linted_promptly(tmp_path: Path) -> None:
         " outside the claim path",
         f"    big.py:{line}:5: run() calls set_status()",
         f"    big.py:{line - 4}:5: set_status() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA001: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1
+
+
+BRANCHES = 1_600
+
+
+@pytest.mark.parametrize("start", ["'pending'", "'running'"])
+def test_a_long_elif_chain_on_a_parameter_is_linted_promptly(tmp_path: Path, start: str) -> None:
+    """`elif o == 'kN':` on one parameter: where the branches meet, `o` is the
+    value before the chain again, not every narrowing of it nested once per test."""
+    lines = ["def write(conn, t, o):", f"    s = {start}"]
+    for i in range(BRANCHES):
+        lines += [("    if" if i == 0 else "    elif") + f" o == 'k{i}':", f"        s = 'sk{i}'"]
+    lines.append('    conn.execute("UPDATE tasks SET status = ? WHERE id = ?", (s, t))')
+    proc = lint(tmp_path, lines)
+    line = 2 * BRANCHES + 3
+    if start == "'pending'":
+        assert (proc.returncode, proc.stdout.strip()) == (0, "All checks passed."), proc.stderr
+        return
+    assert proc.stdout.splitlines() == [
+        f"big.py:{line}:5: KA001 status 'running' can reach tasks.status outside the claim path",
+        f"    big.py:{line}:5: write() writes tasks.status (UPDATE)",
         "Found 1 finding (KA001: 1).",
     ], proc.stderr
     assert proc.returncode == 1
