@@ -264,18 +264,28 @@ def _compared(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(kind) if f.compare)
 
 
+def _shape(value: Expr) -> tuple[type, Any]:
+    """What two equal values share at a glance: their kind, and a literal's value."""
+    return (Lit, value.value) if isinstance(value, Lit) else (type(value), None)
+
+
 def one_of(options: list[Expr] | tuple[Expr, ...]) -> Expr:
     """A flattened, de-duplicated union; merges parallel lists built by append and
     dicts built by item assignment."""
     flat: list[Expr] = []
     seen: set[int] = set()
+    earlier: dict[tuple[type, Any], list[Expr]] = {}  # by `_shape`: only these can be equal
     for option in options:
         # A union's own options are distinct already: only what joins them is compared.
-        earlier = flat[:]
+        added = []
         for item in option.options if isinstance(option, OneOf) else (option,):
-            if id(item) not in seen and not any(equal(item, other) for other in earlier):
-                flat.append(item)
+            alike = earlier.get(_shape(item), ())
+            if id(item) not in seen and not any(equal(item, other) for other in alike):
+                added.append(item)
                 seen.add(id(item))
+        for item in added:
+            earlier.setdefault(_shape(item), []).append(item)
+        flat += added
     for kind in (Seq, DictLit):
         same = [item for item in flat if isinstance(item, kind)]
         if len(same) > 1:
