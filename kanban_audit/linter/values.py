@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import cache
 from typing import Any
 
 
@@ -234,18 +235,57 @@ def spread_pair(mapping: Expr) -> tuple[Expr, Expr]:
     return (Star(mapping), Index(mapping, Star(mapping)))
 
 
+def equal(a: Any, b: Any) -> bool:
+    """`a == b`, compared a level at a time: values that differ near the top (a guard
+    over a long chain of guards, and another) are told apart without walking down
+    each chain first, as the fields-in-order comparison of dataclasses does."""
+    pending = [(a, b)]
+    while pending:
+        deeper: list[tuple[Any, Any]] = []
+        for x, y in pending:
+            if x is y:
+                continue
+            if is_dataclass(x) or is_dataclass(y):
+                if type(x) is not type(y):
+                    return False
+                deeper += [(getattr(x, f), getattr(y, f)) for f in _compared(type(x))]
+            elif type(x) is tuple and type(y) is tuple:
+                if len(x) != len(y):
+                    return False
+                deeper += zip(x, y, strict=True)
+            elif x != y:
+                return False
+        pending = deeper
+    return True
+
+
+@cache
+def _compared(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind) if f.compare)
+
+
+def _shape(value: Expr) -> tuple[type, Any]:
+    """What two equal values share at a glance: their kind, and a literal's value."""
+    return (Lit, value.value) if isinstance(value, Lit) else (type(value), None)
+
+
 def one_of(options: list[Expr] | tuple[Expr, ...]) -> Expr:
     """A flattened, de-duplicated union; merges parallel lists built by append and
     dicts built by item assignment."""
     flat: list[Expr] = []
     seen: set[int] = set()
+    earlier: dict[tuple[type, Any], list[Expr]] = {}  # by `_shape`: only these can be equal
     for option in options:
         # A union's own options are distinct already: only what joins them is compared.
-        earlier = flat[:]
+        added = []
         for item in option.options if isinstance(option, OneOf) else (option,):
-            if id(item) not in seen and item not in earlier:
-                flat.append(item)
+            alike = earlier.get(_shape(item), ())
+            if id(item) not in seen and not any(equal(item, other) for other in alike):
+                added.append(item)
                 seen.add(id(item))
+        for item in added:
+            earlier.setdefault(_shape(item), []).append(item)
+        flat += added
     for kind in (Seq, DictLit):
         same = [item for item in flat if isinstance(item, kind)]
         if len(same) > 1:

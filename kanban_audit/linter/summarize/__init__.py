@@ -3,6 +3,7 @@
 context      what the whole module tells each statement (from CPython's ast)
 chunks       top-level statements as units of work and of caching
 module       the module-wide state a chunk's interpretation reads and fills
+namespace    the module-level names between chunks, each chunk given its own
 positions    where calls and statements are (from CPython's ast)
 interpreter  the abstract interpreter over function bodies (on LibCST trees)
 guards       what a test proves on each branch
@@ -27,6 +28,7 @@ from collections.abc import Callable, Sequence
 from kanban_audit.linter.depth import nesting_problem
 from kanban_audit.linter.summarize.chunks import Chunk, chunk_key, split
 from kanban_audit.linter.summarize.context import ModuleContext, module_context
+from kanban_audit.linter.summarize.namespace import Namespace
 from kanban_audit.linter.values import (
     ChunkSummary,
     ClassSummary,
@@ -65,19 +67,18 @@ def summarize(
     lines = [line.decode("utf-8", "replace").rstrip("\r\n") for line in raw]
     methods = frozenset(sql_methods)
     salt = f"{salt}\x1f{','.join(sorted(methods))}"
-    env: dict[str, Expr] = {}
+    env = Namespace()
     digests: dict[int, str] = {}
     parts: list[ChunkSummary] = []
     fresh: list[Fresh] = []
     for chunk in split(tree, raw):
-        key = chunk_key(chunk, context, env, digests, salt)
+        key = chunk_key(chunk, context, env.values, digests, salt)
         part = lookup(key, chunk.start) if lookup else None
         if part is None:
-            part = _summarize_chunk(chunk, context, env, raw, lines, methods)
+            part = _summarize_chunk(chunk, context, env.seen_by(chunk.names), raw, lines, methods)
             fresh.append((key, part, chunk.start))
         parts.append(part)
-        env = {k: v for k, v in env.items() if k not in part.cleared}
-        env.update(part.env)
+        env.apply(part.cleared, part.env)
     return _assemble(context, path, parts), fresh
 
 

@@ -331,8 +331,10 @@ class FunctionAnalyzer:
         when_true, when_false = guards.facts(self, node.test)
         chosen_true, chosen_false = self.choices.sides(node.test, env)
         start_true = guards.apply(self, when_true, {**env, **chosen_true})
+        narrowed_true = {key: start_true[key] for key, *_ in when_true}
         env_true, left_true = self.suite(node.body, start_true)
         env_false = guards.apply(self, when_false, {**env, **chosen_false})
+        narrowed_false = {key: env_false[key] for key, *_ in when_false}
         left_false = False
         if isinstance(node.orelse, cst.If):
             env_false, left_false = self.if_statement(node.orelse, env_false)
@@ -345,6 +347,14 @@ class FunctionAnalyzer:
         if left_false:
             return env_true, False
         merged = merge([env_true, env_false])
+        for key, value in narrowed_true.items():
+            if (
+                key in env
+                and env_true.get(key) is value
+                and env_false.get(key) is narrowed_false.get(key)
+                and joins.complementary(env[key], value, narrowed_false[key])
+            ):
+                merged[key] = env[key]
         for name, value in merged.items():
             if name in env_true and name in env_false:
                 sides = (env_true[name], env_false[name])

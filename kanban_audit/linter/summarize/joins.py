@@ -10,6 +10,11 @@ is), so the same method on the same option met on two branches is one
 option: the value stays the size of its distinct options, however many
 branches rebuilt it.
 
+A value narrowed by a test on one branch and by its negation on the other,
+and left as it was on both, is after them the value before the test: the
+join does not keep both narrowings (an `elif` chain on one name would nest
+them once per branch).
+
 A text extended on a branch (`if f: sql += " AND f = ?"`) is the text before
 it followed by the extension or nothing: one more part, not one more
 nesting of every text the branches before it could build.
@@ -25,8 +30,10 @@ from kanban_audit.linter.values import (
     Concat,
     Expr,
     Lit,
+    Narrowed,
     OneOf,
     Site,
+    equal,
     one_of,
 )
 
@@ -57,6 +64,19 @@ def _applies(value: Expr, method: str) -> bool:
         and not value.args
         and not value.kwargs
     )
+
+
+def complementary(before: Expr, when_true: Expr, when_false: Expr) -> bool:
+    """Whether `before`, narrowed to `when_true` on one branch and `when_false` on
+    the other, is kept whole by the two: one allows exactly what the other denies."""
+    if not (isinstance(when_true, Narrowed) and isinstance(when_false, Narrowed)):
+        return False
+    if when_true.expr is not before or when_false.expr is not before:
+        return False
+    for a, b in ((when_true, when_false), (when_false, when_true)):
+        if a.deny is None and b.allow is None and a.allow is not None and b.deny is not None:
+            return equal(a.allow, b.deny)
+    return False
 
 
 def joined(a: Expr, b: Expr) -> Expr:

@@ -1,0 +1,69 @@
+"""Inputs that grow large in one direction: the lint answers in seconds, exactly
+where it was exact, whatever the size."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from support.cli import run_cli
+
+# Far more than the seconds these programs take, far less than a stall.
+TIMEOUT = 60
+FUNCTIONS = 20_000
+
+WRITER = [
+    "def set_status(conn, s, t):",
+    '    conn.execute("UPDATE tasks SET status = ? WHERE id = ?", (s, t))',
+    "",
+    "",
+    "def run(conn, t):",
+    "    set_status(conn, 'running', t)",
+]
+
+
+def lint(tmp_path: Path, lines: list[str]) -> subprocess.CompletedProcess[str]:
+    target = tmp_path / "big.py"
+    target.write_text("\n".join([*lines, ""]))
+    return run_cli("lint", "--isolated", "--no-cache", target.name, cwd=tmp_path, timeout=TIMEOUT)
+
+
+def test_a_module_of_many_functions_is_linted_promptly(tmp_path: Path) -> None:
+    """Each top-level statement is run on the names it mentions, not on a copy of
+    every name the module bound before it."""
+    functions = [f"def f{i}(conn, t):\n    return {i}\n\n" for i in range(FUNCTIONS)]
+    proc = lint(tmp_path, [*functions, *WRITER])
+    line = 4 * FUNCTIONS + 6  # four lines a function
+    assert proc.stdout.splitlines() == [
+        f"big.py:{line}:5: KA001 status 'running' can reach tasks.status via set_status()"
+        " outside the claim path",
+        f"    big.py:{line}:5: run() calls set_status()",
+        f"    big.py:{line - 4}:5: set_status() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA001: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1
+
+
+BRANCHES = 1_600
+
+
+@pytest.mark.parametrize("start", ["'pending'", "'running'"])
+def test_a_long_elif_chain_on_a_parameter_is_linted_promptly(tmp_path: Path, start: str) -> None:
+    """`elif o == 'kN':` on one parameter: where the branches meet, `o` is the
+    value before the chain again, not every narrowing of it nested once per test."""
+    lines = ["def write(conn, t, o):", f"    s = {start}"]
+    for i in range(BRANCHES):
+        lines += [("    if" if i == 0 else "    elif") + f" o == 'k{i}':", f"        s = 'sk{i}'"]
+    lines.append('    conn.execute("UPDATE tasks SET status = ? WHERE id = ?", (s, t))')
+    proc = lint(tmp_path, lines)
+    line = 2 * BRANCHES + 3
+    if start == "'pending'":
+        assert (proc.returncode, proc.stdout.strip()) == (0, "All checks passed."), proc.stderr
+        return
+    assert proc.stdout.splitlines() == [
+        f"big.py:{line}:5: KA001 status 'running' can reach tasks.status outside the claim path",
+        f"    big.py:{line}:5: write() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA001: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1
