@@ -89,3 +89,17 @@ def test_seventy_status_texts_from_placeholders_are_not_proven_safe(tmp_path: Pa
 def test_sixty_four_safe_status_texts_pass(tmp_path: Path) -> None:
     done = lint_states(tmp_path, ["done", "blocked"] * 32)
     assert (done.returncode, done.stdout.strip()) == (0, "All checks passed."), done.stderr
+
+
+def test_many_identifiers_given_to_a_fetch_method_are_no_write(tmp_path: Path) -> None:
+    """`fetch` is an SQL method (asyncpg), but seventy names built from parts not known
+    here are no SQL about the board: nothing to judge, with or without the pre-filter."""
+    lines = ["def get(client, base, k):"]
+    for n in range(70):
+        lines += [f"    {'if' if n == 0 else 'elif'} k == {n}:", f'        name = f"{{base}}/{n}"']
+    lines += ["    return client.fetch(name)", "", "def write(conn, t):"]
+    lines += ["    conn.execute(\"UPDATE tasks SET status = 'done' WHERE id = ?\", (t,))", ""]
+    (tmp_path / "hub.py").write_text("\n".join(lines))
+    for mode in ([], ["--no-prefilter"]):
+        done = run_cli("lint", "--isolated", "--no-cache", *mode, "hub.py", cwd=tmp_path)
+        assert (done.returncode, done.stdout.strip()) == (0, "All checks passed."), done.stdout

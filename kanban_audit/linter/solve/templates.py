@@ -134,10 +134,19 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
     first = [t for t in texts if _may_write(t, column)]
     kept = (first + [t for t in texts if not _may_write(t, column)])[:MAX_TEMPLATES]
     dropped = [t for t in texts if not any(t is k for k in kept)]
+    if not any(_names_board(t, column, ev.pack.tasks.table_text) for t in dropped):
+        return kept  # texts of no SQL about the board (an identifier passed to fetch())
     guarded = ev.pack.tasks.guarded
     if CUT in kept or all(_harmless(t, column, guarded) for t in dropped):
         return kept
     return [*kept[: MAX_TEMPLATES - 1], CUT]
+
+
+def _names_board(template: Template, column: str, table: str) -> bool:
+    """Whether a text's known parts name the tasks table or the status column: a text
+    that names neither is read as no write of the board, cut or not (sinks.py)."""
+    text = "".join(p for p in template if isinstance(p, str)).lower()
+    return column in text or table.lower() in text
 
 
 def _may_write(template: Template, column: str) -> bool:
