@@ -106,3 +106,5 @@ def test_the_full_example_pack_audits_the_board(project: Path) -> None:
     done = run_cli("audit", "jobs.db", "--rules", "examples/job_queue/board.toml", cwd=project)
     assert done.returncode == 1, done.stderr
     assert "KD002" in done.stdout
+    # The summary counts tasks in the pack's guarded state, by its name.
+    assert "jobs.db: 1 active, 0 open runs" in done.stdout

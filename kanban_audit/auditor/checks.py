@@ -103,6 +103,8 @@ class Report:
     running: int
     open_runs: int
     skipped: tuple[tuple[str, str], ...]
+    # The pack's guarded state: what `running` counts tasks in.
+    guarded: str = "running"
     guard: GuardState | None = None
     # Triggers of the board's own on the tables a repair writes (not the guard's).
     triggers: tuple[Trigger, ...] = ()
@@ -639,6 +641,7 @@ def run_checks(
         open_runs=len(open_runs),
         skipped=skipped_checks(pack, schema),
         processes=scan,
+        guarded=pack.tasks.guarded,
     )
 
 

@@ -256,7 +256,8 @@ def audit_text(report: Report, style: Style = PLAIN) -> str:
         out.append(processes_text(report.processes))
     s = summary(report)
     out.append(
-        f"{printable(report.db)}: {s['running']} running, {plural(s['open_runs'], 'open run')},"
+        f"{printable(report.db)}: {s['running']} {printable(report.guarded)},"
+        f" {plural(s['open_runs'], 'open run')},"
         f" {plural(s['findings'], 'finding')} ({s['repairable']} repairable)"
         + (f", {s['known']} known" if s["known"] else "")
     )
