@@ -84,8 +84,9 @@ class Applied:
     interrupted: bool = False
 
 
-def _create_backup_file(folder: Path, name: str, stamp: str, mode: int) -> Path:
-    """Create a new, empty, uniquely named backup file; never reuse or overwrite one.
+def _create_backup_file(folder: Path, name: str, stamp: str, mode: int) -> tuple[Path, int]:
+    """Create a new, empty, uniquely named backup file, open for writing; never reuse
+    or overwrite one.
 
     `O_EXCL` makes the name ours atomically: two repairs started in the same
     second (or a file, a directory or a dangling link already there) make this
@@ -99,8 +100,7 @@ def _create_backup_file(folder: Path, name: str, stamp: str, mode: int) -> Path:
             continue
         except OSError as exc:
             raise BoardError(f"cannot create backup {dest}: {exc.strerror}") from None
-        os.close(fd)
-        return dest
+        return dest, fd
     raise BoardError(f"cannot create backup in {folder}: {BACKUP_NAMES} names taken for {stamp}")
 
 
@@ -124,20 +124,45 @@ def backup(conn: sqlite3.Connection, path: Path, backup_dir: Path | None, now: f
     except OSError as exc:
         raise BoardError(f"cannot create backup directory {folder}: {exc.strerror}") from None
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-    dest = _create_backup_file(folder, path.name, stamp, stat.S_IMODE(path.stat().st_mode))
+    dest, fd = _create_backup_file(folder, path.name, stamp, stat.S_IMODE(path.stat().st_mode))
     try:
-        out = sqlite3.connect(dest)
         try:
-            conn.backup(out)
-            out.execute("PRAGMA journal_mode = DELETE")
+            _write_all(fd, _snapshot(conn))
+            os.fsync(fd)
         finally:
-            out.close()
+            os.close(fd)
     except BaseException as exc:  # an unfinished copy is never left behind as a backup
         dest.unlink(missing_ok=True)
-        if isinstance(exc, sqlite3.Error):
+        if isinstance(exc, (sqlite3.Error, OSError)):
             raise BoardError(f"backup to {dest} failed: {exc}") from None
         raise
     return dest
+
+
+def _snapshot(conn: sqlite3.Connection) -> list[memoryview]:
+    """The board's bytes as one self-contained rollback-journal database file.
+
+    The copy is made in memory and written through the descriptor that created
+    the backup's name: opening the name again (as SQLite would) could follow a
+    link someone put there meanwhile, in a folder another user may write.
+    Header bytes 18-19 are the file format versions: 2 (WAL) becomes 1, the
+    rollback journal, which is what `PRAGMA journal_mode = DELETE` writes.
+    """
+    memory = sqlite3.connect(":memory:")
+    try:
+        conn.backup(memory)
+        data = memoryview(memory.serialize())
+    finally:
+        memory.close()
+    if len(data) < 20:  # no page written: nothing to mark
+        return [data]
+    return [data[:18], memoryview(b"\x01\x01"), data[20:]]
+
+
+def _write_all(fd: int, parts: list[memoryview]) -> None:
+    for part in parts:
+        while part:
+            part = part[os.write(fd, part) :]
 
 
 def take_write_lock(conn: sqlite3.Connection, on_wait: Callable[[], None] | None) -> None:

@@ -6,12 +6,15 @@ import json
 import os
 import pty
 import select
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 from support import boards
 from support.cli import KANBAN_AUDIT, run_cli
+
+from kanban_audit.auditor import repair
 
 # Three repairs confirmed at once, four times: check-then-create naming collides
 # in most rounds, exclusive creation in none.
@@ -147,3 +150,49 @@ def test_a_backup_is_as_readable_as_its_board(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     (saved,) = tmp_path.glob("*.bak")
     assert saved.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_backup_is_one_self_contained_rollback_journal_file(tmp_path: Path) -> None:
+    path = tmp_path / "kanban.db"
+    _board(path, 2)
+    assert run_cli("repair", path, "--apply", "--yes").returncode == 0
+    (saved,) = tmp_path.glob("*.bak")
+    conn = sqlite3.connect(f"file:{saved}?mode=ro", uri=True)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        running = conn.execute("SELECT count(*) FROM tasks WHERE status = 'running'").fetchone()
+        assert running == (2,)  # the board as it was before the repair
+    finally:
+        conn.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(saved.name)) == [
+        saved.name
+    ]
+
+
+def test_a_name_swapped_for_a_link_after_creation_is_not_written_through(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Another user who may write the backup folder replaces the new name with a
+    link between its creation and the copy: the copy goes to the file created,
+    never to the link's target."""
+    path = tmp_path / "kanban.db"
+    _board(path, 1)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    folder = tmp_path / "backups"
+    taken = repair._snapshot
+
+    def swapped(conn: sqlite3.Connection):
+        (created,) = folder.iterdir()
+        created.unlink()
+        created.symlink_to(victim)
+        return taken(conn)
+
+    monkeypatch.setattr(repair, "_snapshot", swapped)
+    conn = sqlite3.connect(path)
+    try:
+        repair.backup(conn, path, folder, time.time())
+    finally:
+        conn.close()
+    assert victim.read_text() == "precious\n"
