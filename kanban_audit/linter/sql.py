@@ -56,18 +56,39 @@ def _split_statements(tokens: list[Token]) -> list[list[Token]]:
 
 
 def _table_name(tokens: list[Token], i: int) -> tuple[str | None, int]:
-    """Read `[schema.]name` at i; returns the lower-cased name (TABLE_NOT_KNOWN for a
-    hole) and the next index."""
+    """Read `[schema.]name` at i; returns the lower-cased name and the next index.
+
+    A name wholly named by values not known here is TABLE_NOT_KNOWN; one partly
+    built from them (`app_{name}`, `` `ack_{name}` ``) keeps a HOLE_OPEN where
+    each such value stands (tablenames.py judges it against the pack).
+    """
     if i >= len(tokens):
         return None, i
-    name = identifier(tokens[i])
-    if tokens[i].kind == "hole":
-        return TABLE_NOT_KNOWN, i + 1
-    i += 1
+    name, i = _name_part(tokens, i)
     if i + 1 < len(tokens) and tokens[i].text == ".":
-        name = identifier(tokens[i + 1])
-        i += 2
+        name, i = _name_part(tokens, i + 1)
     return name, i
+
+
+_HOLE_IN_NAME = re.compile(HOLE_OPEN + r"\d+" + HOLE_CLOSE)
+NAME_TOKENS = ("word", "ident", "hole", "number")
+
+
+def _name_part(tokens: list[Token], i: int) -> tuple[str | None, int]:
+    """One part of a dotted name: a word, a quoted name or a hole, with the name
+    tokens written right after it."""
+    if tokens[i].kind not in NAME_TOKENS:
+        return identifier(tokens[i]), i + 1
+    pieces = []
+    end = i
+    while end < len(tokens) and tokens[end].kind in NAME_TOKENS:
+        if end > i and not tokens[end].glued:
+            break
+        token = tokens[end]
+        pieces.append(HOLE_OPEN if token.kind == "hole" else identifier(token) or token.text)
+        end += 1
+    name = _HOLE_IN_NAME.sub(HOLE_OPEN, "".join(pieces))
+    return (TABLE_NOT_KNOWN if not name.strip(HOLE_OPEN) else name), end
 
 
 def _assignments(tokens: list[Token], table: str, kind: str, orders: Orders) -> list[WriteEffect]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 HOLE_OPEN = "\x00"
 HOLE_CLOSE = "\x01"
@@ -24,6 +24,9 @@ class Token:
     index: int = -1
     # A positional placeholder that follows a hole: its position is not certain.
     uncertain: bool = False
+    # Written right after the previous token, with no space or comment between:
+    # `app_{name}` is one table name made of a word and a hole.
+    glued: bool = False
 
     @property
     def upper(self) -> str:
@@ -61,11 +64,14 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     highest = 0
     after_hole = False
+    spaced = True
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         raw = match.group()
         if kind in ("space", "comment"):
+            spaced = True
             continue
+        glued, spaced = bool(tokens) and not spaced, False
         if kind == "hole":
             # A table named by a value holds a name, never placeholders.
             after_hole = after_hole or not _at_table_name(tokens)
@@ -84,6 +90,8 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("ident", raw))
         else:
             tokens.append(Token(kind or "op", raw))
+        if glued:
+            tokens[-1] = replace(tokens[-1], glued=True)
     return tokens
 
 

@@ -116,7 +116,9 @@ def _atom(tok: Token, scope: Scope) -> list[SqlValue]:
         return [SqlValue("named", param_name(tok))]
     if tok.kind == "hole":
         return [SqlValue("hole", tok.index)]
-    if tok.kind == "number" or tok.upper in CONSTANT_WORDS:
+    if tok.kind == "number":
+        return [SqlValue("literal", number_text(tok.text))]
+    if tok.upper in CONSTANT_WORDS:
         return []
     if tok.kind == "word":
         return _column(None, tok.text.lower(), scope)
@@ -225,6 +227,15 @@ def _top_level(tokens: list[Token]) -> list[tuple[int, Token]]:
         elif depth == 0 and not nested and tok.text not in ("(", ")"):
             found.append((i, tok))
     return found
+
+
+def number_text(text: str) -> str:
+    """A number as a text column stores it (`01` is '1', `1e3` is '1000.0'): a board
+    whose states are numbers is judged by these texts."""
+    try:
+        return str(int(text))
+    except ValueError:
+        return str(float(text))
 
 
 def _yields_number(tokens: list[Token]) -> bool:

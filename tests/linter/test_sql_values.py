@@ -69,11 +69,18 @@ def test_what_is_not_understood_is_unknown(expression: str) -> None:
 
 @pytest.mark.parametrize(
     "expression",
-    ["status", "tasks.status", "? + 1", "length('running')", "(? = 'running')", "NULL", "12"],
+    ["status", "tasks.status", "? + 1", "length('running')", "(? = 'running')", "NULL"],
 )
-def test_numbers_truths_and_the_old_value_write_no_new_text(expression: str) -> None:
+def test_computed_numbers_truths_and_the_old_value_write_no_new_text(expression: str) -> None:
     (effect,) = parse_writes(f"UPDATE tasks SET status = {expression} WHERE id = 1")
     assert effect.values == ()
+
+
+@pytest.mark.parametrize(("expression", "text"), [("12", "12"), ("01", "1"), ("1.0", "1.0")])
+def test_a_number_is_the_text_a_column_stores(expression: str, text: str) -> None:
+    """A board whose states are numbers (`status = 1`) is judged by those texts."""
+    (effect,) = parse_writes(f"UPDATE tasks SET status = {expression} WHERE id = 1")
+    assert [(v.kind, v.value) for v in effect.values] == [("literal", text)]
 
 
 def test_placeholders_inside_functions_wait_for_their_parameters() -> None:

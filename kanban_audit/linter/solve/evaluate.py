@@ -299,7 +299,13 @@ class Evaluator:
         return rule(self, expr, frame) if rule else []
 
     def _lit(self, expr: Lit, frame: Frame | None) -> list[Atom]:
-        return [Atom("const", expr.value)] if isinstance(expr.value, str) else []
+        """A text, or a number as the column stores it (a board's states may be numbers)."""
+        value = expr.value
+        if isinstance(value, str):
+            return [Atom("const", value)]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return [Atom("const", str(value))]
+        return []
 
     def _unknown(self, expr: Unknown, frame: Frame | None) -> list[Atom]:
         return [Atom("unknown", expr.reason)]

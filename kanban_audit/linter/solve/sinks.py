@@ -12,6 +12,7 @@ import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter import tablenames
 from kanban_audit.linter.solve import columns, schema, unknown_table
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
 from kanban_audit.linter.solve.templates import (
@@ -21,7 +22,7 @@ from kanban_audit.linter.solve.templates import (
     marked_text,
     was_cut,
 )
-from kanban_audit.linter.sql import ANY_COLUMN, TABLE_NOT_KNOWN, parse_writes
+from kanban_audit.linter.sql import ANY_COLUMN, HOLE_OPEN, TABLE_NOT_KNOWN, parse_writes
 from kanban_audit.linter.sqlvalues import SqlValue, apply_text
 from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
 
@@ -48,13 +49,18 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
         if not holes and tasks.table_text not in text.lower():
             continue
         for effect in parse_writes(text, orders):
+            verdict = tablenames.judge(effect.table, tasks.table.lower())
+            if HOLE_OPEN in effect.table and verdict == tablenames.EVERY:
+                effect = replace(effect, table=tablenames.shown(effect.table))
+            elif HOLE_OPEN in effect.table and verdict == tablenames.SOME:
+                effect = replace(effect, table=TABLE_NOT_KNOWN)
             if effect.table == TABLE_NOT_KNOWN:
                 if unknown_table.writes_status(tasks, effect):
                     found = written_atoms(ev, sink, effect.values, holes, None, frame)
                     atoms += unknown_table.judged(tasks, effect, found)
                     note = note or unknown_table.note(tasks, effect)
                 continue
-            if not tasks.names_table(effect.table):
+            if verdict == tablenames.NONE:
                 continue
             shown = effect.table if tasks.table_is_pattern else tasks.table
             key = holes[effect.column_hole] if effect.column_hole >= 0 else None
