@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from kanban_audit.linter.claimpath import Analysis
 from kanban_audit.linter.solve.program import Program
+from kanban_audit.linter.sqlfunctions import defined_functions
 from kanban_audit.linter.values import DictLit, Expr, Lit, Ref, Site
 from kanban_audit.rulepack import RulePack
 
@@ -85,6 +86,9 @@ class Prefilter:
     _schemas_searched: bool = False
     _stars: set[str] | None = None
     _holders: dict[bytes, list[str]] = field(default_factory=dict)  # needle -> files
+    # The analysed tree's `.sql` files (display path -> text): SQL the code may read.
+    sql_texts: dict[str, str] = field(default_factory=dict)
+    _sql_needles: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         self._module_of = {display: module for module, display in self.modules.items()}
@@ -155,7 +159,38 @@ class Prefilter:
             for display, data in self.contents.items()
         }
         self._seed_files = {display for display, seed in self.verdicts.items() if seed}
+        self._sql_needles = self._needles()
+        self._seed_files |= {
+            display
+            for display, data in self.contents.items()
+            if any(needle in data for needle in self._sql_needles)
+        }
         return sorted(self._seed_files)
+
+    def _needles(self) -> tuple[bytes, ...]:
+        """What a file names when its write is seen only through SQL kept elsewhere:
+        `.sql` when one of the tree's SQL files writes the table (or calls an SQL
+        function that does), and the name of each SQL function whose body writes it
+        (defined in a SQL file or in the SQL text of a file that writes the table)."""
+        sources = list(self.sql_texts.values()) + [
+            self.contents[d].decode("utf-8", "replace")
+            for d in self._seed_files
+            if b"create" in self.contents[d].lower()
+        ]
+        names = {
+            function.name.rsplit(".", 1)[-1]
+            for text in sources
+            if "create" in text.lower()
+            for function in defined_functions(text)
+            if self.writes_table(function.body.encode("utf-8", "replace"))
+        }
+        needles = tuple(name.encode() for name in sorted(names))
+        if any(
+            self.writes_table(data) or any(n in data.lower() for n in needles)
+            for data in (text.encode("utf-8", "replace") for text in self.sql_texts.values())
+        ):
+            needles += (b".sql",)
+        return needles
 
     def writes_table(self, data: bytes) -> bool:
         """A write to the table in these bytes: UPDATE or INTO before its name (any case,
@@ -292,7 +327,10 @@ class Prefilter:
         if isinstance(expr, DictLit):
             return any(self._holds_sql(value) for _, value in expr.items)
         text = "".join(_literals(expr))
-        return bool(text) and self.writes_table(text.encode("utf-8", "replace"))
+        data = text.encode("utf-8", "replace")
+        return bool(text) and (
+            self.writes_table(data) or any(needle in data for needle in self._sql_needles)
+        )
 
     def _callers(self, program: Program, needed: set[str]) -> set[str]:
         """Files that may call the functions whose every caller matters.

@@ -34,7 +34,7 @@ _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
-  | (?P<string>'(?:[^']|'')*'?)
+  | (?P<string>'(?:[^']|'')*'?|\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?\$(?P=tag)\$)
   | (?P<ident>"(?:[^"]|"")*"?|`[^`]*`?|\[[^\]]*\]?)
   | (?P<hole>\x00(?P<hole_n>\d+)\x01)
   | (?P<qparam>\?(?P<qnum>\d*))
@@ -92,6 +92,16 @@ def param_name(token: Token) -> str:
     if token.text.startswith("%("):
         return token.text[2:-2]
     return token.text[1:]
+
+
+def string_value(token: Token) -> str:
+    """The text a string token stands for: `'it''s'`, or PostgreSQL's `$$it's$$`
+    and `$tag$...$tag$` (dollar quoting, which function bodies use)."""
+    text = token.text
+    if text.startswith("$"):
+        tag = text[: text.index("$", 1) + 1]
+        return text[len(tag) : -len(tag)]
+    return text[1:-1].replace("''", "'")
 
 
 def identifier(token: Token) -> str | None:

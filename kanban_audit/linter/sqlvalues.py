@@ -28,6 +28,7 @@ from kanban_audit.linter.sqltokens import (
     param_name,
     split,
     split_top,
+    string_value,
     unwrap,
 )
 
@@ -107,7 +108,7 @@ CONSTANT_WORDS = {"NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURR
 
 def _atom(tok: Token, scope: Scope) -> list[SqlValue]:
     if tok.kind == "string":
-        return _string(tok.text[1:-1].replace("''", "'"))
+        return _string(string_value(tok))
     if tok.kind == "param":
         return [SqlValue("param", tok.index, tok.uncertain)]
     if tok.kind == "arg":
@@ -349,7 +350,7 @@ def _constant(tokens: list[Token]) -> str | int | None:
     if tok is not None and tok.kind == "number" and tok.text.isdigit():
         return -int(tok.text) if negative else int(tok.text)
     if tok is not None and tok.kind == "string" and not negative and HOLE_OPEN not in tok.text:
-        return tok.text[1:-1].replace("''", "'")
+        return string_value(tok)
     return None
 
 

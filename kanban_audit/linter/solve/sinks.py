@@ -12,7 +12,7 @@ import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import columns, schema, unknown_table
+from kanban_audit.linter.solve import columns, functions, schema, unknown_table
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
 from kanban_audit.linter.solve.templates import (
     CUT_REASON,
@@ -45,9 +45,10 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
             note = note or f"{tasks.table}.{tasks.status}, if it writes it"
             continue
         text, holes = marked_text(template)
-        if not holes and tasks.table_text not in text.lower():
+        called = functions.called_writes(ev, text, orders)
+        if not holes and not called and tasks.table_text not in text.lower():
             continue
-        for effect in parse_writes(text, orders):
+        for effect in parse_writes(text, orders) + called:
             if effect.table == TABLE_NOT_KNOWN:
                 if unknown_table.writes_status(tasks, effect):
                     found = written_atoms(ev, sink, effect.values, holes, None, frame)
