@@ -40,6 +40,7 @@ _TOKEN = re.compile(
   | (?P<qparam>\?(?P<qnum>\d*))
   | (?P<pyparam>%\((?P<pyname>\w+)\)s|%s)
   | (?P<arg>\$(?P<argnum>\d+))
+  | (?P<cast>::)
   | (?P<named>[:@$][A-Za-z_]\w*)
   | (?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
   | (?P<word>[A-Za-z_][\w$]*)
