@@ -12,12 +12,15 @@ cuts out of such a file is one of its sections, each judged whole.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+
+from kanban_audit.linter.sqlfunctions import SqlFunction, defined_functions
 
 MAX_SQL_BYTES = 1024 * 1024
 # A line that names the query after it: `-- name --` or `-- name: name` (aiosql, yesql).
@@ -46,6 +49,11 @@ class SqlFiles:
     texts: Mapping[str, str] = field(default_factory=dict)
     # Module name -> display path of its file (a package's `__init__.py`).
     modules: Mapping[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def functions(self) -> list[SqlFunction]:
+        """The SQL functions and procedures the files define (read once a run)."""
+        return [f for text in self.texts.values() for f in defined_functions(text)]
 
     def text(self, path: str) -> str | None:
         return self.texts.get(posixpath.normpath(path))

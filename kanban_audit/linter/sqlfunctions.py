@@ -16,18 +16,14 @@ what any definition writes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kanban_audit.linter.sqltokens import Token, closing, identifier, split, string_value, tokenize
+from kanban_audit.linter.sqltokens import Token, identifier, split, string_value, tokenize
 
 MAX_DEPTH = 4  # functions calling functions: deeper calls are not read
-_CREATE = re.compile(
-    r"\bcreate\s+(?:or\s+replace\s+)?(?:function|procedure)\s+"
-    r"((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)\s*\(",
-    re.IGNORECASE,
-)
+MAX_CALLS = 64  # bodies read for one text: past them, calls are not read
+MAX_LIST = 4_096  # tokens of a parameter or argument list
 _MODES = {"IN", "OUT", "INOUT", "VARIADIC"}
 
 
@@ -39,25 +35,57 @@ class SqlFunction:
 
 
 def defined_functions(text: str) -> list[SqlFunction]:
-    """Every function or procedure the text defines, trigger functions left out."""
+    """Every function or procedure the text defines, trigger functions left out (the
+    text is read once: each definition is read within its own statement)."""
+    if "create" not in text.lower():
+        return []
+    tokens = tokenize(text)
     found: list[SqlFunction] = []
-    for match in _CREATE.finditer(text):
-        tokens = tokenize(text[match.end() - 1 :])
-        if not tokens or tokens[0].text != "(":
+    for i, tok in enumerate(tokens):
+        if tok.upper != "CREATE":
             continue
-        close = closing(tokens, 0)
-        params = tuple(_param_name(part) for part in split(tokens[1:close], ",") if part)
-        rest = tokens[close + 1 :]
-        body = _body(rest)
-        if body is None or _returns_trigger(rest):
+        j = i + 1
+        if [t.upper for t in tokens[j : j + 2]] == ["OR", "REPLACE"]:
+            j += 2
+        if j >= len(tokens) or tokens[j].upper not in ("FUNCTION", "PROCEDURE"):
             continue
-        name = "".join(t.text.strip('"') for t in _name_tokens(match.group(1))).lower()
-        found.append(SqlFunction(name, params, body))
+        name, j = _name(tokens, j + 1)
+        close = _closing(tokens, j)
+        if not name or close is None:
+            continue
+        params = tuple(_param_name(part) for part in split(tokens[j + 1 : close], ",") if part)
+        body, trigger = _body(tokens, close + 1)
+        if body is not None and not trigger:
+            found.append(SqlFunction(name, params, body))
     return found
 
 
-def _name_tokens(text: str) -> list[Token]:
-    return [t for t in tokenize(text) if t.kind in ("word", "ident") or t.text == "."]
+def _name(tokens: list[Token], i: int) -> tuple[str, int]:
+    """`name` or `schema.name` at i (lower case), and where it ends."""
+    parts: list[str] = []
+    while i < len(tokens) and tokens[i].kind in ("word", "ident"):
+        parts.append(identifier(tokens[i]) or "")
+        if i + 2 < len(tokens) and tokens[i + 1].text == "." and len(parts) < 2:
+            i += 2
+            continue
+        return ".".join(parts), i + 1
+    return "", i
+
+
+def _closing(tokens: list[Token], i: int) -> int | None:
+    """The parenthesis closing the one at i, within the statement and MAX_LIST tokens
+    (None: not there)."""
+    if i >= len(tokens) or tokens[i].text != "(":
+        return None
+    depth = 0
+    for j in range(i, min(len(tokens), i + MAX_LIST)):
+        text = tokens[j].text
+        if text == ";":
+            return None
+        depth += (text == "(") - (text == ")")
+        if depth == 0:
+            return j
+    return None
 
 
 def _param_name(part: list[Token]) -> str:
@@ -71,23 +99,20 @@ def _param_name(part: list[Token]) -> str:
     return ""
 
 
-def _body(tokens: list[Token]) -> str | None:
-    """The body after `AS` (a dollar-quoted or quoted string) up to the statement's end."""
-    for i, tok in enumerate(tokens):
+def _body(tokens: list[Token], i: int) -> tuple[str | None, bool]:
+    """The body after `AS` (a dollar-quoted or quoted string), and whether the function
+    returns a trigger, read up to the statement's end."""
+    body: str | None = None
+    trigger = False
+    for j in range(i, len(tokens) - 1):
+        tok = tokens[j]
         if tok.text == ";":
-            return None
-        if tok.upper == "AS" and i + 1 < len(tokens) and tokens[i + 1].kind == "string":
-            return string_value(tokens[i + 1])
-    return None
-
-
-def _returns_trigger(tokens: list[Token]) -> bool:
-    for i, tok in enumerate(tokens[:-1]):
-        if tok.text == ";" or tok.upper == "AS":
-            return False
+            break
         if tok.upper == "RETURNS":
-            return tokens[i + 1].upper in ("TRIGGER", "EVENT_TRIGGER")
-    return False
+            trigger = trigger or tokens[j + 1].upper in ("TRIGGER", "EVENT_TRIGGER")
+        if tok.upper == "AS" and tokens[j + 1].kind == "string" and body is None:
+            body = string_value(tokens[j + 1])
+    return body, trigger
 
 
 @dataclass(frozen=True)
@@ -100,7 +125,7 @@ class Called:
 
 def called(text: str, functions: dict[str, list[SqlFunction]], depth: int = 0) -> list[Called]:
     """The bodies the calls in `text` run, arguments substituted, and the calls in
-    those bodies in turn (up to MAX_DEPTH)."""
+    those bodies in turn (up to MAX_DEPTH deep and MAX_CALLS in all)."""
     if depth >= MAX_DEPTH or not functions:
         return []
     low = text.lower()
@@ -119,13 +144,15 @@ def called(text: str, functions: dict[str, list[SqlFunction]], depth: int = 0) -
         if before >= 0 and tokens[before].upper in ("FUNCTION", "PROCEDURE"):
             continue  # defined, dropped or altered here, not called
         defined = functions.get(name) or functions.get(name.rsplit(".", 1)[-1], [])
-        if not defined:
-            continue
-        args = [part for part in split(tokens[i + 2 : closing(tokens, i + 1)], ",") if part]
+        close = _closing(tokens, i + 1)
+        listed = tokens[i + 2 : close] if close is not None else []
+        args = [_argument_text(part) for part in split(listed, ",") if part]
         for function in defined:
-            body = _substituted(function, [_argument_text(arg) for arg in args])
+            if len(found) >= MAX_CALLS:
+                return found
+            body = _substituted(function, args)
             found.append(Called(function, body))
-            found += called(body, functions, depth + 1)
+            found += called(body, functions, depth + 1)[: MAX_CALLS - len(found)]
     return found
 
 
@@ -166,6 +193,8 @@ def _substituted(function: SqlFunction, args: list[str]) -> str:
             position = tok.index
         if position is not None and position < len(args):
             pieces.append(f"({args[position]})")
+        elif tok.kind == "arg":
+            pieces.append("argument_not_known")  # not the caller's own `$n`
         else:
             pieces.append(tok.text)
     return " ".join(pieces)

@@ -34,7 +34,7 @@ _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
-  | (?P<string>'(?:[^']|'')*'?|\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?\$(?P=tag)\$)
+  | (?P<string>'(?:[^']|'')*'?|\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?(?:\$(?P=tag)\$|\Z))
   | (?P<ident>"(?:[^"]|"")*"?|`[^`]*`?|\[[^\]]*\]?)
   | (?P<hole>\x00(?P<hole_n>\d+)\x01)
   | (?P<qparam>\?(?P<qnum>\d*))
@@ -99,9 +99,10 @@ def string_value(token: Token) -> str:
     """The text a string token stands for: `'it''s'`, or PostgreSQL's `$$it's$$`
     and `$tag$...$tag$` (dollar quoting, which function bodies use)."""
     text = token.text
-    if text.startswith("$"):
+    if text.startswith("$"):  # an unterminated one runs to the end, as in PostgreSQL
         tag = text[: text.index("$", 1) + 1]
-        return text[len(tag) : -len(tag)]
+        body = text[len(tag) :]
+        return body[: -len(tag)] if len(body) >= len(tag) and body.endswith(tag) else body
     return text[1:-1].replace("''", "'")
 
 

@@ -93,3 +93,11 @@ def test_a_file_not_readable_here_is_a_text_not_known(project: Path, tmp_path_fa
     retry.unlink()
     os.symlink(outside, retry)
     assert _found(project, "--no-cache") == [("KA001", 11)]
+
+
+def test_broken_definitions_are_read_without_failing(project: Path):
+    # Unterminated quoting and lists, a definition with no body, a call with no end:
+    # nothing is known of them, nothing fails, the rest is read as before.
+    broken = "CREATE FUNCTION take_job(\nCREATE FUNCTION f(a int) RETURNS int AS $x$ open\n"
+    (project / "jobs" / "sql" / "broken.sql").write_text(broken + "SELECT take_job(1")
+    assert _found(project, "--no-cache") == [("KA001", 11)]

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve.schema import literal_texts
 from kanban_audit.linter.sql import Orders, WriteEffect, parse_writes
-from kanban_audit.linter.sqlfunctions import SqlFunction, by_name, called, defined_functions
+from kanban_audit.linter.sqlfunctions import (
+    Called,
+    SqlFunction,
+    by_name,
+    called,
+    defined_functions,
+)
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -23,11 +29,14 @@ if TYPE_CHECKING:
 def called_writes(ev: Evaluator, text: str, orders: Orders) -> list[WriteEffect]:
     """The writes of the functions `text` calls, each noted with the function's name;
     the bodies of sanctioned functions left out."""
-    functions = _functions(ev)
+    functions, memo = _functions(ev)
+    if not functions:
+        return []
+    calls = memo.get(text)
+    if calls is None:
+        calls = memo[text] = [c for c in called(text, functions) if not _sanctioned(ev, c)]
     effects: list[WriteEffect] = []
-    for call in called(text, functions):
-        if ev.pack.is_sanctioned(call.function.name):
-            continue
+    for call in calls:
         where = f"in SQL function {call.function.name}()"
         effects += [
             replace(effect, statement=f"{effect.statement} {where}")
@@ -36,15 +45,21 @@ def called_writes(ev: Evaluator, text: str, orders: Orders) -> list[WriteEffect]
     return effects
 
 
-def _functions(ev: Evaluator) -> dict[str, list[SqlFunction]]:
+def _sanctioned(ev: Evaluator, call: Called) -> bool:
+    return ev.pack.is_sanctioned(call.function.name)
+
+
+def _functions(ev: Evaluator) -> tuple[dict[str, list[SqlFunction]], dict[str, list[Called]]]:
+    """The functions by name (the tree's SQL files' and the code's), and the calls read
+    so far by text: both kept until the program grows."""
     index = ev.index
     if index.sql_functions is None:
-        texts = list(ev.sql_files.texts.values()) + literal_texts(index)
-        found = [
+        found = list(ev.sql_files.functions)
+        found += [
             function
-            for text in texts
-            if "create" in text.lower()
+            for text in literal_texts(index)
+            if "function" in text.lower() or "procedure" in text.lower()
             for function in defined_functions(text)
         ]
-        index.sql_functions = by_name(found)
+        index.sql_functions = (by_name(found), {})
     return index.sql_functions
