@@ -50,12 +50,8 @@ def file_texts(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]
         func = _method(ev, func)
         if not isinstance(func, Attr):
             return None
-        if func.name == "decode" and _reads_bytes(func.base):
-            inner = func.base.func  # type: ignore[union-attr]
-            if isinstance(inner, Ref):  # pkgutil.get_data(package, name)
-                args = func.base.args  # type: ignore[union-attr]
-                return _texts(ev, _resource_paths(ev, args[:1], args[1:2], frame))
-            return _texts(ev, paths(ev, inner.base, frame))
+        if func.name == "decode":
+            return _decoded(ev, func.base, frame)
         if func.name == "read_text":
             return _texts(ev, paths(ev, func.base, frame))
         if func.name == "read" and not expr.args:
@@ -79,14 +75,18 @@ def _method(ev: Evaluator, func: Expr) -> Expr:
     return func
 
 
-def _reads_bytes(base: Expr) -> bool:
-    """`x.read_bytes()`, `open(x, "rb").read()` or `pkgutil.get_data(...)`: bytes to decode."""
-    if not isinstance(base, Call):
-        return False
-    func = base.func
-    if isinstance(func, Ref):
-        return func.qual == "pkgutil.get_data"
-    return isinstance(func, Attr) and func.name == "read_bytes"
+def _decoded(ev: Evaluator, raw: Expr, frame: Frame | None) -> list[Template] | None:
+    """The text of bytes read from a file: `path.read_bytes()`, `open(path, "rb").read()`,
+    `pkgutil.get_data(package, name)`; None when `raw` is no such read."""
+    if not isinstance(raw, Call):
+        return None
+    func = _method(ev, raw.func)
+    if isinstance(func, Ref) and func.qual == "pkgutil.get_data":
+        return _texts(ev, _resource_paths(ev, raw.args[:1], raw.args[1:2], frame))
+    if isinstance(func, Attr) and func.name == "read_bytes":
+        return _texts(ev, paths(ev, func.base, frame))
+    opened = _opened(func.base) if isinstance(func, Attr) and func.name == "read" else None
+    return None if opened is None else _texts(ev, paths(ev, opened, frame))
 
 
 def _opened(expr: Expr) -> Expr | None:
