@@ -30,6 +30,9 @@ _MARKER = re.compile(
 )
 
 
+_SQL_NAME = re.compile(rb"([\w.-]*)\.sql\b", re.IGNORECASE)
+
+
 class NamedText(tuple):
     """A text (a template) that stands under a name in its file: a section after a
     marker line, or the whole file read as one of a folder's (its stem)."""
@@ -82,6 +85,18 @@ class SqlFiles:
                 return None if n < len(parts) else folder
             return posixpath.join(folder, *parts[n:])
         return None
+
+
+def names_sql_file(data: bytes, names: frozenset[bytes]) -> bool:
+    """Whether bytes name one of these SQL files by its file name (`"queries.sql"`,
+    `"sql/start.sql"`), or a `.sql` file whose name is built (`"*.sql"`,
+    `f"{name}.sql"`): a file naming only other SQL files does not read these."""
+    if b".sql" not in data.lower():
+        return False
+    for match in _SQL_NAME.finditer(data):
+        if not match.group(1) or match.group().lower() in names:
+            return True
+    return False
 
 
 def read_sql_files(found: Iterable[tuple[Path, str]]) -> dict[str, str]:
