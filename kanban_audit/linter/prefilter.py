@@ -2,12 +2,15 @@
 
 Seeds are the files whose bytes hold a write to the tasks table: SQL text that
 names it after UPDATE or INTO (any case, quoted or not, comments between), a write to a table
-named by an interpolated value, or a sqlite-utils write to it. From there the
+named by an interpolated value, or a sqlite-utils write to it; and the files that
+name one of the tree's `.sql` files that writes the table (or a `.sql` file by a
+built name, `"*.sql"`), or an SQL function whose body writes it. From there the
 program grows only where the analysis asks:
 
 - where SQL text naming the table flows: into the modules a call passes it
   to, and from the constants and functions holding it into the files that
-  name them and run SQL;
+  name them and run SQL; SQL read from the tree's files goes into every file
+  naming its holder, and into the files defining the methods it is passed to;
 - the callers of every function whose verdict depends on its callers (a
   parameter written to the status column, the guarded state or an unknown
   written outside the claim path), found by name in the bytes, and the files
