@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from support.cli import run_json
 
+from kanban_audit.linter.sqlfiles import MAX_SQL_BYTES
+
 PACK = """\
 [tasks]
 table = "jobs"
@@ -84,9 +86,14 @@ def test_an_edited_sql_file_is_read_again_through_the_cache(project: Path):
     assert _found(project, *cache) == [("KA001", 11), ("KA001", 15)]
 
 
-def test_a_file_not_readable_here_is_a_text_not_known(project: Path, tmp_path_factory):
+def test_a_file_not_read_here_is_a_text_not_known(project: Path, tmp_path_factory):
+    """Not UTF-8, too large, a link out of the tree: never read, never a write seen."""
     retry = project / "jobs" / "sql" / "retry.sql"
     retry.write_bytes(b"UPDATE jobs SET state = 'doing' -- \xff\xfe\n")
+    assert _found(project, "--no-cache") == [("KA001", 11)]
+    padding = "-- " + "x" * 80 + "\n"
+    retry.write_text("UPDATE jobs SET state = 'doing' WHERE id = %s;\n" + padding * 13_000)
+    assert retry.stat().st_size > MAX_SQL_BYTES
     assert _found(project, "--no-cache") == [("KA001", 11)]
     outside = tmp_path_factory.mktemp("elsewhere") / "retry.sql"
     outside.write_text("UPDATE jobs SET state = 'doing' WHERE id = %s;\n")
