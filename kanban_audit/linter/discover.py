@@ -58,6 +58,9 @@ class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The `.sql` files met on the walk (absolute path, display path): SQL text the
+    # analysed code may read (sqlfiles.py).
+    sql_files: list[tuple[Path, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ def discover(
 ) -> Discovery:
     """The Python files under the given paths; a path that is not there is a UsageError.
 
-    A file named here is analysed whatever its name, and a folder named here
+    A file named here is analysed whatever its name (a `.sql` one as SQL text the
+    code may read), and a folder named here
     is walked even if an exclude glob or an ignore file names it; below it
     both apply. A symbolic link met on the walk is followed only to a place
     inside the folders named here (as git stores a link, not what it points
@@ -112,10 +116,12 @@ def discover(
             mode = os.stat(absolute).st_mode
         except OSError as exc:
             raise UsageError(f"{display_path(absolute, cwd)}: {_why_not(absolute, exc)}") from None
-        if stat.S_ISREG(mode):
+        if stat.S_ISREG(mode) and absolute.name.endswith(".sql"):
+            found.sql_files.append((absolute, display_path(absolute, cwd)))
+        elif stat.S_ISREG(mode):
             add(absolute)
         elif stat.S_ISDIR(mode):
-            _walk(absolute, walk, Scope(roots, walked), add, found.errors, warn, cwd)
+            _walk(absolute, walk, Scope(roots, walked), add, found, warn, cwd)
         else:
             raise UsageError(f"{display_path(absolute, cwd)}: not a file or directory")
     found.files = unique_names(sorted(found.files, key=lambda f: f.display))
@@ -141,11 +147,12 @@ def _walk(
     walk: Walk,
     scope: Scope,
     add: Callable[[Path], None],
-    errors: list[FileError],
+    found: Discovery,
     warn: Callable[[Path, str], None],
     cwd: Path,
 ) -> None:
     """Depth first, never entering an excluded or ignored folder (the cheap way to skip it)."""
+    errors = found.errors
     start = str(top)
     excluded = Globs.of(tuple(p for p in walk.exclude if not matches(walk.relative(start), (p,))))
     ignores = ignores_above(top, warn) if walk.respect_gitignore else Ignores()
@@ -184,6 +191,12 @@ def _walk(
                     errors.append(FileError(where, "symlink loop: links to a parent"))
                     continue
                 folders.append((entry.path, ignores))
+            elif entry.name.endswith(".sql"):
+                if _kept_sql(kind, leaves, excluded.match(rel, entry.name)) and not (
+                    ignores.ignored(entry.path, False)
+                ):
+                    sql = Path(entry.path)
+                    found.sql_files.append((sql, display_path(sql, cwd)))
             elif walk.include.match(rel, entry.name) and not (
                 excluded.match(rel, entry.name) or ignores.ignored(entry.path, False)
             ):
@@ -194,6 +207,12 @@ def _walk(
                 else:
                     errors.append(FileError(display_path(Path(entry.path), cwd), kind))
         stack.extend(reversed(folders))
+
+
+def _kept_sql(kind: str, leaves: bool, excluded: bool) -> bool:
+    """Whether a `.sql` file met on the walk is kept as SQL text the code may read:
+    a regular file inside the tree, not excluded."""
+    return kind == "file" and not leaves and not excluded
 
 
 def _kind(entry: os.DirEntry) -> str:

@@ -2,12 +2,15 @@
 
 Seeds are the files whose bytes hold a write to the tasks table: SQL text that
 names it after UPDATE or INTO (any case, quoted or not, comments between), a write to a table
-named by an interpolated value, or a sqlite-utils write to it. From there the
+named by an interpolated value, or a sqlite-utils write to it; and the files that
+name one of the tree's `.sql` files that writes the table (or a `.sql` file by a
+built name, `"*.sql"`), or an SQL function whose body writes it. From there the
 program grows only where the analysis asks:
 
 - where SQL text naming the table flows: into the modules a call passes it
   to, and from the constants and functions holding it into the files that
-  name them and run SQL;
+  name them and run SQL; SQL read from the tree's files goes into every file
+  naming its holder, and into the files defining the methods it is passed to;
 - the callers of every function whose verdict depends on its callers (a
   parameter written to the status column, the guarded state or an unknown
   written outside the claim path), found by name in the bytes, and the files
@@ -31,7 +34,9 @@ from dataclasses import dataclass, field
 
 from kanban_audit.linter.claimpath import Analysis
 from kanban_audit.linter.solve.program import Program
-from kanban_audit.linter.values import DictLit, Expr, Lit, Ref, Site
+from kanban_audit.linter.sqlfiles import names_sql_file
+from kanban_audit.linter.sqlfunctions import defined_functions
+from kanban_audit.linter.values import Attr, Call, DictLit, Expr, Lit, Ref, Site, walk
 from kanban_audit.rulepack import RulePack
 
 TABLE_WRITE_METHODS = ("update", "insert", "upsert", "insert_all", "upsert_all")
@@ -85,6 +90,13 @@ class Prefilter:
     _schemas_searched: bool = False
     _stars: set[str] | None = None
     _holders: dict[bytes, list[str]] = field(default_factory=dict)  # needle -> files
+    # The analysed tree's `.sql` files (display path -> text): SQL the code may read.
+    sql_texts: dict[str, str] = field(default_factory=dict)
+    _sql_needles: tuple[bytes, ...] = ()  # SQL functions writing the table, by name
+    _sql_names: frozenset[bytes] = frozenset()  # the tree's SQL files that write it
+    _read_holders: set[str] = field(default_factory=set)  # names holding SQL read from them
+    _read_methods: set[str] = field(default_factory=set)  # methods that SQL is passed to
+    _methods_searched: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._module_of = {display: module for module, display in self.modules.items()}
@@ -155,7 +167,46 @@ class Prefilter:
             for display, data in self.contents.items()
         }
         self._seed_files = {display for display, seed in self.verdicts.items() if seed}
+        self._sql_needles = self._functions_writing()
+        self._sql_names = self._files_writing()
+        self._seed_files |= {
+            display for display, data in self.contents.items() if self._reads_sql(data)
+        }
         return sorted(self._seed_files)
+
+    def _reads_sql(self, data: bytes) -> bool:
+        """Whether bytes may reach a write seen only through SQL kept elsewhere: they
+        name one of the tree's SQL files that writes the table (or calls an SQL function
+        that does), or such a function."""
+        return any(needle in data for needle in self._sql_needles) or (
+            bool(self._sql_names) and names_sql_file(data, self._sql_names)
+        )
+
+    def _functions_writing(self) -> tuple[bytes, ...]:
+        """The names of the SQL functions whose bodies write the table, defined in the
+        tree's SQL files or in SQL text of a file that writes the table."""
+        sources = list(self.sql_texts.values()) + [
+            self.contents[d].decode("utf-8", "replace")
+            for d in self._seed_files
+            if b"create" in self.contents[d].lower()
+        ]
+        names = {
+            function.name.rsplit(".", 1)[-1]
+            for text in sources
+            for function in defined_functions(text)
+            if self.writes_table(function.body.encode("utf-8", "replace"))
+        }
+        return tuple(name.encode() for name in sorted(names))
+
+    def _files_writing(self) -> frozenset[bytes]:
+        """The file names of the tree's SQL files that write the table or call a
+        function that does."""
+        found = set()
+        for display, text in self.sql_texts.items():
+            data = text.encode("utf-8", "replace")
+            if self.writes_table(data) or any(n in data.lower() for n in self._sql_needles):
+                found.add(display.rsplit("/", 1)[-1].lower().encode("utf-8", "replace"))
+        return frozenset(found)
 
     def writes_table(self, data: bytes) -> bool:
         """A write to the table in these bytes: UPDATE or INTO before its name (any case,
@@ -256,19 +307,31 @@ class Prefilter:
 
     def _sql_flows(self, program: Program) -> set[str]:
         """Where SQL text naming the table goes: the modules a call passes it to, and
-        the files that run SQL and name a constant or function holding it.
+        the files that run SQL and name a constant or function holding it; for SQL read
+        from the tree's own files (a constant or function naming such a file, or a
+        constant made by calling one), every file that names the holder, as the text
+        may reach SQL run there through helpers (a connector's `execute_query`).
 
         Only seed files hold such text, so only their summaries are read.
         """
         index = program.index
         carriers: set[str] = set()
+        read: set[str] = set()
         missing: set[str] = set()
         for summary in index.modules.values():
             if summary.path not in self._seed_files:
                 continue
+            readers = {
+                qual
+                for qual, fn in summary.functions.items()
+                if any(self._reads_file_sql(ret) for ret in fn.returns)
+            }
             for qual, value in summary.globals.items():
-                if self._holds_sql(value):
+                if self._reads_file_sql(value) or _calls_any(value, readers):
+                    read.add(qual.rsplit(".", 1)[1])
+                elif self._holds_sql(value):
                     carriers.add(qual.rsplit(".", 1)[1])
+            read |= {qual.rsplit(".", 1)[1] for qual in readers}
             for qual, fn in summary.functions.items():
                 if any(self._holds_sql(ret) for ret in fn.returns):
                     carriers.add(qual.rsplit(".", 1)[1])
@@ -279,11 +342,55 @@ class Prefilter:
                         and self._holds_sql((call.args, call.kwargs))
                     ):
                         missing.add(call.func.qual)
-        wanted = self._modules_of(missing)
-        for name in carriers - self.searched:
+        self._read_holders |= read
+        wanted = self._modules_of(missing | self._read_passed_to(program))
+        for name in carriers - read - self.searched:
             self.searched.add(name)
             wanted |= self._naming(name, set(), runs_sql=True)
+        for name in read - self.searched:
+            self.searched.add(name)
+            wanted |= self._naming(name, set())
+        return wanted | self._defining(self._read_methods)
+
+    def _read_passed_to(self, program: Program) -> set[str]:
+        """The functions the loaded code passes SQL read from the tree's files to (by
+        the holder's name): unresolved ones by qualified name, to load their modules;
+        methods by name into `_read_methods`, to load the files defining them."""
+        index = program.index
+        functions: set[str] = set()
+        if not self._read_holders:
+            return functions
+        for fn in index.functions.values():
+            for call in fn.calls:
+                if not any(
+                    isinstance(part, Ref) and part.qual.rsplit(".", 1)[-1] in self._read_holders
+                    for part in walk((call.args, call.kwargs))
+                ):
+                    continue
+                if isinstance(call.func, Ref) and index.resolve(call.func.qual) is None:
+                    functions.add(call.func.qual)
+                elif isinstance(call.func, Attr):
+                    self._read_methods.add(call.func.name)
+        return functions
+
+    def _defining(self, methods: set[str]) -> set[str]:
+        """Files that define a function or method of one of these names."""
+        wanted: set[str] = set()
+        for name in methods - self._methods_searched:
+            self._methods_searched.add(name)
+            needle = b"def " + name.encode()
+            wanted |= {d for d in self._containing(needle) if name.encode() in self._words(d)}
         return wanted
+
+    def _reads_file_sql(self, expr: Expr) -> bool:
+        """Whether an expression's literal text names one of the tree's SQL files that
+        write the table (solve/files.py reads it)."""
+        if not self._sql_names:
+            return False
+        return any(
+            names_sql_file(text.encode("utf-8", "replace"), self._sql_names)
+            for text in _literals(expr)
+        )
 
     def _holds_sql(self, expr: Expr) -> bool:
         """Whether an expression's literal text (its string parts joined, as adjacent
@@ -292,7 +399,8 @@ class Prefilter:
         if isinstance(expr, DictLit):
             return any(self._holds_sql(value) for _, value in expr.items)
         text = "".join(_literals(expr))
-        return bool(text) and self.writes_table(text.encode("utf-8", "replace"))
+        data = text.encode("utf-8", "replace")
+        return bool(text) and (self.writes_table(data) or self._reads_file_sql(expr))
 
     def _callers(self, program: Program, needed: set[str]) -> set[str]:
         """Files that may call the functions whose every caller matters.
@@ -579,6 +687,14 @@ def _skip_spaces(data: bytes, pos: int) -> int:
     while data[pos : pos + 1].isspace():
         pos += 1
     return pos
+
+
+def _calls_any(expr: Expr, functions: set[str]) -> bool:
+    """Whether an expression calls one of these functions (by qualified name)."""
+    return bool(functions) and any(
+        isinstance(part, Call) and isinstance(part.func, Ref) and part.func.qual in functions
+        for part in walk(expr)
+    )
 
 
 def _derives(bases: bytes, name: bytes) -> bool:

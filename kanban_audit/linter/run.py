@@ -19,6 +19,7 @@ from kanban_audit.linter.prefilter import Prefilter
 from kanban_audit.linter.report.ordering import finding_key
 from kanban_audit.linter.selection import Selection
 from kanban_audit.linter.solve.program import Program
+from kanban_audit.linter.sqlfiles import SqlFiles, read_sql_files
 from kanban_audit.linter.suppress import MARKER, apply_suppressions
 from kanban_audit.linter.values import ModuleSummary
 from kanban_audit.rulepack import RulePack
@@ -66,7 +67,8 @@ def lint(options: LintOptions) -> LintResult:
         if data is not None:
             contents[source.display] = data
     by_display = {f.display: f for f in files if f.display in contents}
-    program, analysis = _program(options, by_display, contents, result)
+    sql_texts = read_sql_files(found.sql_files)
+    program, analysis = _program(options, by_display, contents, sql_texts, result)
     findings = build_findings(program, analysis.issues, options.pack)
     findings = apply_suppressions(findings, _marked_texts(contents))
     findings = [f for f in findings if selection.wants(f.code, f.path)]
@@ -119,13 +121,14 @@ def _program(
     options: LintOptions,
     files: dict[str, SourceFile],
     contents: dict[str, bytes],
+    sql_texts: dict[str, str],
     result: LintResult,
 ) -> tuple[Program, Analysis]:
     """The program made of the files that can matter, grown until the analysis
     asks for nothing more, and the analysis of it."""
     cache = SummaryCache(options.cache_dir) if options.cache_dir else None
     try:
-        return _grow(options, files, contents, result, cache)
+        return _grow(options, files, contents, sql_texts, result, cache)
     finally:
         if cache:
             cache.close()
@@ -137,16 +140,18 @@ def _grow(
     options: LintOptions,
     files: dict[str, SourceFile],
     contents: dict[str, bytes],
+    sql_texts: dict[str, str],
     result: LintResult,
     cache: SummaryCache | None,
 ) -> tuple[Program, Analysis]:
     pack = options.pack
     table = ModuleTable(files.values())
     aliases = {alias: table.displays(alias) for alias in table.aliases}
-    prefilter = Prefilter(contents, table.files, pack, aliases=aliases)
+    prefilter = Prefilter(contents, table.files, pack, aliases=aliases, sql_texts=sql_texts)
     todo = set(_seeds(prefilter, cache)) if options.prefilter else set(contents)
     seen: set[str] = set()
-    program = Program([], pack, table.unique_aliases())
+    sql_files = SqlFiles(sql_texts, table.files)
+    program = Program([], pack, table.unique_aliases(), sql_files)
     while True:
         batch = sorted(todo - seen)
         seen.update(batch)

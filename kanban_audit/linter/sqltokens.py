@@ -37,12 +37,13 @@ _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
-  | (?P<string>'(?:[^']|'')*'?)
+  | (?P<string>'(?:[^']|'')*'?|\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?(?:\$(?P=tag)\$|\Z))
   | (?P<ident>"(?:[^"]|"")*"?|`[^`]*`?|\[[^\]]*\]?)
   | (?P<hole>\x00(?P<hole_n>\d+)\x01)
   | (?P<qparam>\?(?P<qnum>\d*))
   | (?P<pyparam>%\((?P<pyname>\w+)\)s|%s)
   | (?P<arg>\$(?P<argnum>\d+))
+  | (?P<cast>::)
   | (?P<named>[:@$][A-Za-z_]\w*)
   | (?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
   | (?P<word>[A-Za-z_][\w$]*)
@@ -100,6 +101,17 @@ def param_name(token: Token) -> str:
     if token.text.startswith("%("):
         return token.text[2:-2]
     return token.text[1:]
+
+
+def string_value(token: Token) -> str:
+    """The text a string token stands for: `'it''s'`, or PostgreSQL's `$$it's$$`
+    and `$tag$...$tag$` (dollar quoting, which function bodies use)."""
+    text = token.text
+    if text.startswith("$"):  # an unterminated one runs to the end, as in PostgreSQL
+        tag = text[: text.index("$", 1) + 1]
+        body = text[len(tag) :]
+        return body[: -len(tag)] if len(body) >= len(tag) and body.endswith(tag) else body
+    return text[1:-1].replace("''", "'")
 
 
 def identifier(token: Token) -> str | None:

@@ -28,6 +28,7 @@ from kanban_audit.linter.sqltokens import (
     param_name,
     split,
     split_top,
+    string_value,
     unwrap,
 )
 
@@ -69,9 +70,39 @@ def unknown(reason: str) -> SqlValue:
     return SqlValue("unknown", reason)
 
 
+def _without_cast(tokens: list[Token]) -> list[Token]:
+    """`x::type` (PostgreSQL's cast, `'doing'::job_status`, `%s::varchar[]`) is x's
+    value: a cast to a type names no other value."""
+    while True:
+        at = next(
+            (i for i in range(len(tokens) - 1, 0, -1) if tokens[i].text == "::"),
+            None,
+        )
+        if at is None or not _type_name(tokens[at + 1 :]):
+            return tokens
+        if [d for _, _, d in depths(tokens[:at])][-1]:
+            return tokens  # inside parentheses: not the whole value's cast
+        tokens = unwrap(tokens[:at])
+
+
+_NOT_IN_TYPES = {"END", "ELSE", "THEN", "WHEN", "AND", "OR", "IS", "NOT", "IN", "AS"}
+
+
+def _type_name(tokens: list[Token]) -> bool:
+    """`job_status`, `varchar[]`, `numeric(10, 2)`, `timestamp with time zone`."""
+    words = [t for t in tokens if t.kind == "word"]
+    return (
+        bool(words)
+        and tokens[0].kind == "word"
+        and len(words) <= 4
+        and not any(t.upper in _NOT_IN_TYPES for t in words)
+        and all(t.kind in ("word", "number") or t.text in "()[]," for t in tokens)
+    )
+
+
 def value_atoms(tokens: list[Token], scope: Scope) -> list[SqlValue]:
     """The values an SQL expression can produce, one reader per form."""
-    tokens = _without_collate(unwrap(tokens))
+    tokens = _without_cast(_without_collate(unwrap(tokens)))
     if len(tokens) == 2 and tokens[0].text in (":", "@", "$") and tokens[1].kind == "hole":
         return [SqlValue("named_hole", tokens[1].index)]
     if tokens and tokens[0].text == "+":
@@ -107,7 +138,7 @@ CONSTANT_WORDS = {"NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURR
 
 def _atom(tok: Token, scope: Scope) -> list[SqlValue]:
     if tok.kind == "string":
-        return _string(tok.text[1:-1].replace("''", "'"))
+        return _string(string_value(tok))
     if tok.kind == "param":
         return [SqlValue("param", tok.index, tok.uncertain)]
     if tok.kind == "arg":
@@ -360,7 +391,7 @@ def _constant(tokens: list[Token]) -> str | int | None:
     if tok is not None and tok.kind == "number" and tok.text.isdigit():
         return -int(tok.text) if negative else int(tok.text)
     if tok is not None and tok.kind == "string" and not negative and HOLE_OPEN not in tok.text:
-        return tok.text[1:-1].replace("''", "'")
+        return string_value(tok)
     return None
 
 

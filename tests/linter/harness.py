@@ -79,7 +79,9 @@ def cases() -> list[tuple[str, Path, list[Path]]]:
     single = FIXTURES / "lint" / "single"
     out = [(f"single/{p.name}", single, [p]) for p in sorted(single.glob("*.py"))]
     for tree in sorted((FIXTURES / "lint" / "packages").iterdir()):
-        out.append((f"packages/{tree.name}", tree, sorted(tree.rglob("*.py"))))
+        # The tree's own SQL files are analysed with it (SQL the code reads).
+        files = sorted([*tree.rglob("*.py"), *tree.rglob("*.sql")])
+        out.append((f"packages/{tree.name}", tree, files))
     out.append(("examples/board_service", EXAMPLE, sorted(EXAMPLE.rglob("*.py"))))
     return out
 

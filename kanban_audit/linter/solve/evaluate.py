@@ -46,6 +46,7 @@ from kanban_audit.linter.solve.calls import (
 )
 from kanban_audit.linter.solve.context import BUDGET, Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.sqlfiles import SqlFiles
 from kanban_audit.linter.values import (
     SPREAD,
     STRING_METHODS,
@@ -92,9 +93,13 @@ Items = list[Expr | None]  # a sequence's items; None marks a stretch of unknown
 class Evaluator:
     """Evaluates summary expressions over the index; `reset()` starts a new budget."""
 
-    def __init__(self, index: ProgramIndex, pack: RulePack) -> None:
+    def __init__(
+        self, index: ProgramIndex, pack: RulePack, sql_files: SqlFiles | None = None
+    ) -> None:
         self.index = index
         self.pack = pack
+        # The analysed tree's own `.sql` files (solve/files.py reads them by path).
+        self.sql_files = sql_files or SqlFiles()
         self.ctx = Context()
         # Who calls whom, once the program has built it (models follow callers).
         self.graph: CallGraph | None = None

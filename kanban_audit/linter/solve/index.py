@@ -8,6 +8,10 @@ to the function, class, global or module they denote.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kanban_audit.linter.sqlfunctions import Called, SqlFunction
 
 from kanban_audit.linter.values import (
     ClassSummary,
@@ -43,6 +47,11 @@ class ProgramIndex:
         self._children: dict[str, list[str]] | None = None
         # The tables the analysed code creates, with their columns (solve/schema.py).
         self.created: dict[str, list[str]] | None = None
+        # The SQL functions the program defines, by name, and the calls of them read
+        # so far by text (solve/functions.py).
+        self.sql_functions: tuple[dict[str, list[SqlFunction]], dict[str, list[Called]]] | None = (
+            None
+        )
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:
         """Add modules; names resolved so far are resolved again on demand."""
@@ -58,6 +67,7 @@ class ProgramIndex:
         self._resolved.clear()
         self._children = None
         self.created = None
+        self.sql_functions = None
 
     def resolve(self, qual: str) -> Target | None:
         """What a qualified name denotes, through imports and re-exports."""

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from kanban_audit.linter.solve.callgraph import CallGraph
 from kanban_audit.linter.solve.evaluate import Evaluator
 from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.sqlfiles import SqlFiles
 from kanban_audit.linter.values import ModuleSummary
 from kanban_audit.rulepack import RulePack
 
@@ -23,10 +24,11 @@ class Program:
         summaries: Iterable[ModuleSummary],
         pack: RulePack,
         aliases: Mapping[str, str] | None = None,
+        sql_files: SqlFiles | None = None,
     ) -> None:
         self.pack = pack
         self.index = ProgramIndex(aliases)
-        self.ev = Evaluator(self.index, pack)
+        self.ev = Evaluator(self.index, pack, sql_files)
         self.add(summaries)
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:

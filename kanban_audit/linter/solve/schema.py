@@ -39,14 +39,19 @@ def _created(index: ProgramIndex) -> Orders:
     """Every table the analysed code creates, with its columns (the first definition
     found of each)."""
     found: Orders = {}
+    for text in literal_texts(index):
+        if "create" in text.lower() and "table" in text.lower():
+            for name, columns in created_tables(text).items():
+                found.setdefault(name, columns)
+    return found
+
+
+def literal_texts(index: ProgramIndex) -> list[str]:
+    """The SQL texts written as literals in the analysed code: module constants and
+    the SQL its functions run (where a schema is usually kept)."""
     sources: list[Expr] = list(index.globals.values())
     sources += [sink.target for fn in index.functions.values() for sink in fn.sinks]
-    for source in sources:
-        for text in _texts(source):
-            if "create" in text.lower() and "table" in text.lower():
-                for name, columns in created_tables(text).items():
-                    found.setdefault(name, columns)
-    return found
+    return [text for source in sources for text in _texts(source)]
 
 
 def _texts(expr: Expr) -> Iterator[str]:

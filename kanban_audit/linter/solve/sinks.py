@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter import tablenames
-from kanban_audit.linter.solve import columns, schema, unknown_table
+from kanban_audit.linter.solve import columns, functions, schema, unknown_table
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
 from kanban_audit.linter.solve.templates import (
     CUT_REASON,
@@ -46,9 +46,10 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
             note = note or f"{tasks.table}.{tasks.status}, if it writes it"
             continue
         text, holes = marked_text(template)
-        if not holes and tasks.table_text not in text.lower():
+        called = functions.called_writes(ev, text, orders)
+        if not holes and not called and tasks.table_text not in text.lower():
             continue
-        for effect in parse_writes(text, orders):
+        for effect in parse_writes(text, orders) + called:
             verdict = tablenames.judge(effect.table, tasks.table.lower())
             if HOLE_OPEN in effect.table and verdict == tablenames.EVERY:
                 effect = replace(effect, table=tablenames.shown(effect.table))

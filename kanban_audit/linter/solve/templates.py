@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import composed
+from kanban_audit.linter.solve import composed, files
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
 from kanban_audit.linter.solve.context import BUDGET
 from kanban_audit.linter.sql import HOLE_CLOSE, HOLE_OPEN
+from kanban_audit.linter.sqlfiles import NamedText
 from kanban_audit.linter.values import (
     Attr,
     BinOp,
@@ -46,6 +47,8 @@ MAX_CHOICES = 16  # texts a joined list may have from fragments of several texts
 SQL_TEXT_WRAPPERS = frozenset(
     {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text"}
 )
+# Calls that give their last argument back as it is (`cast(LiteralString, text)`).
+SAME_VALUE = frozenset({"typing.cast", "typing_extensions.cast"})
 MAX_TEXT = 20_000
 # The text that stands for texts cut unread: a write that may be one of them is not
 # known (KA002 outside the claim path), never passed.
@@ -85,6 +88,9 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         # branches (`sql += ...` in the `if` and in the `else`) is either text.
         texts = [t for option in expr.options for t in ev.strings(option, frame)]
         return _capped(ev, list({id(t): t for t in texts}.values()))
+    read = files.file_texts(ev, expr, frame)
+    if read is not None:
+        return _capped(ev, read)
     looked_up = _looked_up(ev, expr, frame)
     if looked_up is not None:
         return _capped(ev, looked_up)
@@ -218,11 +224,21 @@ def _looked_up(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]
                 texts += ev.strings(ev.item(name.expr, key), frame)
                 continue
             names = ev.const_set(name, frame)
-            if keys is None or names is None or keys & names:
-                texts += ev.strings(value, frame)
+            if keys is None or names is not None:
+                texts += ev.strings(value, frame) if keys is None or keys & names else []
+            else:
+                texts += _named(ev.strings(value, frame), keys)
     if default is not None:
         texts += ev.strings(default, frame)
     return texts
+
+
+def _named(texts: list[Template], keys: frozenset[str]) -> list[Template]:
+    """The texts of an entry whose key is not known here (named queries read from a
+    file: `result[name] = section`) that a known key selects: those standing under that
+    name in their file (solve/files.py), when there are some; else all of them."""
+    chosen = [t for t in texts if isinstance(t, NamedText) and t.name in keys]
+    return chosen or texts
 
 
 def _getter(func: Expr) -> Expr | None:
@@ -238,6 +254,8 @@ def _getter(func: Expr) -> Expr | None:
 def _wrapped_text(expr: Expr) -> Expr | None:
     """The SQL text a library call wraps as it is (`text("UPDATE ...")`), if it is one."""
     if isinstance(expr, Call) and isinstance(expr.func, Ref) and expr.args:
+        if expr.func.qual in SAME_VALUE:
+            return expr.args[-1]
         return expr.args[0] if expr.func.qual in SQL_TEXT_WRAPPERS else None
     return None
 

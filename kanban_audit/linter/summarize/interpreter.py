@@ -61,6 +61,20 @@ EXITS = {"abort", "exit", "sys.exit", "os._exit", "quit"}
 BUILTIN_NAMES = frozenset(dir(builtins))
 ENUM_BASES = {"Enum", "StrEnum", "IntEnum", "enum.Enum", "enum.StrEnum", "enum.IntEnum"}
 _CONSTANTS = {"True": True, "False": False, "None": None}
+
+
+def _opens_file(value: Expr) -> bool:
+    """`open(path)` or `path.open()`: a context manager that is the file it opens."""
+    if not isinstance(value, Call):
+        return False
+    func = value.func
+    if isinstance(func, Ref):
+        return func.qual in ("builtins.open", "io.open", "codecs.open")
+    return isinstance(func, Attr) and func.name == "open"
+
+
+# Names every module has of its own: `Path(__file__).parent` is the module's folder.
+MODULE_DUNDERS = ("__file__", "__name__", "__package__")
 _SET_MUTATIONS = {
     "add": "|",
     "discard": "-",
@@ -138,6 +152,8 @@ class FunctionAnalyzer:
             return Ref(f"{self.mod.module}.{name}")
         if name in _CONSTANTS:
             return Lit(_CONSTANTS[name])
+        if name in MODULE_DUNDERS:  # the module's own: where it lies (solve/files.py)
+            return Ref(f"{self.mod.module}.{name}")
         if name in BUILTIN_NAMES:
             return Ref(f"builtins.{name}")
         if self.mod.stars:  # may come from a star import: the resolver looks there
@@ -402,9 +418,11 @@ class FunctionAnalyzer:
     def with_statement(self, node: cst.With, env: Env) -> Flow:
         inner = dict(env)
         for item in node.items:
-            self.expr(item.item, inner)
+            entered = self.expr(item.item, inner)
             if item.asname:
-                self.assign(item.asname.name, Unknown("context manager"), inner)
+                # An open file is itself (`with open(p) as f: f.read()`); else not known.
+                value = entered if _opens_file(entered) else Unknown("context manager")
+                self.assign(item.asname.name, value, inner)
         return self.suite(node.body, inner)
 
     def match_statement(self, node: cst.Match, env: Env) -> Flow:
@@ -541,6 +559,9 @@ class FunctionAnalyzer:
         left = self.expr(node.left, env)
         right = self.expr(node.right, env)
         op = _OPERATORS.get(type(node.operator))
+        if isinstance(node.operator, cst.Divide):  # a path joined (`folder / "x.sql"`)
+            site = self.mod.statement_site(self.stmt_line)
+            return Call(Ref("operator.truediv"), (left, right), (), site)
         if op is None:
             return Unknown("arithmetic")
         if op == "+" and (
