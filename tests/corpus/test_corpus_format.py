@@ -33,7 +33,7 @@ why = "the claim"
 
 def folder(tmp_path: Path, text: str, pack: bool = True) -> Path:
     place = tmp_path / "board"
-    place.mkdir()
+    place.mkdir(parents=True)
     (place / "project.toml").write_text(text)
     if pack:
         (place / "pack.toml").write_text('[tasks]\ntable = "t"\nstatus = "s"\nguarded = "r"\n')
@@ -72,6 +72,11 @@ def test_a_valid_project_loads(tmp_path: Path) -> None:
             r"kind: 'lost' is not one of missed, false",
         ),
         (HEAD + "[[labels]]\n", r"unknown section 'labels'"),
+        (
+            HEAD + WRITE + '[[gap]]\nkind = "false"\nsanctioned = []\npath = "board/core.py"\n'
+            'line = 3\nreason = "r"\n',
+            r"with nothing sanctioned a gap is a missed claim write",
+        ),
         ("[project\n", r"cannot read"),
     ],
 )
@@ -80,6 +85,25 @@ def test_a_broken_project_names_its_file_and_key(tmp_path: Path, text: str, erro
     with pytest.raises(CorpusError, match=error) as caught:
         load_project(place)
     assert str(place / "project.toml") in str(caught.value)
+
+
+@pytest.mark.parametrize("run", ["unsanctioned = true", "sanctioned = []"])
+def test_a_missed_gap_of_the_unsanctioned_run_is_a_claim_unseen(tmp_path: Path, run: str) -> None:
+    text = f'[[gap]]\nkind = "missed"\n{run}\npath = "board/core.py"\nline = 10\nreason = "r"\n'
+    project = load_project(folder(tmp_path, HEAD + WRITE + text))
+    assert project.gaps == (Gap("claim-unseen", "board/core.py", 10, "r"),)
+
+
+def test_a_missed_gap_at_a_claim_write_without_a_finding_is_a_claim_unseen(
+    tmp_path: Path,
+) -> None:
+    gap = '[[gap]]\nkind = "missed"\npath = "board/core.py"\nline = {}\nreason = "r"\n'
+    found = '[[finding]]\npath = "board/core.py"\nline = 10\ncode = "KA002"\nwhy = "w"\n'
+    at_claim = load_project(folder(tmp_path / "a", HEAD + WRITE + gap.format(10)))
+    assert [g.kind for g in at_claim.gaps] == ["claim-unseen"]
+    labelled = load_project(folder(tmp_path / "b", HEAD + WRITE + found + gap.format(10)))
+    elsewhere = load_project(folder(tmp_path / "c", HEAD + WRITE + gap.format(11)))
+    assert [g.kind for g in labelled.gaps + elsewhere.gaps] == ["missed", "missed"]
 
 
 def test_a_project_without_its_pack_is_an_error(tmp_path: Path) -> None:

@@ -146,6 +146,30 @@ def _choice(value: str, options: tuple[str, ...], where: str) -> str:
     return value
 
 
+def _gap_run(gap: Any, where: str) -> Any:
+    """A gap of the run with nothing sanctioned may say so with `unsanctioned = true` or
+    `sanctioned = []`; it is then a `claim-unseen` (written `missed` or so)."""
+    if not isinstance(gap, dict) or not ({"unsanctioned", "sanctioned"} & set(gap)):
+        return gap
+    rest = {k: v for k, v in gap.items() if k not in ("unsanctioned", "sanctioned")}
+    if gap.get("unsanctioned", True) is not True or gap.get("sanctioned", []) != []:
+        raise CorpusError(f"{where}: only `unsanctioned = true` or `sanctioned = []` name a run")
+    if rest.get("kind") not in ("missed", "claim-unseen"):
+        raise CorpusError(f"{where}: with nothing sanctioned a gap is a missed claim write")
+    return {**rest, "kind": "claim-unseen"}
+
+
+def _claim_gap(gap: Gap, writes: list[Write], found: list[Finding]) -> Gap:
+    """A `missed` gap at a claim write that no [[finding]] labels can only mean the run
+    with nothing sanctioned: it is that run's `claim-unseen`."""
+    spot = (gap.path, gap.line)
+    if gap.kind != "missed" or any((f.path, f.line) == spot for f in found):
+        return gap
+    if any((w.path, w.line) == spot and w.claim for w in writes):
+        return Gap("claim-unseen", gap.path, gap.line, gap.reason)
+    return gap
+
+
 def _tables(data: dict, key: str, where: str) -> list:
     tables = data.get(key, [])
     if not isinstance(tables, list):
@@ -189,9 +213,10 @@ def load_project(folder: Path) -> Project:
         for n, f in enumerate(_tables(data, "finding", where), 1)
     ]
     gaps = [
-        _record(Gap, g, f"{where}: [[gap]] #{n}")
+        _record(Gap, _gap_run(g, f"{where}: [[gap]] #{n}"), f"{where}: [[gap]] #{n}")
         for n, g in enumerate(_tables(data, "gap", where), 1)
     ]
+    gaps = [_claim_gap(g, writes, found) for g in gaps]
     for item in (*writes, *found, *gaps):
         _relative(item.path, f"{where}: {item.path}:{item.line}")
     for f in found:
