@@ -10,6 +10,7 @@ linted once per pack variant per session.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -95,9 +96,9 @@ def mislabelled(project: Project, folder: Path, drop: bool) -> Project:
     source = folder / "project.toml"
     text = source.read_text(encoding="utf-8")
     if drop:
-        start = text.index("[[finding]]")
-        end = text.find("\n[", start)
-        text = text[:start] + (text[end + 1 :] if end >= 0 else "")
+        start = re.search(r"^\[\[finding\]\]", text, re.M).start()
+        end = re.compile(r"^\[", re.M).search(text, start + 1)
+        text = text[:start] + (text[end.start() :] if end else "")
     else:
         claim = project.claims[0]
         text += (
@@ -110,6 +111,8 @@ def mislabelled(project: Project, folder: Path, drop: bool) -> Project:
 
 def mislabellings() -> list:
     """Remove a label where a project has findings, add one to the first project."""
+    if not PROJECTS:
+        return []
     out = [pytest.param(PROJECTS[0], False, id=f"{PROJECTS[0].id}-added")]
     fullest = max(PROJECTS, key=lambda p: len(p.findings))
     if fullest.findings:
