@@ -3,7 +3,6 @@ gaps explain a difference between labels and findings only when they are exactly
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -73,6 +72,11 @@ def test_a_valid_project_loads(tmp_path: Path) -> None:
         ),
         (HEAD + "[[labels]]\n", r"unknown section 'labels'"),
         (
+            HEAD + WRITE + 2 * '[[finding]]\npath = "board/core.py"\nline = 3\ncode = "KA002"\n'
+            'why = "w"\n',
+            r"board/core.py:3 KA002 is listed twice",
+        ),
+        (
             HEAD + WRITE + '[[gap]]\nkind = "false"\nsanctioned = []\npath = "board/core.py"\n'
             'line = 3\nreason = "r"\n',
             r"with nothing sanctioned a gap is a missed claim write",
@@ -116,7 +120,7 @@ def gap(kind: str, path: str, line: int) -> Gap:
 
 
 def diff(missed: list, false: list) -> Difference:
-    return Difference(Counter(missed), Counter(false))
+    return Difference(frozenset(missed), frozenset(false))
 
 
 def test_gaps_explain_exactly_the_difference() -> None:

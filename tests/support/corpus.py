@@ -219,8 +219,11 @@ def load_project(folder: Path) -> Project:
     gaps = [_claim_gap(g, writes, found) for g in gaps]
     for item in (*writes, *found, *gaps):
         _relative(item.path, f"{where}: {item.path}:{item.line}")
-    for f in found:
+    places = [(f.path, f.line, f.code) for f in found]
+    for n, f in enumerate(found):
         _choice(f.code, CODES, f"{where}: [[finding]] {f.path}:{f.line} code")
+        if places[n] in places[:n]:
+            raise CorpusError(f"{where}: [[finding]] {f.path}:{f.line} {f.code} is listed twice")
     for g in gaps:
         _choice(g.kind, GAP_KINDS, f"{where}: [[gap]] {g.path}:{g.line} kind")
     return Project(

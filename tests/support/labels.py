@@ -9,7 +9,6 @@ is an AssertionError that no mark excuses.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from kanban_audit.linter.findings import LintResult
@@ -24,19 +23,20 @@ class KnownGaps(Exception):
 
 @dataclass(frozen=True)
 class Difference:
-    missed: Counter[Place]  # labelled, not reported
-    false: Counter[Place]  # reported, not labelled
+    missed: frozenset[Place]  # labelled, not reported
+    false: frozenset[Place]  # reported, not labelled
 
     def __bool__(self) -> bool:
         return bool(self.missed or self.false)
 
 
-def labelled(project: Project) -> Counter[Place]:
-    return Counter((f.path, f.line, f.code) for f in project.findings)
+def labelled(project: Project) -> frozenset[Place]:
+    return frozenset((f.path, f.line, f.code) for f in project.findings)
 
 
-def reported(result: LintResult) -> Counter[Place]:
-    return Counter((f.path, f.line, f.code) for f in result.findings)
+def reported(result: LintResult) -> frozenset[Place]:
+    """The places reported: one flow found over several paths is one place."""
+    return frozenset((f.path, f.line, f.code) for f in result.findings)
 
 
 def compare(project: Project, result: LintResult) -> Difference:
@@ -44,27 +44,21 @@ def compare(project: Project, result: LintResult) -> Difference:
     return Difference(missed=want - got, false=got - want)
 
 
-def _remove(side: Counter[Place], place: Place) -> None:
-    side[place] -= 1
-    if not side[place]:
-        del side[place]
-
-
-def _take(side: Counter[Place], path: str, line: int, code: str = "") -> Place | None:
-    """Remove one entry at path:line (of `code`, if given) from `side`; the one removed."""
+def _take(side: set[Place], path: str, line: int) -> Place | None:
+    """Remove one entry at path:line from `side`; the one removed."""
     for place in sorted(side):
-        if place[:2] == (path, line) and code in ("", place[2]):
-            _remove(side, place)
+        if place[:2] == (path, line):
+            side.remove(place)
             return place
     return None
 
 
-def _take_code(side: Counter[Place], code: str, path: str) -> Place | None:
+def _take_code(side: set[Place], code: str, path: str) -> Place | None:
     """Remove one entry of `code` from `side`, one in `path` first."""
     ranked = sorted(side, key=lambda p: (p[0] != path, p))
     for place in ranked:
         if place[2] == code:
-            _remove(side, place)
+            side.remove(place)
             return place
     return None
 
@@ -74,7 +68,7 @@ def unexplained(diff: Difference, gaps: tuple[Gap, ...]) -> list[str]:
     difference does not hold. A `misplaced` gap names one end of a moved finding
     (the label's place or the reported one) and takes the other end of the same code,
     in the same file first."""
-    missed, false = Counter(diff.missed), Counter(diff.false)
+    missed, false = set(diff.missed), set(diff.false)
     problems = []
     for gap in sorted(gaps, key=lambda g: g.kind == "misplaced"):
         if gap.kind == "missed":
@@ -90,11 +84,11 @@ def unexplained(diff: Difference, gaps: tuple[Gap, ...]) -> list[str]:
                 taken = _take_code(there, end[2], end[0])
                 if taken is not None:
                     break
-                here[end] += 1  # one end alone is no move: left to explain
+                here.add(end)  # one end alone is no move: left to explain
         if taken is None:
             problems.append(f"gap {gap.kind} {gap.path}:{gap.line} is not in the difference")
-    problems += [f"labelled, not reported: {p}:{n} {c}" for p, n, c in sorted(missed.elements())]
-    problems += [f"reported, not labelled: {p}:{n} {c}" for p, n, c in sorted(false.elements())]
+    problems += [f"labelled, not reported: {p}:{n} {c}" for p, n, c in sorted(missed)]
+    problems += [f"reported, not labelled: {p}:{n} {c}" for p, n, c in sorted(false)]
     return problems
 
 
