@@ -1,4 +1,4 @@
-"""The corpus benchmark still runs end to end on one small project."""
+"""The corpus benchmark still runs end to end on one small project (`pytest -m bench`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ def test_bench_corpus_prints_its_table_for_one_project() -> None:
     assert lines[-1].startswith(("- PASS", "- FAIL (liteq)"))
 
 
-@pytest.mark.bench
 def test_an_unknown_project_is_one_line_and_exit_2() -> None:
     proc = subprocess.run(
         [sys.executable, BENCH, "--project", "no-such-board"],
