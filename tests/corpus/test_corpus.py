@@ -66,7 +66,7 @@ def params(*gap_kinds: str) -> list:
     return out
 
 
-def test_the_corpus_holds_projects():
+def test_the_corpus_holds_projects() -> None:
     assert PROJECTS, "tests/corpus/projects holds no project.toml"
     assert all(p.claims for p in PROJECTS), [p.id for p in PROJECTS if not p.claims]
 
