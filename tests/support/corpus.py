@@ -13,6 +13,7 @@ import re
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 from typing import Any
 
 from support.pypi import Pin
@@ -40,6 +41,8 @@ CODES = ("KA001", "KA002")
 # claim-unseen: a claim write the run with nothing sanctioned does not report.
 GAP_KINDS = ("missed", "false", "misplaced", "claim-unseen")
 SHA256 = re.compile(r"[0-9a-f]{64}")
+# Project fields that are not keys of [project]: `lint` (a list) is checked apart.
+_NOT_IN_HEAD = ("id", "folder", "lint", "writes", "findings", "gaps")
 
 
 class CorpusError(ValueError):
@@ -112,9 +115,13 @@ class Project:
 
 def _record(cls: type, data: Any, where: str) -> Any:
     """One table as `cls`: every field present with its type, nothing else."""
+    return cls(**_checked({f.name: f.type for f in fields(cls)}, data, where))
+
+
+def _checked(wanted: dict[str, Any], data: Any, where: str) -> dict[str, Any]:
+    """A table holding exactly the `wanted` keys, each of its type (by name)."""
     if not isinstance(data, dict):
         raise CorpusError(f"{where}: expected a table")
-    wanted = {f.name: f.type for f in fields(cls)}
     unknown = sorted(set(data) - set(wanted))
     if unknown:
         raise CorpusError(f"{where}: unknown key {unknown[0]!r}")
@@ -129,7 +136,7 @@ def _record(cls: type, data: Any, where: str) -> Any:
             raise CorpusError(f"{where}.{name}: expected true or false")
         if kind == "str" and (not isinstance(value, str) or not value.strip()):
             raise CorpusError(f"{where}.{name}: expected a non-empty string")
-    return cls(**data)
+    return data
 
 
 def _relative(path: str, where: str) -> str:
@@ -197,7 +204,8 @@ def load_project(folder: Path) -> Project:
     lint = head.pop("lint", None)
     if not isinstance(lint, list) or not lint or not all(isinstance(p, str) for p in lint):
         raise CorpusError(f"{where}: [project].lint: expected a non-empty list of paths")
-    meta = _record(_Head, head, f"{where}: [project]")
+    head_keys = {f.name: f.type for f in fields(Project) if f.name not in _NOT_IN_HEAD}
+    meta = SimpleNamespace(**_checked(head_keys, head, f"{where}: [project]"))
     if not SHA256.fullmatch(meta.sha256):
         raise CorpusError(f"{where}: [project].sha256: expected 64 lower-case hex digits")
     try:
@@ -241,19 +249,6 @@ def load_project(folder: Path) -> Project:
         findings=tuple(found),
         gaps=tuple(gaps),
     )
-
-
-@dataclass(frozen=True)
-class _Head:
-    """[project] without `lint` (a list, checked apart)."""
-
-    name: str
-    version: str
-    file: str
-    sha256: str
-    writes_by: str
-    driver: str
-    summary: str
 
 
 def load_projects(root: Path = PROJECTS) -> list[Project]:
