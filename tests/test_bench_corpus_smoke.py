@@ -22,6 +22,7 @@ def test_bench_corpus_prints_its_table_for_one_project() -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("| project | version | SQL or ORM | driver |")
+    assert lines[0].endswith("| cold (s) | CPU (s) |")
     assert lines[2].startswith("| liteq | 0.2.1 | SQL | sqlite3 | 1 / 0 | 0 / 0 / 0 | ")
     assert len([line for line in lines if line.startswith("| ")]) == 2
     assert lines[-1].endswith(": every project lints in under 2 s cold")
