@@ -206,7 +206,7 @@ def lint_cmd(corpus: Corpus, jobs: int, *cache: str) -> list[str]:
 def report(measure: Measure, r: Run) -> dict[str, Any]:
     """The JSON report of one run; a crash (which also exits 1) stops the benchmark."""
     try:
-        if r.returncode in (1, 2):
+        if r.returncode in (0, 1, 2):
             return json.loads(r.stdout)
     except json.JSONDecodeError:
         pass

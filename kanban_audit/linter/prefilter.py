@@ -36,7 +36,18 @@ from kanban_audit.linter.claimpath import Analysis
 from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.sqlfiles import names_sql_file
 from kanban_audit.linter.sqlfunctions import defined_functions
-from kanban_audit.linter.values import Attr, Call, DictLit, Expr, Lit, Ref, Site, walk
+from kanban_audit.linter.values import (
+    Attr,
+    BinOp,
+    Call,
+    Concat,
+    DictLit,
+    Expr,
+    Lit,
+    Ref,
+    Site,
+    walk,
+)
 from kanban_audit.rulepack import RulePack
 
 TABLE_WRITE_METHODS = ("update", "insert", "upsert", "insert_all", "upsert_all")
@@ -68,6 +79,9 @@ _CONSTANT_LOOKUP = re.compile(rb"""getattr\s*\(\s*[\w.]+\s*,\s*[rRbBuU]?(?:"\w*"
 _RELATIVE = re.compile(rb"from[ \t]+\.")
 _STAR_IMPORT = re.compile(rb"import[ \t]+\*")
 MAX_LOOKUP = 400  # bytes of getattr's arguments read
+# In a text joined from parts: the parts that are text themselves, not values in it.
+_TEXTS = (Lit, Concat, BinOp)
+_HOLE = object()  # where a joined value stands (`_literals`)
 
 
 @dataclass
@@ -603,7 +617,10 @@ def _glob_regex(pattern: str) -> bytes:
 
 
 def _literals(expr: object) -> list[str]:
-    """The string literals inside an expression, in order, each shared node once."""
+    """The string literals inside an expression, in order, each shared node once. A
+    value joined into a text (an f-string's `{x}`, `"..." + x`) leaves a hole `{vN}`
+    where it stands: `UPDATE {v1} SET status` is a write to a table named by a value,
+    and no two holes are the same value."""
     found: list[str] = []
     seen: set[int] = set()
     todo = [expr]
@@ -614,10 +631,19 @@ def _literals(expr: object) -> list[str]:
             if type(node.value) is str:  # type: ignore[attr-defined]
                 found.append(node.value)  # type: ignore[attr-defined]
             continue
+        if node is _HOLE:
+            found.append(f"{{v{len(found)}}}")
+            continue
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if kind is tuple or kind is list:
+        if kind is Concat or (kind is BinOp and node.op == "+"):  # type: ignore[attr-defined]
+            parts = node.parts if kind is Concat else (node.left, node.right)  # type: ignore[attr-defined]
+            for part in reversed(parts):
+                todo.append(part)
+                if type(part) not in _TEXTS:
+                    todo.append(_HOLE)
+        elif kind is tuple or kind is list:
             todo.extend(reversed(node))  # type: ignore[arg-type]
         elif kind is not Site and kind is not str and hasattr(node, "__dataclass_fields__"):
             todo.extend(reversed([getattr(node, f) for f in _expr_fields(kind)]))

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import kanban_audit
+from support.linting import run_case
+
 from kanban_audit.linter.findings import LintResult
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,11 +28,6 @@ def expected_marks(root: Path, files: list[Path]) -> Counter:
                 for code in match.group("codes").split(","):
                     marks[(path.relative_to(root).as_posix(), number, code.strip())] += 1
     return marks
-
-
-def run_case(root: Path, targets: list[Path], **options) -> LintResult:
-    """Lint `targets` from `root`, with no configuration, no cache, in one process."""
-    return kanban_audit.lint(targets, cwd=root, isolated=True, jobs=1, cache=False, **options)
 
 
 def found_marks(result: LintResult) -> Counter:

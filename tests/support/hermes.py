@@ -1,25 +1,21 @@
 """Real Hermes agent releases from the package index: pinned, hash-checked, cached.
 
 Tests and benchmarks use the real `hermes_cli/kanban_db.py` and the dashboard
-plugin of every release as the oracle. Wheels are fetched with
-`pip download --no-deps`, checked against the sha256 pinned here, and unpacked
-once into a cache folder (`$KANBAN_AUDIT_TEST_CACHE`, else
-`~/.cache/kanban-audit-tests`). Nothing of them is committed. A failed download
-or a hash mismatch raises: a missing oracle is a failure, never a skip.
+plugin of every release as the oracle. The wheels are fetched, checked against
+the sha256 pinned here and unpacked by `support.pypi`: nothing of them is
+committed, and a failed download or a hash mismatch raises, never skips.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
+
+from support import pypi
 
 # version -> sha256 of hermes_agent-<version>-py3-none-any.whl
 RELEASES: dict[str, str] = {
@@ -37,78 +33,26 @@ BULK_BUG = {"0.13.0", "0.14.0"}
 DRIVER = Path(__file__).with_name("hermes_driver.py")
 
 
-class ReleaseUnavailable(RuntimeError):
-    """The release could not be downloaded or did not match its pinned hash."""
+# The release could not be downloaded or did not match its pinned hash.
+ReleaseUnavailable = pypi.Unavailable
+cache_root = pypi.cache_root
 
 
-def cache_root() -> Path:
-    configured = os.environ.get("KANBAN_AUDIT_TEST_CACHE")
-    root = Path(configured) if configured else Path.home() / ".cache" / "kanban-audit-tests"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def pin(version: str) -> pypi.Pin:
+    """The release's wheel as the index serves it."""
+    return pypi.Pin(
+        "hermes-agent", version, f"hermes_agent-{version}-py3-none-any.whl", RELEASES[version]
+    )
 
 
 def wheel(version: str) -> Path:
     """The release's wheel, downloaded once and checked against its pinned sha256."""
-    expected = RELEASES[version]
-    target = cache_root() / f"hermes_agent-{version}-py3-none-any.whl"
-    if target.is_file() and _sha256(target) == expected:
-        return target
-    with tempfile.TemporaryDirectory(dir=cache_root()) as tmp:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--dest",
-                tmp,
-                f"hermes-agent=={version}",
-            ],
-            capture_output=True,
-            text=True,
-        )
-        found = sorted(Path(tmp).glob("hermes_agent-*.whl"))
-        if done.returncode != 0 or not found:
-            reason = (done.stderr.strip().splitlines() or ["no wheel"])[-1]
-            raise ReleaseUnavailable(f"hermes-agent=={version}: download failed: {reason}")
-        actual = _sha256(found[0])
-        if actual != expected:
-            raise ReleaseUnavailable(
-                f"hermes-agent=={version}: sha256 {actual} does not match the pinned {expected}"
-            )
-        os.replace(found[0], target)
-    return target
+    return pypi.download(pin(version))
 
 
 def unpacked(version: str) -> Path:
     """The release's files, unpacked once: the folder holds `hermes_cli/`, `plugins/`..."""
-    folder = cache_root() / f"hermes-agent-{version}"
-    marker = folder / ".complete"
-    if marker.is_file() and marker.read_text() == RELEASES[version]:
-        return folder
-    source = wheel(version)
-    staging = Path(tempfile.mkdtemp(dir=cache_root(), prefix=f".unpack-{version}-"))
-    try:
-        with zipfile.ZipFile(source) as archive:
-            archive.extractall(staging)
-        (staging / ".complete").write_text(RELEASES[version])
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return folder
+    return pypi.unpacked(pin(version))
 
 
 def _driver_command(version: str, home: Path) -> list[str]:

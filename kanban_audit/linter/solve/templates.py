@@ -155,6 +155,11 @@ def _names_board(template: Template, column: str, table: str) -> bool:
     return column in text or table.lower() in text
 
 
+# The keywords of a write as words: `updated_at` or `inserted_by` in a SELECT is none.
+_WRITE_WORD = re.compile(r"\b(?:update|insert|replace)\b")
+_ADD_WORD = re.compile(r"\b(?:insert|replace)\b")
+
+
 def _may_write(template: Template, column: str) -> bool:
     """Whether a text may write the status column: it may be a write (UPDATE, INSERT
     or REPLACE in its text, or a part not known here at its head) and it names the
@@ -162,9 +167,9 @@ def _may_write(template: Template, column: str) -> bool:
     column). A SELECT built on many branches is a read, whatever it names."""
     text = "".join(p for p in template if isinstance(p, str)).lower()
     head = next((p for p in template if not isinstance(p, str) or p.strip()), "")
-    writes = isinstance(head, Hole) or any(w in text for w in ("update", "insert", "replace"))
+    writes = isinstance(head, Hole) or _WRITE_WORD.search(text) is not None
     holes = any(isinstance(p, Hole) for p in template)
-    return writes and (holes or column in text or "insert" in text or "replace" in text)
+    return writes and (holes or column in text or _ADD_WORD.search(text) is not None)
 
 
 def _harmless(template: Template, column: str, guarded: str) -> bool:
@@ -176,7 +181,7 @@ def _harmless(template: Template, column: str, guarded: str) -> bool:
     if any(isinstance(p, Hole) for p in template):
         return False
     text = "".join(template).lower()
-    if guarded.lower() in text or "insert" in text or "replace" in text:
+    if guarded.lower() in text or _ADD_WORD.search(text):
         return False
     return text.count(column) == len(_set_to_literal(column).findall(text))
 
