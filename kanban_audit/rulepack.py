@@ -81,6 +81,9 @@ class TasksSection:
     assignee: str = ""
     # The table's columns in order: what an INSERT without a column list writes.
     columns: tuple[str, ...] = ()
+    # The ORM model of the table (a class name, or a glob over the qualified name);
+    # `status` is then its field. Without it, a model whose mapping names the table.
+    model: str = ""
 
     def names_table(self, name: str) -> bool:
         """Whether a table name (lower case, as SQL reads it) is the tasks table: the

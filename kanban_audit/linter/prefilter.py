@@ -2,7 +2,8 @@
 
 Seeds are the files whose bytes hold a write to the tasks table: SQL text that
 names it after UPDATE or INTO (any case, quoted or not, comments between), a write to a table
-named by an interpolated value, or a sqlite-utils write to it. From there the
+named by an interpolated value, a sqlite-utils write to it, or (when a file may define the
+tasks model) an ORM write (ormseeds.py). From there the
 program grows only where the analysis asks:
 
 - where SQL text naming the table flows: into the modules a call passes it
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kanban_audit.linter.claimpath import Analysis
+from kanban_audit.linter.ormseeds import orm_seeds
 from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.values import DictLit, Expr, Lit, Ref, Site
 from kanban_audit.rulepack import RulePack
@@ -155,6 +157,7 @@ class Prefilter:
             for display, data in self.contents.items()
         }
         self._seed_files = {display for display, seed in self.verdicts.items() if seed}
+        self._seed_files |= orm_seeds(self.contents, self.pack.tasks)
         return sorted(self._seed_files)
 
     def writes_table(self, data: bytes) -> bool:

@@ -21,6 +21,7 @@ from kanban_audit.linter.solve import (
     enums,
     mappings,
     models,
+    ormmodels,
     results,
     sets,
     templates,
@@ -319,7 +320,9 @@ class Evaluator:
         if target is None:
             return [Atom("unknown", f"`{expr.qual}` (not in the analysed code)")]
         if target[0] == "global":
-            return self.values(self.index.globals[target[1]], frame)
+            value = self.index.globals[target[1]]
+            member = ormmodels.choice_member(self, target[1], value)
+            return self.values(value if member is None else member, frame)
         return []
 
     def _attr(self, expr: Attr, frame: Frame | None) -> list[Atom]:

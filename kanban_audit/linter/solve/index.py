@@ -43,6 +43,8 @@ class ProgramIndex:
         self._children: dict[str, list[str]] | None = None
         # The tables the analysed code creates, with their columns (solve/schema.py).
         self.created: dict[str, list[str]] | None = None
+        # The ORM models that are the tasks table (solve/ormmodels.py).
+        self.orm_models: frozenset[str] | None = None
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:
         """Add modules; names resolved so far are resolved again on demand."""
@@ -58,6 +60,7 @@ class ProgramIndex:
         self._resolved.clear()
         self._children = None
         self.created = None
+        self.orm_models = None
 
     def resolve(self, qual: str) -> Target | None:
         """What a qualified name denotes, through imports and re-exports."""

@@ -3,7 +3,9 @@
 SQL writes: the texts the SQL may have, parsed for the columns they write
 (sql.py); each value written to the status column is a literal, a
 placeholder bound from the parameters, or a hole in the text. sqlite-utils
-writes: the table the receiver names and the record's status key.
+writes: the table the receiver names and the record's status key. ORM
+writes: the classes the target is about (solve/ormmodels.py) and each
+record's status field, bounded by the field's choices.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import columns, schema, unknown_table
-from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
+from kanban_audit.linter.solve import columns, models, ormmodels, schema, unknown_table
+from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, narrow
 from kanban_audit.linter.solve.templates import (
     CUT_REASON,
     MAX_TEMPLATES,
@@ -23,7 +25,7 @@ from kanban_audit.linter.solve.templates import (
 )
 from kanban_audit.linter.sql import ANY_COLUMN, TABLE_NOT_KNOWN, parse_writes
 from kanban_audit.linter.sqlvalues import SqlValue, apply_text
-from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
+from kanban_audit.linter.values import Attr, Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -34,6 +36,8 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     ("" when it does not write the column)."""
     if sink.kind == "table":
         return _table_atoms(ev, sink, frame)
+    if sink.kind == "orm":
+        return _orm_atoms(ev, sink, frame)
     tasks = ev.pack.tasks
     column = tasks.status.lower()
     orders = schema.column_orders(ev.index, ev.pack)
@@ -230,3 +234,34 @@ def _column_values(ev: Evaluator, record: DictLit, column: str, frame: Frame | N
         if keys is None or column.lower() in {k.lower() for k in keys}:
             atoms += ev.values(value, frame)
     return atoms
+
+
+# How a finding names each ORM write.
+_ORM_SPELLINGS = {"attribute": "assigned", "setattr": "setattr()", "construct": "constructor"}
+
+
+def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
+    """An ORM write of the tasks model: the values its records give the status field.
+    A target whose class is not known here counts when the program has a tasks model."""
+    tasks_models = ormmodels.tasks_models(ev)
+    if not tasks_models or sink.data is None:
+        return [], ""
+    written = ormmodels.written_classes(ev, sink.target, frame)
+    if written is not None and not written & tasks_models:
+        return [], ""
+    field = ev.pack.tasks.status
+    atoms: list[Atom] = []
+    for item in ev.elements(sink.data, frame):
+        for struct in ev.structures(item, frame):
+            if isinstance(struct, DictLit):
+                atoms += _column_values(ev, ormmodels.record(ev, struct), field, frame)
+            elif models.instance_models(ev, struct):
+                atoms += ev.values(Attr(struct, field), frame)
+            else:
+                atoms += ev.index_values(Index(struct, Lit(field)), frame)
+    about = sorted(written & tasks_models) if written else sorted(tasks_models)
+    allowed = ormmodels.field_bound(ev, set(about), field)
+    atoms = [kept for atom in atoms for kept in narrow(atom, allowed, frozenset())]
+    how = _ORM_SPELLINGS.get(sink.method, f"{sink.method}()")
+    model = about[0].rsplit(".", 1)[-1] if len(about) == 1 else "the tasks model"
+    return atoms, f"{model}.{field} ({how})"

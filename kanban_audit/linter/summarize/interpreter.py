@@ -46,6 +46,7 @@ from kanban_audit.linter.values import (
     Param,
     Ref,
     Seq,
+    Sink,
     Site,
     Star,
     Stored,
@@ -300,6 +301,7 @@ class FunctionAnalyzer:
             if key:
                 env[key] = value
             self.store_attribute(target, value, env)
+            self.field_write(target, value, env)
         elif isinstance(target, cst.Subscript):
             key = dotted(target.value)
             if key and key in env and isinstance(env[key], DictLit) and len(target.slice) == 1:
@@ -324,6 +326,17 @@ class FunctionAnalyzer:
             site = self.mod.statement_site(self.stmt_line)
             stored = Stored(value, self.fn.qualname, attr, site)
             self.mod.chunk.assigned.append((f"{method.class_name}.{target.attr.value}", stored))
+
+    def field_write(self, target: cst.Attribute, value: Expr, env: Env) -> None:
+        """`task.status = value`: a write of a model's field, if the solver finds the
+        object is an instance of the tasks model (reported at the assignment)."""
+        name = target.attr.value
+        if name not in self.mod.spellings.fields:
+            return
+        instance = self.expr(target.value, env)
+        site = self.mod.statement_site(self.stmt_line)
+        record = DictLit(((Lit(name), value),))
+        self.fn.sinks.append(Sink("orm", site, instance, Seq((record,)), "attribute"))
 
     def if_statement(self, node: cst.If, env: Env) -> Flow:
         self.stmt_line = self.mod.line_of(node)
@@ -645,10 +658,10 @@ class FunctionAnalyzer:
             return joins.text_method(call)
         self.recorded.add(id(node))
         self.fn.calls.append(call)
-        if isinstance(node.func, cst.Attribute):
-            sink = recognise(node.func.attr.value, func, call, self.mod.sql_methods)
-            if sink is not None:
-                self.fn.sinks.append(sink)
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        sink = recognise(method, func, call, self.mod.spellings)
+        if sink is not None:
+            self.fn.sinks.append(sink)
         return joins.text_method(call)
 
 
