@@ -119,6 +119,8 @@ class ProgramIndex:
             return ("function", own)
         if own in self.globals:
             return ("global", own)
+        if own in self.classes:  # a nested class (Django's `Task.Status`)
+            return ("class", own)
         seen = set() if seen is None else seen
         summary = self.classes.get(cls)
         if summary is None or cls in seen:

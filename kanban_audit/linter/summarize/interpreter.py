@@ -490,6 +490,8 @@ class FunctionAnalyzer:
             typehints.is_dataclass(node),
         )
         FunctionAnalyzer(self.mod, self.fn, {}, class_prefix=qualname).suite(node.body, {})
+        if self.class_prefix:  # a nested class, named in the rest of its class's body
+            env[node.name.value] = Ref(qualname)
         return env, False
 
     # -- expressions ---------------------------------------------------------
