@@ -112,6 +112,12 @@ CHOICES_BASES = ("TextChoices", "IntegerChoices", "Choices")
 FORM_BASES = ("ModelForm",)
 ADMIN_BASES = ("ModelAdmin", "StackedInline", "TabularInline")
 ALL_FIELDS = "__all__"
+FORM_MODEL = "Meta.model"  # where a ModelForm names its model
+REGISTER = "register"  # admin.site.register(Model, Admin), @admin.register(Model)
+EDITED = "edited"  # the method of a form's or an admin's sink
+# Class attributes that say which fields a form edits (in Meta) or an admin edits.
+FORM_FIELDS = ("Meta.fields", "Meta.exclude")
+ADMIN_FIELDS = ("fields", "exclude", "readonly_fields", "list_editable")
 
 
 def library_of(qual: str) -> str:

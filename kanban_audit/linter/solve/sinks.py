@@ -14,6 +14,7 @@ import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter import orm
 from kanban_audit.linter.solve import columns, models, ormmodels, schema, unknown_table
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, narrow
 from kanban_audit.linter.solve.templates import (
@@ -237,7 +238,12 @@ def _column_values(ev: Evaluator, record: DictLit, column: str, frame: Frame | N
 
 
 # How a finding names each ORM write.
-_ORM_SPELLINGS = {"attribute": "assigned", "setattr": "setattr()", "construct": "constructor"}
+_ORM_SPELLINGS = {
+    "attribute": "assigned",
+    "setattr": "setattr()",
+    "construct": "constructor",
+    orm.EDITED: "a form or the admin edits it",
+}
 
 
 def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
@@ -246,7 +252,12 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     tasks_models = ormmodels.tasks_models(ev)
     if not tasks_models or sink.data is None:
         return [], ""
-    written = ormmodels.written_classes(ev, sink.target, frame)
+    target = sink.target
+    if sink.method == orm.EDITED:
+        target = ormmodels.edited_model(ev, sink)
+        if target is None:
+            return [], ""
+    written = ormmodels.written_classes(ev, target, frame)
     if written is not None and not written & tasks_models:
         return [], ""
     field = ev.pack.tasks.status

@@ -26,7 +26,7 @@ from kanban_audit.linter.summarize import (
 )
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
-from kanban_audit.linter.summarize.writes import recognise
+from kanban_audit.linter.summarize.writes import form_write, recognise
 from kanban_audit.linter.values import (
     SPREAD,
     Attr,
@@ -490,6 +490,16 @@ class FunctionAnalyzer:
             typehints.is_dataclass(node),
         )
         FunctionAnalyzer(self.mod, self.fn, {}, class_prefix=qualname).suite(node.body, {})
+        line = self.mod.line_of(node)
+        registered = [
+            self.expr(d.decorator.args[0].value, env)
+            for d in node.decorators
+            if isinstance(d.decorator, cst.Call) and d.decorator.args
+        ]
+        site = Site(line, 0, line, self.mod.text(line), line)
+        sink = form_write(qualname, bases, registered, site, self.mod.spellings)
+        if sink is not None:
+            self.fn.sinks.append(sink)
         if self.class_prefix:  # a nested class, named in the rest of its class's body
             env[node.name.value] = Ref(qualname)
         return env, False

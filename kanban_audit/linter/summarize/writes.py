@@ -22,7 +22,9 @@ from kanban_audit.linter.values import (
     Ref,
     Seq,
     Sink,
+    Site,
     Star,
+    Unknown,
     spread_pair,
 )
 
@@ -151,6 +153,35 @@ def _fields(call: Call, fields: frozenset[str], records: tuple[str, ...]) -> Dic
     return DictLit(tuple(pairs))
 
 
+def register_write(method: str, func: Expr, call: Call, spellings: Spellings) -> Sink | None:
+    """`admin.site.register(Task, TaskAdmin)`: the admin edits the model's fields."""
+    if method != orm.REGISTER or len(call.args) != 2 or not isinstance(call.args[1], Ref):
+        return None
+    return _edited(call.args[1].qual, call.args[0], call.site, spellings)
+
+
+def form_write(
+    qualname: str, bases: tuple[Expr, ...], registered: list[Expr], site: Site, spellings: Spellings
+) -> Sink | None:
+    """A Django ModelForm (its model in `Meta.model`) or a ModelAdmin registered by
+    decorator (`@admin.register(Task)`): a user may write any choice of the fields
+    it edits. Whether it is one is read by the solver (through analysed bases too);
+    here only a class deriving from something is a candidate."""
+    if not bases:
+        return None
+    model = registered[0] if registered else Ref(f"{qualname}.{orm.FORM_MODEL}")
+    return _edited(qualname, model, site, spellings)
+
+
+def _edited(form: str, model: Expr, site: Site, spellings: Spellings) -> Sink | None:
+    """A form's or an admin's write: its target `form(model)`, a value a user picks."""
+    if not spellings.fields:
+        return None
+    value = Unknown(f"a choice a user picks in `{form.rsplit('.', 1)[-1]}`")
+    record = DictLit(tuple((Lit(name), value) for name in sorted(spellings.fields)))
+    return Sink("orm", site, Call(Ref(form), (model,), (), site), Seq((record,)), orm.EDITED)
+
+
 def orm_statement(expr: Expr) -> bool:
     """A statement built by SQLAlchemy's or SQLModel's update(), insert()... over a
     model, with any methods chained on it (`.where(...)`, `.values(...)`)."""
@@ -160,7 +191,7 @@ def orm_statement(expr: Expr) -> bool:
     return built and orm.is_statement(expr.func.qual)  # type: ignore[union-attr]
 
 
-RECOGNISERS: tuple[Recogniser, ...] = (sql_write, table_write, orm_write)
+RECOGNISERS: tuple[Recogniser, ...] = (sql_write, table_write, orm_write, register_write)
 
 
 def recognise(method: str, func: Expr, call: Call, spellings: Spellings) -> Sink | None:
