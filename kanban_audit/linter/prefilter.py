@@ -164,6 +164,8 @@ class Prefilter:
         """A write to the table in these bytes: UPDATE or INTO before its name (any case,
         quoted, schema-qualified, split over adjacent strings) or before an
         interpolated name, or a sqlite-utils write to it."""
+        if not self.pack.tasks.table:
+            return False  # a pack that names only the ORM model: ormseeds.py
         low = data.lower()
         named = self._table in low
         for keyword in (b"update", b"into"):
@@ -224,8 +226,12 @@ class Prefilter:
         """Files that create the tasks table, once a loaded file inserts into it with no
         column list: the program's own column order then says what it writes
         (solve/schema.py)."""
-        if self._schemas_searched or not any(
-            self._positional.search(self.contents[display].lower()) for display in loaded
+        if (
+            not self.pack.tasks.table
+            or self._schemas_searched
+            or not any(
+                self._positional.search(self.contents[display].lower()) for display in loaded
+            )
         ):
             return set()
         self._schemas_searched = True

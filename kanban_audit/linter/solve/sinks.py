@@ -47,7 +47,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     for template in ev.strings(sink.target, frame):
         if was_cut(template):
             atoms.append(Atom("unknown", CUT_REASON))
-            note = note or f"{tasks.table}.{tasks.status}, if it writes it"
+            note = note or f"{tasks.shown}.{tasks.status}, if it writes it"
             continue
         text, holes = marked_text(template)
         if not holes and tasks.table_text not in text.lower():
