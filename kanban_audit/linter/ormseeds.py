@@ -17,7 +17,9 @@ import re
 from kanban_audit.linter import orm
 from kanban_audit.rulepack import TasksSection
 
-_CLASS = re.compile(rb"\bclass\s+(\w+)")
+# A class statement (`subclass Foo` in a comment matches too: a seed more, never less).
+_CLASS = re.compile(rb"class\s+(\w+)")
+_MAPPING_NEEDLES = (b"__tablename__", b"db_table", b"table_name")
 _MAPPING_KEYS = rb"(?:__tablename__|db_table|table_name)"
 
 
@@ -53,20 +55,22 @@ def model_names(contents: dict[str, bytes], tasks: TasksSection) -> set[bytes]:
         return set()
     table = re.escape(tasks.table_text.encode())
     mapping = re.compile(_MAPPING_KEYS + rb"\s*=\s*[rRuU]?[\"'][^\"'\n]*" + table, re.IGNORECASE)
-    by_name = re.compile(rb"\bclass\s+(" + _default_names(tasks.table) + rb")\s*[(:]", re.I)
+    tails = _default_names(tasks.table)
     names: set[bytes] = set()
     for data in contents.values():
-        if mapping.search(data):
+        # Literal finds first: a regex over every byte of every file costs more.
+        keyed = any(key in data for key in _MAPPING_NEEDLES)
+        if keyed and mapping.search(data):
             names |= {m.group(1) for m in _CLASS.finditer(data)} - {b"Meta"}
-        names |= {m.group(1) for m in by_name.finditer(data)}
+        names |= {m.group(1) for m in _CLASS.finditer(data) if m.group(1).lower() in tails}
     return names
 
 
-def _default_names(table: str) -> bytes:
-    """Class names whose default table name may be the table: the name in any case
+def _default_names(table: str) -> set[bytes]:
+    """Class names (lower case) whose default table name may be the table: the name
     (SQLModel, peewee), without its underscores (peewee's snake case), or after an
-    underscore (Django's `<app_label>_<model>`)."""
-    words = re.sub(r"[^\w]", "", table.replace("*", "").replace("?", ""))
+    underscore (Django's `<app_label>_<model>`). A pattern's wildcards match nothing."""
+    words = table.lower()
     tails = {words, words.replace("_", "")}
     tails |= {words[i + 1 :] for i, c in enumerate(words) if c == "_"}
-    return b"|".join(re.escape(t.encode()) for t in sorted(tails, key=len, reverse=True) if t)
+    return {t.encode() for t in tails if t and re.fullmatch(r"\w+", t)}
