@@ -23,11 +23,13 @@ class WriteMethod:
     position: int = -1
     rows: bool = False
     record_keywords: tuple[str, ...] = ()
+    # Only on a statement built by update()/insert(): Django's QuerySet.values() reads.
+    statement_only: bool = False
 
 
 WRITE_METHODS: dict[str, WriteMethod] = {
     # SQLAlchemy Core and ORM: insert(Task).values(...), update(Task).values(...)
-    "values": WriteMethod(keywords=True, position=0),
+    "values": WriteMethod(keywords=True, position=0, statement_only=True),
     # session.query(Task).update({...}), Django QuerySet.update(status=...),
     # peewee Task.update(status=...) / Task.update({Task.status: ...})
     "update": WriteMethod(keywords=True, position=0),

@@ -26,7 +26,18 @@ from kanban_audit.linter.solve.templates import (
 )
 from kanban_audit.linter.sql import ANY_COLUMN, TABLE_NOT_KNOWN, parse_writes
 from kanban_audit.linter.sqlvalues import SqlValue, apply_text
-from kanban_audit.linter.values import Attr, Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
+from kanban_audit.linter.values import (
+    Attr,
+    Call,
+    Concat,
+    DictLit,
+    Elem,
+    Index,
+    Lit,
+    Param,
+    Seq,
+    Sink,
+)
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -237,6 +248,8 @@ def _column_values(ev: Evaluator, record: DictLit, column: str, frame: Frame | N
     return atoms
 
 
+# Values that hold no record: a text, a number, a list of names (`values("id")`).
+_NO_RECORD = (Lit, Concat, Seq)
 # How a finding names each ORM write.
 _ORM_SPELLINGS = {
     "attribute": "assigned",
@@ -268,7 +281,7 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
                 atoms += _column_values(ev, ormmodels.record(ev, struct), field, frame)
             elif models.instance_models(ev, struct):
                 atoms += ev.values(Attr(struct, field), frame)
-            else:
+            elif not isinstance(struct, _NO_RECORD):
                 atoms += ev.index_values(Index(struct, Lit(field)), frame)
     about = sorted(written & tasks_models) if written else sorted(tasks_models)
     allowed = ormmodels.field_bound(ev, set(about), field)

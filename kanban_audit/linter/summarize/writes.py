@@ -111,7 +111,7 @@ def orm_write(method: str, func: Expr, call: Call, spellings: Spellings) -> Sink
     receiver = func.base if isinstance(func, Attr) else func
     if method in orm.EXECUTE_METHODS and len(call.args) > 1 and orm_statement(call.args[0]):
         spec, receiver = orm.EXECUTE_ROWS, call.args[0]
-    if spec is None:
+    if spec is None or (spec.statement_only and not orm_statement(receiver)):
         return None
     kw = dict(call.kwargs)
     records: list[Expr] = []
