@@ -25,6 +25,11 @@ class WriteMethod:
     record_keywords: tuple[str, ...] = ()
     # Only on a statement built by update()/insert(): Django's QuerySet.values() reads.
     statement_only: bool = False
+    # Called on the model class itself: a receiver not known here is no tasks model
+    # (`schema.model_validate(...)` on any pydantic class).
+    on_class: bool = False
+    # The argument that names the model, when not the receiver: (Model, rows).
+    model_position: int = -1
 
 
 WRITE_METHODS: dict[str, WriteMethod] = {
@@ -49,10 +54,10 @@ WRITE_METHODS: dict[str, WriteMethod] = {
     "insert_many": WriteMethod(position=0, rows=True),
     "replace_many": WriteMethod(position=0, rows=True),
     # SQLAlchemy Session bulk operations: (Model, rows)
-    "bulk_insert_mappings": WriteMethod(position=1, rows=True),
-    "bulk_update_mappings": WriteMethod(position=1, rows=True),
+    "bulk_insert_mappings": WriteMethod(position=1, rows=True, model_position=0),
+    "bulk_update_mappings": WriteMethod(position=1, rows=True, model_position=0),
     # SQLModel / pydantic: Task.model_validate(data) builds a row from a dict.
-    "model_validate": WriteMethod(position=0),
+    "model_validate": WriteMethod(position=0, on_class=True),
 }
 # session.execute(update(Task), [rows]): the rows of a statement run once per row.
 EXECUTE_METHODS = ("execute", "exec")
@@ -120,6 +125,8 @@ EDITED = "edited"  # the method of a form's or an admin's sink
 # Class attributes that say which fields a form edits (in Meta) or an admin edits.
 FORM_FIELDS = ("Meta.fields", "Meta.exclude")
 ADMIN_FIELDS = ("fields", "exclude", "readonly_fields", "list_editable")
+# An admin whose every one of these returns False lets no one add or change a row.
+ADMIN_PERMISSIONS = ("has_add_permission", "has_change_permission")
 
 
 def library_of(qual: str) -> str:

@@ -162,6 +162,15 @@ def written_classes(ev: Evaluator, target: Expr, frame: Frame | None) -> set[str
     return found
 
 
+def constructed(ev: Evaluator, func: Expr) -> set[str]:
+    """The class a constructor call makes: none for a name outside the analysed code
+    (`Q(status=...)`, `dict(status=...)`) or a function."""
+    if not isinstance(func, Ref):
+        return set()
+    target = ev.index.resolve(func.qual)
+    return {target[1]} if target is not None and target[0] == "class" else set()
+
+
 def _classes(ev: Evaluator, expr: Expr, frame: Frame | None, depth: int) -> set[str] | None:
     if depth > MAX_DEPTH:
         return None
@@ -391,6 +400,8 @@ def edited_model(ev: Evaluator, sink: Sink) -> Expr | None:
         if not (chosen or (fields is None and exclude is not None)) or field in (exclude or ()):
             return None
         return Ref(f"{form}.{orm.FORM_MODEL}")
+    if all(_refuses(ev.index, form, name) for name in orm.ADMIN_PERMISSIONS):
+        return None
     fields, exclude, readonly, listed = (_names(ev, form, key) for key in orm.ADMIN_FIELDS)
     in_form = (fields is None or field in fields) and field not in (exclude or ())
     if field in (listed or ()) or (in_form and field not in (readonly or ())):
@@ -420,3 +431,12 @@ def _names(ev: Evaluator, cls: str, key: str) -> frozenset[str] | None:
                 return frozenset({value.value})
             return ev.const_set(value, None) or frozenset({orm.ALL_FIELDS})
     return None
+
+
+def _refuses(index: ProgramIndex, cls: str, method: str) -> bool:
+    """Whether an admin's permission method returns False on every path."""
+    member = index.class_member(cls, method)
+    if member is None or member[0] != "function":
+        return False
+    returns = index.functions[member[1]].returns
+    return bool(returns) and all(ret == Lit(False) for ret in returns)

@@ -250,6 +250,8 @@ def _column_values(ev: Evaluator, record: DictLit, column: str, frame: Frame | N
 
 # Values that hold no record: a text, a number, a list of names (`values("id")`).
 _NO_RECORD = (Lit, Concat, Seq)
+# Writes whose target is an instance: their field is named, whatever the object.
+_ON_INSTANCE = ("attribute", "setattr")
 # How a finding names each ORM write.
 _ORM_SPELLINGS = {
     "attribute": "assigned",
@@ -270,12 +272,23 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
         target = ormmodels.edited_model(ev, sink)
         if target is None:
             return [], ""
-    written = ormmodels.written_classes(ev, target, frame)
+    if sink.method == "construct":  # a call of a name: a model is an analysed class
+        written = ormmodels.constructed(ev, target)
+    else:
+        written = ormmodels.written_classes(ev, target, frame)
+    spec = orm.WRITE_METHODS.get(sink.method)
+    if written is None and spec is not None and spec.on_class:
+        return [], ""
     if written is not None and not written & tasks_models:
         return [], ""
     field = ev.pack.tasks.status
+    records = ev.elements(sink.data, frame)
+    if written is None and sink.method not in _ON_INSTANCE and isinstance(sink.data, Seq):
+        # A method called on something not known here counts for the fields its call
+        # names itself (`qs.update(status=x)`), not for any argument (`os.replace(a, b)`).
+        records = [item for item in sink.data.items if isinstance(item, DictLit)]
     atoms: list[Atom] = []
-    for item in ev.elements(sink.data, frame):
+    for item in records:
         for struct in ev.structures(item, frame):
             if isinstance(struct, DictLit):
                 atoms += _column_values(ev, ormmodels.record(ev, struct), field, frame)

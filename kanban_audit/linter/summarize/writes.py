@@ -113,6 +113,8 @@ def orm_write(method: str, func: Expr, call: Call, spellings: Spellings) -> Sink
         spec, receiver = orm.EXECUTE_ROWS, call.args[0]
     if spec is None or (spec.statement_only and not orm_statement(receiver)):
         return None
+    if 0 <= spec.model_position < len(call.args):
+        receiver = call.args[spec.model_position]
     kw = dict(call.kwargs)
     records: list[Expr] = []
     fields = _fields(call, spellings.fields, spec.record_keywords) if spec.keywords else None
