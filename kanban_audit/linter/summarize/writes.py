@@ -15,6 +15,7 @@ from kanban_audit.linter.values import (
     SPREAD,
     Attr,
     Call,
+    Concat,
     DictLit,
     Expr,
     Index,
@@ -120,8 +121,8 @@ def orm_write(method: str, func: Expr, call: Call, spellings: Spellings) -> Sink
     fields = _fields(call, spellings.fields, spec.record_keywords) if spec.keywords else None
     if fields is not None:
         records.append(fields)
-    if 0 <= spec.position < len(call.args):
-        given = call.args[spec.position]
+    given = call.args[spec.position] if 0 <= spec.position < len(call.args) else None
+    if given is not None and not isinstance(given, (Lit, Concat)):  # `text.replace("a", "b")`
         records.append(Star(given) if spec.rows else given)
     records += [kw[name] for name in spec.record_keywords if name in kw]
     if not records:
