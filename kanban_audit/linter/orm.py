@@ -38,6 +38,7 @@ WRITE_METHODS: dict[str, WriteMethod] = {
     # session.query(Task).update({...}), Django QuerySet.update(status=...),
     # peewee Task.update(status=...) / Task.update({Task.status: ...})
     "update": WriteMethod(keywords=True, position=0),
+    "aupdate": WriteMethod(keywords=True),
     # Django Manager.create(...), peewee Model.create(...)
     "create": WriteMethod(keywords=True),
     "acreate": WriteMethod(keywords=True),

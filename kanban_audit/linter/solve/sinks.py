@@ -289,7 +289,12 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
         records = [item for item in sink.data.items if isinstance(item, DictLit)]
     atoms: list[Atom] = []
     for item in records:
-        for struct in ev.structures(item, frame):
+        structs = ev.structures(item, frame)
+        # `insert(Task).values([{...}, {...}])`: a list of records, one row each.
+        structs = [
+            r for s in structs for r in (ev.elements(s, frame) if isinstance(s, Seq) else [s])
+        ]
+        for struct in [r for s in structs for r in ev.structures(s, frame)]:
             if isinstance(struct, DictLit):
                 atoms += _column_values(ev, ormmodels.record(ev, struct), field, frame)
             elif models.instance_models(ev, struct):
