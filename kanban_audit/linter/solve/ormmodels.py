@@ -34,7 +34,6 @@ from kanban_audit.linter.values import (
     Param,
     Ref,
     Seq,
-    Sink,
     Star,
     Unknown,
     one_of,
@@ -378,65 +377,3 @@ def choice_member(ev: Evaluator, qual: str, value: Expr) -> Expr | None:
         return None
     bases = {b.qual.rsplit(".", 1)[-1] for b in summary.bases if isinstance(b, Ref)}
     return value.items[0] if bases & set(orm.CHOICES_BASES) else None
-
-
-# -- forms and the admin -------------------------------------------------------------
-
-
-def edited_model(ev: Evaluator, sink: Sink) -> Expr | None:
-    """The model a Django ModelForm or ModelAdmin lets a user edit the status field
-    of; None when the class is neither, or does not edit the field."""
-    target = sink.target
-    if not isinstance(target, Call) or not isinstance(target.func, Ref) or not target.args:
-        return None
-    form = target.func.qual
-    kind = _form_kind(ev.index, form)
-    if not kind:
-        return None
-    field = ev.pack.tasks.status
-    if kind == "form":
-        fields, exclude = (_names(ev, form, key) for key in orm.FORM_FIELDS)
-        chosen = fields is not None and (field in fields or orm.ALL_FIELDS in fields)
-        if not (chosen or (fields is None and exclude is not None)) or field in (exclude or ()):
-            return None
-        return Ref(f"{form}.{orm.FORM_MODEL}")
-    if all(_refuses(ev.index, form, name) for name in orm.ADMIN_PERMISSIONS):
-        return None
-    fields, exclude, readonly, listed = (_names(ev, form, key) for key in orm.ADMIN_FIELDS)
-    in_form = (fields is None or field in fields) and field not in (exclude or ())
-    if field in (listed or ()) or (in_form and field not in (readonly or ())):
-        return target.args[0]
-    return None
-
-
-def _form_kind(index: ProgramIndex, cls: str) -> str:
-    """ "form" for a ModelForm, "admin" for a ModelAdmin (through analysed bases)."""
-    for owner in index.ancestors(cls):
-        summary = index.classes.get(owner)
-        for base in summary.bases if summary else ():
-            name = base.qual.rsplit(".", 1)[-1] if isinstance(base, Ref) else ""
-            if name in orm.FORM_BASES:
-                return "form"
-            if name in orm.ADMIN_BASES:
-                return "admin"
-    return ""
-
-
-def _names(ev: Evaluator, cls: str, key: str) -> frozenset[str] | None:
-    """The field names a class attribute lists (its own or a base's); None if unset."""
-    for owner in ev.index.ancestors(cls):
-        value = ev.index.globals.get(f"{owner}.{key}")
-        if value is not None:
-            if isinstance(value, Lit) and isinstance(value.value, str):
-                return frozenset({value.value})
-            return ev.const_set(value, None) or frozenset({orm.ALL_FIELDS})
-    return None
-
-
-def _refuses(index: ProgramIndex, cls: str, method: str) -> bool:
-    """Whether an admin's permission method returns False on every path."""
-    member = index.class_member(cls, method)
-    if member is None or member[0] != "function":
-        return False
-    returns = index.functions[member[1]].returns
-    return bool(returns) and all(ret == Lit(False) for ret in returns)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter import orm
-from kanban_audit.linter.solve import columns, models, ormmodels, schema, unknown_table
+from kanban_audit.linter.solve import columns, models, ormforms, ormmodels, schema, unknown_table
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, narrow
 from kanban_audit.linter.solve.templates import (
     CUT_REASON,
@@ -269,7 +269,7 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
         return [], ""
     target = sink.target
     if sink.method == orm.EDITED:
-        target = ormmodels.edited_model(ev, sink)
+        target = ormforms.edited_model(ev, sink)
         if target is None:
             return [], ""
     if sink.method == "construct":  # a call of a name: a model is an analysed class
