@@ -146,13 +146,13 @@ def _plain_call(func: Expr, call: Call, spellings: Spellings) -> Sink | None:
 
 def _fields(call: Call, fields: frozenset[str], records: tuple[str, ...]) -> DictLit | None:
     """A call's keywords as a record of fields, when one may be a written field."""
+    if not any(name == SPREAD or name in fields for name, _ in call.kwargs):
+        return None
     pairs = [
         spread_pair(value) if name == SPREAD else (Lit(name), value)
         for name, value in call.kwargs
         if name not in records
     ]
-    if not any(name == SPREAD or name in fields for name, _ in call.kwargs):
-        return None
     return DictLit(tuple(pairs))
 
 
