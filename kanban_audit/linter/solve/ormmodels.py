@@ -184,13 +184,36 @@ def _classes(ev: Evaluator, expr: Expr, frame: Frame | None, depth: int) -> set[
     if isinstance(expr, (Elem, Star)):
         inner = expr.seq if isinstance(expr, Elem) else expr.expr
         return _all(ev, ev.structures(inner, frame), frame, depth)
-    if isinstance(expr, (Index, Attr)):
+    if isinstance(expr, Index):  # an item of a list of instances
         return _all(ev, ev.structures(expr.base, frame), frame, depth)
+    if isinstance(expr, Attr):  # another object: `task.project`, as the model declares it
+        owners = _all(ev, ev.structures(expr.base, frame), frame, depth)
+        return _declared_field(index, owners, expr.name) if owners else None
     if isinstance(expr, OneOf):
         return _all(ev, list(expr.options), frame, depth)
     if isinstance(expr, Call):
         return _call_classes(ev, expr, frame, depth)
     return None
+
+
+def _declared_field(index: ProgramIndex, owners: set[str], name: str) -> set[str] | None:
+    """The classes the owners' models declare a field as (`project: Mapped["Project"]`);
+    None when one of them does not declare it as an analysed class."""
+    found: set[str] = set()
+    for owner in owners:
+        declared = next(
+            (
+                dict(index.classes[cls].fields)[name]
+                for cls in index.ancestors(owner)
+                if cls in index.classes and name in dict(index.classes[cls].fields)
+            ),
+            None,
+        )
+        classes = receivers.declared_classes(index, declared) if declared is not None else None
+        if not classes:
+            return None
+        found |= set(classes)
+    return found
 
 
 def _call_classes(ev: Evaluator, call: Call, frame: Frame | None, depth: int) -> set[str] | None:
