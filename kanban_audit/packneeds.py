@@ -1,7 +1,7 @@
 """What each command needs from a rule pack beyond the minimal one.
 
-A minimal pack is the tasks table (a name or a pattern), its status column, the
-guarded state and the sanctioned writers: all the lint reads. The auditor reads
+A minimal pack is the tasks table (a name or a pattern) or its ORM model, its
+status column, the guarded state and the sanctioned writers: all the lint reads. The auditor reads
 a board, so it needs the table's exact name and the claim columns that tell a
 claimed task from an orphan, and the state a repair demotes to (audit shows the
 action repair would take); the guard needs the exact name for its triggers.
@@ -25,6 +25,11 @@ NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
 def require(pack: RulePack, command: str) -> None:
     """Raise a one-line UsageError when the pack lacks what `command` needs."""
     tasks = pack.tasks
+    if not tasks.table:
+        raise UsageError(
+            f"rule pack {pack.source}: {command} needs the name of the tasks table: add "
+            f"table to [tasks] (the model {tasks.model!r} is enough only for the lint)"
+        )
     if tasks.table_is_pattern:
         raise UsageError(
             f"rule pack {pack.source}: {command} needs the exact name of the tasks table, "

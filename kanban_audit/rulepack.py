@@ -64,9 +64,10 @@ class BoardSection:
 
 @dataclass(frozen=True)
 class TasksSection:
-    table: str
     status: str
     guarded: str
+    # The table's name or a glob pattern; a pack that names the ORM `model` may omit it.
+    table: str = ""
     repair_to: str = ""
     id: str = "id"
     claim_lock: str = ""
@@ -81,6 +82,9 @@ class TasksSection:
     assignee: str = ""
     # The table's columns in order: what an INSERT without a column list writes.
     columns: tuple[str, ...] = ()
+    # The ORM model of the table (a class name, or a glob over the qualified name);
+    # `status` is then its field. Without it, a model whose mapping names the table.
+    model: str = ""
 
     def names_table(self, name: str) -> bool:
         """Whether a table name (lower case, as SQL reads it) is the tasks table: the
@@ -96,6 +100,11 @@ class TasksSection:
     @property
     def table_is_pattern(self) -> bool:
         return any(c in self.table for c in "*?[")
+
+    @property
+    def shown(self) -> str:
+        """How findings name the table: its name or pattern, else the model."""
+        return self.table or self.model
 
 
 @dataclass(frozen=True)
@@ -257,8 +266,14 @@ def parse_pack(text: str, source: str) -> RulePack:
         for name, cls in _SECTIONS.items()
         if name in data
     }
-    _check_columns(sections["tasks"], f"{source}: [tasks].columns")
-    _check_table(sections["tasks"].table, f"{source}: [tasks].table")
+    tasks = sections["tasks"]
+    if not (tasks.table or tasks.model):
+        raise UsageError(f"{source}: [tasks]: missing key 'table' (or the ORM 'model')")
+    _check_columns(tasks, f"{source}: [tasks].columns")
+    if tasks.table:
+        _check_table(tasks.table, f"{source}: [tasks].table")
+    if tasks.model:
+        _check_table(tasks.model, f"{source}: [tasks].model")
     if "workers" in sections:
         _check_workers(sections["workers"], f"{source}: [workers]")
     return RulePack(

@@ -252,5 +252,5 @@ def _too_complex(program: Program, qual: str, sink: Sink) -> Issue:
     """A write whose values cannot be followed within the budget: reported, not dropped."""
     atom = Atom("unknown", f"{BUDGET}: too many steps to follow")
     tasks = program.pack.tasks
-    note = f"{tasks.table}.{tasks.status}, if it writes it"
+    note = f"{tasks.shown}.{tasks.status}, if it writes it"
     return Issue("KA002", (atom,), qual, sink.site, (), qual, sink, note)

@@ -190,7 +190,7 @@ def _finding(program: Program, issue: Issue, pack: RulePack) -> Finding:
     message = CODES[issue.code].message.format(
         status=tasks.status,
         guarded=tasks.guarded,
-        column=f"{tasks.table}.{tasks.status}",
+        column=f"{tasks.shown}.{tasks.status}",
         via=f" via {_through(issue.chain[0])}" if issue.chain else "",
         values=_values_text(issue),
     )

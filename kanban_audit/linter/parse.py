@@ -33,6 +33,7 @@ class ParseJob:
     data: bytes
     sql_methods: tuple[str, ...]
     cache_dir: Path | None = None  # where unchanged chunks of the file may be found
+    fields: tuple[str, ...] = ()  # model fields whose writes are ORM writes
 
 
 @dataclass
@@ -121,7 +122,7 @@ def summarize_one(job: ParseJob) -> Outcome:
     try:
         lookup = cache.get_chunk if cache else None
         summary, fresh = with_deep_stack(
-            summarize, data, job.display, job.module, job.sql_methods, lookup, salt()
+            summarize, data, job.display, job.module, job.sql_methods, lookup, salt(), job.fields
         )
         return Outcome(summary, None, fresh)
     except SyntaxError as exc:

@@ -2,9 +2,10 @@
 
 Seeds are the files whose bytes hold a write to the tasks table: SQL text that
 names it after UPDATE or INTO (any case, quoted or not, comments between), a write to a table
-named by an interpolated value, or a sqlite-utils write to it; and the files that
+named by an interpolated value, or a sqlite-utils write to it; the files that
 name one of the tree's `.sql` files that writes the table (or a `.sql` file by a
-built name, `"*.sql"`), or an SQL function whose body writes it. From there the
+built name, `"*.sql"`), or an SQL function whose body writes it; and (when a
+file may define the tasks model) an ORM write (ormseeds.py). From there the
 program grows only where the analysis asks:
 
 - where SQL text naming the table flows: into the modules a call passes it
@@ -33,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kanban_audit.linter.claimpath import Analysis
+from kanban_audit.linter.ormseeds import orm_seeds
 from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.sqlfiles import names_sql_file
 from kanban_audit.linter.sqlfunctions import defined_functions
@@ -186,6 +188,7 @@ class Prefilter:
         self._seed_files |= {
             display for display, data in self.contents.items() if self._reads_sql(data)
         }
+        self._seed_files |= orm_seeds(self.contents, self.pack.tasks)
         return sorted(self._seed_files)
 
     def _reads_sql(self, data: bytes) -> bool:
@@ -226,6 +229,8 @@ class Prefilter:
         """A write to the table in these bytes: UPDATE or INTO before its name (any case,
         quoted, schema-qualified, split over adjacent strings) or before an
         interpolated name, or a sqlite-utils write to it."""
+        if not self.pack.tasks.table:
+            return False  # a pack that names only the ORM model: ormseeds.py
         low = data.lower()
         named = self._table in low
         for keyword in (b"update", b"into"):
@@ -286,8 +291,12 @@ class Prefilter:
         """Files that create the tasks table, once a loaded file inserts into it with no
         column list: the program's own column order then says what it writes
         (solve/schema.py)."""
-        if self._schemas_searched or not any(
-            self._positional.search(self.contents[display].lower()) for display in loaded
+        if (
+            not self.pack.tasks.table
+            or self._schemas_searched
+            or not any(
+                self._positional.search(self.contents[display].lower()) for display in loaded
+            )
         ):
             return set()
         self._schemas_searched = True

@@ -189,17 +189,20 @@ def _summaries(
 ) -> list[tuple[str, ModuleSummary | None]]:
     """Summaries for a batch: from the cache, else parsed (in parallel when it pays)."""
     methods = tuple(pack.lint.sql_methods)
+    fields = (pack.tasks.status,)
     jobs: list[tuple[ParseJob, str]] = []
     out: list[tuple[str, ModuleSummary | None]] = []
     for display in batch:
         source = files[display]
-        key = cache_key(contents[display], source.module, display, methods)
+        key = cache_key(contents[display], source.module, display, methods + fields)
         cached = cache.get(key, source.module, display) if cache else None
         if cached is not None:
             result.files_cached += 1
             out.append((display, cached))
         else:
-            job = ParseJob(display, source.module, contents[display], methods, options.cache_dir)
+            job = ParseJob(
+                display, source.module, contents[display], methods, options.cache_dir, fields
+            )
             jobs.append((job, key))
     parsed = summarize_all([job for job, _ in jobs], worker_count(options.jobs), options.progress)
     fresh: list[tuple[str, ModuleSummary]] = []

@@ -6,6 +6,8 @@ templates  the texts a string expression can have (SQL built from pieces)
 mappings   dict views, dict(...), `**kwargs` parameters and `**mapping` spreads
 unroll     comprehensions over known iterables, one item per element
 models     pydantic models and dataclasses: their fields and bounded values
+ormmodels  ORM models: the tasks model, the class a write is about, a field's choices
+ormforms   Django forms and the admin: the fields a user may edit
 columns    SET columns named by a dict's keys
 sinks      what each write stores in the guarded column
 callgraph  who calls whom, and which functions an entry point reaches

@@ -21,6 +21,7 @@ from kanban_audit.linter.solve import (
     enums,
     mappings,
     models,
+    ormmodels,
     results,
     sets,
     templates,
@@ -330,13 +331,18 @@ class Evaluator:
         if target is None:
             return [Atom("unknown", f"`{expr.qual}` (not in the analysed code)")]
         if target[0] == "global":
-            return self.values(self.index.globals[target[1]], frame)
+            value = self.index.globals[target[1]]
+            member = ormmodels.choice_member(self, target[1], value)
+            return self.values(value if member is None else member, frame)
         return []
 
     def _attr(self, expr: Attr, frame: Frame | None) -> list[Atom]:
         kept = self.kept_in(expr)
         if kept:
             return [a for qual in kept for a in self.values(Ref(qual), frame)]
+        nested = self.nested_class(expr.base)
+        if nested:  # `self.Status.RUNNING`: a member of a class nested in the instance's
+            return self.values(Ref(f"{nested}.{expr.name}"), frame)
         fields = models.attribute(self, expr, frame)
         if fields is not None:
             return fields
@@ -352,6 +358,15 @@ class Evaluator:
         holding every value stored in it (index.attribute)."""
         cls = self.class_of_self(expr.base) if isinstance(expr.base, Param) else ""
         return self.index.attribute(cls, expr.name) if cls else []
+
+    def nested_class(self, expr: Expr) -> str:
+        """The class `self.Name` denotes when Name is a class nested in the instance's
+        class (or a base of it); "" otherwise."""
+        if not (isinstance(expr, Attr) and isinstance(expr.base, Param)):
+            return ""
+        cls = self.class_of_self(expr.base)
+        member = self.index.class_member(cls, expr.name) if cls else None
+        return member[1] if member and member[0] == "class" else ""
 
     def class_of_self(self, param: Param) -> str:
         """The class of a method whose instance (or class) this parameter is, if any."""

@@ -52,6 +52,8 @@ class ProgramIndex:
         self.sql_functions: tuple[dict[str, list[SqlFunction]], dict[str, list[Called]]] | None = (
             None
         )
+        # The ORM models that are the tasks table (solve/ormmodels.py).
+        self.orm_models: frozenset[str] | None = None
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:
         """Add modules; names resolved so far are resolved again on demand."""
@@ -68,6 +70,7 @@ class ProgramIndex:
         self._children = None
         self.created = None
         self.sql_functions = None
+        self.orm_models = None
 
     def resolve(self, qual: str) -> Target | None:
         """What a qualified name denotes, through imports and re-exports."""
@@ -126,6 +129,8 @@ class ProgramIndex:
             return ("function", own)
         if own in self.globals:
             return ("global", own)
+        if own in self.classes:  # a nested class (Django's `Task.Status`)
+            return ("class", own)
         seen = set() if seen is None else seen
         summary = self.classes.get(cls)
         if summary is None or cls in seen:

@@ -32,9 +32,9 @@ def classes_of(index: ProgramIndex, obj: Expr, depth: int = 0) -> list[str] | No
         if calls.is_self(fn, obj):
             return [fn.class_name]
         declared = fn.annotations.get(obj.name)
-        return _declared(index, declared, True) if declared is not None else None
+        return declared_classes(index, declared, True) if declared is not None else None
     if isinstance(obj, Call) and isinstance(obj.func, Ref):
-        return _declared(index, obj.func, False)
+        return declared_classes(index, obj.func, False)
     if isinstance(obj, (Stored, Narrowed)):
         return classes_of(index, obj.value if isinstance(obj, Stored) else obj.expr, depth + 1)
     if isinstance(obj, OneOf):
@@ -57,19 +57,21 @@ def _attribute(index: ProgramIndex, attr: Attr, depth: int) -> list[str] | None:
         for cls in index.ancestors(owner):
             fields = dict(index.classes[cls].fields) if cls in index.classes else {}
             if attr.name in fields:
-                found.append(_declared(index, fields[attr.name], True))
+                found.append(declared_classes(index, fields[attr.name], True))
         stored = [index.globals[q] for q in index.attribute(owner, attr.name)]
         found += [classes_of(index, value, depth + 1) for value in stored]
     return _union(found) if found else None
 
 
-def _declared(index: ProgramIndex, annotation: Expr, derived: bool) -> list[str] | None:
+def declared_classes(
+    index: ProgramIndex, annotation: Expr, derived: bool = True
+) -> list[str] | None:
     """The analysed classes an annotation (or a called name) names, with their
     subclasses when `derived` (an instance declared as a class may be of any of
     them); None if it names something else."""
     if isinstance(annotation, OneOf):
         options = [o for o in annotation.options if o != Lit(None)]
-        return _union([_declared(index, option, derived) for option in options])
+        return _union([declared_classes(index, option, derived) for option in options])
     if not isinstance(annotation, Ref):
         return None
     target = index.resolve(annotation.qual)

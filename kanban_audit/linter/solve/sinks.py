@@ -3,7 +3,9 @@
 SQL writes: the texts the SQL may have, parsed for the columns they write
 (sql.py); each value written to the status column is a literal, a
 placeholder bound from the parameters, or a hole in the text. sqlite-utils
-writes: the table the receiver names and the record's status key.
+writes: the table the receiver names and the record's status key. ORM
+writes: the classes the target is about (solve/ormmodels.py) and each
+record's status field, bounded by the field's choices.
 """
 
 from __future__ import annotations
@@ -12,9 +14,17 @@ import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter import tablenames
-from kanban_audit.linter.solve import columns, functions, schema, unknown_table
-from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
+from kanban_audit.linter import orm, tablenames
+from kanban_audit.linter.solve import (
+    columns,
+    functions,
+    models,
+    ormforms,
+    ormmodels,
+    schema,
+    unknown_table,
+)
+from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, narrow
 from kanban_audit.linter.solve.templates import (
     CUT_REASON,
     MAX_TEMPLATES,
@@ -24,7 +34,18 @@ from kanban_audit.linter.solve.templates import (
 )
 from kanban_audit.linter.sql import ANY_COLUMN, HOLE_OPEN, TABLE_NOT_KNOWN, parse_writes
 from kanban_audit.linter.sqlvalues import SqlValue, apply_text
-from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
+from kanban_audit.linter.values import (
+    Attr,
+    Call,
+    Concat,
+    DictLit,
+    Elem,
+    Index,
+    Lit,
+    Param,
+    Seq,
+    Sink,
+)
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -35,6 +56,8 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     ("" when it does not write the column)."""
     if sink.kind == "table":
         return _table_atoms(ev, sink, frame)
+    if sink.kind == "orm":
+        return _orm_atoms(ev, sink, frame)
     tasks = ev.pack.tasks
     column = tasks.status.lower()
     orders = schema.column_orders(ev.index, ev.pack)
@@ -43,7 +66,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     for template in ev.strings(sink.target, frame):
         if was_cut(template):
             atoms.append(Atom("unknown", CUT_REASON))
-            note = note or f"{tasks.table}.{tasks.status}, if it writes it"
+            note = note or f"{tasks.shown}.{tasks.status}, if it writes it"
             continue
         text, holes = marked_text(template)
         called = functions.called_writes(ev, text, orders)
@@ -237,3 +260,64 @@ def _column_values(ev: Evaluator, record: DictLit, column: str, frame: Frame | N
         if keys is None or column.lower() in {k.lower() for k in keys}:
             atoms += ev.values(value, frame)
     return atoms
+
+
+# Values that hold no record: a text, a number, a list of names (`values("id")`).
+_NO_RECORD = (Lit, Concat, Seq)
+# Writes whose target is an instance: their field is named, whatever the object.
+_ON_INSTANCE = ("attribute", "setattr")
+# How a finding names each ORM write.
+_ORM_SPELLINGS = {
+    "attribute": "assigned",
+    "setattr": "setattr()",
+    "construct": "constructor",
+    orm.EDITED: "a form or the admin edits it",
+}
+
+
+def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
+    """An ORM write of the tasks model: the values its records give the status field.
+    A target whose class is not known here counts when the program has a tasks model."""
+    tasks_models = ormmodels.tasks_models(ev)
+    if not tasks_models or sink.data is None:
+        return [], ""
+    target = sink.target
+    if sink.method == orm.EDITED:
+        target = ormforms.edited_model(ev, sink)
+        if target is None:
+            return [], ""
+    if sink.method == "construct":  # a call of a name: a model is an analysed class
+        written = ormmodels.constructed(ev, target)
+    else:
+        written = ormmodels.written_classes(ev, target, frame)
+    spec = orm.WRITE_METHODS.get(sink.method)
+    if written is None and spec is not None and spec.on_class:
+        return [], ""
+    if written is not None and not written & tasks_models:
+        return [], ""
+    field = ev.pack.tasks.status
+    records = ev.elements(sink.data, frame)
+    if written is None and sink.method not in _ON_INSTANCE and isinstance(sink.data, Seq):
+        # A method called on something not known here counts for the fields its call
+        # names itself (`qs.update(status=x)`), not for any argument (`os.replace(a, b)`).
+        records = [item for item in sink.data.items if isinstance(item, DictLit)]
+    atoms: list[Atom] = []
+    for item in records:
+        structs = ev.structures(item, frame)
+        # `insert(Task).values([{...}, {...}])`: a list of records, one row each.
+        structs = [
+            r for s in structs for r in (ev.elements(s, frame) if isinstance(s, Seq) else [s])
+        ]
+        for struct in [r for s in structs for r in ev.structures(s, frame)]:
+            if isinstance(struct, DictLit):
+                atoms += _column_values(ev, ormmodels.record(ev, struct), field, frame)
+            elif models.instance_models(ev, struct):
+                atoms += ev.values(Attr(struct, field), frame)
+            elif not isinstance(struct, _NO_RECORD):
+                atoms += ev.index_values(Index(struct, Lit(field)), frame)
+    about = sorted(written & tasks_models) if written else sorted(tasks_models)
+    allowed = ormmodels.field_bound(ev, set(about), field)
+    atoms = [kept for atom in atoms for kept in narrow(atom, allowed, frozenset())]
+    how = _ORM_SPELLINGS.get(sink.method, f"{sink.method}()")
+    model = about[0].rsplit(".", 1)[-1] if len(about) == 1 else "the tasks model"
+    return atoms, f"{model}.{field} ({how})"

@@ -29,6 +29,7 @@ from kanban_audit.linter.depth import nesting_problem
 from kanban_audit.linter.summarize.chunks import Chunk, chunk_key, split
 from kanban_audit.linter.summarize.context import ModuleContext, module_context
 from kanban_audit.linter.summarize.namespace import Namespace
+from kanban_audit.linter.summarize.writes import Spellings
 from kanban_audit.linter.values import (
     ChunkSummary,
     ClassSummary,
@@ -54,6 +55,7 @@ def summarize(
     sql_methods: Sequence[str],
     lookup: Lookup | None = None,
     salt: str = "",
+    fields: Sequence[str] = (),
 ) -> tuple[ModuleSummary, list[Fresh]]:
     """Summarise a file, reusing the chunks `lookup` knows (by key); returns the
     summary and the chunks summarised anew, with their keys.
@@ -65,8 +67,8 @@ def summarize(
     context = module_context(tree, module, path.endswith("__init__.py"))
     raw = source.splitlines(keepends=True)
     lines = [line.decode("utf-8", "replace").rstrip("\r\n") for line in raw]
-    methods = frozenset(sql_methods)
-    salt = f"{salt}\x1f{','.join(sorted(methods))}"
+    spellings = Spellings(frozenset(sql_methods), frozenset(fields))
+    salt = f"{salt}\x1f{','.join(sorted(spellings.sql_methods))}\x1f{','.join(sorted(fields))}"
     env = Namespace()
     digests: dict[int, str] = {}
     parts: list[ChunkSummary] = []
@@ -75,7 +77,7 @@ def summarize(
         key = chunk_key(chunk, context, env.values, digests, salt)
         part = lookup(key, chunk.start) if lookup else None
         if part is None:
-            part = _summarize_chunk(chunk, context, env.seen_by(chunk.names), raw, lines, methods)
+            part = _summarize_chunk(chunk, context, env.seen_by(chunk.names), raw, lines, spellings)
             fresh.append((key, part, chunk.start))
         parts.append(part)
         env.apply(part.cleared, part.env)
@@ -88,7 +90,7 @@ def _summarize_chunk(
     env: dict[str, Expr],
     raw: list[bytes],
     lines: list[str],
-    methods: frozenset[str],
+    spellings: Spellings,
 ) -> ChunkSummary:
     import libcst as cst
 
@@ -101,7 +103,7 @@ def _summarize_chunk(
         raise TooDeep(problem)
     tree = cst.parse_module(chunk.text)
     positions = find_positions(tree, chunk.statements, raw, chunk.start - 1)
-    analyzer = ModuleAnalyzer(context, positions, lines, methods)
+    analyzer = ModuleAnalyzer(context, positions, lines, spellings)
     after = run_chunk(analyzer, tree, dict(env))
     part = analyzer.chunk
     part.env = {k: v for k, v in after.items() if env.get(k) is not v}

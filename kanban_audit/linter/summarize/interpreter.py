@@ -26,7 +26,7 @@ from kanban_audit.linter.summarize import (
 )
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
 from kanban_audit.linter.summarize.names import dotted, subject, target_names
-from kanban_audit.linter.summarize.writes import recognise
+from kanban_audit.linter.summarize.writes import form_write, recognise
 from kanban_audit.linter.values import (
     SPREAD,
     Attr,
@@ -46,6 +46,7 @@ from kanban_audit.linter.values import (
     Param,
     Ref,
     Seq,
+    Sink,
     Site,
     Star,
     Stored,
@@ -316,6 +317,7 @@ class FunctionAnalyzer:
             if key:
                 env[key] = value
             self.store_attribute(target, value, env)
+            self.field_write(target, value, env)
         elif isinstance(target, cst.Subscript):
             key = dotted(target.value)
             if key and key in env and isinstance(env[key], DictLit) and len(target.slice) == 1:
@@ -340,6 +342,17 @@ class FunctionAnalyzer:
             site = self.mod.statement_site(self.stmt_line)
             stored = Stored(value, self.fn.qualname, attr, site)
             self.mod.chunk.assigned.append((f"{method.class_name}.{target.attr.value}", stored))
+
+    def field_write(self, target: cst.Attribute, value: Expr, env: Env) -> None:
+        """`task.status = value`: a write of a model's field, if the solver finds the
+        object is an instance of the tasks model (reported at the assignment)."""
+        name = target.attr.value
+        if name not in self.mod.spellings.fields:
+            return
+        instance = self.expr(target.value, env)
+        site = self.mod.statement_site(self.stmt_line)
+        record = DictLit(((Lit(name), value),))
+        self.fn.sinks.append(Sink("orm", site, instance, Seq((record,)), "attribute"))
 
     def if_statement(self, node: cst.If, env: Env) -> Flow:
         self.stmt_line = self.mod.line_of(node)
@@ -495,6 +508,18 @@ class FunctionAnalyzer:
             typehints.is_dataclass(node),
         )
         FunctionAnalyzer(self.mod, self.fn, {}, class_prefix=qualname).suite(node.body, {})
+        line = self.mod.line_of(node)
+        registered = [
+            self.expr(d.decorator.args[0].value, env)
+            for d in node.decorators
+            if isinstance(d.decorator, cst.Call) and d.decorator.args
+        ]
+        site = Site(line, 0, line, self.mod.text(line), line)
+        sink = form_write(qualname, bases, registered, site, self.mod.spellings)
+        if sink is not None:
+            self.fn.sinks.append(sink)
+        if self.class_prefix:  # a nested class, named in the rest of its class's body
+            env[node.name.value] = Ref(qualname)
         return env, False
 
     # -- expressions ---------------------------------------------------------
@@ -666,10 +691,10 @@ class FunctionAnalyzer:
             return joins.text_method(call)
         self.recorded.add(id(node))
         self.fn.calls.append(call)
-        if isinstance(node.func, cst.Attribute):
-            sink = recognise(node.func.attr.value, func, call, self.mod.sql_methods)
-            if sink is not None:
-                self.fn.sinks.append(sink)
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        sink = recognise(method, func, call, self.mod.spellings)
+        if sink is not None:
+            self.fn.sinks.append(sink)
         return joins.text_method(call)
 
 

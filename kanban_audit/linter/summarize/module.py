@@ -7,6 +7,7 @@ import libcst as cst
 from kanban_audit.linter.summarize.context import ModuleContext
 from kanban_audit.linter.summarize.names import dotted, import_target
 from kanban_audit.linter.summarize.positions import Positions
+from kanban_audit.linter.summarize.writes import Spellings
 from kanban_audit.linter.values import ChunkSummary, Site, star_modules
 
 
@@ -19,7 +20,7 @@ class ModuleAnalyzer:
         context: ModuleContext,
         positions: Positions,
         lines: list[str],
-        sql_methods: frozenset[str],
+        spellings: Spellings,
     ) -> None:
         self.context = context
         self.module = context.module
@@ -29,7 +30,7 @@ class ModuleAnalyzer:
         self.stars = star_modules(context.imports)
         self.positions = positions
         self.lines = lines
-        self.sql_methods = sql_methods
+        self.spellings = spellings
         self.chunk = ChunkSummary()
 
     def record_import(self, node: cst.Import | cst.ImportFrom, into: dict[str, str]) -> None:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from kanban_audit.linter.summarize.interpreter import Env, FunctionAnalyzer
 
 _UNIONS = {"Optional", "Union"}
-_WRAPPERS = {"Annotated", "Required", "NotRequired", "Final", "ClassVar"}
+# `Mapped[X]`: an SQLAlchemy 2.x column holding X.
+_WRAPPERS = {"Annotated", "Required", "NotRequired", "Final", "ClassVar", "Mapped"}
 DATACLASS_DECORATORS = {"dataclass", "dataclasses.dataclass", "pydantic.dataclasses.dataclass"}
 
 
