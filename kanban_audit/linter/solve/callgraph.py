@@ -23,8 +23,9 @@ class CallGraph:
                 for callee, offset in callees_of(ev, call.func, qual):
                     self.callers.setdefault(callee, []).append((qual, call, offset))
                     self.callees.setdefault(qual, set()).add(callee)
+        # A wrapper made for a decorated function is on the claim path when it is.
+        self.sanctioned = lambda qual: ev.pack.is_sanctioned(index.origin(qual))
         self.exposed = self._exposed(ev)
-        self.sanctioned = ev.pack.is_sanctioned
         # While set, every function whose callers a decision read (see claimpath.analyse).
         self.consulted: set[str] | None = None
 
@@ -55,7 +56,7 @@ class CallGraph:
         callers in their own cycle (a recursive handler, a dispatcher whose unknown
         name may reach itself) when the cycle does not pass a sanctioned writer.
         """
-        sanctioned = ev.pack.is_sanctioned
+        sanctioned = self.sanctioned
         functions = ev.index.functions
         exposed = {qual: False for qual in functions}
         work = self._entries(functions, sanctioned)

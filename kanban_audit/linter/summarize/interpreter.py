@@ -16,6 +16,7 @@ import libcst as cst
 
 from kanban_audit.linter.summarize import (
     correlated,
+    decorators,
     dumps,
     guards,
     joins,
@@ -427,11 +428,11 @@ class FunctionAnalyzer:
     def function_def(self, node: cst.FunctionDef, env: Env) -> Flow:
         prefix = self.class_prefix or (self.mod.module if self.module_level else self.fn.qualname)
         qualname = f"{prefix}.{node.name.value}"
-        decorators = {dotted(d.decorator) for d in node.decorators}
+        plain = {dotted(d.decorator) for d in node.decorators}
         params = node.params
         ordered = [*params.posonly_params, *params.params, *params.kwonly_params]
         names = tuple(p.name.value for p in ordered)
-        bound = 1 if self.class_prefix and "staticmethod" not in decorators and names else 0
+        bound = 1 if self.class_prefix and "staticmethod" not in plain and names else 0
         defaults: dict[str, Expr] = {}
         for p in ordered:
             if p.default is not None:
@@ -445,11 +446,14 @@ class FunctionAnalyzer:
             Site(line, 0, line, self.mod.text(line), line),
             class_name=self.class_prefix,
             annotations=typehints.parameter_annotations(self, ordered, env),
+            decorators=decorators.decorator_values(self, node, env),
+            kwonly=len(params.kwonly_params),
         )
         self.mod.chunk.functions[qualname] = fn
         local: Env = {name: Param(qualname, name) for name in names}
         if isinstance(params.star_arg, cst.Param):
-            local[params.star_arg.name.value] = Unknown(f"*{params.star_arg.name.value}")
+            name = params.star_arg.name.value
+            local[name] = decorators.star_parameter(qualname, name)
         if isinstance(params.star_kwarg, cst.Param):
             # The keywords of each call that no other parameter takes (solve: argument()).
             name = params.star_kwarg.name.value
