@@ -23,8 +23,7 @@ class CallGraph:
                 for callee, offset in callees_of(ev, call.func, qual):
                     self.callers.setdefault(callee, []).append((qual, call, offset))
                     self.callees.setdefault(qual, set()).add(callee)
-        # A wrapper made for a decorated function is on the claim path when it is.
-        self.sanctioned = lambda qual: ev.pack.is_sanctioned(index.origin(qual))
+        self.sanctioned = lambda qual: sanctioned(ev, qual)
         self.exposed = self._exposed(ev)
         # While set, every function whose callers a decision read (see claimpath.analyse).
         self.consulted: set[str] | None = None
@@ -87,6 +86,13 @@ class CallGraph:
             if next(outside, None) is None:
                 entries += component
         return entries
+
+
+def sanctioned(ev: Evaluator, qual: str) -> bool:
+    """Whether a function is a sanctioned writer; a wrapper made for a decorated
+    function is one when that function is (solve/decorators.py)."""
+    is_sanctioned = ev.pack.is_sanctioned
+    return is_sanctioned(qual) or is_sanctioned(ev.index.origin(qual))
 
 
 def strongly_connected(nodes: Iterable[str], edges: dict[str, set[str]]) -> list[list[str]]:
