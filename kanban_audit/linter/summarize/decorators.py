@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from kanban_audit.linter.values import SPREAD, STAR, Call, Expr, Param, Star
+from kanban_audit.linter.values import STAR, Expr, Param
 
 if TYPE_CHECKING:
     from kanban_audit.linter.summarize.interpreter import Env, FunctionAnalyzer
@@ -27,22 +27,9 @@ def decorator_values(
 
 
 def _value(analyzer: FunctionAnalyzer, node: cst.BaseExpression, env: Env) -> Expr:
-    if not isinstance(node, cst.Call):
-        return analyzer.expr(node, env)
-    args: list[Expr] = []
-    kwargs: list[tuple[str, Expr]] = []
-    for arg in node.args:
-        value = analyzer.expr(arg.value, env)
-        if arg.keyword is not None:
-            kwargs.append((arg.keyword.value, value))
-        elif arg.star == "**":
-            kwargs.append((SPREAD, value))
-        elif arg.star == "*":
-            args.append(Star(value))
-        else:
-            args.append(value)
-    site = analyzer.mod.call_site(node, analyzer.stmt_line)
-    return Call(analyzer.expr(node.func, env), tuple(args), tuple(kwargs), site)
+    if isinstance(node, cst.Call):
+        return analyzer.call_value(node, env)
+    return analyzer.expr(node, env)
 
 
 def star_parameter(qualname: str, name: str) -> Param:

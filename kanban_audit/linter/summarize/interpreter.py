@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import libcst as cst
 
@@ -625,7 +626,9 @@ class FunctionAnalyzer:
             self.expr(comparison.comparator, env)
         return Unknown("comparison")
 
-    def call(self, node: cst.Call, env: Env) -> Expr:
+    def call_value(self, node: cst.Call, env: Env) -> Call:
+        """A call as a value: what it calls, what it passes and where (not recorded
+        among the function's calls)."""
         func = self.expr(node.func, env)
         args: list[Expr] = []
         kwargs: list[tuple[str, Expr]] = []
@@ -643,8 +646,12 @@ class FunctionAnalyzer:
             else:
                 args.append(value)
         site = self.mod.call_site(node, self.stmt_line)
-        func, args = dumps.refine(node, func, args, env)
-        call = partials.through_partial(func, Call(func, tuple(args), tuple(kwargs), site, spread))
+        return Call(func, tuple(args), tuple(kwargs), site, spread)
+
+    def call(self, node: cst.Call, env: Env) -> Expr:
+        value = self.call_value(node, env)
+        func, args = dumps.refine(node, value.func, list(value.args), env)
+        call = partials.through_partial(func, replace(value, func=func, args=tuple(args)))
         if id(node) in self.recorded:
             return joins.text_method(call)
         self.recorded.add(id(node))
