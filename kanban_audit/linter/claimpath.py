@@ -213,7 +213,7 @@ def _place(
 ) -> list[Issue]:
     """Where the path is reported, or nothing if the claim path covers it."""
     on_path = [hop.caller for hop in atom.chain] + [qual]
-    if any(program.pack.is_sanctioned(func) for func in on_path):
+    if any(program.graph.sanctioned(func) for func in on_path):
         return []
     graph = program.graph
     if atom.chain:

@@ -97,7 +97,7 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "env"),
                       ("bound", "int"), ("site", "site"), ("returns", "exprs"),
                       ("calls", "calls"), ("sinks", "sinks"), ("class_name", "str"),
-                      ("annotations", "env")),
+                      ("annotations", "env"), ("decorators", "exprs"), ("kwonly", "int")),
     ClassSummary: (("qualname", "str"), ("bases", "exprs"), ("is_enum", "bool"),
                    ("methods", "strs"), ("fields", "kwargs"), ("dataclass", "bool")),
     ModuleSummary: (("module", "str"), ("path", "str"), ("globals", "env"),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from kanban_audit import JSON_VERSION
 from kanban_audit.codes import CODES
+from kanban_audit.linter.solve.decorators import called_name
 from kanban_audit.terminal import printable
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def _short(qual: str) -> str:
 
 def _through(hop: Hop) -> str:
     """What a step goes through: the function called, or the attribute set."""
-    return f"`{hop.stored}`" if hop.stored else f"{_short(hop.callee)}()"
+    return f"`{hop.stored}`" if hop.stored else f"{called_name(hop.callee)}()"
 
 
 def _step(hop: Hop) -> str:

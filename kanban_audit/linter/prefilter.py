@@ -17,7 +17,8 @@ program grows only where the analysis asks:
   written outside the claim path), found by name in the bytes, and the files
   that may reach it by `getattr` (a looked-up callable that is called, with
   the module or class named, or a `name_`/`_name` part of the function's name);
-- the modules of names the analysis met but could not resolve;
+- the modules of names the analysis met but could not resolve, and of the
+  decorators of functions that write or return SQL naming the table;
 - the files with a class statement deriving from a class whose subclasses a
   decision read (what they store in `self.x` is what its methods read).
 
@@ -282,7 +283,8 @@ class Prefilter:
         wanted = self._sql_flows(program)
         wanted |= self._callers(program, analysis.callers_needed)
         wanted |= self._lookups(program, analysis.callers_needed)
-        wanted |= self._modules_of(analysis.unresolved | self._unresolved_calls(program))
+        unresolved = analysis.unresolved | self._unresolved_calls(program)
+        wanted |= self._modules_of(unresolved | self._decorators(program))
         wanted |= self._subclass_files(analysis.subclassed)
         wanted |= self._schema_files(loaded)
         return wanted - loaded
@@ -415,6 +417,21 @@ class Prefilter:
             for text in _literals(expr)
         )
 
+    def _decorators(self, program: Program) -> set[str]:
+        """The decorators not loaded yet of the functions that write or return SQL
+        naming the table: what a call of such a function reaches, and what runs the
+        SQL it returns, is the decorator's to say (solve/decorators.py)."""
+        index = program.index
+        names: set[str] = set()
+        for fn in index.functions.values():
+            if not fn.decorators or not (fn.sinks or any(map(self._holds_sql, fn.returns))):
+                continue
+            for decorator in fn.decorators:
+                named = decorator.func if isinstance(decorator, Call) else decorator
+                if isinstance(named, Ref) and index.resolve(named.qual) is None:
+                    names.add(named.qual)
+        return names
+
     def _holds_sql(self, expr: Expr) -> bool:
         """Whether an expression's literal text (its string parts joined, as adjacent
         strings and f-strings are) names the table in a write. A dict of named queries
@@ -436,7 +453,7 @@ class Prefilter:
         """
         index = program.index
         needs: dict[str, set[str]] = {}
-        for qual in needed:
+        for qual in {index.origin(q) for q in needed}:  # a wrapper is called by its name
             name = qual.rsplit(".", 1)[1]
             fn = index.functions.get(qual)
             if fn is None or name == "<module>" or name in self.searched:
@@ -456,7 +473,7 @@ class Prefilter:
         a part of the method's (`f"_to_{state}"`)."""
         index = program.index
         wanted: set[str] = set()
-        for qual in needed - self.looked_up:
+        for qual in {index.origin(q) for q in needed} - self.looked_up:
             self.looked_up.add(qual)
             fn = index.functions.get(qual)
             name = qual.rsplit(".", 1)[1].encode()

@@ -219,6 +219,8 @@ Expr = (
 STRING_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title")
 # A call's `**mapping` argument is recorded as a keyword argument with this name.
 SPREAD = "**"
+# A function's `*args` is the parameter `Param(f, STAR + "args")`.
+STAR = "*"
 # Calls that turn a model instance into a dict: methods, and functions by qualified name.
 DUMP_METHODS = ("model_dump", "dict")
 DUMP_FUNCTIONS = (
@@ -352,6 +354,10 @@ class FunctionSummary:
     class_name: str = ""
     # Parameter -> its annotation, when it names a class (a request model).
     annotations: dict[str, Expr] = field(default_factory=dict)
+    # The decorators above the definition, outermost first (summarize/decorators.py).
+    decorators: tuple[Expr, ...] = ()
+    # How many of `params`, at their end, are keyword-only (after `*` or `*args`).
+    kwonly: int = 0
 
 
 @dataclass

@@ -23,8 +23,8 @@ class CallGraph:
                 for callee, offset in callees_of(ev, call.func, qual):
                     self.callers.setdefault(callee, []).append((qual, call, offset))
                     self.callees.setdefault(qual, set()).add(callee)
+        self.sanctioned = lambda qual: sanctioned(ev, qual)
         self.exposed = self._exposed(ev)
-        self.sanctioned = ev.pack.is_sanctioned
         # While set, every function whose callers a decision read (see claimpath.analyse).
         self.consulted: set[str] | None = None
 
@@ -55,7 +55,7 @@ class CallGraph:
         callers in their own cycle (a recursive handler, a dispatcher whose unknown
         name may reach itself) when the cycle does not pass a sanctioned writer.
         """
-        sanctioned = ev.pack.is_sanctioned
+        sanctioned = self.sanctioned
         functions = ev.index.functions
         exposed = {qual: False for qual in functions}
         work = self._entries(functions, sanctioned)
@@ -86,6 +86,13 @@ class CallGraph:
             if next(outside, None) is None:
                 entries += component
         return entries
+
+
+def sanctioned(ev: Evaluator, qual: str) -> bool:
+    """Whether a function is a sanctioned writer; a wrapper made for a decorated
+    function is one when that function is (solve/decorators.py)."""
+    is_sanctioned = ev.pack.is_sanctioned
+    return is_sanctioned(qual) or is_sanctioned(ev.index.origin(qual))
 
 
 def strongly_connected(nodes: Iterable[str], edges: dict[str, set[str]]) -> list[list[str]]:

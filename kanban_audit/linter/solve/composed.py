@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import models
+from kanban_audit.linter.solve import decorators, models
 from kanban_audit.linter.solve.atoms import Frame, Template
 from kanban_audit.linter.values import Attr, Call, Expr, Lit, Param, Ref, Stored
 
@@ -102,9 +102,12 @@ def named_texts(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template
 
 
 def _attribute_texts(ev: Evaluator, attr: Attr, frame: Frame | None) -> list[Template] | None:
-    kept = ev.kept_in(attr)
+    kept = ev.kept_in(attr, frame)
     if kept:
         return [t for qual in kept for t in ev.strings(Ref(qual), frame)]
+    read = decorators.property_read(ev, attr)
+    if read is not None:
+        return ev.strings(read, frame)
     texts: list[Template] = []
     for struct in ev.structures(attr.base, frame):
         for value in _field_values(ev, struct, attr.name):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve import (
     conditions,
+    decorators,
     dispatch,
     enums,
     mappings,
@@ -50,6 +51,7 @@ from kanban_audit.linter.solve.index import ProgramIndex
 from kanban_audit.linter.sqlfiles import SqlFiles
 from kanban_audit.linter.values import (
     SPREAD,
+    STAR,
     STRING_METHODS,
     Attr,
     BinOp,
@@ -61,6 +63,7 @@ from kanban_audit.linter.values import (
     DictLit,
     Elem,
     Expr,
+    FunctionSummary,
     Holds,
     Index,
     Lambda,
@@ -133,8 +136,11 @@ class Evaluator:
         if isinstance(expr, Stored):
             return self.structures(expr.value, None)
         if isinstance(expr, Attr):
-            kept = self.kept_in(expr)
-            return [s for qual in kept for s in self.structures(Ref(qual), frame)] or [expr]
+            kept = self.kept_in(expr, frame)
+            if kept:
+                return [s for qual in kept for s in self.structures(Ref(qual), frame)]
+            read = decorators.property_read(self, expr)
+            return self.structures(read, frame) if read is not None else [expr]
         if isinstance(expr, Call):
             return self._call_structures(expr, frame)
         if isinstance(expr, BinOp) and expr.op in sets.OPERATORS:
@@ -149,7 +155,7 @@ class Evaluator:
             for item in self.elements(expr.seq, frame):
                 found += [item] if isinstance(item, Elem) else self.structures(item, frame)
             return found
-        if isinstance(expr, BinOp) and expr.op in "+*":
+        if isinstance(expr, BinOp) and expr.op in "+*" and not _joins_text(expr):
             flat = self.flatten(expr, frame)
             unknown = Star(Unknown("parameters not known here"))
             return [Seq(tuple(unknown if i is None else i for i in f)) for f in flat] or [expr]
@@ -259,11 +265,15 @@ class Evaluator:
         call = frame.call
         if name.startswith(SPREAD):
             return mappings.rest_keywords(fn, call)
+        positional = self._spliced(call.args, frame.parent)
+        if name.startswith(STAR):
+            return _rest_positional(fn, frame, positional)
         for keyword, value in call.kwargs:
             if keyword == name:
                 return value
         index = fn.params.index(name) - frame.offset if name in fn.params else -1
-        positional = call.args
+        if name in fn.params and index < 0 and isinstance(call.func, Attr):
+            return call.func.base  # the instance a method is called on
         if index >= 0:
             star_at = next((i for i, a in enumerate(positional) if isinstance(a, Star)), None)
             if star_at is not None and index >= star_at:
@@ -278,6 +288,20 @@ class Evaluator:
         if call.spread:
             return Unknown(f"argument for `{name}` spread from **kwargs")
         return Lit(None)
+
+    def _spliced(self, args: tuple[Expr, ...], frame: Frame | None) -> tuple[Expr, ...]:
+        """A call's positional arguments, each `*seq` of one known sequence in its place
+        (`func(*args)` in a wrapper whose `*args` a call binds)."""
+        if not any(isinstance(arg, Star) for arg in args):
+            return args
+        items: list[Expr] = []
+        for arg in args:
+            known = self.structures(arg.expr, frame) if isinstance(arg, Star) else []
+            if len(known) == 1 and isinstance(known[0], Seq):
+                items += known[0].items
+            else:
+                items.append(arg)
+        return tuple(items)
 
     def const_set(self, expr: Expr | None, frame: Frame | None) -> frozenset[str] | None:
         """The strings a container (or a single value) holds; None if not all known."""
@@ -337,12 +361,15 @@ class Evaluator:
         return []
 
     def _attr(self, expr: Attr, frame: Frame | None) -> list[Atom]:
-        kept = self.kept_in(expr)
+        kept = self.kept_in(expr, frame)
         if kept:
             return [a for qual in kept for a in self.values(Ref(qual), frame)]
         nested = self.nested_class(expr.base)
         if nested:  # `self.Status.RUNNING`: a member of a class nested in the instance's
             return self.values(Ref(f"{nested}.{expr.name}"), frame)
+        read = decorators.property_read(self, expr)
+        if read is not None:
+            return self.values(read, frame)
         fields = models.attribute(self, expr, frame)
         if fields is not None:
             return fields
@@ -353,11 +380,21 @@ class Evaluator:
             return [Atom("unknown", reason)]
         return [Atom("unknown", f"attribute `.{expr.name}` of {describe(expr.base)}")]
 
-    def kept_in(self, expr: Attr) -> list[str]:
+    def kept_in(self, expr: Attr, frame: Frame | None) -> list[str]:
         """Where `self.x` (or `cls.x`) read in a method is kept: the class attributes
-        holding every value stored in it (index.attribute)."""
-        cls = self.class_of_self(expr.base) if isinstance(expr.base, Param) else ""
-        return self.index.attribute(cls, expr.name) if cls else []
+        holding every value stored in it (index.attribute), for an instance of the
+        method's class or, when the calls in `frame` say, of a subclass."""
+        base = expr.base
+        cls = self.class_of_self(base) if isinstance(base, Param) else ""
+        if not cls:
+            return []
+        while isinstance(base, Param) and (bound := binding(frame, base.func)) is not None:
+            base, frame = self.argument(bound, base.name), bound.parent
+            narrower = self.class_of_self(base) if isinstance(base, Param) else ""
+            if not narrower or cls not in self.index.ancestors(narrower):
+                break
+            cls = narrower
+        return self.index.attribute(cls, expr.name)
 
     def nested_class(self, expr: Expr) -> str:
         """The class `self.Name` denotes when Name is a class nested in the instance's
@@ -564,6 +601,27 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     Check: Evaluator._verdict,
     Holds: Evaluator._verdict,
 }  # type: ignore[dict-item]
+
+
+def _joins_text(expr: BinOp) -> bool:
+    """Whether `+` joins texts (a literal text on either side), not sequences."""
+    sides = (expr.left, expr.right)
+    return any(
+        isinstance(side, Concat)
+        or (isinstance(side, Lit) and isinstance(side.value, str))
+        or (isinstance(side, BinOp) and side.op == "+" and _joins_text(side))
+        for side in sides
+    )
+
+
+def _rest_positional(fn: FunctionSummary, frame: Frame, positional: tuple[Expr, ...]) -> Expr:
+    """What `*args` receives: the positional arguments the named parameters do not
+    take (the instance too, for a method whose named parameters do not include it)."""
+    taken = len(fn.params) - fn.kwonly - frame.offset
+    call = frame.call
+    if taken < 0 and isinstance(call.func, Attr):
+        return Seq((call.func.base, *positional))
+    return Seq(positional[max(taken, 0) :])
 
 
 def _parameter(struct: Expr) -> Param | None:

@@ -22,7 +22,12 @@ from kanban_audit.linter.values import (
     star_modules,
 )
 
+if TYPE_CHECKING:
+    from kanban_audit.linter.solve.decorators import Made
+
 Target = tuple[str, str]  # (kind, qualname): kind is function, class, global or module
+# `f.__wrapped__`: the function a decorated `f` wraps, as functools.wraps names it.
+WRAPPED = ".__wrapped__"
 
 
 class ProgramIndex:
@@ -54,6 +59,12 @@ class ProgramIndex:
         )
         # The ORM models that are the tasks table (solve/ormmodels.py).
         self.orm_models: frozenset[str] | None = None
+        # A decorated function -> the function its name denotes once decorated, and
+        # each wrapper made for one -> the function it wraps (solve/decorators.py).
+        self.wrappers: dict[str, str] = {}
+        self.wrapped: dict[str, str] = {}
+        # Methods whose name reads as what they return (`@property`).
+        self.properties: set[str] = set()
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:
         """Add modules; names resolved so far are resolved again on demand."""
@@ -82,7 +93,9 @@ class ProgramIndex:
         self._resolved[qual] = None  # guards import cycles
         result: Target | None = None
         if qual in self.functions:
-            result = ("function", qual)
+            result = ("function", self.denoted(qual))
+        elif qual.endswith(WRAPPED) and qual[: -len(WRAPPED)] in self.wrappers:
+            result = ("function", qual[: -len(WRAPPED)])
         elif qual in self.classes:
             result = ("class", qual)
         elif qual in self.globals:
@@ -126,7 +139,7 @@ class ProgramIndex:
         """
         own = f"{cls}.{name}"
         if own in self.functions:
-            return ("function", own)
+            return ("function", self.denoted(own))
         if own in self.globals:
             return ("global", own)
         if own in self.classes:  # a nested class (Django's `Task.Status`)
@@ -153,7 +166,9 @@ class ProgramIndex:
             for cls in self.ancestors(owner):
                 for name in self.classes[cls].methods:
                     found.setdefault(name, f"{cls}.{name}")
-            return [(name, qual) for name, qual in found.items() if qual in self.functions]
+            return [
+                (name, self.denoted(qual)) for name, qual in found.items() if qual in self.functions
+            ]
         module = self.modules.get(owner)
         functions = module.functions if module else {}
         return [
@@ -164,7 +179,41 @@ class ProgramIndex:
 
     def all_methods(self) -> list[tuple[str, str]]:
         """(name, method) of every analysed method."""
-        return [(name, qual) for name, quals in self.methods_by_name.items() for qual in quals]
+        return [
+            (name, self.denoted(qual))
+            for name, quals in self.methods_by_name.items()
+            for qual in quals
+        ]
+
+    def set_wrappers(
+        self, wrappers: dict[str, str], made: list[Made], properties: set[str]
+    ) -> None:
+        """What decorated names denote, the wrappers made for them, and the methods
+        read as attributes (replacing those of an earlier call: the program grew)."""
+        for qual in self.wrapped:
+            del self.functions[qual]
+            del self.owner[qual]
+        self.wrappers = wrappers
+        self.wrapped = {}
+        self.properties = properties
+        for wrapper in made:
+            qual = wrapper.summary.qualname
+            self.functions[qual] = wrapper.summary
+            self.owner[qual] = self.owner[wrapper.source]
+            self.wrapped[qual] = wrapper.target
+        self._resolved.clear()
+
+    def denoted(self, qual: str) -> str:
+        """The function a defined function's name denotes: itself, or what its
+        decorators made of it."""
+        return self.wrappers.get(qual, qual)
+
+    def origin(self, qual: str) -> str:
+        """The function whose code a function runs as its own: a wrapper made for a
+        decorated function stands in for it (its claim path is that function's)."""
+        while qual in self.wrapped:
+            qual = self.wrapped[qual]
+        return qual
 
     def attribute(self, cls: str, name: str) -> list[str]:
         """Where the values of `self.<name>` in a method of `cls` are kept: the class

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from kanban_audit.linter.solve import decorators
 from kanban_audit.linter.solve.callgraph import CallGraph
 from kanban_audit.linter.solve.evaluate import Evaluator
 from kanban_audit.linter.solve.index import ProgramIndex
@@ -33,6 +34,8 @@ class Program:
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:
         self.index.add(summaries)
+        self.ev.reset()
+        decorators.decorate(self.ev)
         self.ev.reset()
         self.graph = CallGraph(self.ev)
         self.ev.graph = self.graph

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from kanban_audit.linter.solve import composed, files
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
 from kanban_audit.linter.solve.context import BUDGET
-from kanban_audit.linter.sql import HOLE_CLOSE, HOLE_OPEN
+from kanban_audit.linter.sql import ANY_COLUMN, HOLE_CLOSE, HOLE_OPEN, parse_writes
 from kanban_audit.linter.sqlfiles import NamedText
 from kanban_audit.linter.values import (
     Attr,
@@ -60,6 +60,7 @@ MAX_COMBOS = 4_096  # texts a product of choices makes before the rest are cut
 # placeholders, statement ends, calls and SQL's own concatenation.
 INERT_EXCLUDES = frozenset("'\"`[;?%:$@(|{\\")
 PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+_WRITE_WORDS = ("insert", "update", "replace", ";")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
 
@@ -179,11 +180,25 @@ def _harmless(template: Template, column: str, guarded: str) -> bool:
     if not _may_write(template, column) and not could_be(template, guarded):
         return True
     if any(isinstance(p, Hole) for p in template):
-        return False
+        return _other_columns(template, column)
     text = "".join(template).lower()
     if guarded.lower() in text or _ADD_WORD.search(text):
         return False
     return text.count(column) == len(_set_to_literal(column).findall(text))
+
+
+def _other_columns(template: Template, column: str) -> bool:
+    """Whether a text with parts not known here writes only other columns, read as the
+    write itself is read (sinks.py): a part that stands for a table's name or a key
+    writes nothing, one that names a column or a part of a SET list may write any."""
+    head = next((p for p in template if not isinstance(p, str) or p.strip()), "")
+    if isinstance(head, Hole):
+        return False
+    text, _ = marked_text(template)
+    return not any(
+        effect.fragment or effect.column_hole >= 0 or effect.column in (column, ANY_COLUMN)
+        for effect in parse_writes(text.lower())
+    )
 
 
 @functools.cache
@@ -403,6 +418,7 @@ def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None)
 def _format(ev: Evaluator, template: Template, call: Call, frame: Frame | None) -> list[Template]:
     named = dict(call.kwargs)
     position = itertools.count()
+    reads = _reads(template)
 
     def replace_match(match: re.Match[str]) -> list[Template]:
         field_name = match.group(1)
@@ -413,11 +429,22 @@ def _format(ev: Evaluator, template: Template, call: Call, frame: Frame | None) 
             value = named.get(field_name)
         else:
             value = call.args[index] if index < len(call.args) else None
+        if reads:
+            return [(Hole(value if value is not None else call, frame),)]
         texts = _text_of(ev, value, Hole(call, frame), frame)
         quote = ("'",) if match.group(2) in ("r", "a") else ()
         return [quote + text + quote for text in texts]
 
     return _substitute(ev, template, BRACE, replace_match, _unescape_braces)
+
+
+def _reads(template: Template) -> bool:
+    """Whether a text is a SELECT and nothing else: filled in by `.format`, it is a read
+    whatever fills it, so its fields stay holes (a table, a column and a key of a
+    dozen classes each would make more texts than the budget, for no write)."""
+    text = "".join(p for p in template if isinstance(p, str)).lower()
+    head = text.lstrip(" \t\n(")
+    return head.startswith("select") and not any(w in text for w in _WRITE_WORDS)
 
 
 def _text_of(

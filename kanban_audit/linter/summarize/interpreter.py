@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import libcst as cst
 
 from kanban_audit.linter.summarize import (
     correlated,
+    decorators,
     dumps,
     guards,
     joins,
@@ -458,11 +460,11 @@ class FunctionAnalyzer:
     def function_def(self, node: cst.FunctionDef, env: Env) -> Flow:
         prefix = self.class_prefix or (self.mod.module if self.module_level else self.fn.qualname)
         qualname = f"{prefix}.{node.name.value}"
-        decorators = {dotted(d.decorator) for d in node.decorators}
+        plain = {dotted(d.decorator) for d in node.decorators}
         params = node.params
         ordered = [*params.posonly_params, *params.params, *params.kwonly_params]
         names = tuple(p.name.value for p in ordered)
-        bound = 1 if self.class_prefix and "staticmethod" not in decorators and names else 0
+        bound = 1 if self.class_prefix and "staticmethod" not in plain and names else 0
         defaults: dict[str, Expr] = {}
         for p in ordered:
             if p.default is not None:
@@ -476,11 +478,14 @@ class FunctionAnalyzer:
             Site(line, 0, line, self.mod.text(line), line),
             class_name=self.class_prefix,
             annotations=typehints.parameter_annotations(self, ordered, env),
+            decorators=decorators.decorator_values(self, node, env),
+            kwonly=len(params.kwonly_params),
         )
         self.mod.chunk.functions[qualname] = fn
         local: Env = {name: Param(qualname, name) for name in names}
         if isinstance(params.star_arg, cst.Param):
-            local[params.star_arg.name.value] = Unknown(f"*{params.star_arg.name.value}")
+            name = params.star_arg.name.value
+            local[name] = decorators.star_parameter(qualname, name)
         if isinstance(params.star_kwarg, cst.Param):
             # The keywords of each call that no other parameter takes (solve: argument()).
             name = params.star_kwarg.name.value
@@ -667,7 +672,9 @@ class FunctionAnalyzer:
             self.expr(comparison.comparator, env)
         return Unknown("comparison")
 
-    def call(self, node: cst.Call, env: Env) -> Expr:
+    def call_value(self, node: cst.Call, env: Env) -> Call:
+        """A call as a value: what it calls, what it passes and where (not recorded
+        among the function's calls)."""
         func = self.expr(node.func, env)
         args: list[Expr] = []
         kwargs: list[tuple[str, Expr]] = []
@@ -685,8 +692,12 @@ class FunctionAnalyzer:
             else:
                 args.append(value)
         site = self.mod.call_site(node, self.stmt_line)
-        func, args = dumps.refine(node, func, args, env)
-        call = partials.through_partial(func, Call(func, tuple(args), tuple(kwargs), site, spread))
+        return Call(func, tuple(args), tuple(kwargs), site, spread)
+
+    def call(self, node: cst.Call, env: Env) -> Expr:
+        value = self.call_value(node, env)
+        func, args = dumps.refine(node, value.func, list(value.args), env)
+        call = partials.through_partial(func, replace(value, func=func, args=tuple(args)))
         if id(node) in self.recorded:
             return joins.text_method(call)
         self.recorded.add(id(node))
