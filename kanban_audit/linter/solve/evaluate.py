@@ -19,6 +19,7 @@ from kanban_audit.linter.solve import (
     conditions,
     dispatch,
     enums,
+    instances,
     mappings,
     models,
     results,
@@ -332,6 +333,9 @@ class Evaluator:
         kept = self.kept_in(expr)
         if kept:
             return [a for qual in kept for a in self.values(Ref(qual), frame)]
+        carried = instances.assigned(self, expr, frame)
+        if carried is not None:
+            return self.values(*carried)
         fields = models.attribute(self, expr, frame)
         if fields is not None:
             return fields

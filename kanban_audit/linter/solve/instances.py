@@ -1,4 +1,5 @@
-"""What an instance holds: the values its constructor was given.
+"""What an instance holds: the values its constructor was given, and the fields
+set on it before it was passed on.
 
 `self.table_name = table_name` in `__init__` stores whatever each construction
 passes: `Queue(conn, table_name="jobs")`, `Queue(conn, "jobs")`, or the
@@ -14,6 +15,11 @@ either is judged both ways: the default naming the board's table makes it a
 write of the board; the unknown name keeps it a write of a table not known
 here (solve/unknown_table.py), so a default naming another table never
 passes a write the user may point at the board.
+
+`job.status = JobStatus.pending` then `broker.update_job(job)`: the instance
+passed carries the field as set (values.Refined, summarize/dumps.py), so
+`job.status` read in the callee is what the caller set, not any value of the
+field's type.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import TYPE_CHECKING
 from kanban_audit.linter.solve import templates
 from kanban_audit.linter.solve.atoms import Frame, Hole, Template, binding
 from kanban_audit.linter.solve.calls import is_self
-from kanban_audit.linter.values import Lit, Param, Stored
+from kanban_audit.linter.values import Attr, Expr, Lit, Param, Refined, Stored
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -75,3 +81,20 @@ def _passed(ev: Evaluator, piece: str | Hole, depth: int) -> list[Template]:
         frame = Frame(param.func, call, caller, offset, None, on_path=False)
         texts += _settled(ev, ev.strings(param, frame), depth + 1)
     return texts
+
+
+def assigned(ev: Evaluator, attr: Attr, frame: Frame | None) -> tuple[Expr, Frame | None] | None:
+    """What `obj.name` is where `obj` was passed in with the field set (or narrowed)
+    by the caller, with the frame to read it in; None when no caller set it."""
+    base, where = attr.base, frame
+    for _ in range(MAX_DEPTH):
+        if isinstance(base, Refined):
+            for name, value in base.attrs:
+                if name == attr.name:
+                    return value, where
+            base = base.expr
+        elif isinstance(base, Param) and (bound := binding(where, base.func)) is not None:
+            base, where = ev.argument(bound, base.name), bound.parent
+        else:
+            return None
+    return None

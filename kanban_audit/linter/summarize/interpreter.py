@@ -628,6 +628,8 @@ class FunctionAnalyzer:
         spread = False
         for arg in node.args:
             value = self.expr(arg.value, env)
+            if not arg.star:  # an instance passed on carries its fields as set here
+                value = dumps.refined(arg.value, value, env)
             if arg.star:
                 spread = True
                 if arg.star == "*":
@@ -639,7 +641,7 @@ class FunctionAnalyzer:
             else:
                 args.append(value)
         site = self.mod.call_site(node, self.stmt_line)
-        func, args = dumps.refine(node, func, args, env)
+        func = dumps.refine(node, func, env)
         call = partials.through_partial(func, Call(func, tuple(args), tuple(kwargs), site, spread))
         if id(node) in self.recorded:
             return joins.text_method(call)
@@ -723,4 +725,21 @@ def merge(envs: list[Env]) -> Env:
                 merged[key] = value
             elif merged[key] != value:
                 merged[key] = joins.joined(merged[key], value)
+    for key in [k for k in merged if "." in k and any(k not in env for env in envs)]:
+        _field_on_some(key, envs, merged)
     return merged
+
+
+def _field_on_some(key: str, envs: list[Env], merged: Env) -> None:
+    """A field set or narrowed on some branches only (`if requeue: job.status = ...`)
+    is, after them, that value or the field as the object holds it; when that cannot
+    be said (a longer key, an object not named here), the field is not known here."""
+    name, _, field = key.partition(".")
+    values = [merged[key]]
+    for env in envs:
+        if key not in env:
+            if name not in env or not field.isidentifier():
+                del merged[key]
+                return
+            values.append(Attr(env[name], field))
+    merged[key] = one_of(values)
