@@ -6,6 +6,7 @@ templates  the texts a string expression can have (SQL built from pieces)
 mappings   dict views, dict(...), `**kwargs` parameters and `**mapping` spreads
 unroll     comprehensions over known iterables, one item per element
 models     pydantic models and dataclasses: their fields and bounded values
+instances  what an instance holds: its constructor's arguments, fields set before it is passed
 columns    SET columns named by a dict's keys
 sinks      what each write stores in the guarded column
 callgraph  who calls whom, and which functions an entry point reaches

@@ -119,8 +119,9 @@ def attribute(ev: Evaluator, attr: Attr, frame: Frame | None) -> list[Atom] | No
     seen = False
     for struct in ev.structures(attr.base, frame):
         fields = [m for m in instance_models(ev, struct) if attr.name in m.fields]
-        passed = None if fields else _through_callers(ev, struct, attr.name, frame)
-        if passed is not None and isinstance(struct, Elem):  # `for job in jobs`
+        element = isinstance(struct, Elem) and not fields  # `for job in jobs`
+        passed = _through_callers(ev, struct, attr.name, frame) if element else None
+        if passed is not None:
             seen = True
             atoms += passed
         elif not fields:
