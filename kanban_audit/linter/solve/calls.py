@@ -1,7 +1,8 @@
 """Which functions a call expression may invoke.
 
 Plain names resolve through the index; `self.method()` through the class of
-the calling method; `obj.method()` through the classes `obj` may be an
+the calling method and its analysed subclasses (a base class's method reaches
+the overrides of an abstract method); `obj.method()` through the classes `obj` may be an
 instance of (receivers.py), else to every analysed method of that name;
 dispatch tables (`HANDLERS[key](...)`) and conditional callees to every
 entry they may hold;
@@ -72,10 +73,13 @@ def method_callees(ev: Evaluator, func: Attr, caller: str) -> list[Callee]:
     fn = index.functions.get(caller)
     base = func.base
     if isinstance(base, Param) and fn is not None and is_self(fn, base):
-        return index.method(fn.class_name, func.name)
-    classes = receivers.classes_of(index, base)
+        # `self` may be an instance of any analysed subclass: each override is reached.
+        classes: list[str] | None = [fn.class_name, *index.subclasses(fn.class_name)]
+    else:
+        classes = receivers.classes_of(index, base)
     if classes:
-        return [callee for cls in classes for callee in index.method(cls, func.name)]
+        found = [callee for cls in classes for callee in index.method(cls, func.name)]
+        return list(dict.fromkeys(found))
     if func.name in BUILTIN_METHODS:
         return []
     # A receiver of no known type: any analysed method of that name.

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import decorators, models
+from kanban_audit.linter.solve import decorators, instances, models, receivers
 from kanban_audit.linter.solve.atoms import Frame, Template
 from kanban_audit.linter.values import Attr, Call, Expr, Lit, Param, Ref, Stored
 
@@ -95,7 +95,7 @@ def named_texts(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template
             return _attribute_texts(ev, Attr(Ref(head), name), frame)
         return None
     if isinstance(expr, Stored):
-        return ev.strings(expr.value, None)
+        return instances.stored_texts(ev, expr)
     if isinstance(expr, Attr):
         return _attribute_texts(ev, expr, frame)
     return None
@@ -118,7 +118,8 @@ def _attribute_texts(ev: Evaluator, attr: Attr, frame: Frame | None) -> list[Tem
 def _field_values(ev: Evaluator, struct: Expr, name: str) -> list[Expr]:
     """What a field of an object holds: for `Model(...)`, the argument or the default;
     for a declared settings parameter, its class default; for an instance of a plain
-    class, its class attribute and what its methods store."""
+    class (built here, or a parameter declared as one), its class attribute and what
+    its methods store."""
     for model in models.instance_models(ev, struct):
         if name not in model.fields:
             continue
@@ -127,8 +128,5 @@ def _field_values(ev: Evaluator, struct: Expr, name: str) -> list[Expr]:
         default = ev.index.globals.get(f"{model.qual}.{name}")
         if isinstance(struct, Param) and default is not None:
             return [default]
-    if isinstance(struct, Call) and isinstance(struct.func, Ref):
-        target = ev.index.resolve(struct.func.qual)
-        if target and target[0] == "class":
-            return [Ref(qual) for qual in ev.index.attribute(target[1], name)]
-    return []
+    classes = receivers.classes_of(ev.index, struct) or []
+    return [Ref(qual) for cls in classes for qual in ev.index.attribute(cls, name)]

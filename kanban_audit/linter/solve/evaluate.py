@@ -20,6 +20,7 @@ from kanban_audit.linter.solve import (
     decorators,
     dispatch,
     enums,
+    instances,
     mappings,
     models,
     ormmodels,
@@ -370,6 +371,9 @@ class Evaluator:
         read = decorators.property_read(self, expr)
         if read is not None:
             return self.values(read, frame)
+        carried = instances.assigned(self, expr, frame)
+        if carried is not None:
+            return self.values(*carried)
         fields = models.attribute(self, expr, frame)
         if fields is not None:
             return fields

@@ -8,8 +8,9 @@ constructor was given (its default otherwise) or, for request data (a
 parameter declared as the model with no visible caller, `Model.model_validate
 (...)`), unknown but bounded by the field's annotation: `Literal[...]`, an
 Enum, or a type that holds no text. Pydantic validates every instance, so its
-bounds hold wherever the value comes from; a dataclass parameter is followed
-through its callers first.
+bounds hold wherever the value comes from. A parameter declared as a model
+(or an element of a sequence parameter) is followed through its visible
+callers first; request data is what no visible caller passes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kanban_audit.linter.values import (
     Attr,
     Call,
     DictLit,
+    Elem,
     Expr,
     Lit,
     OneOf,
@@ -117,7 +119,12 @@ def attribute(ev: Evaluator, attr: Attr, frame: Frame | None) -> list[Atom] | No
     seen = False
     for struct in ev.structures(attr.base, frame):
         fields = [m for m in instance_models(ev, struct) if attr.name in m.fields]
-        if not fields:
+        element = isinstance(struct, Elem) and not fields  # `for job in jobs`
+        passed = _through_callers(ev, struct, attr.name, frame) if element else None
+        if passed is not None:
+            seen = True
+            atoms += passed
+        elif not fields:
             atoms.append(Atom("unknown", f"attribute `.{attr.name}` of {_name(struct)}"))
         for model in fields:
             seen = True
@@ -133,11 +140,11 @@ def _field_values(
         if not model.validated:
             return atoms
     else:
-        if isinstance(instance, Param) and not model.validated:
-            followed = _through_callers(ev, instance, name, frame)
-            if followed is not None:
-                return followed
-        atoms = [Atom("unknown", f"field `{name}` of {_name(instance)} (request data)")]
+        followed = _through_callers(ev, instance, name, frame)
+        if followed is not None and not model.validated:
+            return followed
+        request = [Atom("unknown", f"field `{name}` of {_name(instance)} (request data)")]
+        atoms = request if followed is None else followed
     allowed = bound(ev, model.fields[name])
     return [n for a in atoms for n in narrow(a, allowed, frozenset())]
 
@@ -164,9 +171,13 @@ def constructor_argument(ev: Evaluator, model: Model, call: Call, name: str) -> 
 
 
 def _through_callers(
-    ev: Evaluator, param: Param, name: str, frame: Frame | None
+    ev: Evaluator, instance: Expr, name: str, frame: Frame | None
 ) -> list[Atom] | None:
-    """A dataclass parameter's field as each visible caller passes it (None if none)."""
+    """A field of a parameter (declared as a model, or an element of a sequence
+    parameter: `for job in jobs`) as each visible caller passes it (None if none)."""
+    param = instance.seq if isinstance(instance, Elem) else instance
+    if not isinstance(param, Param):
+        return None
     graph = ev.graph
     callers = graph.callers_of(param.func) if graph is not None else []
     if not callers or binding(frame, param.func) is not None:
@@ -175,7 +186,7 @@ def _through_callers(
     for caller, call, offset in callers:
         inner = Frame(param.func, call, caller, offset, frame, on_path=True)
         hop = dispatch.hop(caller, param.func, call)
-        for atom in ev.values(Attr(param, name), inner):
+        for atom in ev.values(Attr(instance, name), inner):
             atoms.append(replace(atom, chain=atom.chain + (hop,)))
     return atoms
 

@@ -32,7 +32,13 @@ from kanban_audit.linter.solve.templates import (
     marked_text,
     was_cut,
 )
-from kanban_audit.linter.sql import ANY_COLUMN, HOLE_OPEN, TABLE_NOT_KNOWN, parse_writes
+from kanban_audit.linter.sql import (
+    ANY_COLUMN,
+    HOLE_OPEN,
+    TABLE_NOT_KNOWN,
+    WriteEffect,
+    parse_writes,
+)
 from kanban_audit.linter.sqlvalues import SqlValue, apply_text
 from kanban_audit.linter.values import (
     Attr,
@@ -62,6 +68,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     column = tasks.status.lower()
     orders = schema.column_orders(ev.index, ev.pack)
     atoms: list[Atom] = []
+    unnamed: list[tuple[WriteEffect, list[Atom]]] = []  # writes of a table not known here
     note = ""
     for template in ev.strings(sink.target, frame):
         if was_cut(template):
@@ -81,7 +88,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
             if effect.table == TABLE_NOT_KNOWN:
                 if unknown_table.writes_status(tasks, effect):
                     found = written_atoms(ev, sink, effect.values, holes, None, frame)
-                    atoms += unknown_table.judged(tasks, effect, found)
+                    unnamed.append((effect, found))
                     note = note or unknown_table.note(tasks, effect)
                 continue
             if verdict == tablenames.NONE:
@@ -105,7 +112,10 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
                 found = columns.through_key(ev, key, column, found)
                 found += columns.matching(ev, key, column)
             atoms += found
-    return atoms, note
+    judged = [
+        a for effect, found in unnamed for a in unknown_table.judged(tasks, effect, found, atoms)
+    ]
+    return atoms + judged, note
 
 
 def written_atoms(

@@ -69,9 +69,9 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     if isinstance(expr, Lit):
         return [(str(expr.value),)] if expr.value is not None else [(Hole(expr, frame),)]
     if isinstance(expr, Concat):
-        return _product(ev, [ev.strings(p, frame) for p in expr.parts])
+        return product(ev, [ev.strings(p, frame) for p in expr.parts])
     if isinstance(expr, BinOp) and expr.op == "+":
-        return _product(ev, [ev.strings(expr.left, frame), ev.strings(expr.right, frame)])
+        return product(ev, [ev.strings(expr.left, frame), ev.strings(expr.right, frame)])
     if isinstance(expr, BinOp) and expr.op == "%":
         lefts = ev.strings(expr.left, frame)
         return _capped(ev, [x for t in lefts for x in _percent(ev, t, expr.right, frame)])
@@ -325,7 +325,7 @@ def could_be(template: Template, text: str) -> bool:
     return re.fullmatch(pattern, text, re.DOTALL) is not None
 
 
-def _product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
+def product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
     """Every text made of one text of each part, in order, capped as any choice is.
     Past MAX_COMBOS, a part whose choices cannot change what is written to the status
     column (`sql += ", k0 = 1"` on hundreds of branches) is read as its first choice;
@@ -474,7 +474,7 @@ def _substitute(
             pos = match.end()
             parts.append(replace_match(match))
         parts.append([(plain(piece[pos:]),)])
-    return _product(ev, parts)
+    return product(ev, parts)
 
 
 def _unescape_braces(text: str) -> str:

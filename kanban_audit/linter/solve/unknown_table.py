@@ -32,13 +32,19 @@ def note(tasks: TasksSection, effect: WriteEffect) -> str:
     return f"{tasks.status} of a table not known here ({effect.statement})"
 
 
-def judged(tasks: TasksSection, effect: WriteEffect, atoms: list[Atom]) -> list[Atom]:
+def judged(
+    tasks: TasksSection, effect: WriteEffect, atoms: list[Atom], named: list[Atom]
+) -> list[Atom]:
     """The values such a write stores, as findings read them: the guarded state and
     values not known here are unknowns that say the table is; other constants are
-    nothing; parameters are judged at each call."""
+    nothing; parameters are judged at each call. The guarded state the same write
+    already stores in the board's table by another of its texts (`named`: a table
+    name that is its default or a value not known here) is that one flow."""
     reason = f"table unknown: the {effect.statement}'s table is named by a value not known here"
     found: list[Atom] = []
     for atom in atoms:
+        if atom.kind == "const" and atom.value == tasks.guarded and atom in named:
+            continue
         if atom.kind == "const" and atom.value == tasks.guarded:
             found.append(Atom("unknown", f"{reason}, writing {atom.value!r}", chain=atom.chain))
         elif atom.kind == "unknown":

@@ -681,6 +681,8 @@ class FunctionAnalyzer:
         spread = False
         for arg in node.args:
             value = self.expr(arg.value, env)
+            if not arg.star:  # an instance passed on carries its fields as set here
+                value = dumps.refined(arg.value, value, env)
             if arg.star:
                 spread = True
                 if arg.star == "*":
@@ -696,8 +698,8 @@ class FunctionAnalyzer:
 
     def call(self, node: cst.Call, env: Env) -> Expr:
         value = self.call_value(node, env)
-        func, args = dumps.refine(node, value.func, list(value.args), env)
-        call = partials.through_partial(func, replace(value, func=func, args=tuple(args)))
+        func = dumps.refine(node, value.func, env)
+        call = partials.through_partial(func, replace(value, func=func))
         if id(node) in self.recorded:
             return joins.text_method(call)
         self.recorded.add(id(node))
@@ -780,4 +782,21 @@ def merge(envs: list[Env]) -> Env:
                 merged[key] = value
             elif merged[key] != value:
                 merged[key] = joins.joined(merged[key], value)
+    for key in [k for k in merged if "." in k and any(k not in env for env in envs)]:
+        _field_on_some(key, envs, merged)
     return merged
+
+
+def _field_on_some(key: str, envs: list[Env], merged: Env) -> None:
+    """A field set or narrowed on some branches only (`if requeue: job.status = ...`)
+    is, after them, that value or the field as the object holds it; when that cannot
+    be said (a longer key, an object not named here), the field is not known here."""
+    name, _, field = key.partition(".")
+    values = [merged[key]]
+    for env in envs:
+        if key not in env:
+            if name not in env or not field.isidentifier():
+                del merged[key]
+                return
+            values.append(Attr(env[name], field))
+    merged[key] = one_of(values)
