@@ -219,6 +219,8 @@ Expr = (
 STRING_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title")
 # A call's `**mapping` argument is recorded as a keyword argument with this name.
 SPREAD = "**"
+# A function's `*args` parameter is the parameter named STAR + its name, in its place.
+STAR = "*"
 # Calls that turn a model instance into a dict: methods, and functions by qualified name.
 DUMP_METHODS = ("model_dump", "dict")
 DUMP_FUNCTIONS = (

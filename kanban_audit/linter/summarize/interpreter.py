@@ -29,6 +29,7 @@ from kanban_audit.linter.summarize.names import dotted, subject, target_names
 from kanban_audit.linter.summarize.writes import recognise
 from kanban_audit.linter.values import (
     SPREAD,
+    STAR,
     Attr,
     BinOp,
     Call,
@@ -431,6 +432,11 @@ class FunctionAnalyzer:
         params = node.params
         ordered = [*params.posonly_params, *params.params, *params.kwonly_params]
         names = tuple(p.name.value for p in ordered)
+        if isinstance(params.star_arg, cst.Param):
+            # `*args` stands where it is: its place tells which arguments it takes.
+            positional = len(params.posonly_params) + len(params.params)
+            star = STAR + params.star_arg.name.value
+            names = (*names[:positional], star, *names[positional:])
         bound = 1 if self.class_prefix and "staticmethod" not in decorators and names else 0
         defaults: dict[str, Expr] = {}
         for p in ordered:
@@ -447,9 +453,7 @@ class FunctionAnalyzer:
             annotations=typehints.parameter_annotations(self, ordered, env),
         )
         self.mod.chunk.functions[qualname] = fn
-        local: Env = {name: Param(qualname, name) for name in names}
-        if isinstance(params.star_arg, cst.Param):
-            local[params.star_arg.name.value] = Unknown(f"*{params.star_arg.name.value}")
+        local: Env = {name.removeprefix(STAR): Param(qualname, name) for name in names}
         if isinstance(params.star_kwarg, cst.Param):
             # The keywords of each call that no other parameter takes (solve: argument()).
             name = params.star_kwarg.name.value
