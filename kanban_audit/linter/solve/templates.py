@@ -298,6 +298,11 @@ def string_values(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Atom]:
     return atoms
 
 
+def could_hold(template: Template, text: str) -> bool:
+    """Whether some filling of the template's holes gives a text that holds `text`."""
+    return could_be((Hole(Unknown("before"), None), *template, Hole(Unknown("after"), None)), text)
+
+
 def could_be(template: Template, text: str) -> bool:
     """Whether some filling of the template's holes gives `text`."""
     pattern = "".join(re.escape(p) if isinstance(p, str) else ".*" for p in template)
@@ -392,7 +397,7 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
         items = ev.elements(fragments, frame)
         options = [ev.strings(item, frame) for item in items]
         if math.prod(len(texts) for texts in options) > MAX_CHOICES:
-            options = _settled(options, column)
+            options = _settled(options, column, ev.pack.tasks.guarded)
         choices = list(itertools.islice(itertools.product(*options), MAX_CHOICES + 1))
         if len(choices) > MAX_CHOICES:
             choices = [
@@ -412,12 +417,16 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
     return _capped(ev, joined)
 
 
-def _settled(options: list[list[Template]], column: str) -> list[list[Template]]:
-    """Fragments after the last one that may name the status column read as their
-    first text: what they set is another column, and being later they cannot move
-    the placeholders that bind its value (`status = ?, worker = $2` or `... = ?`
-    from backends' dialects, numbered by a counter)."""
-    naming = [n for n, texts in enumerate(options) if any(_names(t, column) for t in texts)]
+def _settled(options: list[list[Template]], column: str, guarded: str) -> list[list[Template]]:
+    """Fragments after the last one that may name the status column (or hold the
+    guarded state) read as their first text: what they set is another column, and
+    being later they cannot move the placeholders that bind its value (`status = ?,
+    worker = $2` or `... = ?` from backends' dialects, numbered by a counter)."""
+    naming = [
+        n
+        for n, texts in enumerate(options)
+        if any(_names(t, column) or could_hold(t, guarded) for t in texts)
+    ]
     last = naming[-1] if naming else -1
     return [texts[:1] if n > last else texts for n, texts in enumerate(options)]
 
