@@ -38,4 +38,5 @@ def test_each_place_keeps_its_own_finding() -> None:
         (line_of('await set_status(pool, task_id, "running")'), "KA001"),
         (line_of('"status": "running"}'), "KA001"),
         (line_of("when.strftime(fmt)"), "KA002"),
+        (line_of('write_args(conn, "running", task_id)'), "KA001"),
     ]
