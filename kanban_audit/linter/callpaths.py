@@ -19,7 +19,7 @@ from kanban_audit.linter.solve.evaluate import Evaluator
 from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.solve.templates import marked_text
 from kanban_audit.linter.sql import may_write
-from kanban_audit.linter.values import SPREAD, Sink
+from kanban_audit.linter.values import STAR, Sink
 
 MAX_DEPTH = 4
 MAX_PATHS = 64
@@ -51,13 +51,13 @@ def needs_caller(
 ) -> bool:
     """Whether the write depends on `func`'s parameters in a way only its calls
     settle: SQL text built from them that could be a write, or (for a write that
-    stores in the status column) the keywords of each call."""
+    stores in the status column) the `**keywords` or `*arguments` of each call."""
     if sink.kind == "sql":
         for template in program.ev.strings(sink.target, frame):
             text, holes = marked_text(template)
             if any(_open_in(program.ev, hole, func) for hole in holes) and may_write(text):
                 return True
-    return stores and frame is None and mentions_param(sink.data, func, prefix=SPREAD)
+    return stores and frame is None and mentions_param(sink.data, func, prefix=STAR)
 
 
 def hops(frame: Frame) -> tuple[Hop, ...]:

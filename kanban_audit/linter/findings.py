@@ -148,8 +148,7 @@ def build_findings(program: Program, issues: list[Issue], pack: RulePack) -> lis
     are told apart by their rank in file order.
     """
     groups: dict[tuple, list[Finding]] = {}
-    for issue in issues:
-        f = _finding(program, issue, pack)
+    for f in merged_routes([_finding(program, issue, pack) for issue in issues]):
         base = (f.code, f.path, f.symbol, " ".join(f.source_line.split()), f.fingerprint)
         groups.setdefault(base, []).append(f)
     numbered = []
@@ -159,6 +158,28 @@ def build_findings(program: Program, issues: list[Issue], pack: RulePack) -> lis
             stable = fingerprint(f.code, f.path, f.symbol, f.source_line, f.fingerprint, nth)
             numbered.append(replace(f, fingerprint=stable))
     return numbered
+
+
+def merged_routes(findings: list[Finding]) -> list[Finding]:
+    """One flow, one finding: the findings of one code at one place are one flow that
+    reaches the write by several routes (a driver each, a pass-through pool each).
+    The most direct route is kept whole (the shortest trace, then the first write in
+    file order); each other route adds its write to the trace, as `also ...`."""
+    routes: dict[tuple, list[Finding]] = {}
+    for f in findings:
+        routes.setdefault((f.code, f.path, f.line, f.col), []).append(f)
+    kept: list[Finding] = []
+    for group in routes.values():
+        group.sort(key=lambda f: (len(f.trace), f.trace[-1].path, f.trace[-1].line, f.message))
+        first, others = group[0], group[1:]
+        writes = [f.trace[-1] for f in others]
+        also = [
+            replace(w, note=f"also {w.note}")
+            for n, w in enumerate(writes)
+            if w not in writes[:n] and w != first.trace[-1]
+        ]
+        kept.append(replace(first, trace=first.trace + tuple(also)))
+    return kept
 
 
 def _short(qual: str) -> str:

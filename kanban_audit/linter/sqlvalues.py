@@ -120,6 +120,9 @@ def value_atoms(tokens: list[Token], scope: Scope) -> list[SqlValue]:
     first = tokens[0].upper
     if first == "CASE" and tokens[-1].upper == "END":
         return _case_results(tokens[1:-1], scope)
+    cast_at = next((i for i, tok, depth in depths(tokens) if not depth and tok.text == "::"), 0)
+    if cast_at:  # PostgreSQL's `value::type`, as CAST(value AS type)
+        return _cast([*tokens[:cast_at], Token("word", "AS"), *tokens[cast_at + 1 :]], scope)
     reference = _qualified(tokens)
     if reference:
         return _column(reference[0], reference[1], scope)

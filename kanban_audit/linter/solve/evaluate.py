@@ -26,6 +26,7 @@ from kanban_audit.linter.solve import (
     ormmodels,
     results,
     sets,
+    shaped,
     templates,
     unroll,
 )
@@ -175,10 +176,32 @@ class Evaluator:
             return dumps
         if isinstance(func, Ref) and func.qual in CONTAINER_BUILTINS:
             return self.structures(call.args[0], frame) if call.args else [Seq(())]
+        if isinstance(func, Ref) and func.qual == "builtins.enumerate" and call.args:
+            return self._enumerated(call, frame)
         if isinstance(func, Attr) and func.name in sets.METHODS and call.args:
             operands = (func.base, *call.args)
             return sets.combine(self, sets.METHODS[func.name], operands, call, frame)
         return mappings.views(self, call, frame) or results.returned_structures(self, call, frame)
+
+    def _enumerated(self, call: Call, frame: Frame | None) -> list[Expr]:
+        """`enumerate(seq, start)` of a literal sequence or a module constant: its
+        (number, item) pairs, so a comprehension over it unrolls (`placeholder(i)`
+        per column). A list held elsewhere may be filled out of sight (appends through
+        another name), so its elements stay unknown."""
+        start = dict(call.kwargs).get("start", call.args[1] if len(call.args) > 1 else Lit(0))
+        if not (isinstance(start, Lit) and type(start.value) is int):
+            return [call]
+        seq = call.args[0]
+        target = self.index.resolve(seq.qual) if isinstance(seq, Ref) else None
+        if not (isinstance(seq, Seq) or (target and target[0] == "global")):
+            return [call]
+        pairs: list[Expr] = []
+        for items in self.flatten(call.args[0], frame):
+            if None in items:
+                return [call]
+            numbered = enumerate(items, start.value)
+            pairs.append(Seq(tuple(Seq((Lit(n), item)) for n, item in numbered)))  # type: ignore[arg-type]
+        return pairs or [call]
 
     def _item_structures(self, expr: Index, frame: Frame | None) -> list[Expr]:
         """`pair[0]` of a literal sequence is that item, when it is the only
@@ -219,7 +242,10 @@ class Evaluator:
                 ]
             return [[None]]
         results: list[Items] = []
-        for struct in self.structures(expr, frame):
+        structs = self.structures(expr, frame)
+        if len(structs) > 1:  # `args or None`: None binds nothing, the other choices do
+            structs = [s for s in structs if s != Lit(None)] or structs
+        for struct in structs:
             if isinstance(struct, Seq):
                 lists: list[Items] = [[]]
                 for item in struct.items:
@@ -545,7 +571,8 @@ class Evaluator:
             elif isinstance(target, ClassSummary) and target.is_enum and call.args:
                 atoms += enums.constructed(self, target, call, frame)
         if not resolved:
-            atoms.append(Atom("unknown", _returned(func)))
+            reason = _returned(func)
+            atoms.append(shaped.shaped(self, call, frame, reason) or Atom("unknown", reason))
         return atoms
 
     def _looked_up(self, call: Call, frame: Frame | None) -> list[Atom]:

@@ -8,6 +8,7 @@ templates: tuples of literal text and holes for the parts that stay unknown.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -61,6 +62,7 @@ MAX_COMBOS = 4_096  # texts a product of choices makes before the rest are cut
 INERT_EXCLUDES = frozenset("'\"`[;?%:$@(|{\\")
 PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 _WRITE_WORDS = ("insert", "update", "replace", ";")
+WRITE_VERB = re.compile(r"(?<!for )\b(?:update|insert|replace|set)\b")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
 
@@ -78,6 +80,8 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     wrapped = _wrapped_text(expr)
     if wrapped is not None:
         return ev.strings(wrapped, frame)
+    if isinstance(expr, Call) and isinstance(expr.func, Ref):
+        expr = _on_constant(ev, expr)
     if isinstance(expr, Call) and isinstance(expr.func, Attr):
         if expr.func.name == "join" and expr.args:
             return _join(ev, expr, frame)
@@ -271,6 +275,19 @@ def _getter(func: Expr) -> Expr | None:
     return None
 
 
+def _on_constant(ev: Evaluator, call: Call) -> Call:
+    """`QUERY.format(table)` or `SEP.join(parts)` on a module constant, which the
+    summary names `mod.QUERY.format`: the method called on the constant's text."""
+    assert isinstance(call.func, Ref)
+    head, _, name = call.func.qual.rpartition(".")
+    if name not in ("format", "join") or not head:
+        return call
+    target = ev.index.resolve(head)
+    if not (target and target[0] == "global"):
+        return call
+    return dataclasses.replace(call, func=Attr(Ref(head), name))
+
+
 def _wrapped_text(expr: Expr) -> Expr | None:
     """The SQL text a library call wraps as it is (`text("UPDATE ...")`), if it is one."""
     if isinstance(expr, Call) and isinstance(expr.func, Ref) and expr.args:
@@ -319,6 +336,11 @@ def string_values(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Atom]:
     return atoms
 
 
+def could_hold(template: Template, text: str) -> bool:
+    """Whether some filling of the template's holes gives a text that holds `text`."""
+    return could_be((Hole(Unknown("before"), None), *template, Hole(Unknown("after"), None)), text)
+
+
 def could_be(template: Template, text: str) -> bool:
     """Whether some filling of the template's holes gives `text`."""
     pattern = "".join(re.escape(p) if isinstance(p, str) else ".*" for p in template)
@@ -333,12 +355,53 @@ def product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
     if math.prod(len(p) for p in parts) > MAX_COMBOS:
         column, guarded = ev.pack.tasks.status.lower(), ev.pack.tasks.guarded.lower()
         parts = [p[:1] if _inert(p, column, guarded) else p for p in parts]
-    combos = list(itertools.islice(itertools.product(*parts), MAX_COMBOS + 1))
+    texts = _combined(parts, MAX_COMBOS)
+    capped = _capped(ev, texts)
+    if CUT not in capped or any(CUT in options for options in parts):
+        return capped
+    return _combined(varying, MAX_TEMPLATES) if (varying := _varied(ev, parts)) else capped
+
+
+def _combined(parts: list[list[Template]], limit: int) -> list[Template]:
+    """One text per choice of each part, in order; past `limit` the last is CUT."""
+    combos = list(itertools.islice(itertools.product(*parts), limit + 1))
     texts = [tuple(piece for template in combo for piece in template) for combo in combos]
     texts = [t if _text_size(t) <= MAX_TEXT else TOO_LONG for t in texts]
-    if len(texts) > MAX_COMBOS:
+    if len(texts) > limit:
         texts[-1] = CUT
-    return _capped(ev, texts)
+    return texts
+
+
+def _varied(ev: Evaluator, parts: list[list[Template]]) -> list[list[Template]] | None:
+    """The parts with those of most choices made one part that varies, until the texts
+    fit the budget, or None when a part so made could hide a write of its own.
+
+    Where the part lands decides (sql.py): in a WHERE, an ORDER BY or a SELECT it can
+    write nothing, however many texts it has; in a SET list, a column list or a value
+    it is a part not known here (KA002), never passed unread. So only parts whose every
+    text is plain SQL that starts no statement and names no state can vary unread.
+    """
+    guarded = ev.pack.tasks.guarded.lower()
+    parts = list(parts)
+    while math.prod(len(p) for p in parts) > MAX_TEMPLATES:
+        widest = max(range(len(parts)), key=lambda n: len(parts[n]))
+        if not all(_quiet(option, guarded) for option in parts[widest]):
+            return None
+        reason = f"{BUDGET}: one of {len(parts[widest])} texts"
+        parts[widest] = [(Hole(Unknown(reason), None),)]
+    return parts
+
+
+def _quiet(template: Template, guarded: str) -> bool:
+    """Whether a text can stand in its place unread: no text cut unread, quotes and
+    brackets closed, no statement end, no write verb (`FOR UPDATE` locks, it does
+    not write) and no mention of the guarded state."""
+    if was_cut(template):
+        return False
+    text = "".join(p for p in template if isinstance(p, str)).lower()
+    if text.count("'") % 2 or text.count("(") != text.count(")") or ";" in text:
+        return False
+    return guarded not in text and not WRITE_VERB.search(text)
 
 
 def _inert(options: list[Template], column: str, guarded: str) -> bool:
@@ -367,9 +430,12 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
     assert isinstance(call.func, Attr)
     separators = ev.strings(call.func.base, frame)
     joined: list[Template] = []
+    column = ev.pack.tasks.status.lower()
     for fragments in ev.structures(call.args[0], frame)[:4]:
         items = ev.elements(fragments, frame)
         options = [ev.strings(item, frame) for item in items]
+        if math.prod(len(texts) for texts in options) > MAX_CHOICES:
+            options = _settled(options, column, ev.pack.tasks.guarded)
         choices = list(itertools.islice(itertools.product(*options), MAX_CHOICES + 1))
         if len(choices) > MAX_CHOICES:
             choices = [
@@ -387,6 +453,34 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
                     pieces += list(text)
                 joined.append(tuple(pieces))
     return _capped(ev, joined)
+
+
+def _settled(options: list[list[Template]], column: str, guarded: str) -> list[list[Template]]:
+    """Fragments after the last one that may name the status column (or hold the
+    guarded state) read as their first text: what they set is another column, and
+    being later they cannot move the placeholders that bind its value (`status = ?,
+    worker = $2` or `... = ?` from backends' dialects, numbered by a counter)."""
+    naming = [
+        n
+        for n, texts in enumerate(options)
+        if any(_names(t, column) or could_hold(t, guarded) for t in texts)
+    ]
+    last = naming[-1] if naming else -1
+    return [texts[:1] if n > last else texts for n, texts in enumerate(options)]
+
+
+def _names(template: Template, column: str) -> bool:
+    """Whether a fragment may name the column: it does, or a part of it not known here
+    comes before its first `=` (`{key} = ?`; in `worker = ${n}` it is the value)."""
+    text = "".join(p for p in template if isinstance(p, str)).lower()
+    if re.search(rf"(?<![\w$]){re.escape(column)}(?!\w)", text):
+        return True
+    for piece in template:
+        if isinstance(piece, Hole):
+            return True
+        if "=" in piece:
+            return False
+    return False
 
 
 def _percent(ev: Evaluator, template: Template, args: Expr, frame: Frame | None) -> list[Template]:
