@@ -22,7 +22,7 @@ from kanban_audit.linter.solve.templates import (
     marked_text,
     was_cut,
 )
-from kanban_audit.linter.sql import ANY_COLUMN, HOLE_OPEN, TABLE_NOT_KNOWN, parse_writes
+from kanban_audit.linter.sql import ANY_COLUMN, HOLE_OPEN, TABLE_NOT_KNOWN
 from kanban_audit.linter.sqlvalues import SqlValue, apply_text
 from kanban_audit.linter.values import Call, DictLit, Elem, Index, Lit, Param, Seq, Sink
 
@@ -48,7 +48,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
         text, holes = marked_text(template)
         if not holes and tasks.table_text not in text.lower():
             continue
-        for effect in parse_writes(text, orders):
+        for effect in ev.writes(text, orders):
             verdict = tablenames.judge(effect.table, tasks.table.lower())
             if HOLE_OPEN in effect.table and verdict == tablenames.EVERY:
                 effect = replace(effect, table=tablenames.shown(effect.table))

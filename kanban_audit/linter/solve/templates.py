@@ -110,7 +110,7 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         texts = []
         for target in ev.call_targets(expr.func, frame):
             if isinstance(target, tuple) and binding(frame, target[0]) is None:
-                inner = Frame(target[0], expr, "", target[1], frame, on_path=False)
+                inner = ev.helper_frame(target[0], expr, target[1], frame)
                 for ret in ev.index.functions[target[0]].returns:
                     texts += ev.strings(ret, inner)
         if texts:
@@ -131,41 +131,52 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
     if len(texts) <= MAX_TEMPLATES:
         return texts
     column = ev.pack.tasks.status.lower()
-    first = [t for t in texts if _may_write(t, column)]
-    kept = (first + [t for t in texts if not _may_write(t, column)])[:MAX_TEMPLATES]
-    dropped = [t for t in texts if not any(t is k for k in kept)]
-    if not any(_names_board(t, column, ev.pack.tasks.table_text) for t in dropped):
+    # Each text's known parts are read once: a product of choices cut here is large.
+    known = [_known_text(t) for t in texts]
+    writes = [_may_write(t, text, column) for t, text in zip(texts, known, strict=True)]
+    first = [t for t, may in zip(texts, writes, strict=True) if may]
+    rest = [t for t, may in zip(texts, writes, strict=True) if not may]
+    kept = (first + rest)[:MAX_TEMPLATES]
+    kept_ids = {id(t) for t in kept}
+    dropped = [
+        (t, text, may)
+        for t, text, may in zip(texts, known, writes, strict=True)
+        if id(t) not in kept_ids
+    ]
+    table = ev.pack.tasks.table_text.lower()
+    if not any(column in text or table in text for _, text, _ in dropped):
         return kept  # texts of no SQL about the board (an identifier passed to fetch())
     guarded = ev.pack.tasks.guarded
-    if CUT in kept or all(_harmless(t, column, guarded) for t in dropped):
+    if CUT in kept or all(_harmless(t, may, column, guarded) for t, _, may in dropped):
         return kept
     return [*kept[: MAX_TEMPLATES - 1], CUT]
 
 
-def _names_board(template: Template, column: str, table: str) -> bool:
-    """Whether a text's known parts name the tasks table or the status column: a text
-    that names neither is read as no write of the board, cut or not (sinks.py)."""
-    text = "".join(p for p in template if isinstance(p, str)).lower()
-    return column in text or table.lower() in text
+def _known_text(template: Template) -> str:
+    """A text's known parts joined, in lower case: what names a table or a column
+    (a text that names neither the tasks table nor the status column is read as no
+    write of the board, cut or not: sinks.py)."""
+    return "".join([p for p in template if isinstance(p, str)]).lower()
 
 
-def _may_write(template: Template, column: str) -> bool:
-    """Whether a text may write the status column: it may be a write (UPDATE, INSERT
-    or REPLACE in its text, or a part not known here at its head) and it names the
-    column, holds a part not known here, or inserts (a positional INSERT names no
-    column). A SELECT built on many branches is a read, whatever it names."""
-    text = "".join(p for p in template if isinstance(p, str)).lower()
+def _may_write(template: Template, text: str, column: str) -> bool:
+    """Whether a text (`text`: its known parts) may write the status column: it may be
+    a write (UPDATE, INSERT or REPLACE in its text, or a part not known here at its
+    head) and it names the column, holds a part not known here, or inserts (a
+    positional INSERT names no column). A SELECT built on many branches is a read,
+    whatever it names."""
     head = next((p for p in template if not isinstance(p, str) or p.strip()), "")
     writes = isinstance(head, Hole) or any(w in text for w in ("update", "insert", "replace"))
     holes = any(isinstance(p, Hole) for p in template)
     return writes and (holes or column in text or "insert" in text or "replace" in text)
 
 
-def _harmless(template: Template, column: str, guarded: str) -> bool:
+def _harmless(template: Template, may_write: bool, column: str, guarded: str) -> bool:
     """Whether a text cut unread cannot write the guarded state, read on its face:
-    it cannot write the column at all, or it is known in full, does not insert, holds
-    the state nowhere, and every mention of the column sets it to a plain literal."""
-    if not _may_write(template, column) and not could_be(template, guarded):
+    it cannot write the column at all (`may_write`), or it is known in full, does not
+    insert, holds the state nowhere, and every mention of the column sets it to a
+    plain literal."""
+    if not may_write and not could_be(template, guarded):
         return True
     if any(isinstance(p, Hole) for p in template):
         return False
@@ -295,9 +306,15 @@ def _product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
     if math.prod(len(p) for p in parts) > MAX_COMBOS:
         column, guarded = ev.pack.tasks.status.lower(), ev.pack.tasks.guarded.lower()
         parts = [p[:1] if _inert(p, column, guarded) else p for p in parts]
-    combos = list(itertools.islice(itertools.product(*parts), MAX_COMBOS + 1))
-    texts = [tuple(piece for template in combo for piece in template) for combo in combos]
-    texts = [t if _text_size(t) <= MAX_TEXT else TOO_LONG for t in texts]
+    # Each choice's size is counted once, not once per text it goes into.
+    sized = [[(template, _text_size(template)) for template in part] for part in parts]
+    combos = list(itertools.islice(itertools.product(*sized), MAX_COMBOS + 1))
+    texts = [
+        tuple(itertools.chain.from_iterable(t for t, _ in combo))
+        if sum(size for _, size in combo) <= MAX_TEXT
+        else TOO_LONG
+        for combo in combos
+    ]
     if len(texts) > MAX_COMBOS:
         texts[-1] = CUT
     return _capped(ev, texts)
