@@ -132,8 +132,11 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
         return texts
     column = ev.pack.tasks.status.lower()
     # Each text's known parts are read once: a product of choices cut here is large.
-    known = [_known_text(t) for t in texts]
-    writes = [_may_write(t, text, column) for t, text in zip(texts, known, strict=True)]
+    read = [_known_text(t) for t in texts]
+    known = [text for text, _ in read]
+    writes = [
+        _may_write(t, text, holes, column) for t, (text, holes) in zip(texts, read, strict=True)
+    ]
     first = [t for t, may in zip(texts, writes, strict=True) if may]
     rest = [t for t, may in zip(texts, writes, strict=True) if not may]
     kept = (first + rest)[:MAX_TEMPLATES]
@@ -152,22 +155,22 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
     return [*kept[: MAX_TEMPLATES - 1], CUT]
 
 
-def _known_text(template: Template) -> str:
-    """A text's known parts joined, in lower case: what names a table or a column
-    (a text that names neither the tasks table nor the status column is read as no
-    write of the board, cut or not: sinks.py)."""
-    return "".join([p for p in template if isinstance(p, str)]).lower()
+def _known_text(template: Template) -> tuple[str, bool]:
+    """A text's known parts joined, in lower case (what names a table or a column: a
+    text that names neither the tasks table nor the status column is read as no write
+    of the board, cut or not: sinks.py), and whether it holds a part not known here."""
+    known = [p for p in template if isinstance(p, str)]
+    return "".join(known).lower(), len(known) < len(template)
 
 
-def _may_write(template: Template, text: str, column: str) -> bool:
-    """Whether a text (`text`: its known parts) may write the status column: it may be
-    a write (UPDATE, INSERT or REPLACE in its text, or a part not known here at its
-    head) and it names the column, holds a part not known here, or inserts (a
-    positional INSERT names no column). A SELECT built on many branches is a read,
-    whatever it names."""
+def _may_write(template: Template, text: str, holes: bool, column: str) -> bool:
+    """Whether a text (`text`: its known parts; `holes`: it holds a part not known
+    here) may write the status column: it may be a write (UPDATE, INSERT or REPLACE in
+    its text, or a part not known here at its head) and it names the column, holds a
+    part not known here, or inserts (a positional INSERT names no column). A SELECT
+    built on many branches is a read, whatever it names."""
     head = next((p for p in template if not isinstance(p, str) or p.strip()), "")
     writes = isinstance(head, Hole) or any(w in text for w in ("update", "insert", "replace"))
-    holes = any(isinstance(p, Hole) for p in template)
     return writes and (holes or column in text or "insert" in text or "replace" in text)
 
 
@@ -307,13 +310,11 @@ def _product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
         column, guarded = ev.pack.tasks.status.lower(), ev.pack.tasks.guarded.lower()
         parts = [p[:1] if _inert(p, column, guarded) else p for p in parts]
     # Each choice's size is counted once, not once per text it goes into.
-    sized = [[(template, _text_size(template)) for template in part] for part in parts]
-    combos = list(itertools.islice(itertools.product(*sized), MAX_COMBOS + 1))
+    sizes = itertools.product(*[[_text_size(template) for template in part] for part in parts])
+    combos = list(itertools.islice(itertools.product(*parts), MAX_COMBOS + 1))
     texts = [
-        tuple(itertools.chain.from_iterable(t for t, _ in combo))
-        if sum(size for _, size in combo) <= MAX_TEXT
-        else TOO_LONG
-        for combo in combos
+        tuple(itertools.chain(*combo)) if sum(size) <= MAX_TEXT else TOO_LONG
+        for combo, size in zip(combos, sizes, strict=False)
     ]
     if len(texts) > MAX_COMBOS:
         texts[-1] = CUT
