@@ -118,8 +118,11 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     return [(Hole(expr, frame),)]
 
 
-def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
-    """At most MAX_TEMPLATES texts, those that may write the status column first.
+def _capped(
+    ev: Evaluator, texts: list[Template], read: list[tuple[str, bool]] | None = None
+) -> list[Template]:
+    """At most MAX_TEMPLATES texts, those that may write the status column first
+    (`read`: each text's `_known_text`, when the caller made it cheaper).
 
     A text that names the column, holds a part not known here, or inserts
     (a positional INSERT names no column) is kept ahead of the others: a
@@ -132,7 +135,7 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
         return texts
     column = ev.pack.tasks.status.lower()
     # Each text's known parts are read once: a product of choices cut here is large.
-    read = [_known_text(t) for t in texts]
+    read = read or [_known_text(t) for t in texts]
     known = [text for text, _ in read]
     writes = [
         _may_write(t, text, holes, column) for t, (text, holes) in zip(texts, read, strict=True)
@@ -159,8 +162,14 @@ def _known_text(template: Template) -> tuple[str, bool]:
     """A text's known parts joined, in lower case (what names a table or a column: a
     text that names neither the tasks table nor the status column is read as no write
     of the board, cut or not: sinks.py), and whether it holds a part not known here."""
+    known, holes = _known_parts(template)
+    return known.lower(), holes
+
+
+def _known_parts(template: Template) -> tuple[str, bool]:
+    """A text's known parts joined, as written, and whether it holds a part not known."""
     known = [p for p in template if isinstance(p, str)]
-    return "".join(known).lower(), len(known) < len(template)
+    return "".join(known), len(known) < len(template)
 
 
 def _may_write(template: Template, text: str, holes: bool, column: str) -> bool:
@@ -296,7 +305,13 @@ def string_values(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Atom]:
 
 
 def could_be(template: Template, text: str) -> bool:
-    """Whether some filling of the template's holes gives `text`."""
+    """Whether some filling of the template's holes gives `text`.
+
+    A known part that `text` does not hold rules it out before any pattern is
+    built: a long SQL text is never a short state (many texts are asked, once each).
+    """
+    if any(isinstance(p, str) and p not in text for p in template):
+        return False
     pattern = "".join(re.escape(p) if isinstance(p, str) else ".*" for p in template)
     return re.fullmatch(pattern, text, re.DOTALL) is not None
 
@@ -318,7 +333,17 @@ def _product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
     ]
     if len(texts) > MAX_COMBOS:
         texts[-1] = CUT
-    return _capped(ev, texts)
+    if len(texts) <= MAX_TEMPLATES:
+        return texts
+    # Each text's known parts, joined from its choices' (read once each).
+    choices = [[_known_parts(template) for template in part] for part in parts]
+    knowns = itertools.product(*[[known for known, _ in part] for part in choices])
+    holes = itertools.product(*[[hole for _, hole in part] for part in choices])
+    read = [
+        (_known_text(text) if text is TOO_LONG or text is CUT else ("".join(k).lower(), any(h)))
+        for text, k, h in zip(texts, knowns, holes, strict=False)
+    ]
+    return _capped(ev, texts, read)
 
 
 def _inert(options: list[Template], column: str, guarded: str) -> bool:
