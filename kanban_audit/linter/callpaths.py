@@ -82,7 +82,7 @@ def _open_in(ev: Evaluator, hole: Hole, func: str) -> bool:
     fn = ev.index.functions[func]
     bound = frozenset(fn.params[: fn.bound])
     resolved = [hole.expr, *ev.structures(hole.expr, hole.frame)]
-    return any(mentions_param(expr, func, bound) for expr in resolved)
+    return any(ev.mentions(expr, func, bound) for expr in resolved)
 
 
 def _extend(frame: Frame | None, outer: Frame) -> Frame:

@@ -36,7 +36,7 @@ def bounds(ev: Evaluator, holds: Holds, frame: Frame | None) -> Bounds:
         position = holds.arg + offset
         if position >= len(fn.params) or not fn.returns:
             return NOTHING
-        inner = Frame(qual, holds.call, "", offset, frame, on_path=False)
+        inner = ev.helper_frame(qual, holds.call, offset, frame)
         checked = Param(qual, fn.params[position])
         for ret in fn.returns:
             path = _path_bounds(ev, ret, checked, holds.truth, inner)

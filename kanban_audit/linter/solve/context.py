@@ -27,6 +27,9 @@ class TooComplex(Exception):
 @dataclass
 class Context:
     memo: dict[tuple[str, int, int], tuple[Any, Any, Any]] = field(default_factory=dict)
+    # The frame of each call of a helper read for what it returns, made once: the memo
+    # keys frames by identity, so a helper called in many texts is read once per call.
+    frames: dict[tuple[str, int, int, int], Any] = field(default_factory=dict)
     steps: int = 0
     depth: int = 0
 

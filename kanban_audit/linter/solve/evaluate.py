@@ -37,6 +37,7 @@ from kanban_audit.linter.solve.atoms import (
     Hop,
     Template,
     binding,
+    mentions_param,
     narrow,
     open_expr,
     short,
@@ -50,6 +51,7 @@ from kanban_audit.linter.solve.calls import (
 )
 from kanban_audit.linter.solve.context import BUDGET, Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.sql import Orders, WriteEffect, parse_writes
 from kanban_audit.linter.sqlfiles import SqlFiles
 from kanban_audit.linter.values import (
     SPREAD,
@@ -93,6 +95,7 @@ CONTAINER_BUILTINS = {
 }
 STR_FUNCTIONS = {f"builtins.str.{name}" for name in STRING_METHODS}  # str.lower(s)
 
+OrdersKey = tuple[tuple[str, tuple[str, ...]], ...]
 Items = list[Expr | None]  # a sequence's items; None marks a stretch of unknown length
 
 
@@ -109,9 +112,40 @@ class Evaluator:
         self.ctx = Context()
         # Who calls whom, once the program has built it (models follow callers).
         self.graph: CallGraph | None = None
+        # SQL texts parsed for their writes: the same text reaches many writes, along
+        # many paths, in every round of a growing program (kept across budgets).
+        self.parsed: dict[tuple[str, OrdersKey], list[WriteEffect]] = {}
+        # Whether an expression reads a function's parameters: asked of the same holes
+        # on every call path of every write (the expression is kept: its id is the key).
+        self.mentioned: dict[tuple[int, str, frozenset[str]], tuple[Expr, bool]] = {}
 
     def reset(self) -> None:
         self.ctx = Context()
+
+    def writes(self, text: str, orders: Orders) -> list[WriteEffect]:
+        """The column writes of an SQL text (sql.parse_writes), each text parsed once."""
+        key = (text, tuple((table, tuple(columns)) for table, columns in orders.items()))
+        found = self.parsed.get(key)
+        if found is None:
+            found = self.parsed[key] = parse_writes(text, orders)
+        return found
+
+    def mentions(self, expr: Expr, func: str, skip: frozenset[str]) -> bool:
+        """atoms.mentions_param(expr, func, skip), each expression read once."""
+        key = (id(expr), func, skip)
+        hit = self.mentioned.get(key)
+        if hit is None:
+            hit = self.mentioned[key] = (expr, mentions_param(expr, func, skip))
+        return hit[1]
+
+    def helper_frame(self, qual: str, call: Call, offset: int, frame: Frame | None) -> Frame:
+        """The frame in which `call` runs the helper `qual` for what it returns: the
+        same object each time it is asked for, so what is read in it is read once."""
+        key = (qual, id(call), offset, id(frame))
+        inner = self.ctx.frames.get(key)
+        if inner is None:
+            inner = self.ctx.frames[key] = Frame(qual, call, "", offset, frame, on_path=False)
+        return inner
 
     # -- structures ----------------------------------------------------------
 
@@ -565,7 +599,7 @@ class Evaluator:
                 if binding(frame, qual) is not None:
                     atoms.append(Atom("unknown", f"recursive call to `{short(qual)}()`"))
                     continue
-                inner = Frame(qual, call, "", offset, frame, on_path=False)
+                inner = self.helper_frame(qual, call, offset, frame)
                 for ret in self.index.functions[qual].returns:
                     atoms += self.values(ret, inner)
             elif isinstance(target, ClassSummary) and target.is_enum and call.args:

@@ -26,7 +26,7 @@ def returned_structures(ev: Evaluator, call: Call, frame: Frame | None) -> list[
         if not isinstance(target, tuple) or binding(frame, target[0]) is not None:
             return [call]
         qual, offset = target
-        inner = Frame(qual, call, "", offset, frame, on_path=False)
+        inner = ev.helper_frame(qual, call, offset, frame)
         for ret in ev.index.functions[qual].returns:
             for struct in ev.structures(ret, inner):
                 found.append(_in_caller(ev, struct, inner))

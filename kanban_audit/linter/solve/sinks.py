@@ -37,7 +37,6 @@ from kanban_audit.linter.sql import (
     HOLE_OPEN,
     TABLE_NOT_KNOWN,
     WriteEffect,
-    parse_writes,
 )
 from kanban_audit.linter.sqlvalues import SqlValue, apply_text
 from kanban_audit.linter.values import (
@@ -79,7 +78,7 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
         called = functions.called_writes(ev, text, orders)
         if not holes and not called and tasks.table_text not in text.lower():
             continue
-        for effect in parse_writes(text, orders) + called:
+        for effect in ev.writes(text, orders) + called:
             verdict = tablenames.judge(effect.table, tasks.table.lower())
             if HOLE_OPEN in effect.table and verdict == tablenames.EVERY:
                 effect = replace(effect, table=tablenames.shown(effect.table))

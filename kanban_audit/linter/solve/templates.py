@@ -121,7 +121,7 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         texts = []
         for target in ev.call_targets(expr.func, frame):
             if isinstance(target, tuple) and binding(frame, target[0]) is None:
-                inner = Frame(target[0], expr, "", target[1], frame, on_path=False)
+                inner = ev.helper_frame(target[0], expr, target[1], frame)
                 for ret in ev.index.functions[target[0]].returns:
                     texts += ev.strings(ret, inner)
         if texts:
@@ -129,8 +129,11 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     return [(Hole(expr, frame),)]
 
 
-def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
-    """At most MAX_TEMPLATES texts, those that may write the status column first.
+def _capped(
+    ev: Evaluator, texts: list[Template], read: list[tuple[str, bool]] | None = None
+) -> list[Template]:
+    """At most MAX_TEMPLATES texts, those that may write the status column first
+    (`read`: each text's `_known_text`, when the caller made it cheaper).
 
     A text that names the column, holds a part not known here, or inserts
     (a positional INSERT names no column) is kept ahead of the others: a
@@ -142,22 +145,36 @@ def _capped(ev: Evaluator, texts: list[Template]) -> list[Template]:
     if len(texts) <= MAX_TEMPLATES:
         return texts
     column = ev.pack.tasks.status.lower()
-    first = [t for t in texts if _may_write(t, column)]
-    kept = (first + [t for t in texts if not _may_write(t, column)])[:MAX_TEMPLATES]
-    dropped = [t for t in texts if not any(t is k for k in kept)]
-    if not any(_names_board(t, column, ev.pack.tasks.table_text) for t in dropped):
+    # Each text's known parts are read once: a product of choices cut here is large.
+    read = read or [_known_text(t) for t in texts]
+    known = [text for text, _ in read]
+    writes = [
+        _may_write(t, text, holes, column) for t, (text, holes) in zip(texts, read, strict=True)
+    ]
+    first = [t for t, may in zip(texts, writes, strict=True) if may]
+    rest = [t for t, may in zip(texts, writes, strict=True) if not may]
+    kept = (first + rest)[:MAX_TEMPLATES]
+    kept_ids = {id(t) for t in kept}
+    dropped = [
+        (t, text, may)
+        for t, text, may in zip(texts, known, writes, strict=True)
+        if id(t) not in kept_ids
+    ]
+    table = ev.pack.tasks.table_text.lower()
+    if not any(column in text or table in text for _, text, _ in dropped):
         return kept  # texts of no SQL about the board (an identifier passed to fetch())
     guarded = ev.pack.tasks.guarded
-    if CUT in kept or all(_harmless(t, column, guarded) for t in dropped):
+    if CUT in kept or all(_harmless(t, may, column, guarded) for t, _, may in dropped):
         return kept
     return [*kept[: MAX_TEMPLATES - 1], CUT]
 
 
-def _names_board(template: Template, column: str, table: str) -> bool:
-    """Whether a text's known parts name the tasks table or the status column: a text
-    that names neither is read as no write of the board, cut or not (sinks.py)."""
-    text = "".join(p for p in template if isinstance(p, str)).lower()
-    return column in text or table.lower() in text
+def _known_text(template: Template) -> tuple[str, bool]:
+    """A text's known parts joined, in lower case (what names a table or a column: a
+    text that names neither the tasks table nor the status column is read as no write
+    of the board, cut or not: sinks.py), and whether it holds a part not known here."""
+    known, holes = _known_parts(template)
+    return known.lower(), holes
 
 
 # The keywords of a write as words: `updated_at` or `inserted_by` in a SELECT is none.
@@ -165,23 +182,29 @@ _WRITE_WORD = re.compile(r"\b(?:update|insert|replace)\b")
 _ADD_WORD = re.compile(r"\b(?:insert|replace)\b")
 
 
-def _may_write(template: Template, column: str) -> bool:
-    """Whether a text may write the status column: it may be a write (UPDATE, INSERT
-    or REPLACE in its text, or a part not known here at its head) and it names the
-    column, holds a part not known here, or inserts (a positional INSERT names no
-    column). A SELECT built on many branches is a read, whatever it names."""
-    text = "".join(p for p in template if isinstance(p, str)).lower()
+def _known_parts(template: Template) -> tuple[str, bool]:
+    """A text's known parts joined, as written, and whether it holds a part not known."""
+    known = [p for p in template if isinstance(p, str)]
+    return "".join(known), len(known) < len(template)
+
+
+def _may_write(template: Template, text: str, holes: bool, column: str) -> bool:
+    """Whether a text (`text`: its known parts; `holes`: it holds a part not known
+    here) may write the status column: it may be a write (UPDATE, INSERT or REPLACE in
+    its text, or a part not known here at its head) and it names the column, holds a
+    part not known here, or inserts (a positional INSERT names no column). A SELECT
+    built on many branches is a read, whatever it names."""
     head = next((p for p in template if not isinstance(p, str) or p.strip()), "")
     writes = isinstance(head, Hole) or _WRITE_WORD.search(text) is not None
-    holes = any(isinstance(p, Hole) for p in template)
     return writes and (holes or column in text or _ADD_WORD.search(text) is not None)
 
 
-def _harmless(template: Template, column: str, guarded: str) -> bool:
+def _harmless(template: Template, may_write: bool, column: str, guarded: str) -> bool:
     """Whether a text cut unread cannot write the guarded state, read on its face:
-    it cannot write the column at all, or it is known in full, does not insert, holds
-    the state nowhere, and every mention of the column sets it to a plain literal."""
-    if not _may_write(template, column) and not could_be(template, guarded):
+    it cannot write the column at all (`may_write`), or it is known in full, does not
+    insert, holds the state nowhere, and every mention of the column sets it to a
+    plain literal."""
+    if not may_write and not could_be(template, guarded):
         return True
     if any(isinstance(p, Hole) for p in template):
         return _other_columns(template, column)
@@ -342,7 +365,13 @@ def could_hold(template: Template, text: str) -> bool:
 
 
 def could_be(template: Template, text: str) -> bool:
-    """Whether some filling of the template's holes gives `text`."""
+    """Whether some filling of the template's holes gives `text`.
+
+    A known part that `text` does not hold rules it out before any pattern is
+    built: a long SQL text is never a short state (many texts are asked, once each).
+    """
+    if any(isinstance(p, str) and p not in text for p in template):
+        return False
     pattern = "".join(re.escape(p) if isinstance(p, str) else ".*" for p in template)
     return re.fullmatch(pattern, text, re.DOTALL) is not None
 
@@ -356,20 +385,35 @@ def product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
         column, guarded = ev.pack.tasks.status.lower(), ev.pack.tasks.guarded.lower()
         parts = [p[:1] if _inert(p, column, guarded) else p for p in parts]
     texts = _combined(parts, MAX_COMBOS)
-    capped = _capped(ev, texts)
+    capped = _capped(ev, texts, _read(parts, texts) if len(texts) > MAX_TEMPLATES else None)
     if CUT not in capped or any(CUT in options for options in parts):
         return capped
     return _combined(varying, MAX_TEMPLATES) if (varying := _varied(ev, parts)) else capped
 
 
 def _combined(parts: list[list[Template]], limit: int) -> list[Template]:
-    """One text per choice of each part, in order; past `limit` the last is CUT."""
-    combos = list(itertools.islice(itertools.product(*parts), limit + 1))
-    texts = [tuple(piece for template in combo for piece in template) for combo in combos]
-    texts = [t if _text_size(t) <= MAX_TEXT else TOO_LONG for t in texts]
+    """One text per choice of each part, in order; past `limit` the last is CUT. Each
+    choice's size is counted once, not once per text it goes into."""
+    sizes = itertools.product(*[[_text_size(template) for template in part] for part in parts])
+    combos = itertools.islice(itertools.product(*parts), limit + 1)
+    texts = [
+        tuple(itertools.chain(*combo)) if sum(size) <= MAX_TEXT else TOO_LONG
+        for combo, size in zip(combos, sizes, strict=False)
+    ]
     if len(texts) > limit:
         texts[-1] = CUT
     return texts
+
+
+def _read(parts: list[list[Template]], texts: list[Template]) -> list[tuple[str, bool]]:
+    """Each text's `_known_text`, joined from its choices' known parts (read once each)."""
+    choices = [[_known_parts(template) for template in part] for part in parts]
+    knowns = itertools.product(*[[known for known, _ in part] for part in choices])
+    holes = itertools.product(*[[hole for _, hole in part] for part in choices])
+    return [
+        (_known_text(text) if text is TOO_LONG or text is CUT else ("".join(k).lower(), any(h)))
+        for text, k, h in zip(texts, knowns, holes, strict=False)
+    ]
 
 
 def _varied(ev: Evaluator, parts: list[list[Template]]) -> list[list[Template]] | None:
