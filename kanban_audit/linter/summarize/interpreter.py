@@ -490,8 +490,7 @@ class FunctionAnalyzer:
             local[name] = Param(qualname, SPREAD + name)
         closure = {} if self.module_level or self.class_prefix else {**self.closure, **env}
         FunctionAnalyzer(self.mod, fn, closure).suite(node.body, local)
-        if not self.class_prefix:
-            env[node.name.value] = Ref(qualname)
+        env[node.name.value] = Ref(qualname)  # in a class body: for partialmethod(...)
         return env, False
 
     def class_def(self, node: cst.ClassDef, env: Env) -> Flow:
