@@ -443,17 +443,17 @@ class FunctionAnalyzer:
 
     def match_statement(self, node: cst.Match, env: Env) -> Flow:
         """Each case from what the cases before it left unmatched (patterns.py)."""
-        self.expr(node.subject, env)
+        current = self.expr(node.subject, env)
         rest: Env | None = env
         outcomes: list[Env] = []
         for case in node.cases:
             if rest is None:
                 break
-            split = patterns.split(self, case, node.subject, rest)
+            split = patterns.split(self, case, node.subject, rest, current)
             after, left = self.suite(case.body, split.matched)
             if not left:
                 outcomes.append(after)
-            rest = split.unmatched
+            rest, current = split.unmatched, split.rest
         if rest is not None:
             outcomes.append(rest)
         return (merge(outcomes), False) if outcomes else (env, True)
