@@ -219,6 +219,8 @@ Expr = (
 STRING_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title")
 # A call's `**mapping` argument is recorded as a keyword argument with this name.
 SPREAD = "**"
+# The callables that fix a function's first arguments (summarize/partials.py).
+PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
 # Calls that turn a model instance into a dict: methods, and functions by qualified name.
 DUMP_METHODS = ("model_dump", "dict")
 DUMP_FUNCTIONS = (

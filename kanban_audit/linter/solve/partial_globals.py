@@ -13,8 +13,7 @@ kept in a local variable (summarize/partials.py).
 from __future__ import annotations
 
 from kanban_audit.linter.solve.index import ProgramIndex
-from kanban_audit.linter.summarize.partials import PARTIALS
-from kanban_audit.linter.values import Call, FunctionSummary, Param, Ref
+from kanban_audit.linter.values import PARTIALS, Call, FunctionSummary, Param, Ref
 
 METHOD_PARTIAL = "functools.partialmethod"
 

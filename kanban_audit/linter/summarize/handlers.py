@@ -27,53 +27,9 @@ from kanban_audit.linter.values import Expr
 Env = dict[str, Expr]
 
 BROAD = {"Exception", "BaseException"}
-# Expressions that never raise on their own: names, literals, comparisons and
-# boolean tests of them (an `==` of two strings raises nothing).
-_QUIET = (
-    cst.Name,
-    cst.SimpleString,
-    cst.Integer,
-    cst.Float,
-    cst.ConcatenatedString,
-    cst.Comparison,
-    cst.ComparisonTarget,
-    cst.BooleanOperation,
-    cst.UnaryOperation,
-    cst.Tuple,
-    cst.List,
-    cst.Set,
-    cst.Element,
-    cst.StarredElement,
-    cst.BaseCompOp,
-    cst.BaseBooleanOp,
-    cst.BaseUnaryOp,
-    cst.Assign,
-    cst.AssignTarget,
-    cst.AnnAssign,
-    cst.Annotation,
-    cst.Pass,
-    cst.Return,
-    cst.Break,
-    cst.Continue,
-    cst.Global,
-    cst.Nonlocal,
-    cst.Semicolon,
-    cst.TrailingWhitespace,
-    cst.EmptyLine,
-    cst.Comment,
-    cst.Newline,
-    cst.SimpleWhitespace,
-    cst.ParenthesizedWhitespace,
-    cst.LeftParen,
-    cst.RightParen,
-    cst.LeftSquareBracket,
-    cst.RightSquareBracket,
-    cst.LeftCurlyBrace,
-    cst.RightCurlyBrace,
-    cst.Comma,
-    cst.AssignEqual,
-    cst.Colon,
-)
+# Statements and values that never raise on their own.
+_SILENT_STATEMENTS = (cst.Pass, cst.Break, cst.Continue, cst.Global, cst.Nonlocal)
+_SILENT_VALUES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)
 
 
 @dataclass
@@ -141,10 +97,27 @@ def may_raise(stmt: cst.CSTNode) -> bool:
     return not isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.Try, cst.TryStar))
 
 
-def _loud(node: cst.CSTNode) -> bool:
-    if not isinstance(node, _QUIET):
-        return True
-    return any(_loud(child) for child in node.children)
+def _loud(node: cst.CSTNode | None) -> bool:
+    """Whether a small statement or a value may raise: anything but names, literals and
+    comparisons or boolean tests of them (an `==` of two strings raises nothing)."""
+    if node is None or isinstance(node, (*_SILENT_STATEMENTS, *_SILENT_VALUES)):
+        return False
+    if isinstance(node, cst.Assign):
+        targets = all(isinstance(t.target, cst.Name) for t in node.targets)
+        return not targets or _loud(node.value)
+    if isinstance(node, cst.AnnAssign):
+        return not isinstance(node.target, cst.Name) or _loud(node.value)
+    if isinstance(node, (cst.Return, cst.Expr)):
+        return _loud(node.value)
+    if isinstance(node, cst.Comparison):
+        return _loud(node.left) or any(_loud(c.comparator) for c in node.comparisons)
+    if isinstance(node, cst.BooleanOperation):
+        return _loud(node.left) or _loud(node.right)
+    if isinstance(node, cst.UnaryOperation):
+        return not isinstance(node.operator, cst.Not) or _loud(node.expression)
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        return any(isinstance(e, cst.StarredElement) or _loud(e.value) for e in node.elements)
+    return True
 
 
 def _handled(handler: cst.ExceptHandler) -> tuple[str, ...] | None:
