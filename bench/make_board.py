@@ -8,7 +8,7 @@ direct writes that bypassed the claim path (KD001+KD002), workers that died
 here (KD004), claims that lapsed on another host (KD003+KD006). About 0.1%
 of finished tasks keep a dangling open run (KD005). Ends in WAL mode.
 
-    python bench/make_board.py BOARD.db --tasks 1000000
+    python bench/make_board.py BOARD.db --tasks 1000000 [--now EPOCH]
 
 Writes BOARD.db.json beside the board: the clock it was built at and the
 expected counts, so benchmarks can assert the audit found exactly them.
@@ -57,12 +57,17 @@ END
 
 
 def generate(
-    path: Path, tasks: int, running: float = 0.01, orphan_share: float = 0.15
+    path: Path,
+    tasks: int,
+    running: float = 0.01,
+    orphan_share: float = 0.15,
+    now: int | None = None,
 ) -> dict[str, object]:
-    """Build the board at `path` (replacing it); return the clock and expected counts."""
+    """Build the board at `path` (replacing it) as of `now` (default: this host's clock);
+    return the clock and expected counts."""
     for suffix in ("", "-wal", "-shm", ".json"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    now = int(time.time())
+    now = int(time.time()) if now is None else now
     every = max(1, round(1 / running)) if running > 0 else tasks + 1
     params = {
         "n": tasks,
@@ -258,9 +263,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--orphan-share", type=float, default=0.15, help="share of running tasks orphaned"
     )
+    parser.add_argument(
+        "--now", type=int, metavar="EPOCH", help="the board's clock, for a reproducible board"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    meta = generate(args.board, args.tasks, args.running, args.orphan_share)
+    meta = generate(args.board, args.tasks, args.running, args.orphan_share, args.now)
     took = time.perf_counter() - started
     print(json.dumps({**meta, "seconds": round(took, 2), "bytes": args.board.stat().st_size}))
 

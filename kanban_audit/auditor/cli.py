@@ -120,6 +120,14 @@ class BoardArgs:
         return Options(self.now, self.grace, liveness.local_hostname(), force)
 
 
+_now_option = click.option(
+    "--now",
+    type=FiniteFloat(min=0, max=MAX_EPOCH),
+    metavar="EPOCH",
+    help="Clock for reproducible runs (repair, undo: not before the board's own times).",
+)
+
+
 def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[..., Any]:
     """Add the shared options and hand the command one resolved BoardArgs.
 
@@ -181,12 +189,7 @@ def _board_options(func: Callable[..., Any], clock: bool = True) -> Callable[...
             help="Seconds a claim may outlive its expiry before it counts as expired"
             " (default: the configuration's, else 120).",
         ),
-        click.option(
-            "--now",
-            type=FiniteFloat(min=0, max=MAX_EPOCH),
-            metavar="EPOCH",
-            help="Clock for reproducible runs (repair: not before the board's own times).",
-        ),
+        _now_option,
         click.option("--select", metavar="CODES", help="Comma-separated KD codes to report."),
         click.option("--ignore", metavar="CODES", help="Comma-separated KD codes not to report."),
         click.option(
@@ -615,6 +618,7 @@ def _guard_write(
 @_guard_options
 @click.option("--event", type=click.IntRange(min=1), metavar="ID", help="The repair event to undo.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_now_option
 def undo(args: BoardArgs, task: str, event: int | None, yes: bool) -> None:
     """Put one repaired task back as it was before its repair (from its event).
 
@@ -622,6 +626,14 @@ def undo(args: BoardArgs, task: str, event: int | None, yes: bool) -> None:
     event records the undo. Exit 0 undone, 1 refused (nothing written), 2 error.
     """
     planned = undo_mod.inspect(args.path, args.pack, args.busy_timeout_ms, task, event)
+    repaired_at = planned.repair.at
+    if repaired_at is not None and int(args.now) < repaired_at:
+        clock = "--now" if args.now_given else "this host's clock"
+        raise UsageError(
+            f"{clock} {int(args.now)} is older than repair #{planned.repair.event_id}"
+            f" of task {task!r} (created_at = {repaired_at});"
+            " an undo would record history that runs backwards"
+        )
     if args.fmt == "text":
         click.echo(undo_mod.describe(planned, args.pack))
     confirm_write(yes, f"Undo the repair of task {task} in {args.path}?")
@@ -630,7 +642,7 @@ def undo(args: BoardArgs, task: str, event: int | None, yes: bool) -> None:
         args.pack,
         args.busy_timeout_ms,
         task,
-        time.time(),
+        args.now,
         event,
         on_lock_wait=lock_notice(args.path),
     )

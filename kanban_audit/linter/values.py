@@ -221,6 +221,8 @@ STRING_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "casefold", "ti
 SPREAD = "**"
 # A function's `*args` is the parameter `Param(f, STAR + "args")`.
 STAR = "*"
+# The callables that fix a function's first arguments (summarize/partials.py).
+PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
 # Calls that turn a model instance into a dict: methods, and functions by qualified name.
 DUMP_METHODS = ("model_dump", "dict")
 DUMP_FUNCTIONS = (

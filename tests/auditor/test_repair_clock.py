@@ -73,3 +73,24 @@ def test_a_clock_at_the_evidence_repairs(tmp_path: Path, dead_pid: int, case: st
     assert proc.returncode == 0, proc.stderr
     assert boards.rows(path, "SELECT ended_at FROM task_runs") == [(newest,)]
     assert boards.rows(path, "SELECT max(created_at) FROM task_events") == [(newest,)]
+
+
+def test_an_undo_clock_before_its_repair_is_refused(tmp_path: Path, dead_pid: int) -> None:
+    """undo dates its event too: never before the repair it undoes."""
+    path, newest = _board(tmp_path, dead_pid, "heartbeat")
+    assert (
+        run_cli("repair", path, "--apply", "--yes", "--no-backup", "--now", newest).returncode == 0
+    )
+    [(repair_event,)] = boards.rows(path, "SELECT id FROM task_events WHERE kind = 'reconciled'")
+    before = boards.board_hash(path)
+    proc = run_cli("undo", "o", path, "--yes", "--now", newest - 1)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (
+        f"kanban-audit: error: --now {newest - 1} is older than repair #{repair_event} of task"
+        f" 'o' (created_at = {newest}); an undo would record history that runs backwards\n"
+    )
+    assert boards.board_hash(path) == before
+    proc = run_cli("undo", "o", path, "--yes", "--now", newest + 5)
+    assert proc.returncode == 0, proc.stderr
+    sql = "SELECT created_at FROM task_events WHERE kind = 'reconcile_undone'"
+    assert boards.rows(path, sql) == [(newest + 5,)]

@@ -11,45 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from support import boards
+from support import boards, lockholders
 from support.cli import KANBAN_AUDIT, run_cli
 from support.tty import run_tty
 
 ORPHANS = 6000
-
-# A second process that waits for a trigger, then holds the write lock twice
-# (BEGIN IMMEDIATE ... COMMIT), releasing it in between, as a dispatcher does.
-HOLDER = r"""
-import glob, sqlite3, sys, time
-path, trigger = sys.argv[1], sys.argv[2]
-watch = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-deadline = time.monotonic() + 60
-while True:
-    if trigger == "writes":
-        sql = "SELECT count(*) FROM task_events WHERE kind = 'reconciled'"
-        if watch.execute(sql).fetchone()[0] >= 20:
-            break
-    elif glob.glob(path + ".*.bak"):
-        break
-    if time.monotonic() > deadline:
-        sys.exit("trigger never came")
-    time.sleep(0.0005)
-# No busy handler: SQLite's sleeps between tries would keep missing the moment
-# between two repairs' transactions; a tight loop takes the lock in that gap.
-holder = sqlite3.connect(path, isolation_level=None, timeout=0)
-for _ in range(2):
-    while True:
-        try:
-            holder.execute("BEGIN IMMEDIATE")
-            break
-        except sqlite3.OperationalError:
-            if time.monotonic() > deadline:
-                sys.exit("never got the lock")
-    print("held", flush=True)
-    time.sleep(0.5)
-    holder.execute("COMMIT")
-    time.sleep(0.05)
-"""
 
 
 @pytest.mark.parametrize("trigger", ["writes", "backup"])
@@ -66,13 +32,7 @@ def test_lock_met_mid_run_reports_what_was_done(tmp_path: Path, trigger: str) ->
     path = tmp_path / "kanban.db"
     boards.orphans(path, ORPHANS)
     before = boards.board_hash(path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path), trigger],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(0.2)  # the holder is watching before the repair starts
+    holder = lockholders.midway(path, trigger)
     proc = run_cli(
         "repair", path, "--apply", "--yes", "--busy-timeout", "0", "--format", "json", timeout=120
     )
@@ -106,10 +66,7 @@ def test_lock_met_mid_run_reports_what_was_done(tmp_path: Path, trigger: str) ->
 def test_text_report_after_a_lock_names_the_backup(tmp_path: Path) -> None:
     path = tmp_path / "kanban.db"
     boards.orphans(path, ORPHANS)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path), "writes"], stdout=subprocess.PIPE, text=True
-    )
-    time.sleep(0.2)
+    holder = lockholders.midway(path, "writes")
     proc = run_cli("repair", path, "--apply", "--yes", "--busy-timeout", "0", timeout=120)
     holder.communicate(timeout=60)
     assert (proc.returncode, proc.stderr) == (1, "")
@@ -124,25 +81,10 @@ def test_text_report_after_a_lock_names_the_backup(tmp_path: Path) -> None:
     )
 
 
-def _hold_lock(path: Path, seconds: float) -> subprocess.Popen[str]:
-    """A process that holds the write lock from now for `seconds`."""
-    script = (
-        "import sqlite3, sys, time\n"
-        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-        "c.execute('BEGIN IMMEDIATE'); print('held', flush=True)\n"
-        "time.sleep(float(sys.argv[2])); c.execute('COMMIT')\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", script, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-    return holder
-
-
 def test_a_long_lock_wait_is_announced_on_a_terminal(tmp_path: Path) -> None:
     path = tmp_path / "kanban.db"
     boards.orphans(path, 5)
-    holder = _hold_lock(path, 2.5)
+    holder = lockholders.hold(path, 2.5)
     run = run_tty(
         "repair", path, "--apply", "--yes", "--format", "json", "--busy-timeout", "20000",
         stdout=False,
@@ -156,7 +98,7 @@ def test_a_long_lock_wait_is_announced_on_a_terminal(tmp_path: Path) -> None:
 def test_no_lock_notice_off_a_terminal_or_without_a_wait(tmp_path: Path) -> None:
     path = tmp_path / "kanban.db"
     boards.orphans(path, 5)
-    holder = _hold_lock(path, 2.5)
+    holder = lockholders.hold(path, 2.5)
     proc = run_cli("repair", path, "--apply", "--yes", "--no-backup", "--busy-timeout", "20000")
     holder.wait(timeout=30)
     assert (proc.returncode, proc.stderr) == (0, "")

@@ -1,46 +1,29 @@
 """Stray workers (KD007) made by the real dispatchers of every release, and ended by repair.
 
 Each release's real `dispatch_once` spawns its workers with its default spawn
-(the agent binary replaced by a stand-in through `HERMES_BIN`, or a `hermes`
-first on `PATH` for releases older than that variable): Hermes builds the
-worker's argv and environment itself. Then the real `block_task`,
-`archive_task` and `unblock_task` leave three workers running that the board
-no longer records. The stand-in runs a tool (a child `sleep`) and writes the
-run and the time to a file when it gets SIGTERM, so the tests know exactly
-which worker was signalled, and when.
+(the agent binary replaced by the stand-in of support/agents.py, which notes
+each SIGTERM it gets). Then the real `block_task`, `archive_task` and
+`unblock_task` leave three workers running that the board no longer records.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
-from support import hermes
+from support import agents, hermes
 from support.cli import run_cli, run_json
 from support.db import row_hashes, rows
-
-STAND_IN = """\
-#!/bin/sh
-# A stand-in agent: notes SIGTERM (run, time), runs a tool in a child process, waits.
-trap 'echo "$HERMES_KANBAN_RUN_ID $(date +%s.%N)" >> "$STRAY_SIGNALS"; exit 0' TERM
-sleep 600 &
-wait
-"""
 
 
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the stand-in agent, named `hermes`."""
-    folder = tmp_path_factory.mktemp("agent")
-    binary = folder / "hermes"
-    binary.write_text(STAND_IN)
-    binary.chmod(0o755)
-    return folder
+    return agents.install(tmp_path_factory.mktemp("agent"))
 
 
 @pytest.fixture
@@ -48,21 +31,7 @@ def homes(tmp_path: Path) -> Iterator[list[Path]]:
     """Board homes for one test; every process working for one of them is killed after it."""
     made: list[Path] = []
     yield made
-    for proc in psutil.process_iter():
-        try:
-            db = proc.environ().get("HERMES_KANBAN_DB", "")
-            if any(db.startswith(str(home)) for home in made):
-                proc.kill()
-        except psutil.Error:
-            continue
-
-
-def _env(agent: Path, home: Path) -> dict[str, str]:
-    return {
-        "HERMES_BIN": str(agent / "hermes"),
-        "PATH": f"{agent}{os.pathsep}{os.environ['PATH']}",
-        "STRAY_SIGNALS": str(home / "signals"),
-    }
+    agents.end_workers(made)
 
 
 def _alive(pid: int) -> bool:
@@ -85,10 +54,7 @@ def _signalled(home: Path) -> dict[int, float]:
 
 def _new_board(home: Path, version: str, agent: Path, steps: list[dict[str, Any]]) -> Any:
     home.mkdir()
-    return hermes.start(version, home, steps, env=_env(agent, home))
-
-
-STRAYS = ("blocked", "archived", "unblocked")
+    return hermes.start(version, home, steps, env=agents.environment(agent, home))
 
 
 @pytest.mark.parametrize("version", list(hermes.RELEASES))
@@ -97,21 +63,7 @@ def test_repair_ends_exactly_the_stray_workers(
 ) -> None:
     home, other = tmp_path / "board", tmp_path / "other"
     homes += [home, other]
-    create = [{"op": "create", "name": n, "assignee": "default"} for n in (*STRAYS, "healthy")]
-    ours = _new_board(
-        home,
-        version,
-        agent,
-        [
-            *create,
-            {"op": "dispatch_once"},
-            {"op": "block", "task": "blocked"},
-            {"op": "archive", "task": "archived"},
-            {"op": "block", "task": "unblocked"},
-            {"op": "unblock", "task": "unblocked"},
-            {"op": "dispatch_once"},
-        ],
-    )
+    ours = _new_board(home, version, agent, agents.stray_steps("healthy"))
     # Another board's worker with the same environment names: a stray of that board.
     theirs = _new_board(
         other,
@@ -127,9 +79,9 @@ def test_repair_ends_exactly_the_stray_workers(
     assert all(r not in (None, False) for r in results), results
     first, again = results[4], results[-1]
     other_worker = [r.get("ok") for r in hermes.finish(theirs)][1]["blocked"]
-    strays = {first[name] for name in STRAYS}
+    strays = {first[name] for name in agents.STRAYS}
     healthy = {first["healthy"], again["unblocked"]}
-    assert set(first) == {*STRAYS, "healthy"} and set(again) == {"unblocked"}
+    assert set(first) == {*agents.STRAYS, "healthy"} and set(again) == {"unblocked"}
     assert all(_alive(pid) for pid in strays | healthy | {other_worker})
 
     db = home / "kanban.db"

@@ -202,9 +202,10 @@ def remote_expired(conn: sqlite3.Connection, task_id: str, now: int) -> int:
     return claimed(conn, task_id, now, host=OTHER_HOST, pid=31337, age=7200, ttl=900)
 
 
-def orphans(path: Path, count: int) -> None:
-    """A new board holding `count` tasks whose claim lapsed with no worker recorded (KD003)."""
-    now = int(time.time())
+def orphans(path: Path, count: int, now: int | None = None) -> None:
+    """A new board holding `count` tasks whose claim lapsed with no worker recorded (KD003),
+    as of `now` (default: this host's clock)."""
+    now = int(time.time()) if now is None else now
     conn = create(path)
     conn.execute("BEGIN")
     for i in range(count):

@@ -13,6 +13,10 @@ Each step is `{"op": ..., ...}`; its result is `{"ok": value}`, `{"error":
 "Type: message"}` when the real code raised, `{"http": code, "detail": ...}`
 when a dashboard handler refused, or `{"absent": name}` when the release has
 no such function. The output is `{"results": [...]}`, one result per step.
+
+For a board a page shows, `DRIVER_CLOCK` (epoch seconds) sets where Hermes'
+clock starts (it runs on from there) and `DRIVER_SEED` seeds the random ids
+Hermes gives its tasks: the same steps then write the same board.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import fcntl
 import itertools
 import json
 import os
+import random
+import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -28,7 +34,19 @@ from pathlib import Path
 from typing import Any
 
 
+def _pin(clock: str | None, seed: str | None) -> None:
+    """Hermes' clock from `clock` on and its ids from `seed` (see the module's docstring)."""
+    if clock:
+        real = time.time
+        offset = float(clock) - real()
+        time.time = lambda: real() + offset
+    if seed:
+        ids = random.Random(int(seed))
+        secrets.token_hex = lambda nbytes=32: ids.randbytes(nbytes).hex()
+
+
 def _setup(release: Path, home: Path) -> None:
+    _pin(os.environ.get("DRIVER_CLOCK"), os.environ.get("DRIVER_SEED"))
     os.environ["HERMES_HOME"] = str(home)
     os.environ["HERMES_KANBAN_HOME"] = str(home)
     os.environ["HERMES_KANBAN_DB"] = str(home / "kanban.db")

@@ -24,6 +24,7 @@ from kanban_audit.linter.solve import (
     mappings,
     models,
     ormmodels,
+    picks,
     results,
     sets,
     shaped,
@@ -215,6 +216,9 @@ class Evaluator:
         if isinstance(func, Attr) and func.name in sets.METHODS and call.args:
             operands = (func.base, *call.args)
             return sets.combine(self, sets.METHODS[func.name], operands, call, frame)
+        options = picks.picked(call)
+        if options is not None:
+            return [s for option in options for s in self.structures(option, frame)]
         return mappings.views(self, call, frame) or results.returned_structures(self, call, frame)
 
     def _enumerated(self, call: Call, frame: Frame | None) -> list[Expr]:
@@ -247,6 +251,10 @@ class Evaluator:
             return [expr]
         found: list[Expr] = []
         for base in self.structures(expr.base, frame):
+            element = picks.item(base)
+            if element is not None:
+                found += [s for s in self.structures(element, frame) if s not in found]
+                continue
             items = base.items if isinstance(base, Seq) else ()
             spread = any(isinstance(item, Star) for item in items)
             if spread or not -len(items) <= position < len(items):
@@ -548,6 +556,8 @@ class Evaluator:
                 )
                 for item in chosen:
                     atoms += self.values(item, frame)
+            elif (element := picks.item(struct)) is not None:
+                atoms += self.values(element, frame)
             else:
                 param = _parameter(struct)
                 if param is None:
@@ -586,6 +596,9 @@ class Evaluator:
             method = func.qual.rsplit(".", 1)[1]
             atoms = self.values(call.args[0], frame)
             return list(dict.fromkeys(_text_method(a, method, call) for a in atoms))
+        options = picks.picked(call)
+        if options is not None:
+            return [a for option in options for a in self.values(option, frame)]
         if dispatch.is_lookup(call):
             return self._looked_up(call, frame)
         atoms: list[Atom] = []

@@ -77,11 +77,15 @@ class ProgramIndex:
                     self.methods_by_name.setdefault(qual.rsplit(".", 1)[1], []).append(qual)
             self.classes.update(summary.classes)
             self.globals.update(summary.globals)
-        self._resolved.clear()
+        self.forget_resolved()
         self._children = None
         self.created = None
         self.sql_functions = None
         self.orm_models = None
+
+    def forget_resolved(self) -> None:
+        """Resolve names again on demand (the index holds new names)."""
+        self._resolved.clear()
 
     def resolve(self, qual: str) -> Target | None:
         """What a qualified name denotes, through imports and re-exports."""

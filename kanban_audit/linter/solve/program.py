@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from kanban_audit.linter.solve import decorators
+from kanban_audit.linter.solve import decorators, partial_globals
 from kanban_audit.linter.solve.callgraph import CallGraph
 from kanban_audit.linter.solve.evaluate import Evaluator
 from kanban_audit.linter.solve.index import ProgramIndex
@@ -34,6 +34,7 @@ class Program:
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:
         self.index.add(summaries)
+        partial_globals.add(self.index)
         self.ev.reset()
         decorators.decorate(self.ev)
         self.ev.reset()

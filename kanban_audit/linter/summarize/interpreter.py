@@ -20,6 +20,7 @@ from kanban_audit.linter.summarize import (
     decorators,
     dumps,
     guards,
+    handlers,
     joins,
     loops,
     partials,
@@ -135,6 +136,8 @@ class FunctionAnalyzer:
         self.recorded: set[int] = set()
         # Per enclosing loop, the environments at its `break`s and `continue`s.
         self.exits: list[loops.Exits] = []
+        # Per enclosing `try` body, where it may raise (handlers.py).
+        self.raising: list[handlers.Raises] = []
         # Values chosen by a test, for later tests of the same condition.
         self.choices = correlated.Choices()
         # The two sides of each conditional expression read, by node.
@@ -180,6 +183,8 @@ class FunctionAnalyzer:
 
     def statement(self, stmt: cst.CSTNode, env: Env) -> Flow:
         self.stmt_line = self.mod.line_of(stmt)
+        if self.raising and not isinstance(stmt, cst.SimpleStatementLine):
+            self.raising[-1].reach(handlers.may_raise(stmt), env)
         rule = _STATEMENTS.get(type(stmt))
         return rule(self, stmt, env) if rule else (env, False)
 
@@ -188,6 +193,8 @@ class FunctionAnalyzer:
 
     def simple_statements(self, body: Sequence[cst.BaseSmallStatement], env: Env) -> Flow:
         for small in body:
+            if self.raising:
+                self.raising[-1].reach(handlers.may_raise(small), env)
             rule = _SMALL_STATEMENTS.get(type(small))
             if rule is not None:
                 env, left = rule(self, small, env)
@@ -270,6 +277,8 @@ class FunctionAnalyzer:
     def raise_statement(self, small: cst.Raise, env: Env) -> Flow:
         if small.exc:
             self.expr(small.exc, env)
+        if self.raising:
+            self.raising[-1].points.append((handlers.raised_class(small), dict(env)))
         return env, True
 
     def jump(self, small: cst.Break | cst.Continue, env: Env) -> Flow:
@@ -414,21 +423,46 @@ class FunctionAnalyzer:
         return merge([merged, *exits.broken]), False
 
     def try_statement(self, node: cst.Try | cst.TryStar, env: Env) -> Flow:
-        after_body, left = self.suite(node.body, dict(env))
-        outcomes = [] if left else [after_body]
-        for handler in node.handlers:
-            start = merge([env, after_body])
-            if handler.name:
-                self.assign(handler.name.name, Unknown("exception"), start)
-            handled, handler_left = self.suite(handler.body, start)
-            if not handler_left:
-                outcomes.append(handled)
-        if node.orelse and not left:
-            outcomes[0], _ = self.suite(node.orelse.body, outcomes[0])
+        """The body; each handler from the states that raise into it; `else` after a body
+        that raised nothing; `finally` on every path (handlers.py)."""
+        raised = self.collecting(handlers.Raises())
+        try:
+            after, left = self.suite(node.body, dict(env))
+        finally:
+            self.raising.pop()
+        escaping = self.collecting(handlers.Raises(list(raised.uncaught(node.handlers))))
+        try:
+            if node.orelse and not left:
+                after, left = self.suite(node.orelse.body, after)
+            outcomes = [] if left else [after]
+            for handler in node.handlers:
+                entries = raised.caught_by(handler)
+                if not entries:
+                    continue  # nothing the body raises is caught here
+                start = dict(merge(entries))
+                if handler.name:
+                    self.assign(handler.name.name, Unknown("exception"), start)
+                handled, handler_left = self.suite(handler.body, start)
+                if not handler_left:
+                    outcomes.append(handled)
+        finally:
+            self.raising.pop()
+        if self.raising:
+            self.raising[-1].points += escaping.points
         result = merge(outcomes) if outcomes else env
-        if node.finalbody:
-            result, _ = self.suite(node.finalbody.body, result)
-        return result, not outcomes
+        if not node.finalbody:
+            return result, not outcomes
+        every_exit = [*outcomes, *(state for _, state in escaping.points)]
+        if len(every_exit) > len(outcomes) or not outcomes:
+            # The writes in `finally` see every way out, raising ones included.
+            self.suite(node.finalbody.body, dict(merge(every_exit)) if every_exit else dict(env))
+        if not outcomes:
+            return env, True
+        return self.suite(node.finalbody.body, result)
+
+    def collecting(self, raises: handlers.Raises) -> handlers.Raises:
+        self.raising.append(raises)
+        return raises
 
     def with_statement(self, node: cst.With, env: Env) -> Flow:
         inner = dict(env)
@@ -442,17 +476,17 @@ class FunctionAnalyzer:
 
     def match_statement(self, node: cst.Match, env: Env) -> Flow:
         """Each case from what the cases before it left unmatched (patterns.py)."""
-        self.expr(node.subject, env)
+        current = self.expr(node.subject, env)
         rest: Env | None = env
         outcomes: list[Env] = []
         for case in node.cases:
             if rest is None:
                 break
-            split = patterns.split(self, case, node.subject, rest)
+            split = patterns.split(self, case, node.subject, rest, current)
             after, left = self.suite(case.body, split.matched)
             if not left:
                 outcomes.append(after)
-            rest = split.unmatched
+            rest, current = split.unmatched, split.rest
         if rest is not None:
             outcomes.append(rest)
         return (merge(outcomes), False) if outcomes else (env, True)
@@ -492,8 +526,7 @@ class FunctionAnalyzer:
             local[name] = Param(qualname, SPREAD + name)
         closure = {} if self.module_level or self.class_prefix else {**self.closure, **env}
         FunctionAnalyzer(self.mod, fn, closure).suite(node.body, local)
-        if not self.class_prefix:
-            env[node.name.value] = Ref(qualname)
+        env[node.name.value] = Ref(qualname)  # in a class body: for partialmethod(...)
         return env, False
 
     def class_def(self, node: cst.ClassDef, env: Env) -> Flow:

@@ -8,9 +8,7 @@ values the partial fixes enter, and where a finding about them belongs.
 
 from __future__ import annotations
 
-from kanban_audit.linter.values import Call, Expr, Ref
-
-PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
+from kanban_audit.linter.values import PARTIALS, Call, Expr, Ref
 
 
 def through_partial(func: Expr, call: Call) -> Call:

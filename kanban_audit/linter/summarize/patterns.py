@@ -20,7 +20,7 @@ import libcst as cst
 
 from kanban_audit.linter.summarize import guards
 from kanban_audit.linter.summarize.names import subject
-from kanban_audit.linter.values import Narrowed, Seq, Unknown
+from kanban_audit.linter.values import Expr, Narrowed, Seq, Unknown
 
 if TYPE_CHECKING:
     from kanban_audit.linter.summarize.interpreter import Env, FunctionAnalyzer
@@ -29,17 +29,25 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Split:
     """A case's effect: the environment where it matched, and the one the next
-    case starts from (None when the pattern matches everything)."""
+    case starts from (None when the pattern matches everything), with the subject
+    as that case sees it (a subject no name holds, `match Status(raw):`, is carried
+    here from case to case)."""
 
     matched: Env
     unmatched: Env | None
+    rest: Expr
 
 
 def split(
-    fa: FunctionAnalyzer, case: cst.MatchCase, subject_node: cst.BaseExpression, env: Env
+    fa: FunctionAnalyzer,
+    case: cst.MatchCase,
+    subject_node: cst.BaseExpression,
+    env: Env,
+    original: Expr,
 ) -> Split:
-    """The environments in which `case` matches and in which it does not."""
-    original = value = fa.expr(subject_node, env)
+    """The environments in which `case` matches and in which it does not, for a subject
+    whose value the cases before left as `original`."""
+    value = rest = original
     key = subject(subject_node)
     matched, unmatched = dict(env), dict(env)
     pattern = case.pattern
@@ -47,9 +55,10 @@ def split(
     if values is not None:
         members = Seq(tuple(fa.expr(node, env) for node in values))
         value = Narrowed(original, members, None)
+        rest = Narrowed(original, None, members)
         if key:
             matched[key] = value
-            unmatched[key] = Narrowed(original, None, members)
+            unmatched[key] = rest
     for name in _captures(pattern):
         fa.assign(
             cst.Name(name),
@@ -59,8 +68,8 @@ def split(
     if case.guard is not None:
         fa.expr(case.guard, matched)
         matched = guards.apply(fa, guards.facts(fa, case.guard)[0], matched)
-        return Split(matched, dict(env))
-    return Split(matched, None if _irrefutable(pattern) else unmatched)
+        return Split(matched, dict(env), original)
+    return Split(matched, None if _irrefutable(pattern) else unmatched, rest)
 
 
 def _values(pattern: cst.MatchPattern) -> list[cst.BaseExpression] | None:

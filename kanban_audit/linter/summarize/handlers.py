@@ -1,0 +1,134 @@
+"""`try` statements: which states of the body reach each `except`, and the `finally`.
+
+An exception leaves the body from where it is raised, so a handler starts from
+the states at those points, not from the state after the body: from before
+each statement that may raise on its own (a call, a subscript, an attribute,
+arithmetic), and from each `raise` whose class the handler catches.
+`if s == "running": raise ValueError(...)` under `except KeyError:` is a guard
+for the code after the `try`; under `except ValueError: pass` it is not (and
+the value that reaches the handler is `running`). A class the lint cannot
+place (a program's own exception, a re-raise) may be caught by any handler
+that is not provably unrelated. `else` runs only after a body that raised
+nothing; `finally` runs after every path, so its own writes see the states of
+every exit, while the code after the `try` sees only the paths that go on.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from kanban_audit.linter.summarize.names import dotted
+from kanban_audit.linter.values import Expr
+
+Env = dict[str, Expr]
+
+BROAD = {"Exception", "BaseException"}
+# Statements and values that never raise on their own.
+_SILENT_STATEMENTS = (cst.Pass, cst.Break, cst.Continue, cst.Global, cst.Nonlocal)
+_SILENT_VALUES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)
+
+
+@dataclass
+class Raises:
+    """Where a `try` body leaves for its handlers: (the class raised, or None when
+    any class may be, and the state there)."""
+
+    points: list[tuple[str | None, Env]] = field(default_factory=list)
+
+    def reach(self, loud: bool, env: Env) -> None:
+        """A statement that may raise by itself: the state before it reaches any handler
+        (once, while nothing changed since the last such state)."""
+        if not loud:
+            return
+        last = next((state for raised, state in reversed(self.points) if raised is None), {})
+        unchanged = len(last) == len(env) and all(last.get(k) is v for k, v in env.items())
+        if not (last and unchanged):
+            self.points.append((None, dict(env)))
+
+    def caught_by(self, handler: cst.ExceptHandler) -> list[Env]:
+        names = _handled(handler)
+        return [env for raised, env in self.points if catches(names, raised)]
+
+    def uncaught(self, handlers: tuple[cst.ExceptHandler, ...]) -> Iterator[tuple[str | None, Env]]:
+        """The points no handler of the statement catches: they leave the `try` raising."""
+        for raised, env in self.points:
+            if not any(catches(_handled(h), raised) for h in handlers):
+                yield raised, env
+
+
+def raised_class(node: cst.Raise) -> str | None:
+    """The class a `raise` statement raises, by its last name (None: a re-raise or not known)."""
+    exc = node.exc
+    if isinstance(exc, cst.Call):
+        exc = exc.func
+    name = dotted(exc) if exc is not None else ""
+    return name.rsplit(".", 1)[-1] or None
+
+
+def catches(names: tuple[str, ...] | None, raised: str | None) -> bool:
+    """Whether a handler for `names` (None: a bare `except`) may catch `raised`."""
+    if names is None or raised is None or BROAD & set(names) or raised in names:
+        return True
+    raised_type = _builtin_exception(raised)
+    if raised_type is None:
+        return True  # the program's own class: its bases are not followed here
+    # A builtin exception is caught only by one of its builtin bases (no class of
+    # the program is a base of a builtin).
+    return any(
+        (base := _builtin_exception(name)) is not None and issubclass(raised_type, base)
+        for name in names
+    )
+
+
+def may_raise(stmt: cst.CSTNode) -> bool:
+    """Whether the statement's own code (not the bodies it holds) may raise by itself;
+    a `raise` is a point of its own, with its class."""
+    if isinstance(stmt, cst.Raise):
+        return False
+    if isinstance(stmt, cst.BaseSmallStatement):
+        return _loud(stmt)
+    if isinstance(stmt, (cst.If, cst.While)):
+        return _loud(stmt.test)
+    # for, with, match may raise in their iterator, context manager or subject.
+    return not isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.Try, cst.TryStar))
+
+
+def _loud(node: cst.CSTNode | None) -> bool:
+    """Whether a small statement or a value may raise: anything but names, literals and
+    comparisons or boolean tests of them (an `==` of two strings raises nothing)."""
+    if node is None or isinstance(node, (*_SILENT_STATEMENTS, *_SILENT_VALUES)):
+        return False
+    if isinstance(node, cst.Assign):
+        targets = all(isinstance(t.target, cst.Name) for t in node.targets)
+        return not targets or _loud(node.value)
+    if isinstance(node, cst.AnnAssign):
+        return not isinstance(node.target, cst.Name) or _loud(node.value)
+    if isinstance(node, (cst.Return, cst.Expr)):
+        return _loud(node.value)
+    if isinstance(node, cst.Comparison):
+        return _loud(node.left) or any(_loud(c.comparator) for c in node.comparisons)
+    if isinstance(node, cst.BooleanOperation):
+        return _loud(node.left) or _loud(node.right)
+    if isinstance(node, cst.UnaryOperation):
+        return not isinstance(node.operator, cst.Not) or _loud(node.expression)
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        return any(isinstance(e, cst.StarredElement) or _loud(e.value) for e in node.elements)
+    return True
+
+
+def _handled(handler: cst.ExceptHandler) -> tuple[str, ...] | None:
+    if handler.type is None:
+        return None
+    types = handler.type
+    items = [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
+    names = tuple(dotted(item).rsplit(".", 1)[-1] for item in items)
+    return None if "" in names else names
+
+
+def _builtin_exception(name: str) -> type[BaseException] | None:
+    found = getattr(builtins, name, None)
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
