@@ -331,11 +331,19 @@ def marked_text(template: Template) -> tuple[str, list[Hole]]:
     """The template as SQL text with numbered hole markers (sql.py reads them), and
     its holes in order."""
     holes = [piece for piece in template if isinstance(piece, Hole)]
-    text = "".join(
-        piece if isinstance(piece, str) else f"{HOLE_OPEN}{holes.index(piece)}{HOLE_CLOSE}"
-        for piece in template
-    )
-    return text, holes
+    # A hole's number is that of its first equal hole; the same object repeated (a
+    # text doubled many times) is looked up by identity, not compared again.
+    numbers: dict[int, int] = {}
+    parts = []
+    for piece in template:
+        if isinstance(piece, str):
+            parts.append(piece)
+            continue
+        number = numbers.get(id(piece))
+        if number is None:
+            number = numbers[id(piece)] = holes.index(piece)
+        parts.append(f"{HOLE_OPEN}{number}{HOLE_CLOSE}")
+    return "".join(parts), holes
 
 
 def string_values(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Atom]:
@@ -624,4 +632,6 @@ def _is_hole(template: Template) -> bool:
 
 
 def _text_size(template: Template) -> int:
-    return sum(len(piece) for piece in template if isinstance(piece, str))
+    """A text's size: its known characters, and one for each part not known here (a
+    text of a million such parts is as long as any)."""
+    return sum(len(piece) if isinstance(piece, str) else 1 for piece in template)
