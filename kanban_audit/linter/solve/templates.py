@@ -99,6 +99,10 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     looked_up = _looked_up(ev, expr, frame)
     if looked_up is not None:
         return _capped(ev, looked_up)
+    if _is_strip(expr):
+        assert isinstance(expr, Call) and isinstance(expr.func, Attr)
+        bases = ev.strings(expr.func.base, frame)
+        return _capped(ev, [_stripped(t, expr.func.name) for t in bases])
     if isinstance(expr, Call):
         texts = composed.composed_texts(ev, expr, frame)
         if texts is not None:
@@ -299,11 +303,11 @@ def _getter(func: Expr) -> Expr | None:
 
 
 def _on_constant(ev: Evaluator, call: Call) -> Call:
-    """`QUERY.format(table)` or `SEP.join(parts)` on a module constant, which the
-    summary names `mod.QUERY.format`: the method called on the constant's text."""
+    """`QUERY.format(table)`, `SEP.join(parts)` or `QUERY.strip()` on a module constant,
+    which the summary names `mod.QUERY.format`: the method called on the constant's text."""
     assert isinstance(call.func, Ref)
     head, _, name = call.func.qual.rpartition(".")
-    if name not in ("format", "join") or not head:
+    if name not in ("format", "join", *STRIPS) or not head:
         return call
     target = ev.index.resolve(head)
     if not (target and target[0] == "global"):
@@ -629,6 +633,30 @@ def _unescape_braces(text: str) -> str:
 
 def _is_hole(template: Template) -> bool:
     return len(template) == 1 and isinstance(template[0], Hole)
+
+
+STRIPS = ("strip", "lstrip", "rstrip")
+
+
+def _is_strip(expr: Expr) -> bool:
+    return (
+        isinstance(expr, Call)
+        and isinstance(expr.func, Attr)
+        and expr.func.name in STRIPS
+        and not expr.args
+        and not expr.kwargs
+    )
+
+
+def _stripped(template: Template, method: str) -> Template:
+    """`sql.strip()`: the text without the white space its known ends begin or end with."""
+    pieces = list(template)
+    if method != "rstrip" and pieces and isinstance(pieces[0], str):
+        pieces[0] = pieces[0].lstrip()
+    if method != "lstrip" and pieces and isinstance(pieces[-1], str):
+        pieces[-1] = pieces[-1].rstrip()
+    stripped = tuple(piece for piece in pieces if piece != "")
+    return template if stripped == template else stripped
 
 
 def _text_size(template: Template) -> int:
