@@ -267,6 +267,9 @@ def parse_pack(text: str, source: str) -> RulePack:
         if name in data
     }
     tasks = sections["tasks"]
+    for key in ("table", "model"):
+        if isinstance(data["tasks"], dict) and data["tasks"].get(key) == "":
+            raise UsageError(f"{source}: [tasks].{key}: must not be empty")
     if not (tasks.table or tasks.model):
         raise UsageError(f"{source}: [tasks]: missing key 'table' (or the ORM 'model')")
     _check_columns(tasks, f"{source}: [tasks].columns")
