@@ -143,9 +143,11 @@ class Prefilter:
             + rb")?"
             + rb"(?:set\b|\(|values\b|select\b|default\b|\{|indexed\b|not\b))"
         )
-        # After UPDATE / INTO: a table named by an interpolated value.
+        # After UPDATE / INTO: a table named (or partly named: `[{name}_jobs]`,
+        # `` `ack_{name}` ``) by an interpolated value.
         self._after_keyword_computed = re.compile(
-            rb"(?:\s+or\s+\w+)?[ \t]*(?:\{[^{}\n]*\}|%s|%\(\w+\)s|[\"'][ \t]*\+)"
+            rb"(?:\s+or\s+\w+)?[ \t]*[`\[\\\"]{0,2}[\w.]*"
+            rb"(?:\{[^{}\n]*\}|%s|%\(\w+\)s|[\"'][ \t]*\+)"
             rb"(?:(?!update\b)[^;]){0,120}?\b(?:set|values|select)\b"
         )
         # In lower-cased text: CREATE [TEMP] TABLE [IF NOT EXISTS] [schema.]tasks, and
