@@ -61,7 +61,6 @@ MAX_COMBOS = 4_096  # texts a product of choices makes before the rest are cut
 # placeholders, statement ends, calls and SQL's own concatenation.
 INERT_EXCLUDES = frozenset("'\"`[;?%:$@(|{\\")
 PERCENT = re.compile(r"%%|%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
-_WRITE_WORDS = ("insert", "update", "replace", ";")
 WRITE_VERB = re.compile(r"(?<!for )\b(?:update|insert|replace|set)\b")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
@@ -594,7 +593,7 @@ def _reads(template: Template) -> bool:
     dozen classes each would make more texts than the budget, for no write)."""
     text = "".join(p for p in template if isinstance(p, str)).lower()
     head = text.lstrip(" \t\n(")
-    return head.startswith("select") and not any(w in text for w in _WRITE_WORDS)
+    return head.startswith("select") and ";" not in text and not _WRITE_WORD.search(text)
 
 
 def _text_of(
