@@ -103,3 +103,25 @@ def test_many_identifiers_given_to_a_fetch_method_are_no_write(tmp_path: Path) -
     for mode in ([], ["--no-prefilter"]):
         done = run_cli("lint", "--isolated", "--no-cache", *mode, "hub.py", cwd=tmp_path)
         assert (done.returncode, done.stdout.strip()) == (0, "All checks passed."), done.stdout
+
+
+def lint_padded(tmp_path: Path, sql: str) -> subprocess.CompletedProcess[str]:
+    """A write whose text is joined from a short statement and a comment longer than
+    the lint reads (templates.MAX_TEXT)."""
+    pad = "-- " + "x" * 25_000
+    body = f'    conn.execute("{sql}" + PAD, (task_id,))'
+    source = f'PAD = "\\n{pad}"\n\n\ndef move(conn, task_id):\n{body}\n'
+    (tmp_path / "padded.py").write_text(source)
+    return run_cli("lint", "--isolated", "--no-cache", "padded.py", cwd=tmp_path, timeout=60)
+
+
+def test_a_status_write_padded_past_what_is_read_is_reported(tmp_path: Path) -> None:
+    done = lint_padded(tmp_path, "UPDATE tasks SET status = 'running' WHERE id = ?")
+    assert done.returncode == 1, done.stderr
+    assert "padded.py:5:" in done.stdout and " KA002 " in done.stdout
+    assert "a text longer than 20000 characters" in done.stdout
+
+
+def test_a_padded_write_of_another_table_passes(tmp_path: Path) -> None:
+    done = lint_padded(tmp_path, "UPDATE runs SET ended = 1 WHERE id = ?")
+    assert (done.returncode, done.stdout.strip()) == (0, "All checks passed."), done.stderr

@@ -26,11 +26,10 @@ from kanban_audit.linter.solve import (
 )
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, narrow
 from kanban_audit.linter.solve.templates import (
-    CUT_REASON,
     MAX_TEMPLATES,
     could_be,
+    cut_reason,
     marked_text,
-    was_cut,
 )
 from kanban_audit.linter.sql import (
     ANY_COLUMN,
@@ -70,8 +69,8 @@ def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     unnamed: list[tuple[WriteEffect, list[Atom]]] = []  # writes of a table not known here
     note = ""
     for template in ev.strings(sink.target, frame):
-        if was_cut(template):
-            atoms.append(Atom("unknown", CUT_REASON))
+        if reason := cut_reason(template):
+            atoms.append(Atom("unknown", reason))
             note = note or f"{tasks.shown}.{tasks.status}, if it writes it"
             continue
         text, holes = marked_text(template)

@@ -56,6 +56,11 @@ MAX_TEXT = 20_000
 CUT_REASON = f"{BUDGET}: more than {MAX_TEMPLATES} texts"
 CUT: Template = (Hole(Unknown(CUT_REASON), None),)
 TOO_LONG: Template = (Hole(Unknown("text too long"), None),)
+# A text too long to read that may write the board (its parts name the table or the
+# status column, and a write): not known, like texts cut unread, never passed.
+TOO_LONG_WRITE: Template = (
+    Hole(Unknown(f"{BUDGET}: a text longer than {MAX_TEXT} characters"), None),
+)
 MAX_COMBOS = 4_096  # texts a product of choices makes before the rest are cut
 # What a part of a text that cannot change the status written never holds: quotes,
 # placeholders, statement ends, calls and SQL's own concatenation.
@@ -240,9 +245,11 @@ def _set_to_literal(column: str) -> re.Pattern[str]:
     )
 
 
-def was_cut(template: Template) -> bool:
-    """Whether a text stands for (or holds) texts cut unread."""
-    return any(isinstance(p, Hole) and p == CUT[0] for p in template)
+def cut_reason(template: Template) -> str | None:
+    """Why a text stands for (or holds) texts cut or too long to read; None if not."""
+    unread = (CUT[0], TOO_LONG_WRITE[0])
+    hole = next((p for p in template if isinstance(p, Hole) and p in unread), None)
+    return hole.expr.reason if hole is not None else None
 
 
 def _looked_up(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template] | None:
@@ -395,25 +402,47 @@ def product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
     if math.prod(len(p) for p in parts) > MAX_COMBOS:
         column, guarded = ev.pack.tasks.status.lower(), ev.pack.tasks.guarded.lower()
         parts = [p[:1] if _inert(p, column, guarded) else p for p in parts]
-    texts = _combined(parts, MAX_COMBOS)
+    board = (ev.pack.tasks.status.lower(), ev.pack.tasks.table_text.lower())
+    texts = _combined(parts, MAX_COMBOS, board)
     capped = _capped(ev, texts, _read(parts, texts) if len(texts) > MAX_TEMPLATES else None)
     if CUT not in capped or any(CUT in options for options in parts):
         return capped
-    return _combined(varying, MAX_TEMPLATES) if (varying := _varied(ev, parts)) else capped
+    varying = _varied(ev, parts)
+    return _combined(varying, MAX_TEMPLATES, board) if varying else capped
 
 
-def _combined(parts: list[list[Template]], limit: int) -> list[Template]:
+def _combined(parts: list[list[Template]], limit: int, board: tuple[str, ...]) -> list[Template]:
     """One text per choice of each part, in order; past `limit` the last is CUT. Each
-    choice's size is counted once, not once per text it goes into."""
+    choice's size is counted once, not once per text it goes into. A text longer than
+    MAX_TEXT is not read: TOO_LONG_WRITE when a choice it is made of names a write and
+    one names the board (`board`: the status column and the table), else TOO_LONG."""
     sizes = itertools.product(*[[_text_size(template) for template in part] for part in parts])
+    marks = itertools.product(*[[_mentions(choice, board) for choice in part] for part in parts])
     combos = itertools.islice(itertools.product(*parts), limit + 1)
     texts = [
-        tuple(itertools.chain(*combo)) if sum(size) <= MAX_TEXT else TOO_LONG
-        for combo, size in zip(combos, sizes, strict=False)
+        tuple(itertools.chain(*combo)) if sum(size) <= MAX_TEXT else _too_long(mark)
+        for combo, size, mark in zip(combos, sizes, marks, strict=False)
     ]
     if len(texts) > limit:
         texts[-1] = CUT
     return texts
+
+
+def _unread(text: Template) -> bool:
+    """Whether a text stands for texts not made (too long, or past the cut)."""
+    return text is TOO_LONG or text is TOO_LONG_WRITE or text is CUT
+
+
+def _mentions(template: Template, board: tuple[str, ...]) -> tuple[bool, bool]:
+    """Whether a text's known parts name a write, and whether they name the board."""
+    known = _known_parts(template)[0].lower()
+    return _WRITE_WORD.search(known) is not None, any(word in known for word in board)
+
+
+def _too_long(marks: tuple[tuple[bool, bool], ...]) -> Template:
+    """What stands for a text too long to read, from its choices' `_mentions`."""
+    writes = any(write for write, _ in marks)
+    return TOO_LONG_WRITE if writes and any(named for _, named in marks) else TOO_LONG
 
 
 def _read(parts: list[list[Template]], texts: list[Template]) -> list[tuple[str, bool]]:
@@ -422,7 +451,7 @@ def _read(parts: list[list[Template]], texts: list[Template]) -> list[tuple[str,
     knowns = itertools.product(*[[known for known, _ in part] for part in choices])
     holes = itertools.product(*[[hole for _, hole in part] for part in choices])
     return [
-        (_known_text(text) if text is TOO_LONG or text is CUT else ("".join(k).lower(), any(h)))
+        (_known_text(text) if _unread(text) else ("".join(k).lower(), any(h)))
         for text, k, h in zip(texts, knowns, holes, strict=False)
     ]
 
@@ -451,7 +480,7 @@ def _quiet(template: Template, guarded: str) -> bool:
     """Whether a text can stand in its place unread: no text cut unread, quotes and
     brackets closed, no statement end, no write verb (`FOR UPDATE` locks, it does
     not write) and no mention of the guarded state."""
-    if was_cut(template):
+    if cut_reason(template):
         return False
     text = "".join(p for p in template if isinstance(p, str)).lower()
     if text.count("'") % 2 or text.count("(") != text.count(")") or ";" in text:
