@@ -47,11 +47,11 @@ from kanban_audit.linter.solve.calls import (
     Callee,
     callees_of,
     dispatch_items,
-    is_self,
     method_callees,
 )
 from kanban_audit.linter.solve.context import BUDGET, Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.solve.receivers import is_self
 from kanban_audit.linter.sql import Orders, WriteEffect, parse_writes
 from kanban_audit.linter.sqlfiles import SqlFiles
 from kanban_audit.linter.values import (
@@ -658,6 +658,10 @@ class Evaluator:
     def strings(self, expr: Expr, frame: Frame | None) -> list[Template]:
         """Possible texts of a string expression; unresolved parts become holes."""
         return templates.strings(self, expr, frame)
+
+    def product(self, parts: list[list[Template]]) -> list[Template]:
+        """Every text made of one text of each part, in order, capped (templates.py)."""
+        return templates.product(self, parts)
 
 
 _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
