@@ -353,6 +353,15 @@ class FunctionAnalyzer:
         if not isinstance(target.value, cst.Name):
             return
         receiver = self.lookup(target.value.value, env)
+        if isinstance(receiver, Ref) and self.module_level:
+            # `Cls.m = deco(Cls.m)`: the method decorated after its class (solve/decorators.py).
+            name = f"{receiver.qual}.{target.attr.value}"
+            if isinstance(value, Call) and value.args in (
+                (Ref(name),),
+                (Attr(receiver, target.attr.value),),
+            ):
+                self.mod.chunk.assigned.append((name, value))
+            return
         if not isinstance(receiver, Param):
             return
         method = self.mod.chunk.functions.get(receiver.func)
