@@ -156,6 +156,7 @@ def _applied(
     `target` as they are)."""
     bindings: Bindings = {}
     fields: decorator_classes.Fields = {}
+    decorator = _made_once(ev, decorator)
     if isinstance(decorator, (Ref, Call)) and _named(decorator) in TRANSPARENT:
         return target
     argument = Ref(target + WRAPPED) if target == decorated else Ref(target)
@@ -209,6 +210,14 @@ def _wrapper(
     wrapper = _made(source, target, inner, bindings, fields)
     made[wrapper.qualname] = Made(wrapper, source.qualname, target)
     return wrapper.qualname
+
+
+def _made_once(ev: Evaluator, decorator: Expr) -> Expr:
+    """`retry_db = retry(times=3)` then `@retry_db`: the call that made the decorator."""
+    target = ev.index.resolve(decorator.qual) if isinstance(decorator, Ref) else None
+    if target and target[0] == "global" and isinstance(ev.index.globals[target[1]], Call):
+        return ev.index.globals[target[1]]
+    return decorator
 
 
 def _named(decorator: Ref | Call) -> str:
