@@ -96,14 +96,10 @@ def catches(names: tuple[str, ...] | None, raised: str | None) -> bool | None:
     if names is None or raised is None or BROAD & set(names) or raised in names:
         return True
     raised_type = builtin_exception(raised)
-    if raised_type is None:
-        return None
-    # A builtin exception is caught only by one of its builtin bases (no class of
-    # the program is a base of a builtin).
-    return any(
-        (base := builtin_exception(name)) is not None and issubclass(raised_type, base)
-        for name in names
-    )
+    bases = [builtin_exception(name) for name in names]
+    if raised_type is None or None in bases:
+        return None  # a class of the program, or a name that may hold a tuple of them
+    return any(issubclass(raised_type, base) for base in bases if base is not None)
 
 
 def may_raise(stmt: cst.CSTNode) -> bool:
