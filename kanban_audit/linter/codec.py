@@ -93,7 +93,7 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Refined: (("expr", "expr"), ("attrs", "kwargs")),
     Check: (("subject", "expr"), ("allow", "expr?"), ("deny", "expr?"), ("verdict", "scalar")),
     Holds: (("call", "expr"), ("arg", "int"), ("truth", "bool")),
-    Caught: (("expr", "expr"), ("raised", "str"), ("handled", "strs")),
+    Caught: (("expr", "expr"), ("raised", "str"), ("handled", "strs"), ("if_caught", "bool")),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),
     FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "env"),

@@ -193,14 +193,16 @@ class Holds:
 
 @dataclass(frozen=True)
 class Caught:
-    """A value that reaches the code after a `raise` only if an `except` catches it:
-    `expr` when class `raised` derives from one of `handled` (qualified names), nothing
-    else. The per-file pass cannot see the bases of a class kept in another module;
-    the solver can (solve/exceptions.py)."""
+    """A value that goes on from a `raise` only as an `except` decides: `expr` when
+    class `raised` derives from one of `handled` (qualified names), nothing else; with
+    `if_caught` false, the other way round (the state a `raise` no handler catches
+    takes out of the `try`). The per-file pass cannot see the bases of a class kept in
+    another module; the solver can (solve/exceptions.py)."""
 
     expr: Expr
     raised: str
     handled: tuple[str, ...]
+    if_caught: bool = True
 
 
 def builtin_exception(qual: str) -> type[BaseException] | None:

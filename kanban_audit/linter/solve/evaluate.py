@@ -498,8 +498,8 @@ class Evaluator:
         return list(dict.fromkeys(a for option in expr.options for a in self.values(option, frame)))
 
     def caught(self, expr: Caught) -> list[Expr]:
-        """What reaches the code after an `except`: the value, if it catches the class."""
-        return [expr.expr] if exceptions.caught(self.index, expr) else []
+        """What goes on from a `raise`: the value, if the handlers decide as it needs."""
+        return [expr.expr] if exceptions.caught(self.index, expr) == expr.if_caught else []
 
     def _caught(self, expr: Caught, frame: Frame | None) -> list[Atom]:
         return [a for kept in self.caught(expr) for a in self.values(kept, frame)]

@@ -67,18 +67,33 @@ class Raises:
         return found
 
     def uncaught(
-        self, handlers: tuple[cst.ExceptHandler, ...], qualify: Qualify
+        self, handlers: tuple[cst.ExceptHandler, ...], before: Env, qualify: Qualify
     ) -> Iterator[tuple[str | None, Env]]:
-        """The points no handler of the statement catches: they leave the `try` raising."""
+        """The points no handler of the statement catches: they leave the `try` raising
+        (where that depends on the program's classes, with the values changed since
+        `before` only if none does)."""
         for raised, env in self.points:
-            if all(catches(_handled(h, qualify), raised) is False for h in handlers):
-                yield raised, env
+            names = [_handled(h, qualify) for h in handlers]
+            verdicts = [catches(n, raised) for n in names]
+            if True in verdicts:
+                continue
+            if None in verdicts and raised is not None:
+                undecided = tuple(
+                    q for n, v in zip(names, verdicts, strict=True) if v is None for q in n or ()
+                )
+                env = {
+                    k: _maybe(v, before.get(k), raised, undecided, False) for k, v in env.items()
+                }
+            yield raised, env
 
 
-def _maybe(value: Expr, before: Expr | None, raised: str, names: tuple[str, ...]) -> Expr:
-    """A value as it reaches a handler that may not catch: unchanged since the `try`
-    began, it is what it was; else it reaches the handler only if the class is caught."""
-    return value if value is before else Caught(value, raised, names)
+def _maybe(
+    value: Expr, before: Expr | None, raised: str, names: tuple[str, ...], if_caught: bool = True
+) -> Expr:
+    """A value as it goes on from a `raise` that a handler may or may not catch:
+    unchanged since the `try` began, it is what it was; else it goes on only if the
+    class is caught (`if_caught`), or only if it is not."""
+    return value if value is before else Caught(value, raised, names, if_caught)
 
 
 def raised_class(node: cst.Raise, qualify: Qualify) -> str | None:

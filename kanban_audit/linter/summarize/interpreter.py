@@ -450,7 +450,9 @@ class FunctionAnalyzer:
         finally:
             self.raising.pop()
         qualify = lambda name: self.qualified(name, env)  # noqa: E731
-        escaping = self.collecting(handlers.Raises(list(raised.uncaught(node.handlers, qualify))))
+        escaping = self.collecting(
+            handlers.Raises(list(raised.uncaught(node.handlers, env, qualify)))
+        )
         try:
             if node.orelse and not left:
                 after, left = self.suite(node.orelse.body, after)
