@@ -18,6 +18,7 @@ from kanban_audit.linter.values import (
     Attr,
     BinOp,
     Call,
+    Caught,
     Check,
     ChunkSummary,
     ClassSummary,
@@ -53,7 +54,7 @@ class FormatError(ValueError):
 
 EXPRESSIONS = (
     Lit, Unknown, Param, Ref, Attr, Index, Call, OneOf, Narrowed, BinOp, Concat, Seq, Star,
-    DictLit, Lambda, Comp, Elem, Stored, Refined, Check, Holds,
+    DictLit, Lambda, Comp, Elem, Stored, Refined, Check, Holds, Caught,
 )  # fmt: skip
 
 Kinds = frozenset[type]  # the node classes a reference may point to
@@ -92,6 +93,7 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Refined: (("expr", "expr"), ("attrs", "kwargs")),
     Check: (("subject", "expr"), ("allow", "expr?"), ("deny", "expr?"), ("verdict", "scalar")),
     Holds: (("call", "expr"), ("arg", "int"), ("truth", "bool")),
+    Caught: (("expr", "expr"), ("raised", "str"), ("handled", "strs"), ("if_caught", "bool")),
     Sink: (("kind", "str"), ("site", "site"), ("target", "expr"), ("data", "expr?"),
            ("method", "str")),
     FunctionSummary: (("qualname", "str"), ("params", "strs"), ("defaults", "env"),

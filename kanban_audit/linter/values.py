@@ -8,6 +8,7 @@ Every node is a frozen dataclass: hashable, comparable and picklable.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cache
@@ -190,6 +191,27 @@ class Holds:
     truth: bool
 
 
+@dataclass(frozen=True)
+class Caught:
+    """A value that goes on from a `raise` only as an `except` decides: `expr` when
+    class `raised` derives from one of `handled` (qualified names), nothing else; with
+    `if_caught` false, the other way round (the state a `raise` no handler catches
+    takes out of the `try`). The per-file pass cannot see the bases of a class kept in
+    another module; the solver can (solve/exceptions.py)."""
+
+    expr: Expr
+    raised: str
+    handled: tuple[str, ...]
+    if_caught: bool = True
+
+
+def builtin_exception(qual: str) -> type[BaseException] | None:
+    """The builtin exception class a qualified name is (`builtins.KeyError`), if any."""
+    module, _, name = qual.rpartition(".")
+    found = getattr(builtins, name, None) if module == "builtins" else None
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+
+
 Expr = (
     Lit
     | Unknown
@@ -212,6 +234,7 @@ Expr = (
     | Refined
     | Check
     | Holds
+    | Caught
 )
 
 

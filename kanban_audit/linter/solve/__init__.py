@@ -10,6 +10,10 @@ ormmodels  ORM models: the tasks model, the class a write is about, a field's ch
 ormforms   Django forms and the admin: the fields a user may edit
 instances  what an instance holds: its constructor's arguments, fields set before it is passed
 columns    SET columns named by a dict's keys
+receivers  the classes an object a method is called on may belong to
+dispatch   `getattr(obj, name[, default])(...)`: the methods the name can match
+decorators what a decorated name denotes (decorator_classes: `@cls`, `@cls(args)`)
+exceptions whether an `except` catches a `raise`, classes followed to their bases
 sinks      what each write stores in the guarded column
 callgraph  who calls whom, and which functions an entry point reaches
 program    the four together, grown file by file

@@ -53,12 +53,14 @@ class CallGraph:
 
         Entry points are the functions nothing else calls: no caller at all, or only
         callers in their own cycle (a recursive handler, a dispatcher whose unknown
-        name may reach itself) when the cycle does not pass a sanctioned writer.
+        name may reach itself) when the cycle does not pass a sanctioned writer. A
+        wrapper a decorator defines runs only as the copy made for each function it
+        decorates (solve/decorators.py): the copies are called, the wrapper is not.
         """
         sanctioned = self.sanctioned
         functions = ev.index.functions
         exposed = {qual: False for qual in functions}
-        work = self._entries(functions, sanctioned)
+        work = [q for q in self._entries(functions, sanctioned) if q not in ev.index.templates]
         for qual in work:
             exposed[qual] = True
         while work:

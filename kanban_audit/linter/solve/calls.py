@@ -18,7 +18,6 @@ from kanban_audit.linter.values import (
     Attr,
     DictLit,
     Expr,
-    FunctionSummary,
     Index,
     Narrowed,
     OneOf,
@@ -72,7 +71,7 @@ def method_callees(ev: Evaluator, func: Attr, caller: str) -> list[Callee]:
     index = ev.index
     fn = index.functions.get(caller)
     base = func.base
-    if isinstance(base, Param) and fn is not None and is_self(fn, base):
+    if isinstance(base, Param) and fn is not None and receivers.is_self(fn, base):
         # `self` may be an instance of any analysed subclass: each override is reached.
         classes: list[str] | None = [fn.class_name, *index.subclasses(fn.class_name)]
     else:
@@ -101,8 +100,3 @@ def dispatch_items(ev: Evaluator, expr: Expr) -> list[Expr]:
     if isinstance(expr, Narrowed):
         return [expr.expr]
     return []
-
-
-def is_self(fn: FunctionSummary, param: Param) -> bool:
-    """Whether a parameter is the instance a method was called on."""
-    return bool(fn.bound and fn.class_name and fn.params and param.name == fn.params[0])

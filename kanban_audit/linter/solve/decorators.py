@@ -1,7 +1,9 @@
 """Decorators: what the name of a decorated function denotes.
 
-`@deco` above `def f` binds `f` to `deco(f)`. When `deco` is an analysed
-function, what it returns says what a call of `f` reaches:
+`@deco` above `def f` binds `f` to `deco(f)`, as `f = deco(f)` after it does
+(or `Cls.m = deco(Cls.m)`); a decorator class is read by decorator_classes.py.
+When `deco` is an analysed function, what it returns says what a call of `f`
+reaches:
 
 - `f` itself (`return func`, a decorator that registers): calls reach `f`;
 - a function defined inside the decorator (the wrapper, with `functools.wraps`
@@ -29,9 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kanban_audit.linter.solve import receivers
+from kanban_audit.linter.solve import decorator_classes, receivers
 from kanban_audit.linter.solve.atoms import Frame, short
-from kanban_audit.linter.solve.index import WRAPPED
+from kanban_audit.linter.solve.index import WRAPPED, ProgramIndex
 from kanban_audit.linter.values import (
     SPREAD,
     STAR,
@@ -44,6 +46,7 @@ from kanban_audit.linter.values import (
     Param,
     Ref,
     Seq,
+    Unknown,
     rebuilt,
     spread_pair,
     walk,
@@ -94,17 +97,30 @@ def decorate(ev: Evaluator) -> None:
     made: dict[str, Made] = {}
     properties: set[str] = set()
     for qual, fn in list(index.functions.items()):
-        if not fn.decorators:
+        decorators = (*_rebound(index, qual), *fn.decorators)
+        if not decorators:
             continue
-        if fn.class_name and any(_is_property(ev, d) for d in fn.decorators):
+        if fn.class_name and any(_is_property(ev, d) for d in decorators):
             properties.add(qual)
             continue
         current = qual
-        for decorator in reversed(fn.decorators):
+        for decorator in reversed(decorators):
             current = _applied(ev, decorator, current, qual, made) or current
         if current != qual:
             wrappers[qual] = current
     index.set_wrappers(wrappers, list(made.values()), properties)
+
+
+def _rebound(index: ProgramIndex, qual: str) -> tuple[Expr, ...]:
+    """`f = deco(f)` after `def f` (in a module or a class body), `Cls.m = deco(Cls.m)`:
+    `deco`, applied after the decorators above the definition."""
+    value = index.globals.get(qual)
+    if not isinstance(value, Call) or len(value.args) != 1 or value.kwargs:
+        return ()
+    passed = value.args[0]
+    if isinstance(passed, Attr) and isinstance(passed.base, Ref):
+        passed = Ref(f"{passed.base.qual}.{passed.name}")
+    return (value.func,) if passed == Ref(qual) else ()
 
 
 def _is_property(ev: Evaluator, decorator: Expr) -> bool:
@@ -139,26 +155,38 @@ def _applied(
     `made`), or another function; None when the lint cannot tell (then calls reach
     `target` as they are)."""
     bindings: Bindings = {}
+    fields: decorator_classes.Fields = {}
+    decorator = _made_once(ev, decorator)
     if isinstance(decorator, (Ref, Call)) and _named(decorator) in TRANSPARENT:
         return target
-    if isinstance(decorator, Call):  # a factory: `@retry(3)` is what `retry(3)` returns
+    argument = Ref(target + WRAPPED) if target == decorated else Ref(target)
+    inner = made[target].summary if target in made else ev.index.functions[target]
+    instance_call = decorator_classes.call_method(ev, decorator)
+    if instance_call is not None:  # `@retry` of a class: its `__call__` wraps the function
+        construction = Call(decorator, (argument,), (), inner.site)
+        fields = decorator_classes.fields(ev, instance_call, construction)
+        return _wrapper(ev.index.functions[instance_call], target, inner, {}, fields, made)
+    if isinstance(decorator, Call) and (
+        deco := decorator_classes.call_method(ev, decorator.func)
+    ):  # `@retry(3)` of a class: the instance's `__call__` is the decorator
+        fields = decorator_classes.fields(ev, deco, decorator)
+    elif isinstance(decorator, Call):  # a factory: `@retry(3)` is what `retry(3)` returns
         factory = _function(ev, decorator.func)
         if factory is None:
             return None
         fn = ev.index.functions[factory]
         frame = Frame(factory, decorator, "", 0, None, on_path=False)
         bindings[factory] = {name: ev.argument(frame, name) for name in fn.params}
-        inner = {_nested(ev, ret, factory) for ret in fn.returns}
-        if len(inner) != 1 or None in inner:
+        nested = {_nested(ev, ret, factory) for ret in fn.returns}
+        if len(nested) != 1 or None in nested:
             return None
-        deco = inner.pop()
+        deco = nested.pop()
     else:
         deco = _function(ev, decorator)
-    if deco is None or not ev.index.functions[deco].params:
+    if deco is None or len(ev.index.functions[deco].params) <= ev.index.functions[deco].bound:
         return None
     fn = ev.index.functions[deco]
-    argument = Ref(target + WRAPPED) if target == decorated else Ref(target)
-    bindings[deco] = {**fn.defaults, fn.params[0]: argument}
+    bindings[deco] = {**fn.defaults, fn.params[fn.bound]: argument}
     outcomes = {_outcome(ev, ret, deco) for ret in fn.returns}
     if len(outcomes) != 1:
         return None
@@ -167,10 +195,29 @@ def _applied(
         return target if outcome == "" else None
     if not outcome.startswith(deco + "."):
         return outcome  # another function replaces the decorated one
-    inner = made[target].summary if target in made else ev.index.functions[target]
-    wrapper = _made(ev.index.functions[outcome], target, inner, bindings)
-    made[wrapper.qualname] = Made(wrapper, outcome, target)
+    return _wrapper(ev.index.functions[outcome], target, inner, bindings, fields, made)
+
+
+def _wrapper(
+    source: FunctionSummary,
+    target: str,
+    inner: FunctionSummary,
+    bindings: Bindings,
+    fields: decorator_classes.Fields,
+    made: dict[str, Made],
+) -> str:
+    """The wrapper `source` made for `target`, kept in `made`; its name."""
+    wrapper = _made(source, target, inner, bindings, fields)
+    made[wrapper.qualname] = Made(wrapper, source.qualname, target)
     return wrapper.qualname
+
+
+def _made_once(ev: Evaluator, decorator: Expr) -> Expr:
+    """`retry_db = retry(times=3)` then `@retry_db`: the call that made the decorator."""
+    target = ev.index.resolve(decorator.qual) if isinstance(decorator, Ref) else None
+    if target and target[0] == "global" and isinstance(ev.index.globals[target[1]], Call):
+        return ev.index.globals[target[1]]
+    return decorator
 
 
 def _named(decorator: Ref | Call) -> str:
@@ -198,8 +245,8 @@ def _outcome(ev: Evaluator, ret: Expr, deco: str) -> str | None:
     a function, or None (not known here)."""
     ret = _unwrapped(ret)
     if isinstance(ret, Param) and ret.func == deco:
-        params = ev.index.functions[deco].params
-        return "" if ret.name == params[0] else None
+        fn = ev.index.functions[deco]
+        return "" if ret.name == fn.params[fn.bound] else None
     return _function(ev, ret)
 
 
@@ -216,13 +263,19 @@ def _unwrapped(ret: Expr) -> Expr:
 
 
 def _made(
-    wrapper: FunctionSummary, target: str, inner: FunctionSummary, bindings: Bindings
+    wrapper: FunctionSummary,
+    target: str,
+    inner: FunctionSummary,
+    bindings: Bindings,
+    fields: decorator_classes.Fields,
 ) -> FunctionSummary:
     """The wrapper, made for the function `target` (`inner`): the decorator's
-    parameters bound; a wrapper that reads its `*args`/`**kwargs` takes the target's
-    parameters in their place."""
+    parameters (and a decorator instance's fields) bound; a wrapper that reads its
+    `*args`/`**kwargs` takes the target's parameters in their place. A `__call__`
+    made the wrapper takes the call's arguments after its instance."""
     qual = f"{target}{MADE}{short(wrapper.qualname)}"
-    named = wrapper.params[: len(wrapper.params) - wrapper.kwonly]
+    own = wrapper.params[: wrapper.bound]  # the decorator instance of a `__call__`
+    named = wrapper.params[wrapper.bound : len(wrapper.params) - wrapper.kwonly]
     body = (*wrapper.returns, *wrapper.calls, *wrapper.sinks)
     spreads = any(
         isinstance(part, Param) and part.func == wrapper.qualname and part.name.startswith(STAR)
@@ -231,15 +284,19 @@ def _made(
     last = len(inner.params) - inner.kwonly
     rest = inner.params[len(named) : last] if spreads else ()
     keywords = inner.params[last:] if spreads else ()
-    params = (*named, *rest, *keywords, *wrapper.params[len(named) :])
+    params = (*named, *rest, *keywords, *wrapper.params[len(own) + len(named) :])
     defaults = {p: inner.defaults[p] for p in rest + keywords if p in inner.defaults}
     done: dict[int, Any] = {}
 
     def change(part: Any) -> Any:
         if id(part) in done:  # a part shared where branches met is made once
             return done[id(part)]
-        if isinstance(part, Param):
-            if part.func == wrapper.qualname:
+        if fields and isinstance(part, Attr) and part in fields:
+            new = fields[part]
+        elif isinstance(part, Param):
+            if part.func == wrapper.qualname and part.name in own:
+                new = Unknown("the decorator's instance")
+            elif part.func == wrapper.qualname:
                 new = _parameter(qual, part.name, rest, keywords)
             else:
                 new = bindings.get(part.func, {}).get(part.name, part)

@@ -3,8 +3,11 @@
 The functions a looked-up name can denote are those whose names match what the
 name can be: its literal parts as they are, each interpolated part as the
 strings it can hold when all are known, else as any text. The receiver says
-where to look: the class of `self` or of `Class()` (methods, with the instance
-bound), a class itself or a module (plain functions). A receiver of no known
+where to look: the class of `self`, of `Class()` or of an object whose class is
+known (`self.board` set to `Board(conn)` in `__init__`, a parameter annotated
+`board: Board`; methods, with the instance bound), a class itself or a module
+(plain functions). The default of `getattr(obj, name, default)` is called when
+the name matches nothing, so it is a callee as well. A receiver of no known
 class is matched against every analysed method, but only by a name with some
 literal part: a wholly unknown name on an unknown receiver could be anything.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, TypeGuard
 
+from kanban_audit.linter.solve import receivers
 from kanban_audit.linter.solve.atoms import Hole, Hop
 from kanban_audit.linter.values import Call, Expr, Param, Ref
 
@@ -41,12 +45,15 @@ def hop(caller: str, callee: str, call: Call) -> Hop:
 
 
 def lookup_callees(ev: Evaluator, lookup: Call, frame: Frame | None = None) -> list[Callee]:
-    """The functions `getattr(receiver, name)` may denote, as callees."""
+    """The functions `getattr(receiver, name[, default])` may denote, as callees: the
+    matching ones, and what the default may be (a name that matches nothing)."""
     receiver, name = lookup.args[0], lookup.args[1]
     pattern = name_pattern(ev, name, frame)
     found: list[Callee] = []
     for struct in ev.structures(receiver, frame):
         found += _in_receiver(ev, struct, pattern)
+    if len(lookup.args) > 2:
+        found += [t for t in ev.call_targets(lookup.args[2], frame) if isinstance(t, tuple)]
     return list(dict.fromkeys(found))
 
 
@@ -73,18 +80,17 @@ def _in_receiver(ev: Evaluator, receiver: Expr, pattern: str) -> list[Callee]:
     """Matching functions where the receiver says to look: an instance's methods
     (bound as they are), a class's or a module's functions (nothing bound)."""
     index = ev.index
-    cls = ev.class_of_self(receiver) if isinstance(receiver, Param) else ""
-    if isinstance(receiver, Call) and isinstance(receiver.func, Ref):
-        target = index.resolve(receiver.func.qual)
-        cls = target[1] if target and target[0] == "class" else ""
     if isinstance(receiver, Ref):
         target = index.resolve(receiver.qual)
         if target and target[0] in ("class", "module"):
             return [(qual, 0) for qual in _matching(index.members(target[1]), pattern)]
-    if not cls and pattern == ANY:
+    self_class = ev.class_of_self(receiver) if isinstance(receiver, Param) else ""
+    classes = [self_class] if self_class else receivers.classes_of(index, receiver)
+    if not classes and pattern == ANY:
         return []
-    members = index.members(cls) if cls else index.all_methods()
-    return [(qual, index.functions[qual].bound) for qual in _matching(members, pattern)]
+    members = [m for cls in classes for m in index.members(cls)] if classes else None
+    matched = _matching(index.all_methods() if members is None else members, pattern)
+    return [(qual, index.functions[qual].bound) for qual in dict.fromkeys(matched)]
 
 
 def _matching(members: list[tuple[str, str]], pattern: str) -> list[str]:

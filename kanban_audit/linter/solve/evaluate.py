@@ -20,6 +20,7 @@ from kanban_audit.linter.solve import (
     decorators,
     dispatch,
     enums,
+    exceptions,
     instances,
     mappings,
     models,
@@ -47,11 +48,11 @@ from kanban_audit.linter.solve.calls import (
     Callee,
     callees_of,
     dispatch_items,
-    is_self,
     method_callees,
 )
 from kanban_audit.linter.solve.context import BUDGET, Context, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.solve.receivers import is_self
 from kanban_audit.linter.sql import Orders, WriteEffect, parse_writes
 from kanban_audit.linter.sqlfiles import SqlFiles
 from kanban_audit.linter.values import (
@@ -61,6 +62,7 @@ from kanban_audit.linter.values import (
     Attr,
     BinOp,
     Call,
+    Caught,
     Check,
     ClassSummary,
     Comp,
@@ -165,6 +167,8 @@ class Evaluator:
             return [expr]
         if isinstance(expr, OneOf):
             return [s for option in expr.options for s in self.structures(option, frame)]
+        if isinstance(expr, Caught):
+            return [s for kept in self.caught(expr) for s in self.structures(kept, frame)]
         if isinstance(expr, Narrowed) and expr.allow is None and expr.deny is not None:
             inner = self.structures(expr.expr, frame)
             return [mappings.without(self, s, expr.deny, frame) for s in inner]
@@ -493,6 +497,13 @@ class Evaluator:
         a value rebound on n branches would otherwise repeat its atoms 2**n times."""
         return list(dict.fromkeys(a for option in expr.options for a in self.values(option, frame)))
 
+    def caught(self, expr: Caught) -> list[Expr]:
+        """What goes on from a `raise`: the value, if the handlers decide as it needs."""
+        return [expr.expr] if exceptions.caught(self.index, expr) == expr.if_caught else []
+
+    def _caught(self, expr: Caught, frame: Frame | None) -> list[Atom]:
+        return [a for kept in self.caught(expr) for a in self.values(kept, frame)]
+
     def _narrowed(self, expr: Narrowed, frame: Frame | None) -> list[Atom]:
         if isinstance(expr.allow, Holds):
             allow, deny = conditions.bounds(self, expr.allow, frame)
@@ -657,7 +668,13 @@ class Evaluator:
     @memoized(lambda expr, frame: [(Hole(expr, frame),)])
     def strings(self, expr: Expr, frame: Frame | None) -> list[Template]:
         """Possible texts of a string expression; unresolved parts become holes."""
+        if isinstance(expr, Caught):
+            return [t for kept in self.caught(expr) for t in self.strings(kept, frame)]
         return templates.strings(self, expr, frame)
+
+    def product(self, parts: list[list[Template]]) -> list[Template]:
+        """Every text made of one text of each part, in order, capped (templates.py)."""
+        return templates.product(self, parts)
 
 
 _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
@@ -678,6 +695,7 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     Refined: Evaluator._refined,
     Check: Evaluator._verdict,
     Holds: Evaluator._verdict,
+    Caught: Evaluator._caught,
 }  # type: ignore[dict-item]
 
 

@@ -63,6 +63,9 @@ class ProgramIndex:
         # each wrapper made for one -> the function it wraps (solve/decorators.py).
         self.wrappers: dict[str, str] = {}
         self.wrapped: dict[str, str] = {}
+        # The wrappers as the decorators define them: only the copies made for the
+        # decorated functions run, so these are no entry points of their own.
+        self.templates: set[str] = set()
         # Methods whose name reads as what they return (`@property`).
         self.properties: set[str] = set()
 
@@ -199,6 +202,7 @@ class ProgramIndex:
             del self.owner[qual]
         self.wrappers = wrappers
         self.wrapped = {}
+        self.templates = {wrapper.source for wrapper in made}
         self.properties = properties
         for wrapper in made:
             qual = wrapper.summary.qualname

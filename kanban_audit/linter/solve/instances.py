@@ -26,9 +26,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import templates
 from kanban_audit.linter.solve.atoms import Frame, Hole, Template, binding
-from kanban_audit.linter.solve.calls import is_self
+from kanban_audit.linter.solve.receivers import is_self
 from kanban_audit.linter.values import Attr, Expr, Lit, Param, Refined, Stored
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ def _settled(ev: Evaluator, texts: list[Template], depth: int) -> list[Template]
             settled.append(template)
             continue
         parts = [_passed(ev, piece, depth) for piece in template]
-        settled += templates.product(ev, parts)
+        settled += ev.product(parts)
     return settled
 
 

@@ -12,8 +12,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import calls
-from kanban_audit.linter.values import Attr, Call, Expr, Lit, Narrowed, OneOf, Param, Ref, Stored
+from kanban_audit.linter.values import (
+    Attr,
+    Call,
+    Expr,
+    FunctionSummary,
+    Lit,
+    Narrowed,
+    OneOf,
+    Param,
+    Ref,
+    Stored,
+)
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.index import ProgramIndex
@@ -29,7 +39,7 @@ def classes_of(index: ProgramIndex, obj: Expr, depth: int = 0) -> list[str] | No
         fn = index.functions.get(obj.func)
         if fn is None:
             return None
-        if calls.is_self(fn, obj):
+        if is_self(fn, obj):
             return [fn.class_name]
         declared = fn.annotations.get(obj.name)
         return declared_classes(index, declared, True) if declared is not None else None
@@ -44,13 +54,18 @@ def classes_of(index: ProgramIndex, obj: Expr, depth: int = 0) -> list[str] | No
     return None
 
 
+def is_self(fn: FunctionSummary, param: Param) -> bool:
+    """Whether a parameter is the instance a method was called on."""
+    return bool(fn.bound and fn.class_name and fn.params and param.name == fn.params[0])
+
+
 def _attribute(index: ProgramIndex, attr: Attr, depth: int) -> list[str] | None:
     """`self.x`: what the class declares `x` as, else what its methods store in it."""
     owners = classes_of(index, attr.base, depth + 1) if isinstance(attr.base, Param) else None
     if not owners or not isinstance(attr.base, Param):
         return None
     fn = index.functions.get(attr.base.func)
-    if fn is None or not calls.is_self(fn, attr.base):
+    if fn is None or not is_self(fn, attr.base):
         return None
     found: list[list[str] | None] = []
     for owner in owners:

@@ -6,27 +6,30 @@ each statement that may raise on its own (a call, a subscript, an attribute,
 arithmetic), and from each `raise` whose class the handler catches.
 `if s == "running": raise ValueError(...)` under `except KeyError:` is a guard
 for the code after the `try`; under `except ValueError: pass` it is not (and
-the value that reaches the handler is `running`). A class the lint cannot
-place (a program's own exception, a re-raise) may be caught by any handler
-that is not provably unrelated. `else` runs only after a body that raised
-nothing; `finally` runs after every path, so its own writes see the states of
-every exit, while the code after the `try` sees only the paths that go on.
+the value that reaches the handler is `running`). Classes are compared by
+qualified name: a builtin is caught by its builtin bases only; the program's
+own classes are followed to their bases by the solver, wherever they are kept
+(values.Caught: what reaches a handler that may or may not catch the class);
+a re-raise or a class not known here may be caught by any handler. `else`
+runs only after a body that raised nothing; `finally` runs after every path,
+so its own writes see the states of every exit, while the code after the
+`try` sees only the paths that go on.
 """
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from kanban_audit.linter.summarize.names import dotted
-from kanban_audit.linter.values import Expr
+from kanban_audit.linter.values import Caught, Expr, builtin_exception
 
 Env = dict[str, Expr]
+Qualify = Callable[[str], str | None]  # a dotted name as written -> its qualified name
 
-BROAD = {"Exception", "BaseException"}
+BROAD = {"builtins.Exception", "builtins.BaseException"}
 # Statements and values that never raise on their own.
 _SILENT_STATEMENTS = (cst.Pass, cst.Break, cst.Continue, cst.Global, cst.Nonlocal)
 _SILENT_VALUES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)
@@ -49,39 +52,69 @@ class Raises:
         if not (last and unchanged):
             self.points.append((None, dict(env)))
 
-    def caught_by(self, handler: cst.ExceptHandler) -> list[Env]:
-        names = _handled(handler)
-        return [env for raised, env in self.points if catches(names, raised)]
-
-    def uncaught(self, handlers: tuple[cst.ExceptHandler, ...]) -> Iterator[tuple[str | None, Env]]:
-        """The points no handler of the statement catches: they leave the `try` raising."""
+    def caught_by(self, handler: cst.ExceptHandler, before: Env, qualify: Qualify) -> list[Env]:
+        """The states that reach a handler. Where the program's class may or may not
+        derive from what it catches, each value changed since `before` (the state
+        entering the `try`) reaches it only if it does."""
+        names = _handled(handler, qualify)
+        found: list[Env] = []
         for raised, env in self.points:
-            if not any(catches(_handled(h), raised) for h in handlers):
-                yield raised, env
+            verdict = catches(names, raised)
+            if verdict is None and raised is not None and names is not None:
+                env = {k: _maybe(v, before.get(k), raised, names) for k, v in env.items()}
+            if verdict is not False:
+                found.append(env)
+        return found
+
+    def uncaught(
+        self, handlers: tuple[cst.ExceptHandler, ...], before: Env, qualify: Qualify
+    ) -> Iterator[tuple[str | None, Env]]:
+        """The points no handler of the statement catches: they leave the `try` raising
+        (where that depends on the program's classes, with the values changed since
+        `before` only if none does)."""
+        for raised, env in self.points:
+            names = [_handled(h, qualify) for h in handlers]
+            verdicts = [catches(n, raised) for n in names]
+            if True in verdicts:
+                continue
+            if None in verdicts and raised is not None:
+                undecided = tuple(
+                    q for n, v in zip(names, verdicts, strict=True) if v is None for q in n or ()
+                )
+                env = {
+                    k: _maybe(v, before.get(k), raised, undecided, False) for k, v in env.items()
+                }
+            yield raised, env
 
 
-def raised_class(node: cst.Raise) -> str | None:
-    """The class a `raise` statement raises, by its last name (None: a re-raise or not known)."""
+def _maybe(
+    value: Expr, before: Expr | None, raised: str, names: tuple[str, ...], if_caught: bool = True
+) -> Expr:
+    """A value as it goes on from a `raise` that a handler may or may not catch:
+    unchanged since the `try` began, it is what it was; else it goes on only if the
+    class is caught (`if_caught`), or only if it is not."""
+    return value if value is before else Caught(value, raised, names, if_caught)
+
+
+def raised_class(node: cst.Raise, qualify: Qualify) -> str | None:
+    """The qualified class a `raise` statement raises (None: a re-raise or not known)."""
     exc = node.exc
     if isinstance(exc, cst.Call):
         exc = exc.func
     name = dotted(exc) if exc is not None else ""
-    return name.rsplit(".", 1)[-1] or None
+    return qualify(name) if name else None
 
 
-def catches(names: tuple[str, ...] | None, raised: str | None) -> bool:
-    """Whether a handler for `names` (None: a bare `except`) may catch `raised`."""
+def catches(names: tuple[str, ...] | None, raised: str | None) -> bool | None:
+    """Whether a handler for `names` (None: a bare `except`) catches `raised`; None when
+    that depends on the bases of a class of the program (solve/exceptions.py)."""
     if names is None or raised is None or BROAD & set(names) or raised in names:
         return True
-    raised_type = _builtin_exception(raised)
-    if raised_type is None:
-        return True  # the program's own class: its bases are not followed here
-    # A builtin exception is caught only by one of its builtin bases (no class of
-    # the program is a base of a builtin).
-    return any(
-        (base := _builtin_exception(name)) is not None and issubclass(raised_type, base)
-        for name in names
-    )
+    raised_type = builtin_exception(raised)
+    bases = [builtin_exception(name) for name in names]
+    if raised_type is None or None in bases:
+        return None  # a class of the program, or a name that may hold a tuple of them
+    return any(issubclass(raised_type, base) for base in bases if base is not None)
 
 
 def may_raise(stmt: cst.CSTNode) -> bool:
@@ -120,15 +153,10 @@ def _loud(node: cst.CSTNode | None) -> bool:
     return True
 
 
-def _handled(handler: cst.ExceptHandler) -> tuple[str, ...] | None:
+def _handled(handler: cst.ExceptHandler, qualify: Qualify) -> tuple[str, ...] | None:
     if handler.type is None:
         return None
     types = handler.type
     items = [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
-    names = tuple(dotted(item).rsplit(".", 1)[-1] for item in items)
-    return None if "" in names else names
-
-
-def _builtin_exception(name: str) -> type[BaseException] | None:
-    found = getattr(builtins, name, None)
-    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+    names = tuple(qualify(dotted(item)) if dotted(item) else None for item in items)
+    return None if None in names else names  # type: ignore[return-value]

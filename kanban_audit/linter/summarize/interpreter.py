@@ -166,6 +166,15 @@ class FunctionAnalyzer:
             return Ref(f"{self.mod.module}.{name}")
         return Unknown(f"name `{name}`")
 
+    def qualified(self, name: str, env: Env) -> str | None:
+        """The qualified name a dotted name written here denotes (a class raised or
+        caught), None when it is not a name of a module."""
+        first, _, rest = name.partition(".")
+        base = self.lookup(first, env)
+        if not isinstance(base, Ref):
+            return None
+        return f"{base.qual}.{rest}" if rest else base.qual
+
     # -- statements --------------------------------------------------------
 
     def block(self, body: Sequence[cst.CSTNode], env: Env) -> Flow:
@@ -278,7 +287,8 @@ class FunctionAnalyzer:
         if small.exc:
             self.expr(small.exc, env)
         if self.raising:
-            self.raising[-1].points.append((handlers.raised_class(small), dict(env)))
+            raised = handlers.raised_class(small, lambda name: self.qualified(name, env))
+            self.raising[-1].points.append((raised, dict(env)))
         return env, True
 
     def jump(self, small: cst.Break | cst.Continue, env: Env) -> Flow:
@@ -343,6 +353,15 @@ class FunctionAnalyzer:
         if not isinstance(target.value, cst.Name):
             return
         receiver = self.lookup(target.value.value, env)
+        if isinstance(receiver, Ref) and self.module_level:
+            # `Cls.m = deco(Cls.m)`: the method decorated after its class (solve/decorators.py).
+            name = f"{receiver.qual}.{target.attr.value}"
+            if isinstance(value, Call) and value.args in (
+                (Ref(name),),
+                (Attr(receiver, target.attr.value),),
+            ):
+                self.mod.chunk.assigned.append((name, value))
+            return
         if not isinstance(receiver, Param):
             return
         method = self.mod.chunk.functions.get(receiver.func)
@@ -430,13 +449,16 @@ class FunctionAnalyzer:
             after, left = self.suite(node.body, dict(env))
         finally:
             self.raising.pop()
-        escaping = self.collecting(handlers.Raises(list(raised.uncaught(node.handlers))))
+        qualify = lambda name: self.qualified(name, env)  # noqa: E731
+        escaping = self.collecting(
+            handlers.Raises(list(raised.uncaught(node.handlers, env, qualify)))
+        )
         try:
             if node.orelse and not left:
                 after, left = self.suite(node.orelse.body, after)
             outcomes = [] if left else [after]
             for handler in node.handlers:
-                entries = raised.caught_by(handler)
+                entries = raised.caught_by(handler, env, qualify)
                 if not entries:
                     continue  # nothing the body raises is caught here
                 start = dict(merge(entries))
