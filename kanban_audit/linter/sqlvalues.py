@@ -40,16 +40,20 @@ class SqlValue:
     """One possible value written."""
 
     # literal | param | arg | named | hole | unknown | concat | apply |
-    # named_hole (`:{name}`: a hole names the placeholder)
+    # named_hole (`:{name}`: a hole names the placeholder) | narrowed (a value
+    # a guard of an SQL function bounds: sqlguards.py)
     kind: str
     # The literal, the placeholder's position or name, the hole's number, the
     # unknown's reason, or the applied function's name.
     value: str | int
     uncertain: bool = False
-    # concat: each part's possible values, in order; apply: the argument's.
+    # concat: each part's possible values, in order; apply and narrowed: the argument's.
     parts: tuple[tuple[SqlValue, ...], ...] = ()
     # apply: the function's other arguments, all constants.
     args: tuple[str | int, ...] = ()
+    # narrowed: the texts the value is kept to (None: any), and those it cannot be.
+    allow: frozenset[str] | None = None
+    deny: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
