@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kanban_audit.linter.sqlguards import Bound, bound, guards
+from kanban_audit.linter.sqlguards import Bound, assigned, bound, guards
 from kanban_audit.linter.sqltokens import Token, identifier, split, string_value, tokenize
+from kanban_audit.linter.sqlvalues import NOT_KNOWN
 
 MAX_DEPTH = 4  # functions calling functions: deeper calls are not read
 MAX_CALLS = 64  # bodies read for one text: past them, calls are not read
@@ -181,7 +182,7 @@ def _argument_text(tokens: list[Token]) -> str:
     pieces = []
     for tok in tokens:
         if tok.kind == "param":
-            pieces.append(f"?{tok.index + 1}" if not tok.uncertain else "argument_not_known")
+            pieces.append(f"?{tok.index + 1}" if not tok.uncertain else NOT_KNOWN)
         else:
             pieces.append(tok.text)
     return " ".join(pieces)
@@ -193,14 +194,16 @@ def _substituted(
     """The body with each parameter (by name or `$n`) replaced by its argument, cut
     where a guard begins to hold (sqlguards.py), each stretch with the caller's
     values as the guards before it leave them. A parameter with no argument stays
-    (a value not known here), and so does a name after a dot (a table's column)."""
+    (a value not known here), and so does a name after a dot (a table's column); one
+    the body assigns is a value not known here."""
     named = {p: n for n, p in enumerate(function.params) if p}
-    texts = [_argument_text(arg) for arg in args]
     tokens = tokenize(function.body)
+    changed = assigned(tokens, function.params)
+    texts = [NOT_KNOWN if n in changed else _argument_text(arg) for n, arg in enumerate(args)]
     stretches: list[tuple[str, tuple[Bound, ...]]] = []
     bounds: tuple[Bound, ...] = ()
     start = 0
-    for guard in guards(tokens, function.params):
+    for guard in guards(tokens, function.params, changed):
         if guard.end > start:
             stretches.append((_put_in(tokens, start, guard.end, named, texts), bounds))
             start = guard.end
@@ -226,7 +229,7 @@ def _put_in(
         if position is not None and position < len(args):
             pieces.append(f"({args[position]})")
         elif tok.kind == "arg":
-            pieces.append("argument_not_known")  # not the caller's own `$n`
+            pieces.append(NOT_KNOWN)  # not the caller's own `$n`
         else:
             pieces.append(tok.text)
     return " ".join(pieces)

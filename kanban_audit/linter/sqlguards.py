@@ -10,7 +10,8 @@ parameter with `NOT IN`, `IN`, `=`, `<>`/`!=` against literals, or an `OR` of
 those. Anything else narrows nothing: a `RAISE NOTICE` (or another level below
 EXCEPTION), which only reports; `ASSERT`, which a setting can turn off; a guard
 inside a loop or another block; a body with an exception handler (it may catch
-the refusal); a parameter the body assigns.
+the refusal); a parameter the body assigns. A refusal after the write also undoes
+it (PostgreSQL rolls the statement back), but only what follows a guard is read.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ class Bound:
     deny: frozenset[str]
 
 
-def guards(tokens: list[Token], params: tuple[str, ...]) -> list[Guard]:
-    """The guards of a body's main block, in order."""
+def guards(tokens: list[Token], params: tuple[str, ...], changed: set[int]) -> list[Guard]:
+    """The guards of a body's main block, in order, on parameters it does not assign."""
     if not any(tok.upper == "RAISE" or tok.upper == "RETURN" for tok in tokens):
         return []
     if any(
@@ -70,7 +71,6 @@ def guards(tokens: list[Token], params: tuple[str, ...]) -> list[Guard]:
     ):
         return []  # a handler may catch what the body raises
     named = {name: n for n, name in enumerate(params) if name}
-    assigned = _assigned(tokens, named)
     found: list[Guard] = []
     depth = 0
     i = 0
@@ -82,7 +82,7 @@ def guards(tokens: list[Token], params: tuple[str, ...]) -> list[Guard]:
             found += [
                 Guard(param, allow, deny, end + 2)
                 for param, allow, deny in _if_facts(tokens[i:end], named)
-                if param not in assigned
+                if param not in changed
             ]
             i = end + 2  # past END IF
             continue
@@ -152,9 +152,11 @@ def _matching_end(tokens: list[Token], i: int) -> int | None:
     return None
 
 
-def _assigned(tokens: list[Token], named: dict[str, int]) -> set[int]:
-    """Parameters the body may change: `p := ...`, `p = ...` as a statement (or in
-    GET DIAGNOSTICS), the targets of `INTO a, p` and of a loop's `FOR p`."""
+def assigned(tokens: list[Token], params: tuple[str, ...]) -> set[int]:
+    """The positions of the parameters a body may change: `p := ...`, `p = ...` as a
+    statement (or in GET DIAGNOSTICS), the targets of `INTO a, p` and of a loop's
+    `FOR p`; after that the parameter is no longer the caller's value."""
+    named = {name: n for n, name in enumerate(params) if name}
     changed: set[int] = set()
     targets = False  # in a list of names that INTO, FOR or FOREACH assigns
     for i, tok in enumerate(tokens):

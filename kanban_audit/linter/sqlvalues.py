@@ -33,6 +33,8 @@ from kanban_audit.linter.sqltokens import (
 )
 
 MAX_TEXTS = 64
+# What stands in an SQL function's body for a value not known here (sqlfunctions.py).
+NOT_KNOWN = "argument_not_known"
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def _atom(tok: Token, scope: Scope) -> list[SqlValue]:
         return [SqlValue("literal", number_text(tok.text))]
     if tok.upper in CONSTANT_WORDS:
         return []
+    if tok.text == NOT_KNOWN:
+        return [unknown("a value in an SQL function's body not known here")]
     if tok.kind == "word":
         return _column(None, tok.text.lower(), scope)
     if tok.kind == "ident":
