@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from support.linting import run_case
-from support.postgres import server
+from support.postgres import Server, server
 
 SCHEMA = Path(__file__).parents[1] / "fixtures/lint/packages/sql_guards/jobs/sql/schema.sql"
 
@@ -38,14 +38,14 @@ NOT_READ = {"SELECT nested_task(1, 'running', true)"}
 @pytest.fixture(scope="module")
 def database():
     with server() as running:
-        running.run(SCHEMA.read_text())
+        running.ask(SCHEMA.read_text())
         yield running
 
 
-def _leaves_running(database, call: str) -> bool:
+def _leaves_running(database: Server, call: str) -> bool:
     """Whether the call moves the ready task 1 to running (task 0, before it, is running)."""
     reset = "TRUNCATE tasks; INSERT INTO tasks (id, status) VALUES (0, 'running'), (1, 'ready')"
-    return database.run(reset, call, "SELECT status FROM tasks WHERE id = 1") == "running"
+    return database.ask(reset, call, "SELECT status FROM tasks WHERE id = 1") == "running"
 
 
 def _reported(tmp_path: Path) -> set[str]:
@@ -59,7 +59,7 @@ def _reported(tmp_path: Path) -> set[str]:
     return {CALLS[(finding.line - 2) // 4] for finding in result.findings}
 
 
-def test_the_lint_reads_the_guards_as_postgresql_runs_them(database, tmp_path):
+def test_the_lint_reads_the_guards_as_postgresql_runs_them(database: Server, tmp_path: Path):
     reported = _reported(tmp_path)
     running = {call for call in CALLS if _leaves_running(database, call)}
     assert running - reported == set(), "calls that leave a task running, not reported"

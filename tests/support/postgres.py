@@ -28,7 +28,7 @@ class Server:
     port: int
     psql: str
 
-    def run(self, *statements: str) -> str:
+    def ask(self, *statements: str) -> str:
         """Each statement in its own transaction (one that fails does not stop the
         next); what the last one prints, rows as `a|b` lines."""
         command = [self.psql, "-h", str(self.socket_dir), "-p", str(self.port)]
