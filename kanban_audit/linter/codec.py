@@ -85,7 +85,7 @@ SCHEMA: dict[type, tuple[tuple[str, str], ...]] = {
     Concat: (("parts", "exprs"),),
     Seq: (("items", "exprs"),),
     Star: (("expr", "expr"),),
-    DictLit: (("items", "pairs"),),
+    DictLit: (("items", "pairs"), ("comp", "expr?")),
     Lambda: (("body", "expr"),),
     Comp: (("elt", "expr"), ("over", "expr?"), ("keep", "exprs")),
     Elem: (("seq", "expr"),),

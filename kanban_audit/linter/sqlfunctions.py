@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kanban_audit.linter.sqlguards import Bound, assigned, bound, guards
 from kanban_audit.linter.sqltokens import Token, identifier, split, string_value, tokenize
+from kanban_audit.linter.sqlvalues import NOT_KNOWN
 
 MAX_DEPTH = 4  # functions calling functions: deeper calls are not read
 MAX_CALLS = 64  # bodies read for one text: past them, calls are not read
@@ -117,13 +119,20 @@ def _body(tokens: list[Token], i: int) -> tuple[str | None, bool]:
 
 @dataclass(frozen=True)
 class Called:
-    """A call of a defined function in SQL text: its body with the arguments put in."""
+    """A call of a defined function in SQL text: (a stretch of) its body with the
+    arguments put in, and what the body's guards before it leave of them."""
 
     function: SqlFunction
     text: str
+    bounds: tuple[Bound, ...] = ()
 
 
-def called(text: str, functions: dict[str, list[SqlFunction]], depth: int = 0) -> list[Called]:
+def called(
+    text: str,
+    functions: dict[str, list[SqlFunction]],
+    depth: int = 0,
+    bounds: tuple[Bound, ...] = (),
+) -> list[Called]:
     """The bodies the calls in `text` run, arguments substituted, and the calls in
     those bodies in turn (up to MAX_DEPTH deep and MAX_CALLS in all)."""
     if depth >= MAX_DEPTH or not functions:
@@ -146,13 +155,14 @@ def called(text: str, functions: dict[str, list[SqlFunction]], depth: int = 0) -
         defined = functions.get(name) or functions.get(name.rsplit(".", 1)[-1], [])
         close = _closing(tokens, i + 1)
         listed = tokens[i + 2 : close] if close is not None else []
-        args = [_argument_text(part) for part in split(listed, ",") if part]
+        args = [part for part in split(listed, ",") if part]
         for function in defined:
-            if len(found) >= MAX_CALLS:
-                return found
-            body = _substituted(function, args)
-            found.append(Called(function, body))
-            found += called(body, functions, depth + 1)[: MAX_CALLS - len(found)]
+            for body, guarded in _substituted(function, args):
+                if len(found) >= MAX_CALLS:
+                    return found
+                inner = bounds + guarded
+                found.append(Called(function, body, inner))
+                found += called(body, functions, depth + 1, inner)[: MAX_CALLS - len(found)]
     return found
 
 
@@ -172,20 +182,45 @@ def _argument_text(tokens: list[Token]) -> str:
     pieces = []
     for tok in tokens:
         if tok.kind == "param":
-            pieces.append(f"?{tok.index + 1}" if not tok.uncertain else "argument_not_known")
+            pieces.append(f"?{tok.index + 1}" if not tok.uncertain else NOT_KNOWN)
         else:
             pieces.append(tok.text)
     return " ".join(pieces)
 
 
-def _substituted(function: SqlFunction, args: list[str]) -> str:
-    """The body with each parameter (by name or `$n`) replaced by its argument; a
-    parameter with no argument stays (a value not known here), and so does a name
-    after a dot (a table's column)."""
+def _substituted(
+    function: SqlFunction, args: list[list[Token]]
+) -> list[tuple[str, tuple[Bound, ...]]]:
+    """The body with each parameter (by name or `$n`) replaced by its argument, cut
+    where a guard begins to hold (sqlguards.py), each stretch with the caller's
+    values as the guards before it leave them. A parameter with no argument stays
+    (a value not known here), and so does a name after a dot (a table's column); one
+    the body assigns is a value not known here."""
     named = {p: n for n, p in enumerate(function.params) if p}
+    tokens = tokenize(function.body)
+    changed = assigned(tokens, function.params)
+    texts = [NOT_KNOWN if n in changed else _argument_text(arg) for n, arg in enumerate(args)]
+    stretches: list[tuple[str, tuple[Bound, ...]]] = []
+    bounds: tuple[Bound, ...] = ()
+    start = 0
+    for guard in guards(tokens, function.params, changed):
+        if guard.end > start:
+            stretches.append((_put_in(tokens, start, guard.end, named, texts), bounds))
+            start = guard.end
+        found = bound(args[guard.param], guard) if guard.param < len(args) else None
+        bounds += (found,) if found is not None else ()
+    stretches.append((_put_in(tokens, start, len(tokens), named, texts), bounds))
+    return stretches
+
+
+def _put_in(
+    tokens: list[Token], start: int, end: int, named: dict[str, int], args: list[str]
+) -> str:
+    """tokens[start:end] as text, each parameter replaced by its argument."""
     pieces: list[str] = []
-    for tok in tokenize(function.body):
-        qualified = pieces[-1:] == ["."]  # `jobs.id` names a column, not a parameter
+    for i in range(start, end):
+        tok = tokens[i]
+        qualified = i > 0 and tokens[i - 1].text == "."  # `jobs.id` names a column
         position = None
         if tok.kind in ("word", "ident") and not qualified:
             position = named.get(identifier(tok) or "")
@@ -194,7 +229,7 @@ def _substituted(function: SqlFunction, args: list[str]) -> str:
         if position is not None and position < len(args):
             pieces.append(f"({args[position]})")
         elif tok.kind == "arg":
-            pieces.append("argument_not_known")  # not the caller's own `$n`
+            pieces.append(NOT_KNOWN)  # not the caller's own `$n`
         else:
             pieces.append(tok.text)
     return " ".join(pieces)

@@ -33,6 +33,8 @@ from kanban_audit.linter.sqltokens import (
 )
 
 MAX_TEXTS = 64
+# What stands in an SQL function's body for a value not known here (sqlfunctions.py).
+NOT_KNOWN = "argument_not_known"
 
 
 @dataclass(frozen=True)
@@ -40,16 +42,20 @@ class SqlValue:
     """One possible value written."""
 
     # literal | param | arg | named | hole | unknown | concat | apply |
-    # named_hole (`:{name}`: a hole names the placeholder)
+    # named_hole (`:{name}`: a hole names the placeholder) | narrowed (a value
+    # a guard of an SQL function bounds: sqlguards.py)
     kind: str
     # The literal, the placeholder's position or name, the hole's number, the
     # unknown's reason, or the applied function's name.
     value: str | int
     uncertain: bool = False
-    # concat: each part's possible values, in order; apply: the argument's.
+    # concat: each part's possible values, in order; apply and narrowed: the argument's.
     parts: tuple[tuple[SqlValue, ...], ...] = ()
     # apply: the function's other arguments, all constants.
     args: tuple[str | int, ...] = ()
+    # narrowed: the texts the value is kept to (None: any), and those it cannot be.
+    allow: frozenset[str] | None = None
+    deny: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,8 @@ def _atom(tok: Token, scope: Scope) -> list[SqlValue]:
         return [SqlValue("literal", number_text(tok.text))]
     if tok.upper in CONSTANT_WORDS:
         return []
+    if tok.text == NOT_KNOWN:
+        return [unknown("a value in an SQL function's body not known here")]
     if tok.kind == "word":
         return _column(None, tok.text.lower(), scope)
     if tok.kind == "ident":

@@ -112,7 +112,13 @@ class Star:
 
 @dataclass(frozen=True)
 class DictLit:
+    """A dict display, or a dict comprehension: its one pair is then read as any key
+    with any value, and `comp` makes the pairs (each element a `Seq((key, value))`)
+    one per element where its iterable is known (solve/unroll.py), so that each key
+    keeps the value made from the same element."""
+
     items: tuple[tuple[Expr, Expr], ...]
+    comp: Comp | None = None
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,8 @@ class Evaluator:
             return sets.combine(self, expr.op, (expr.left, expr.right), expr, frame)
         if isinstance(expr, Comp):
             return unroll.unrolled(self, expr, frame) or [expr]
+        if isinstance(expr, DictLit) and expr.comp is not None:
+            return unroll.unrolled_dict(self, expr, frame) or [expr]
         if isinstance(expr, Index):
             return self._item_structures(expr, frame)
         if isinstance(expr, Elem):

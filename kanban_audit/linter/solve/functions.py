@@ -4,7 +4,8 @@ The definitions are read from the analysed tree's `.sql` files and from SQL
 text of the analysed code (module constants, the SQL a function runs), once per
 growth of the program. A function the pack sanctions by name (`[lint]
 sanctioned`, matched as a Python function's name is) is the claim path's own:
-what it writes is not judged at its callers.
+what it writes is not judged at its callers. A guard in a body (`IF p NOT IN
+(...) THEN RAISE`) bounds the caller's value in what the body writes after it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kanban_audit.linter.sqlfunctions import (
     called,
     defined_functions,
 )
+from kanban_audit.linter.sqlguards import bounded
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -40,7 +42,7 @@ def called_writes(ev: Evaluator, text: str, orders: Orders) -> list[WriteEffect]
         where = f"in SQL function {call.function.name}()"
         effects += [
             replace(effect, statement=f"{effect.statement} {where}")
-            for effect in parse_writes(call.text, orders)
+            for effect in bounded(parse_writes(call.text, orders), call.bounds)
         ]
     return effects
 

@@ -1,10 +1,11 @@
-"""Library calls whose result is text of a known shape: a number, JSON, a date.
+"""Library calls whose result is of a known shape: a number, JSON, a date, a container.
 
 A call the analysed code does not define returns a value not known here, but some
 library results can never be the guarded state whatever their argument: `int(x)`
-is a number, `json.dumps(x)` is JSON (a text value comes out quoted), and
-`d.strftime("%Y-%m-%d")` keeps the format's own characters. Kept as data: a new
-library result is a new entry, not a branch in the evaluator.
+is a number, `json.dumps(x)` is JSON (a text value comes out quoted),
+`d.strftime("%Y-%m-%d")` keeps the format's own characters, and `tuple(x)` is no
+text at all. Kept as data: a new library result is a new entry, not a branch in
+the evaluator.
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ SHAPES: dict[str, str] = {
     "builtins.bool": "number",
     "builtins.len": "number",
     "json.dumps": "json",
+    # psycopg's JSON adapters: the value goes to the database as JSON (a text comes
+    # out quoted), whatever `dumps=` encoder makes it.
+    "psycopg2.extras.Json": "json",
+    "psycopg.types.json.Json": "json",
+    "psycopg.types.json.Jsonb": "json",
+    "django.db.backends.postgresql.psycopg_any.Jsonb": "json",
+    # Containers: a tuple or list bound to a placeholder is a row or an array, no text.
+    "builtins.tuple": "container",
+    "builtins.list": "container",
+    "builtins.set": "container",
+    "builtins.frozenset": "container",
+    "builtins.dict": "container",
 }
 # Methods whose first argument is a format of `%` directives (datetime, date, time).
 FORMAT_METHODS = ("strftime",)
@@ -39,8 +52,7 @@ def shaped(ev: Evaluator, call: Call, frame: Frame | None, reason: str) -> Atom 
     guarded = ev.pack.tasks.guarded
     func = call.func
     if isinstance(func, Ref) and func.qual in SHAPES:
-        number = SHAPES[func.qual] == "number"
-        return _atom(reason, guarded, _number(guarded) if number else _json_literal(guarded))
+        return _atom(reason, guarded, _POSSIBLE[SHAPES[func.qual]](guarded))
     if isinstance(func, Attr) and func.name in FORMAT_METHODS and call.args:
         formats = ev.strings(call.args[0], frame)
         possible = any(could_be(_directives(f), guarded) for f in formats)
@@ -67,6 +79,10 @@ def _json_literal(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# A shape -> whether a value of it may read as a given text.
+_POSSIBLE = {"number": _number, "json": _json_literal, "container": lambda text: False}
 
 
 def _directives(template: tuple) -> tuple:

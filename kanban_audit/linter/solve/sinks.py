@@ -155,6 +155,11 @@ def _sql_value_atoms(
     if value.kind == "hole":
         hole = holes[int(value.value)]
         return ev.values(hole.expr, hole.frame)
+    if value.kind == "narrowed":
+        inner = [
+            a for item in value.parts[0] for a in _sql_value_atoms(ev, sink, item, holes, frame)
+        ]
+        return [kept for atom in inner for kept in narrow(atom, value.allow, value.deny)]
     if value.kind in ("concat", "apply"):
         parts = [
             [atom for item in part for atom in _sql_value_atoms(ev, sink, item, holes, frame)]

@@ -331,10 +331,16 @@ def _wrapped_text(expr: Expr) -> Expr | None:
 
 
 def _allowed(ev: Evaluator, expr: Narrowed, frame: Frame | None) -> list[str]:
-    """The texts a value checked against a known allow-list can have: the list's."""
+    """The texts a value checked against a known allow-list can have: the list's, or
+    those of the value's own known texts the list keeps (a dict comprehension's key
+    `k` filtered by `if k in ALLOWED` is the one key of its element)."""
     allowed = ev.const_set(expr.allow, frame)
     denied = ev.const_set(expr.deny, frame) if expr.deny is not None else None
-    return sorted((allowed or frozenset()) - (denied or frozenset()))
+    kept = sorted((allowed or frozenset()) - (denied or frozenset()))
+    own = ev.strings(expr.expr, frame)
+    if kept and all(isinstance(piece, str) for text in own for piece in text):
+        return sorted({"".join(text) for text in own} & set(kept)) or kept
+    return kept
 
 
 def marked_text(template: Template) -> tuple[str, list[Hole]]:

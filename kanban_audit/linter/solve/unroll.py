@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kanban_audit.linter.values import Comp, Elem, Expr, Narrowed, Seq, rebuilt
+from kanban_audit.linter.values import Comp, DictLit, Elem, Expr, Narrowed, Seq, rebuilt
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.atoms import Frame
@@ -37,6 +37,21 @@ def unrolled(ev: Evaluator, comp: Comp, frame: Frame | None) -> list[Expr] | Non
         ]
         found.append(Seq(tuple(items)))
     return found
+
+
+def unrolled_dict(ev: Evaluator, mapping: DictLit, frame: Frame | None) -> list[Expr] | None:
+    """A dict comprehension as dicts, one per exact element list of its iterable: each
+    key with the value made from the same element (`{k: wrap(v) for k, v in
+    kwargs.items()}` keeps `status` with what was passed as `status`)."""
+    if not isinstance(mapping.comp, Comp):
+        return None
+    found: list[Expr] = []
+    for seq in unrolled(ev, mapping.comp, frame) or ():
+        pairs = [item.items for item in seq.items]  # type: ignore[attr-defined]
+        if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
+            return None
+        found.append(DictLit(tuple(pairs)))
+    return found or None
 
 
 def _excluded(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from kanban_audit.linter.summarize.names import dotted, subject
-from kanban_audit.linter.values import Call, Check, Expr, Holds, Lit, Narrowed, Param, Seq
+from kanban_audit.linter.values import Call, Check, Expr, Holds, Lit, Narrowed, Param, Ref, Seq
 
 if TYPE_CHECKING:
     from kanban_audit.linter.summarize.interpreter import Env, FunctionAnalyzer
@@ -139,9 +139,14 @@ def _absent(
 
 
 def apply(fa: FunctionAnalyzer, found: list[Fact], env: Env) -> Env:
-    """The environment with each fact's subject narrowed."""
+    """The environment with each fact's subject narrowed; a builtin (`tuple` in
+    `isinstance(v, tuple)`) is a type or a function, no value a test bounds."""
     for key, node, allow, deny in found:
-        env[key] = Narrowed(fa.expr(node, env), _read(fa, allow, env), _read(fa, deny, env))
+        checked = fa.expr(node, env)
+        builtin = isinstance(checked, Ref) and checked.qual.startswith("builtins.")
+        env[key] = (
+            checked if builtin else Narrowed(checked, _read(fa, allow, env), _read(fa, deny, env))
+        )
     return env
 
 

@@ -703,10 +703,11 @@ class FunctionAnalyzer:
                 self.expr(condition.test, inner)
                 inner = guards.apply(self, guards.facts(self, condition.test)[0], inner)
             clause = clause.inner_for_in
-        if isinstance(node, cst.DictComp):
-            return DictLit(((self.expr(node.key, inner), self.expr(node.value, inner)),))
         keep = tuple(inner[name] for name in targets if isinstance(inner.get(name), Narrowed))
         over = iterables[0] if len(iterables) == 1 else None
+        if isinstance(node, cst.DictComp):
+            pair = (self.expr(node.key, inner), self.expr(node.value, inner))
+            return DictLit((pair,), Comp(Seq(pair), over, keep))
         return Comp(self.expr(node.elt, inner), over, keep)  # type: ignore[attr-defined]
 
     def await_expression(self, node: cst.Await, env: Env) -> Expr:
