@@ -116,6 +116,15 @@ ENUM_TYPES = ("Enum",)
 # Django choices classes: each member is (value, label), or a value.
 CHOICES_BASES = ("TextChoices", "IntegerChoices", "Choices")
 
+# Django's save(update_fields=[...]) writes only the named fields. The instances whose
+# every save the lint can see are locals fetched by a manager (`Task.objects.get(...)`,
+# `get_object_or_404(Task, ...)`): nothing outside the function holds them.
+SAVE_METHODS = ("save", "asave")
+UPDATE_FIELDS = "update_fields"
+MANAGER = "objects"
+FETCH_METHODS = ("get", "aget", "first", "afirst", "last", "alast", "earliest", "latest")
+FETCH_FUNCTIONS = MODEL_ARGUMENT_FUNCTIONS
+
 # Django forms and the admin: a user edits the listed fields of the model.
 FORM_BASES = ("ModelForm",)
 ADMIN_BASES = ("ModelAdmin", "StackedInline", "TabularInline")
