@@ -107,11 +107,11 @@ def orm_write(method: str, func: Expr, call: Call, spellings: Spellings) -> Sink
     its data a sequence of records, each a dict of fields to values.
     """
     spec = orm.WRITE_METHODS.get(method)
-    if not method or (spec is None and isinstance(func, Ref)):  # `Task(...)`, `models.Task(...)`
-        return _plain_call(func, call, spellings)
     receiver = func.base if isinstance(func, Attr) else func
     if method in orm.EXECUTE_METHODS and len(call.args) > 1 and orm_statement(call.args[0]):
         spec, receiver = orm.EXECUTE_ROWS, call.args[0]
+    if not method or (spec is None and isinstance(func, Ref)):  # `Task(...)`, `models.Task(...)`
+        return _plain_call(func, call, spellings)
     if spec is None or (spec.statement_only and not orm_statement(receiver)):
         return None
     if 0 <= spec.model_position < len(call.args):
