@@ -46,11 +46,12 @@ def member_atom(ev: Evaluator, qual: str) -> Atom:
     not known here."""
     atom = Atom("unknown", f"`{qual}` (not in the analysed code)")
     member = qual.removesuffix(_VALUE)
-    cls, _, name = outside_name(ev.index, member).rpartition(".")
+    name = member.rpartition(".")[2]
     guarded = member_name(ev.pack.tasks.guarded)
     if not _MEMBER.fullmatch(name) or guarded is None or name.casefold() == guarded:
         return atom
-    if cls not in field_classes(ev):
+    classes = field_classes(ev)
+    if not classes or outside_name(ev.index, member).rpartition(".")[0] not in classes:
         return atom
     return replace(atom, deny=frozenset({ev.pack.tasks.guarded}))
 
