@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import libcst as cst
-import libcst.matchers as m
 
 from kanban_audit.linter import orm
 from kanban_audit.linter.summarize.names import dotted
@@ -43,7 +42,10 @@ class _Parents(cst.CSTVisitor):
             self.parent[id(node)] = self._stack[-1]
         self._stack.append(node)
         if isinstance(node, _SCOPES):
-            self.nested |= {n.value for n in m.findall(node, m.Name())}  # type: ignore[union-attr]
+            inner = _Parents()
+            for child in node.children:
+                child.visit(inner)
+            self.nested |= set(inner.names) | inner.nested
             return False
         if isinstance(node, cst.Name):
             self.names[node.value].append(node)
