@@ -22,8 +22,9 @@ import libcst as cst
 from kanban_audit.linter import orm
 from kanban_audit.linter.summarize.names import dotted
 
-# Uses of the object that neither save it nor let it out of the function.
-_TESTS = (cst.Comparison, cst.ComparisonTarget, cst.If, cst.UnaryOperation, cst.BooleanOperation)
+# Uses of the object that neither save it nor let it out of the function (`a or b`
+# may be the object, so it is not one of them).
+_TESTS = (cst.Comparison, cst.ComparisonTarget, cst.If, cst.UnaryOperation)
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
