@@ -93,7 +93,8 @@ def _unsaved_targets(
             continue
         if isinstance(parent, cst.AssignTarget) and parent.target is use:
             assign = tree.parent.get(id(parent))
-            if not (isinstance(assign, cst.Assign) and _fetched(assign.value)):
+            alone = isinstance(assign, cst.Assign) and len(assign.targets) == 1
+            if not (alone and _fetched(assign.value)):  # `a = task = ...`: two names
                 return []
             bindings += 1
         elif isinstance(parent, cst.Attribute) and parent.value is use:
