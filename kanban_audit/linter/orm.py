@@ -116,6 +116,15 @@ ENUM_TYPES = ("Enum",)
 # Django choices classes: each member is (value, label), or a value.
 CHOICES_BASES = ("TextChoices", "IntegerChoices", "Choices")
 
+# Django's save(update_fields=[...]) writes only the named fields. The instances whose
+# every save the lint can see are locals fetched by a manager (`Task.objects.get(...)`,
+# `get_object_or_404(Task, ...)`): nothing outside the function holds them.
+SAVE_METHODS = ("save", "asave")
+UPDATE_FIELDS = "update_fields"
+MANAGER = "objects"
+FETCH_METHODS = ("get", "aget", "first", "afirst", "last", "alast", "earliest", "latest")
+FETCH_FUNCTIONS = MODEL_ARGUMENT_FUNCTIONS
+
 # Django forms and the admin: a user edits the listed fields of the model.
 FORM_BASES = ("ModelForm",)
 ADMIN_BASES = ("ModelAdmin", "StackedInline", "TabularInline")
@@ -123,9 +132,23 @@ ALL_FIELDS = "__all__"
 FORM_MODEL = "Meta.model"  # where a ModelForm names its model
 REGISTER = "register"  # admin.site.register(Model, Admin), @admin.register(Model)
 EDITED = "edited"  # the method of a form's or an admin's sink
-# Class attributes that say which fields a form edits (in Meta) or an admin edits.
+# Class attributes that say which fields a form edits (in Meta).
 FORM_FIELDS = ("Meta.fields", "Meta.exclude")
-ADMIN_FIELDS = ("fields", "exclude", "readonly_fields", "list_editable")
+# What an admin's change form shows: the first of these the admin defines, a method
+# overriding Django's (its returns) or an attribute; True where it lists fieldsets,
+# `(title, {"fields": [...]})` each. Django asks get_fieldsets(), which falls back to
+# `fieldsets`, then to get_fields(), which falls back to `fields`.
+FIELDSET_FIELDS = "fields"
+ADMIN_SHOWN = (
+    ("get_fieldsets", True),
+    ("fieldsets", True),
+    ("get_fields", False),
+    ("fields", False),
+)
+# What the form leaves out or shows read-only, the same way; what the list edits.
+ADMIN_EXCLUDE = ("get_exclude", "exclude")
+ADMIN_READONLY = ("get_readonly_fields", "readonly_fields")
+ADMIN_LIST_EDITABLE = ("list_editable",)
 # An admin whose every one of these returns False lets no one add or change a row.
 ADMIN_PERMISSIONS = ("has_add_permission", "has_change_permission")
 

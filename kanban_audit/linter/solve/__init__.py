@@ -8,6 +8,7 @@ unroll     comprehensions over known iterables, one item per element
 models     pydantic models and dataclasses: their fields and bounded values
 ormmodels  ORM models: the tasks model, the class a write is about, a field's choices
 ormforms   Django forms and the admin: the fields a user may edit
+outside_members  members of a states class outside the analysed code, told apart by name
 instances  what an instance holds: its constructor's arguments, fields set before it is passed
 columns    SET columns named by a dict's keys
 receivers  the classes an object a method is called on may belong to

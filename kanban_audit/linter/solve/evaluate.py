@@ -25,6 +25,7 @@ from kanban_audit.linter.solve import (
     mappings,
     models,
     ormmodels,
+    outside_members,
     picks,
     results,
     sets,
@@ -428,7 +429,7 @@ class Evaluator:
     def _ref(self, expr: Ref, frame: Frame | None) -> list[Atom]:
         target = self.index.resolve(expr.qual)
         if target is None:
-            return [Atom("unknown", f"`{expr.qual}` (not in the analysed code)")]
+            return [outside_members.member_atom(self, expr.qual)]
         if target[0] == "global":
             value = self.index.globals[target[1]]
             member = ormmodels.choice_member(self, target[1], value)

@@ -49,6 +49,7 @@ from kanban_audit.linter.values import (
     Param,
     Seq,
     Sink,
+    Star,
 )
 
 if TYPE_CHECKING:
@@ -266,9 +267,13 @@ def _table_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[A
 
 
 def _column_values(ev: Evaluator, record: DictLit, column: str, frame: Frame | None) -> list[Atom]:
-    """The values a record gives a column: its keys are column names, in any case."""
+    """The values a record gives a column: its keys are column names, in any case; a
+    spread mapping (`{**data.model_dump()}`, `Task(**data)`) gives its own item."""
     atoms: list[Atom] = []
     for key, value in record.items:
+        if isinstance(key, Star):
+            atoms += ev.index_values(ev.item(key.expr, Lit(column)), frame)
+            continue
         keys = ev.const_set(key, frame)
         if keys is None or column.lower() in {k.lower() for k in keys}:
             atoms += ev.values(value, frame)

@@ -25,6 +25,7 @@ from kanban_audit.linter.summarize import (
     loops,
     partials,
     patterns,
+    saves,
     typehints,
 )
 from kanban_audit.linter.summarize.module import ModuleAnalyzer
@@ -138,6 +139,10 @@ class FunctionAnalyzer:
         self.exits: list[loops.Exits] = []
         # Per enclosing `try` body, where it may raise (handlers.py).
         self.raising: list[handlers.Raises] = []
+        # The function's definition, and its field assignments no save writes
+        # (saves.py, read at the first field assignment).
+        self.definition: cst.FunctionDef | None = None
+        self.unsaved: frozenset[int] | None = None
         # Values chosen by a test, for later tests of the same condition.
         self.choices = correlated.Choices()
         # The two sides of each conditional expression read, by node.
@@ -377,7 +382,12 @@ class FunctionAnalyzer:
         """`task.status = value`: a write of a model's field, if the solver finds the
         object is an instance of the tasks model (reported at the assignment)."""
         name = target.attr.value
-        if name not in self.mod.spellings.fields:
+        fields = self.mod.spellings.fields
+        if name not in fields:
+            return
+        if self.unsaved is None and self.definition is not None:
+            self.unsaved = saves.unsaved(self.definition, fields)
+        if self.unsaved and id(target) in self.unsaved:
             return
         instance = self.expr(target.value, env)
         site = self.mod.statement_site(self.stmt_line)
@@ -547,7 +557,9 @@ class FunctionAnalyzer:
             name = params.star_kwarg.name.value
             local[name] = Param(qualname, SPREAD + name)
         closure = {} if self.module_level or self.class_prefix else {**self.closure, **env}
-        FunctionAnalyzer(self.mod, fn, closure).suite(node.body, local)
+        analyzer = FunctionAnalyzer(self.mod, fn, closure)
+        analyzer.definition = node
+        analyzer.suite(node.body, local)
         env[node.name.value] = Ref(qualname)  # in a class body: for partialmethod(...)
         return env, False
 

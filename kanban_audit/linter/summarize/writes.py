@@ -106,12 +106,12 @@ def orm_write(method: str, func: Expr, call: Call, spellings: Spellings) -> Sink
     The sink's target is what is written (the instance, the class or the query);
     its data a sequence of records, each a dict of fields to values.
     """
-    if not method:
-        return _plain_call(func, call, spellings)
     spec = orm.WRITE_METHODS.get(method)
     receiver = func.base if isinstance(func, Attr) else func
     if method in orm.EXECUTE_METHODS and len(call.args) > 1 and orm_statement(call.args[0]):
         spec, receiver = orm.EXECUTE_ROWS, call.args[0]
+    if not method or (spec is None and isinstance(func, Ref)):  # `Task(...)`, `models.Task(...)`
+        return _plain_call(func, call, spellings)
     if spec is None or (spec.statement_only and not orm_statement(receiver)):
         return None
     if 0 <= spec.model_position < len(call.args):
