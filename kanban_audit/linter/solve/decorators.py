@@ -116,7 +116,17 @@ def _is_property(ev: Evaluator, decorator: Expr) -> bool:
 
 def property_read(ev: Evaluator, attr: Attr) -> Call | None:
     """`obj.name` where `name` is a property of the class `obj` is an instance of: a
-    call of the method with `obj` as its instance."""
+    call of the method with `obj` as its instance. The same call each time it is
+    asked for: what the method returns is then read once per frame, not once per
+    reading of the name."""
+    key = ("property", id(attr), 0)
+    hit = ev.ctx.memo.get(key)
+    if hit is None:
+        hit = ev.ctx.memo[key] = (attr, None, _property_call(ev, attr))
+    return hit[2]
+
+
+def _property_call(ev: Evaluator, attr: Attr) -> Call | None:
     base = attr.base
     classes = receivers.classes_of(ev.index, base) if ev.index.properties else None
     for cls in classes or ():

@@ -20,6 +20,7 @@ from kanban_audit.linter.solve import (
     decorators,
     dispatch,
     enums,
+    fielddefaults,
     instances,
     mappings,
     models,
@@ -206,6 +207,9 @@ class Evaluator:
         built = mappings.built_dict(call)
         if built is not None:
             return [built]
+        default = fielddefaults.declared(self.index, call)
+        if default is not None:
+            return self.structures(default, frame)
         dumps = models.dumped(self, call, frame)
         if dumps is not None:
             return dumps
@@ -579,6 +583,9 @@ class Evaluator:
 
     def _call(self, call: Call, frame: Frame | None) -> list[Atom]:
         func = call.func
+        default = fielddefaults.declared(self.index, call)
+        if default is not None:
+            return self.values(default, frame)
         if isinstance(func, Attr):
             method = func.name
             if method == "get" and call.args:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import composed, files
+from kanban_audit.linter.solve import composed, fielddefaults, files
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
 from kanban_audit.linter.solve.context import BUDGET
 from kanban_audit.linter.sql import ANY_COLUMN, HOLE_CLOSE, HOLE_OPEN, parse_writes
@@ -29,6 +29,7 @@ from kanban_audit.linter.values import (
     DictLit,
     Expr,
     Index,
+    Lambda,
     Lit,
     Narrowed,
     OneOf,
@@ -80,6 +81,9 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     if wrapped is not None:
         return ev.strings(wrapped, frame)
     if isinstance(expr, Call) and isinstance(expr.func, Ref):
+        default = fielddefaults.declared(ev.index, expr)
+        if default is not None:
+            return ev.strings(default, frame)
         expr = _on_constant(ev, expr)
     if isinstance(expr, Call) and isinstance(expr.func, Attr):
         if expr.func.name == "join" and expr.args:
@@ -91,7 +95,7 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         # Each option's texts, whatever it is built from: a text extended on two
         # branches (`sql += ...` in the `if` and in the `else`) is either text.
         texts = [t for option in expr.options for t in ev.strings(option, frame)]
-        return _capped(ev, list({id(t): t for t in texts}.values()))
+        return _capped(ev, _unqualified(list({id(t): t for t in texts}.values())))
     read = files.file_texts(ev, expr, frame)
     if read is not None:
         return _capped(ev, read)
@@ -123,13 +127,36 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     if isinstance(expr, Call):
         texts = []
         for target in ev.call_targets(expr.func, frame):
-            if isinstance(target, tuple) and binding(frame, target[0]) is None:
+            if isinstance(target, Lambda):  # a factory's lambda: `lambda data: f"..."`
+                texts += ev.strings(target.body, frame)
+            elif isinstance(target, tuple) and binding(frame, target[0]) is None:
                 inner = ev.helper_frame(target[0], expr, target[1], frame)
                 for ret in ev.index.functions[target[0]].returns:
                     texts += ev.strings(ret, inner)
         if texts:
             return _capped(ev, texts)
     return [(Hole(expr, frame),)]
+
+
+def _unqualified(texts: list[Template]) -> list[Template]:
+    """The texts without those that are another of them behind a qualifier not known
+    here: `f"{schema}.{name}" if schema else name` names one table (or column) for
+    the SQL reader, which drops the qualifier; reading both would double the texts of
+    every statement that names it, once per name."""
+    if len(texts) < 2:
+        return texts
+    bare = set(texts)
+    return [t for t in texts if _behind_qualifier(t) not in bare]
+
+
+def _behind_qualifier(template: Template) -> Template | None:
+    """`<hole>.name...` as `name...`; None when the text starts otherwise."""
+    if len(template) < 2 or not isinstance(template[0], Hole):
+        return None
+    after = template[1]
+    if not isinstance(after, str) or not after.startswith(".") or after == ".":
+        return template[2:] if after == "." else None
+    return (after[1:], *template[2:])
 
 
 def _capped(
