@@ -178,7 +178,10 @@ class Evaluator:
             if kept:
                 return [s for qual in kept for s in self.structures(Ref(qual), frame)]
             read = decorators.property_read(self, expr)
-            return self.structures(read, frame) if read is not None else [expr]
+            if read is not None:
+                return self.structures(read, frame)
+            held = instances.held_by(self, expr, frame)
+            return [s for value in held for s in self.structures(value, frame)] or [expr]
         if isinstance(expr, Call):
             return self._call_structures(expr, frame)
         if isinstance(expr, BinOp) and expr.op in sets.OPERATORS:

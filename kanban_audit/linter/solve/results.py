@@ -34,21 +34,21 @@ def returned_structures(ev: Evaluator, call: Call, frame: Frame | None) -> list[
 
 
 def _rewritten(ev: Evaluator, struct: Expr, frame: Frame) -> Expr:
-    """`_in_caller`, made once per call of the helper: the arguments it puts in place
+    """`in_caller`, made once per call of the helper: the arguments it puts in place
     are the call's own (unless it spreads `*args`), whatever frame the call is read in."""
     if any(isinstance(arg, Star) for arg in frame.call.args):
-        return _in_caller(ev, struct, frame)
+        return in_caller(ev, struct, frame)
     key = (f"in_caller:{frame.func}:{frame.offset}", id(struct), id(frame.call))
     hit = ev.ctx.memo.get(key)
     if hit is None:
-        hit = ev.ctx.memo[key] = (struct, frame.call, _in_caller(ev, struct, frame))
+        hit = ev.ctx.memo[key] = (struct, frame.call, in_caller(ev, struct, frame))
     return hit[2]
 
 
-def _in_caller(ev: Evaluator, expr: Any, frame: Frame) -> Any:
+def in_caller(ev: Evaluator, expr: Any, frame: Frame) -> Any:
     """`expr` with the parameters `frame` binds replaced by the call's arguments."""
     if isinstance(expr, Param):
         return ev.argument(frame, expr.name) if expr.func == frame.func else expr
     if isinstance(expr, Stored):  # read in any method, whatever the call passes
         return expr
-    return rebuilt(expr, lambda part: _in_caller(ev, part, frame))
+    return rebuilt(expr, lambda part: in_caller(ev, part, frame))

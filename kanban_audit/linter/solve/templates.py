@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import composed, fielddefaults, files
+from kanban_audit.linter.solve import composed, fielddefaults, files, reflowed
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
 from kanban_audit.linter.solve.context import BUDGET
 from kanban_audit.linter.sql import ANY_COLUMN, HOLE_CLOSE, HOLE_OPEN, parse_writes
@@ -78,6 +78,8 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         lefts = ev.strings(expr.left, frame)
         return _capped(ev, [x for t in lefts for x in _percent(ev, t, expr.right, frame)])
     wrapped = _wrapped_text(expr)
+    if wrapped is None and isinstance(expr, Call):
+        wrapped = reflowed.same_words(expr)
     if wrapped is not None:
         return ev.strings(wrapped, frame)
     if isinstance(expr, Call) and isinstance(expr.func, Ref):
@@ -95,7 +97,7 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         # Each option's texts, whatever it is built from: a text extended on two
         # branches (`sql += ...` in the `if` and in the `else`) is either text.
         texts = [t for option in expr.options for t in ev.strings(option, frame)]
-        return _capped(ev, _unqualified(list({id(t): t for t in texts}.values())))
+        return _capped(ev, _distinct_sql(list({id(t): t for t in texts}.values())))
     read = files.file_texts(ev, expr, frame)
     if read is not None:
         return _capped(ev, read)
@@ -138,15 +140,19 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     return [(Hole(expr, frame),)]
 
 
-def _unqualified(texts: list[Template]) -> list[Template]:
-    """The texts without those that are another of them behind a qualifier not known
-    here: `f"{schema}.{name}" if schema else name` names one table (or column) for
-    the SQL reader, which drops the qualifier; reading both would double the texts of
-    every statement that names it, once per name."""
+def _distinct_sql(texts: list[Template]) -> list[Template]:
+    """The texts without those the SQL reader reads as another of them: `<schema>.name`
+    beside `name` (`f"{schema}.{name}" if schema else name` names one table or column:
+    the reader drops the qualifier), and a line comment beside a blank text
+    (`f"-- {comment}\n" if comment else ""`). Reading both would double the texts of
+    every statement built from them, once per part."""
     if len(texts) < 2:
         return texts
     bare = set(texts)
-    return [t for t in texts if _behind_qualifier(t) not in bare]
+    blank = any(_plain(t) is not None and not _plain(t).strip() for t in texts)  # type: ignore[union-attr]
+    return [
+        t for t in texts if _behind_qualifier(t) not in bare and not (blank and _comment_line(t))
+    ]
 
 
 def _behind_qualifier(template: Template) -> Template | None:
@@ -157,6 +163,19 @@ def _behind_qualifier(template: Template) -> Template | None:
     if not isinstance(after, str) or not after.startswith(".") or after == ".":
         return template[2:] if after == "." else None
     return (after[1:], *template[2:])
+
+
+_COMMENT_LINE = re.compile(r"\s*--[^\n]*\n\s*")
+
+
+def _plain(template: Template) -> str | None:
+    """A text known in full, else None."""
+    return "".join(template) if all(isinstance(p, str) for p in template) else None  # type: ignore[arg-type]
+
+
+def _comment_line(template: Template) -> bool:
+    text = _plain(template)
+    return text is not None and _COMMENT_LINE.fullmatch(text) is not None
 
 
 def _capped(
@@ -507,8 +526,9 @@ def _inert(options: list[Template], column: str, guarded: str) -> bool:
 def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
     """`sep.join(fragments)`: one text per choice of each fragment's text. A fragment
     that may be one of several texts (a key kept by an allow-list, `{k: v for k, v
-    in body.items() if k in ALLOWED}`) gives a text per choice; too many choices
-    leave those fragments holes."""
+    in body.items() if k in ALLOWED}`) gives a text per choice; past the budget, each
+    text of each fragment once when no placeholder is bound by position, else those
+    fragments are holes."""
     assert isinstance(call.func, Attr)
     separators = ev.strings(call.func.base, frame)
     joined: list[Template] = []
@@ -516,10 +536,15 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
     for fragments in ev.structures(call.args[0], frame)[:4]:
         items = ev.elements(fragments, frame)
         options = [ev.strings(item, frame) for item in items]
-        if math.prod(len(texts) for texts in options) > MAX_CHOICES:
+        # One item (what every append of a builder adds) is each of its texts.
+        limit = MAX_TEMPLATES if len(items) == 1 else MAX_CHOICES
+        if math.prod(len(texts) for texts in options) > limit:
             options = _settled(options, column, ev.pack.tasks.guarded)
-        choices = list(itertools.islice(itertools.product(*options), MAX_CHOICES + 1))
-        if len(choices) > MAX_CHOICES:
+        choices = list(itertools.islice(itertools.product(*options), limit + 1))
+        if len(choices) > limit:
+            numbered = not any(_positional(t) for texts in options for t in texts)
+            choices = _each_once(options) if numbered else []
+        if not choices or len(choices) > MAX_TEMPLATES:
             choices = [
                 tuple(
                     texts[0] if len(texts) == 1 else (Hole(item, frame),)
@@ -535,6 +560,27 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
                     pieces += list(text)
                 joined.append(tuple(pieces))
     return _capped(ev, joined)
+
+
+# Placeholders bound by position: which text an earlier fragment is moves them.
+_POSITIONAL = re.compile(r"\?(?!\d)|%s|%\(")
+
+
+def _positional(template: Template) -> bool:
+    return any(isinstance(p, str) and _POSITIONAL.search(p) for p in template)
+
+
+def _each_once(options: list[list[Template]]) -> list[tuple[Template, ...]]:
+    """Fragments whose placeholders are numbered or named (`$3`, `:id`) or absent: each
+    text of each fragment once, the others at their first text. What a fragment
+    writes is its own text, wherever the others put it: CTEs of one statement
+    composed on many branches (pgqueuer's dequeue) are each read, not made a part not
+    known here for the number of their combinations."""
+    first = tuple(texts[0] for texts in options)
+    choices = [first]
+    for n, texts in enumerate(options):
+        choices += [first[:n] + (text,) + first[n + 1 :] for text in texts[1:]]
+    return choices
 
 
 def _settled(options: list[list[Template]], column: str, guarded: str) -> list[list[Template]]:
