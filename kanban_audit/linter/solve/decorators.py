@@ -119,11 +119,12 @@ def property_read(ev: Evaluator, attr: Attr) -> Call | None:
     call of the method with `obj` as its instance. The same call each time it is
     asked for: what the method returns is then read once per frame, not once per
     reading of the name."""
-    key = ("property", id(attr), 0)
-    hit = ev.ctx.memo.get(key)
+    # `self.qualified`, written many times in a method, is one key; else the very object.
+    key = ("property", attr) if isinstance(attr.base, Param) else ("property", id(attr))
+    hit = ev.lasting.get(key)
     if hit is None:
-        hit = ev.ctx.memo[key] = (attr, None, _property_call(ev, attr))
-    return hit[2]
+        hit = ev.lasting[key] = (attr, _property_call(ev, attr))
+    return hit[1]
 
 
 def _property_call(ev: Evaluator, attr: Attr) -> Call | None:

@@ -137,8 +137,18 @@ def held_by(ev: Evaluator, attr: Attr, frame: Frame | None) -> list[Expr]:
     found: list[Expr] = []
     for struct in ev.structures(attr.base, frame):
         for value in field_values(ev, struct, attr.name):
-            found.append(_of_object(ev, value, struct) if _made(ev, struct) else value)
+            found.append(_held_by_object(ev, value, struct) if _made(ev, struct) else value)
     return found
+
+
+def _held_by_object(ev: Evaluator, value: Expr, made: Call) -> Expr:
+    """`_of_object`, made once per value and object: the same items each time they are
+    read, so what is read of them is read once."""
+    key = ("held", id(value), id(made))
+    hit = ev.ctx.memo.get(key)
+    if hit is None:
+        hit = ev.ctx.memo[key] = (value, made, _of_object(ev, value, made))
+    return hit[2]
 
 
 def _made(ev: Evaluator, struct: Expr) -> bool:

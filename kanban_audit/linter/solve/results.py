@@ -38,10 +38,10 @@ def _rewritten(ev: Evaluator, struct: Expr, frame: Frame) -> Expr:
     are the call's own (unless it spreads `*args`), whatever frame the call is read in."""
     if any(isinstance(arg, Star) for arg in frame.call.args):
         return in_caller(ev, struct, frame)
-    key = (f"in_caller:{frame.func}:{frame.offset}", id(struct), id(frame.call))
-    hit = ev.ctx.memo.get(key)
+    key = ("in caller", frame.func, frame.offset, id(struct), id(frame.call))
+    hit = ev.lasting.get(key)
     if hit is None:
-        hit = ev.ctx.memo[key] = (struct, frame.call, in_caller(ev, struct, frame))
+        hit = ev.lasting[key] = (struct, frame.call, in_caller(ev, struct, frame))
     return hit[2]
 
 

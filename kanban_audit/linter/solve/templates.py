@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import composed, fielddefaults, files, reflowed
+from kanban_audit.linter.solve import composed, files, reflowed
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
 from kanban_audit.linter.solve.context import BUDGET
 from kanban_audit.linter.sql import ANY_COLUMN, HOLE_CLOSE, HOLE_OPEN, parse_writes
@@ -83,7 +83,7 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     if wrapped is not None:
         return ev.strings(wrapped, frame)
     if isinstance(expr, Call) and isinstance(expr.func, Ref):
-        default = fielddefaults.declared(ev.index, expr)
+        default = ev.field_default(expr)
         if default is not None:
             return ev.strings(default, frame)
         expr = _on_constant(ev, expr)
@@ -148,11 +148,20 @@ def _distinct_sql(texts: list[Template]) -> list[Template]:
     every statement built from them, once per part."""
     if len(texts) < 2:
         return texts
-    bare = set(texts)
-    blank = any(_plain(t) is not None and not _plain(t).strip() for t in texts)  # type: ignore[union-attr]
-    return [
-        t for t in texts if _behind_qualifier(t) not in bare and not (blank and _comment_line(t))
-    ]
+    dropped: set[int] = set()
+    for t in texts:
+        bare = _behind_qualifier(t)
+        if bare is not None and any(_same(other, bare) for other in texts):
+            dropped.add(id(t))
+    comments = [t for t in texts if _comment_line(t)]
+    if comments and any(len(t) == 1 and isinstance(t[0], str) and not t[0].strip() for t in texts):
+        dropped |= {id(t) for t in comments}
+    return [t for t in texts if id(t) not in dropped] if dropped else texts
+
+
+def _same(a: Template, b: Template) -> bool:
+    """Two texts made of the same parts (read once: the same objects)."""
+    return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b, strict=True))
 
 
 def _behind_qualifier(template: Template) -> Template | None:
@@ -174,6 +183,8 @@ def _plain(template: Template) -> str | None:
 
 
 def _comment_line(template: Template) -> bool:
+    if not (template and isinstance(template[0], str) and template[0].lstrip().startswith("--")):
+        return False
     text = _plain(template)
     return text is not None and _COMMENT_LINE.fullmatch(text) is not None
 
