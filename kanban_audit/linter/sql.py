@@ -291,16 +291,50 @@ def parse_writes(text: str, orders: Orders | None = None) -> list[WriteEffect]:
     orders = orders or {}
     effects: list[WriteEffect] = []
     for statement in _split_statements(tokenize(text)):
-        start = find_top(statement, {"UPDATE", "INSERT", "REPLACE", "SELECT", "DELETE"})
-        statement = statement[start:]
-        if not statement:
-            continue
-        head = statement[0].upper
-        if head == "UPDATE":
-            effects += _update(statement, orders)
-        elif head in ("INSERT", "REPLACE"):
-            effects += _insert(statement, orders)
+        effects += _statement_writes(statement, orders)
     return effects
+
+
+def _statement_writes(statement: list[Token], orders: Orders) -> list[WriteEffect]:
+    """The writes of one statement: its own, and those of the data-modifying common
+    table expressions of its WITH clause (`WITH claimed AS (UPDATE jobs SET status =
+    'picked' ... RETURNING *) SELECT * FROM claimed`)."""
+    effects: list[WriteEffect] = []
+    if statement and statement[0].upper == "WITH":
+        for body in _with_bodies(statement):
+            effects += _statement_writes(body, orders)
+    start = find_top(statement, {"UPDATE", "INSERT", "REPLACE", "SELECT", "DELETE"})
+    statement = statement[start:]
+    if not statement:
+        return effects
+    head = statement[0].upper
+    if head == "UPDATE":
+        effects += _update(statement, orders)
+    elif head in ("INSERT", "REPLACE"):
+        effects += _insert(statement, orders)
+    return effects
+
+
+def _with_bodies(statement: list[Token]) -> list[list[Token]]:
+    """The bodies of a WITH clause's expressions (`name AS [[NOT] MATERIALIZED]
+    (...)`), up to the statement they prefix; a column list `name (a, b)` is none."""
+    bodies: list[list[Token]] = []
+    i = 1
+    while i < len(statement):
+        token = statement[i]
+        if token.text == "(":
+            close = closing(statement, i)
+            if statement[i - 1].upper in ("AS", "MATERIALIZED"):
+                bodies.append(statement[i + 1 : close])
+            i = close + 1
+        elif token.upper in _STATEMENT_WORDS:
+            break
+        else:
+            i += 1
+    return bodies
+
+
+_STATEMENT_WORDS = frozenset({"SELECT", "UPDATE", "INSERT", "REPLACE", "DELETE", "VALUES"})
 
 
 _HEAD = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/|\()\s*)*(\w+|" + HOLE_OPEN + ")", re.S)

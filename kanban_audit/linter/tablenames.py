@@ -12,7 +12,7 @@ guarded state out), or none can be (another table: no write of the board).
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from functools import cache
+from functools import cache, lru_cache
 
 from kanban_audit.linter.sqltokens import HOLE_OPEN
 
@@ -23,6 +23,7 @@ _FILLS = ("", "\x02\x03")
 MAX_COMPARED = 256
 
 
+@lru_cache(maxsize=4096)  # the same names are judged at every write that names them
 def judge(template: str, table: str) -> str:
     """How the names `template` can be (HOLE_OPEN: any text) meet the pack's `table`."""
     if HOLE_OPEN not in template:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import decorators, instances, models, receivers
+from kanban_audit.linter.solve import decorators, instances
 from kanban_audit.linter.solve.atoms import Frame, Template
-from kanban_audit.linter.values import Attr, Call, Expr, Lit, Param, Ref, Stored
+from kanban_audit.linter.values import Attr, Call, Expr, Lit, Ref, Stored
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -110,23 +110,6 @@ def _attribute_texts(ev: Evaluator, attr: Attr, frame: Frame | None) -> list[Tem
         return ev.strings(read, frame)
     texts: list[Template] = []
     for struct in ev.structures(attr.base, frame):
-        for value in _field_values(ev, struct, attr.name):
+        for value in instances.field_values(ev, struct, attr.name):
             texts += ev.strings(value, frame)
     return texts or None
-
-
-def _field_values(ev: Evaluator, struct: Expr, name: str) -> list[Expr]:
-    """What a field of an object holds: for `Model(...)`, the argument or the default;
-    for a declared settings parameter, its class default; for an instance of a plain
-    class (built here, or a parameter declared as one), its class attribute and what
-    its methods store."""
-    for model in models.instance_models(ev, struct):
-        if name not in model.fields:
-            continue
-        if isinstance(struct, Call) and models.constructed(struct):
-            return [models.constructor_argument(ev, model, struct, name)]
-        default = ev.index.globals.get(f"{model.qual}.{name}")
-        if isinstance(struct, Param) and default is not None:
-            return [default]
-    classes = receivers.classes_of(ev.index, struct) or []
-    return [Ref(qual) for cls in classes for qual in ev.index.attribute(cls, name)]

@@ -132,7 +132,18 @@ def _is_property(ev: Evaluator, decorator: Expr) -> bool:
 
 def property_read(ev: Evaluator, attr: Attr) -> Call | None:
     """`obj.name` where `name` is a property of the class `obj` is an instance of: a
-    call of the method with `obj` as its instance."""
+    call of the method with `obj` as its instance. The same call each time it is
+    asked for: what the method returns is then read once per frame, not once per
+    reading of the name."""
+    # `self.qualified`, written many times in a method, is one key; else the very object.
+    key = ("property", attr) if isinstance(attr.base, Param) else ("property", id(attr))
+    hit = ev.lasting.get(key)
+    if hit is None:
+        hit = ev.lasting[key] = (attr, _property_call(ev, attr))
+    return hit[1]
+
+
+def _property_call(ev: Evaluator, attr: Attr) -> Call | None:
     base = attr.base
     classes = receivers.classes_of(ev.index, base) if ev.index.properties else None
     for cls in classes or ():

@@ -13,7 +13,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kanban_audit.linter.solve import (
     conditions,
@@ -21,6 +21,7 @@ from kanban_audit.linter.solve import (
     dispatch,
     enums,
     exceptions,
+    fielddefaults,
     instances,
     mappings,
     models,
@@ -122,6 +123,14 @@ class Evaluator:
         # Whether an expression reads a function's parameters: asked of the same holes
         # on every call path of every write (the expression is kept: its id is the key).
         self.mentioned: dict[tuple[int, str, frozenset[str]], tuple[Expr, bool]] = {}
+        # What depends only on the program's names, not on a budget or a frame (a
+        # property read as a call, a field's default, a helper's result in a caller's
+        # terms): kept across budgets until the program grows.
+        self.lasting: dict[Any, Any] = {}
+
+    def grown(self) -> None:
+        """The program holds new names: what was read of the old ones may change."""
+        self.lasting.clear()
 
     def reset(self) -> None:
         self.ctx = Context()
@@ -150,6 +159,15 @@ class Evaluator:
         if inner is None:
             inner = self.ctx.frames[key] = Frame(qual, call, "", offset, frame, on_path=False)
         return inner
+
+    def field_default(self, call: Call) -> Expr | None:
+        """fielddefaults.declared(call), the same value each time it is asked for: a
+        factory's call is read once, not once per reading of the field."""
+        key = ("field default", id(call))
+        hit = self.lasting.get(key)
+        if hit is None:
+            hit = self.lasting[key] = (call, fielddefaults.declared(self.index, call))
+        return hit[1]
 
     # -- structures ----------------------------------------------------------
 
@@ -182,7 +200,10 @@ class Evaluator:
             if kept:
                 return [s for qual in kept for s in self.structures(Ref(qual), frame)]
             read = decorators.property_read(self, expr)
-            return self.structures(read, frame) if read is not None else [expr]
+            if read is not None:
+                return self.structures(read, frame)
+            held = instances.held_by(self, expr, frame)
+            return [s for value in held for s in self.structures(value, frame)] or [expr]
         if isinstance(expr, Call):
             return self._call_structures(expr, frame)
         if isinstance(expr, BinOp) and expr.op in sets.OPERATORS:
@@ -213,6 +234,9 @@ class Evaluator:
         built = mappings.built_dict(call)
         if built is not None:
             return [built]
+        default = self.field_default(call)
+        if default is not None:
+            return self.structures(default, frame)
         dumps = models.dumped(self, call, frame)
         if dumps is not None:
             return dumps
@@ -593,6 +617,9 @@ class Evaluator:
 
     def _call(self, call: Call, frame: Frame | None) -> list[Atom]:
         func = call.func
+        default = self.field_default(call)
+        if default is not None:
+            return self.values(default, frame)
         if isinstance(func, Attr):
             method = func.name
             if method == "get" and call.args:

@@ -275,9 +275,13 @@ class ProgramIndex:
         return children
 
     def method(self, cls: str, name: str) -> list[tuple[str, int]]:
-        """The method `name` of a class as a callee (one bound parameter), if any."""
+        """The method `name` of a class as a callee (its instance bound; nothing bound
+        for a static method), if any."""
         member = self.class_member(cls, name)
-        return [(member[1], 1)] if member and member[0] == "function" else []
+        if not member or member[0] != "function":
+            return []
+        static = member[1] in self.functions and not self.functions[member[1]].bound
+        return [(member[1], 0 if static else 1)]
 
     def site_path(self, qual: str) -> str:
         return self.owner[qual].path

@@ -26,9 +26,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter.solve import models, receivers, results
 from kanban_audit.linter.solve.atoms import Frame, Hole, Template, binding
 from kanban_audit.linter.solve.receivers import is_self
-from kanban_audit.linter.values import Attr, Expr, Lit, Param, Refined, Stored
+from kanban_audit.linter.values import (
+    Attr,
+    Call,
+    DictLit,
+    Expr,
+    Lit,
+    Narrowed,
+    OneOf,
+    Param,
+    Ref,
+    Refined,
+    Seq,
+    Star,
+    Stored,
+    one_of,
+)
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -42,22 +58,38 @@ def stored_texts(ev: Evaluator, stored: Stored) -> list[Template]:
 
 
 def _settled(ev: Evaluator, texts: list[Template], depth: int) -> list[Template]:
-    """Texts whose parts that are parameters are read at the calls that pass them."""
+    """Texts whose parts that are parameters are read at the calls that pass them:
+    the parameters of one function at each call together (`cte(name, body)` gives
+    each call's name with that call's body)."""
     settled: list[Template] = []
     for template in texts:
-        if not any(_open_parameter(ev, piece) for piece in template):
+        opened = {p.func for piece in template if (p := _open_parameter(ev, piece))}
+        if not opened:
             settled.append(template)
             continue
-        parts = [_passed(ev, piece, depth) for piece in template]
-        settled += ev.product(parts)
+        func = opened.pop()
+        callers = ev.graph.callers_of(func) if ev.graph is not None and not opened else []
+        if not callers or depth >= MAX_DEPTH:
+            settled += ev.product([_passed(ev, piece, depth) for piece in template])
+            continue
+        for caller, call, offset in callers:
+            frame = Frame(func, call, caller, offset, None, on_path=False)
+            parts = [
+                ev.strings(piece.expr, frame) if _open_parameter(ev, piece) else [(piece,)]  # type: ignore[union-attr]
+                for piece in template
+            ]
+            settled += _settled(ev, ev.product(parts), depth + 1)
     return settled
 
 
 def _open_parameter(ev: Evaluator, piece: object) -> Param | None:
-    """The parameter a part of a text is, when no call binds it (not `self`)."""
-    if not isinstance(piece, Hole) or not isinstance(piece.expr, Param):
+    """The parameter a part of a text is (or is as a guard left it), when no call
+    binds it (not `self`)."""
+    if not isinstance(piece, Hole):
         return None
-    param = piece.expr
+    param = piece.expr.expr if isinstance(piece.expr, Narrowed) else piece.expr
+    if not isinstance(param, Param):
+        return None
     fn = ev.index.functions.get(param.func)
     if fn is None or is_self(fn, param) or binding(piece.frame, param.func) is not None:
         return None
@@ -97,3 +129,102 @@ def assigned(ev: Evaluator, attr: Attr, frame: Frame | None) -> tuple[Expr, Fram
         else:
             return None
     return None
+
+
+def held_by(ev: Evaluator, attr: Attr, frame: Frame | None) -> list[Expr]:
+    """What `obj.name` holds where `obj` is an object made from a known class (a list
+    its methods append to, read where a builder's method was called on it)."""
+    found: list[Expr] = []
+    for struct in ev.structures(attr.base, frame):
+        for value in field_values(ev, struct, attr.name):
+            found.append(_held_by_object(ev, value, struct) if _made(ev, struct) else value)
+    return found
+
+
+def _held_by_object(ev: Evaluator, value: Expr, made: Call) -> Expr:
+    """`_of_object`, made once per value and object: the same items each time they are
+    read, so what is read of them is read once."""
+    key = ("held", id(value), id(made))
+    hit = ev.ctx.memo.get(key)
+    if hit is None:
+        hit = ev.ctx.memo[key] = (value, made, _of_object(ev, value, made))
+    return hit[2]
+
+
+def _made(ev: Evaluator, struct: Expr) -> bool:
+    """Whether a value is an object made where it is written: `Composer()`."""
+    if not (isinstance(struct, Call) and isinstance(struct.func, Ref)):
+        return False
+    target = ev.index.resolve(struct.func.qual)
+    return target is not None and target[0] == "class"
+
+
+def _of_object(ev: Evaluator, value: Expr, made: Call) -> Expr:
+    """A list (or dict) its class's methods add to, as one object made at `made` holds
+    it: what each call of such a method on that object passes (`composer.cte(...)` in
+    the function that made `composer`), not what another object made elsewhere was
+    given. Where a method is also called on an object the lint cannot tell apart
+    (`self`, a parameter), every call's items are kept."""
+    if isinstance(value, OneOf):
+        return one_of([_of_object(ev, option, made) for option in value.options])
+    if isinstance(value, Seq):
+        return Seq(tuple(item for old in value.items for item in _items(ev, old, made)))
+    if isinstance(value, DictLit):
+        return DictLit(tuple(pair for old in value.items for pair in _entries(ev, old, made)))
+    return value
+
+
+def _items(ev: Evaluator, item: Expr, made: Call) -> list[Expr]:
+    if isinstance(item, Star):
+        return [Star(inner) for inner in _items(ev, item.expr, made)]
+    frames = _calls_on(ev, item, made)
+    if frames is None:
+        return [item]
+    return [results.in_caller(ev, item.value, frame) for frame in frames]  # type: ignore[union-attr]
+
+
+def _entries(ev: Evaluator, pair: tuple[Expr, Expr], made: Call) -> list[tuple[Expr, Expr]]:
+    key, value = pair
+    frames = _calls_on(ev, value, made)
+    if frames is None:
+        return [pair]
+    return [
+        (results.in_caller(ev, key, frame), results.in_caller(ev, value.value, frame))  # type: ignore[union-attr]
+        for frame in frames
+    ]
+
+
+def _calls_on(ev: Evaluator, item: Expr, made: Call) -> list[Frame] | None:
+    """The calls that add a stored item to the object made at `made`, as frames of the
+    method that adds it; None when the item is not one a method adds, or when a call
+    on an object the lint cannot tell apart adds it too."""
+    if not isinstance(item, Stored) or ev.graph is None:
+        return None
+    fn = ev.index.functions.get(item.func)
+    if fn is None or not fn.bound:
+        return None
+    frames: list[Frame] = []
+    for caller, call, offset in ev.graph.callers_of(item.func):
+        receiver = call.func.base if isinstance(call.func, Attr) else call
+        if receiver == made:
+            frames.append(Frame(item.func, call, caller, offset, None, on_path=False))
+        elif not _made(ev, receiver):
+            return None
+    return frames
+
+
+def field_values(ev: Evaluator, struct: Expr, name: str) -> list[Expr]:
+    """What a field of an object holds: for `Model(...)`, the argument or the default;
+    for a declared settings parameter, its class default; for an instance of a plain
+    class (built here, or a parameter declared as one), its class attribute and what
+    its methods store."""
+    for model in models.instance_models(ev, struct):
+        if name not in model.fields:
+            continue
+        if isinstance(struct, Call) and models.constructed(struct):
+            return [models.constructor_argument(ev, model, struct, name)]
+        default = ev.index.globals.get(f"{model.qual}.{name}")
+        if isinstance(struct, Param) and default is not None:
+            return [default]
+    classes = receivers.classes_of(ev.index, struct) or []
+    return [Ref(qual) for cls in classes for qual in ev.index.attribute(cls, name)]

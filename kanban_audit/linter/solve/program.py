@@ -37,6 +37,7 @@ class Program:
         partial_globals.add(self.index)
         self.ev.reset()
         decorators.decorate(self.ev)
+        self.ev.grown()
         self.ev.reset()
         self.graph = CallGraph(self.ev)
         self.ev.graph = self.graph

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter.solve import fielddefaults
 from kanban_audit.linter.values import (
     Attr,
     Call,
@@ -44,7 +45,7 @@ def classes_of(index: ProgramIndex, obj: Expr, depth: int = 0) -> list[str] | No
         declared = fn.annotations.get(obj.name)
         return declared_classes(index, declared, True) if declared is not None else None
     if isinstance(obj, Call) and isinstance(obj.func, Ref):
-        return declared_classes(index, obj.func, False)
+        return _made(index, obj, depth)
     if isinstance(obj, (Stored, Narrowed)):
         return classes_of(index, obj.value if isinstance(obj, Stored) else obj.expr, depth + 1)
     if isinstance(obj, OneOf):
@@ -59,13 +60,26 @@ def is_self(fn: FunctionSummary, param: Param) -> bool:
     return bool(fn.bound and fn.class_name and fn.params and param.name == fn.params[0])
 
 
+def _made(index: ProgramIndex, call: Call, depth: int) -> list[str] | None:
+    """`Cls(...)`; a field declaration's default (`field(default_factory=Cls)`); a
+    function's call is what each of its returns makes (`db_settings()` returning
+    `DBSettings()`)."""
+    assert isinstance(call.func, Ref)
+    default = fielddefaults.declared(index, call)
+    if default is not None:
+        return classes_of(index, default, depth + 1)
+    target = index.resolve(call.func.qual)
+    if target and target[0] == "function":
+        returns = index.functions[target[1]].returns
+        return _union([classes_of(index, ret, depth + 1) for ret in returns])
+    return declared_classes(index, call.func, False)
+
+
 def _attribute(index: ProgramIndex, attr: Attr, depth: int) -> list[str] | None:
-    """`self.x`: what the class declares `x` as, else what its methods store in it."""
-    owners = classes_of(index, attr.base, depth + 1) if isinstance(attr.base, Param) else None
-    if not owners or not isinstance(attr.base, Param):
-        return None
-    fn = index.functions.get(attr.base.func)
-    if fn is None or not is_self(fn, attr.base):
+    """`self.x` (or `obj.x` of an object whose class is known: `self.qb.settings`): what
+    the class declares `x` as, else what its methods store in it."""
+    owners = classes_of(index, attr.base, depth + 1)
+    if not owners:
         return None
     found: list[list[str] | None] = []
     for owner in owners:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kanban_audit.linter.solve.atoms import Frame, binding
-from kanban_audit.linter.values import Call, Expr, Param, Stored, rebuilt
+from kanban_audit.linter.values import Call, Expr, Param, Star, Stored, rebuilt
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -29,14 +29,26 @@ def returned_structures(ev: Evaluator, call: Call, frame: Frame | None) -> list[
         inner = ev.helper_frame(qual, call, offset, frame)
         for ret in ev.index.functions[qual].returns:
             for struct in ev.structures(ret, inner):
-                found.append(_in_caller(ev, struct, inner))
+                found.append(_rewritten(ev, struct, inner))
     return found or [call]
 
 
-def _in_caller(ev: Evaluator, expr: Any, frame: Frame) -> Any:
+def _rewritten(ev: Evaluator, struct: Expr, frame: Frame) -> Expr:
+    """`in_caller`, made once per call of the helper: the arguments it puts in place
+    are the call's own (unless it spreads `*args`), whatever frame the call is read in."""
+    if any(isinstance(arg, Star) for arg in frame.call.args):
+        return in_caller(ev, struct, frame)
+    key = ("in caller", frame.func, frame.offset, id(struct), id(frame.call))
+    hit = ev.lasting.get(key)
+    if hit is None:
+        hit = ev.lasting[key] = (struct, frame.call, in_caller(ev, struct, frame))
+    return hit[2]
+
+
+def in_caller(ev: Evaluator, expr: Any, frame: Frame) -> Any:
     """`expr` with the parameters `frame` binds replaced by the call's arguments."""
     if isinstance(expr, Param):
         return ev.argument(frame, expr.name) if expr.func == frame.func else expr
     if isinstance(expr, Stored):  # read in any method, whatever the call passes
         return expr
-    return rebuilt(expr, lambda part: _in_caller(ev, part, frame))
+    return rebuilt(expr, lambda part: in_caller(ev, part, frame))

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kanban_audit.linter.solve import composed, files
+from kanban_audit.linter.solve import composed, files, reflowed
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
 from kanban_audit.linter.solve.context import BUDGET
 from kanban_audit.linter.sql import ANY_COLUMN, HOLE_CLOSE, HOLE_OPEN, parse_writes
@@ -29,6 +29,7 @@ from kanban_audit.linter.values import (
     DictLit,
     Expr,
     Index,
+    Lambda,
     Lit,
     Narrowed,
     OneOf,
@@ -82,9 +83,14 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         lefts = ev.strings(expr.left, frame)
         return _capped(ev, [x for t in lefts for x in _percent(ev, t, expr.right, frame)])
     wrapped = _wrapped_text(expr)
+    if wrapped is None and isinstance(expr, Call):
+        wrapped = reflowed.same_words(expr)
     if wrapped is not None:
         return ev.strings(wrapped, frame)
     if isinstance(expr, Call) and isinstance(expr.func, Ref):
+        default = ev.field_default(expr)
+        if default is not None:
+            return ev.strings(default, frame)
         expr = _on_constant(ev, expr)
     if isinstance(expr, Call) and isinstance(expr.func, Attr):
         if expr.func.name == "join" and expr.args:
@@ -96,7 +102,7 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
         # Each option's texts, whatever it is built from: a text extended on two
         # branches (`sql += ...` in the `if` and in the `else`) is either text.
         texts = [t for option in expr.options for t in ev.strings(option, frame)]
-        return _capped(ev, list({id(t): t for t in texts}.values()))
+        return _capped(ev, _distinct_sql(list({id(t): t for t in texts}.values())))
     read = files.file_texts(ev, expr, frame)
     if read is not None:
         return _capped(ev, read)
@@ -128,13 +134,64 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     if isinstance(expr, Call):
         texts = []
         for target in ev.call_targets(expr.func, frame):
-            if isinstance(target, tuple) and binding(frame, target[0]) is None:
+            if isinstance(target, Lambda):  # a factory's lambda: `lambda data: f"..."`
+                texts += ev.strings(target.body, frame)
+            elif isinstance(target, tuple) and binding(frame, target[0]) is None:
                 inner = ev.helper_frame(target[0], expr, target[1], frame)
                 for ret in ev.index.functions[target[0]].returns:
                     texts += ev.strings(ret, inner)
         if texts:
             return _capped(ev, texts)
     return [(Hole(expr, frame),)]
+
+
+def _distinct_sql(texts: list[Template]) -> list[Template]:
+    """The texts without those the SQL reader reads as another of them: `<schema>.name`
+    beside `name` (`f"{schema}.{name}" if schema else name` names one table or column:
+    the reader drops the qualifier), and a line comment beside a blank text
+    (`f"-- {comment}\n" if comment else ""`). Reading both would double the texts of
+    every statement built from them, once per part."""
+    if len(texts) < 2:
+        return texts
+    dropped: set[int] = set()
+    for t in texts:
+        bare = _behind_qualifier(t)
+        if bare is not None and any(_same(other, bare) for other in texts):
+            dropped.add(id(t))
+    comments = [t for t in texts if _comment_line(t)]
+    if comments and any(len(t) == 1 and isinstance(t[0], str) and not t[0].strip() for t in texts):
+        dropped |= {id(t) for t in comments}
+    return [t for t in texts if id(t) not in dropped] if dropped else texts
+
+
+def _same(a: Template, b: Template) -> bool:
+    """Two texts made of the same parts (read once: the same objects)."""
+    return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b, strict=True))
+
+
+def _behind_qualifier(template: Template) -> Template | None:
+    """`<hole>.name...` as `name...`; None when the text starts otherwise."""
+    if len(template) < 2 or not isinstance(template[0], Hole):
+        return None
+    after = template[1]
+    if not isinstance(after, str) or not after.startswith(".") or after == ".":
+        return template[2:] if after == "." else None
+    return (after[1:], *template[2:])
+
+
+_COMMENT_LINE = re.compile(r"\s*--[^\n]*\n\s*")
+
+
+def _plain(template: Template) -> str | None:
+    """A text known in full, else None."""
+    return "".join(template) if all(isinstance(p, str) for p in template) else None  # type: ignore[arg-type]
+
+
+def _comment_line(template: Template) -> bool:
+    if not (template and isinstance(template[0], str) and template[0].lstrip().startswith("--")):
+        return False
+    text = _plain(template)
+    return text is not None and _COMMENT_LINE.fullmatch(text) is not None
 
 
 def _capped(
@@ -515,8 +572,9 @@ def _inert(options: list[Template], column: str, guarded: str) -> bool:
 def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
     """`sep.join(fragments)`: one text per choice of each fragment's text. A fragment
     that may be one of several texts (a key kept by an allow-list, `{k: v for k, v
-    in body.items() if k in ALLOWED}`) gives a text per choice; too many choices
-    leave those fragments holes."""
+    in body.items() if k in ALLOWED}`) gives a text per choice; past the budget, each
+    text of each fragment once when no placeholder is bound by position, else those
+    fragments are holes."""
     assert isinstance(call.func, Attr)
     separators = ev.strings(call.func.base, frame)
     joined: list[Template] = []
@@ -524,10 +582,15 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
     for fragments in ev.structures(call.args[0], frame)[:4]:
         items = ev.elements(fragments, frame)
         options = [ev.strings(item, frame) for item in items]
-        if math.prod(len(texts) for texts in options) > MAX_CHOICES:
+        # One item (what every append of a builder adds) is each of its texts.
+        limit = MAX_TEMPLATES if len(items) == 1 else MAX_CHOICES
+        if math.prod(len(texts) for texts in options) > limit:
             options = _settled(options, column, ev.pack.tasks.guarded)
-        choices = list(itertools.islice(itertools.product(*options), MAX_CHOICES + 1))
-        if len(choices) > MAX_CHOICES:
+        choices = list(itertools.islice(itertools.product(*options), limit + 1))
+        if len(choices) > limit:
+            numbered = not any(_positional(t) for texts in options for t in texts)
+            choices = _each_once(options) if numbered else []
+        if not choices or len(choices) > MAX_TEMPLATES:
             choices = [
                 tuple(
                     texts[0] if len(texts) == 1 else (Hole(item, frame),)
@@ -543,6 +606,27 @@ def _join(ev: Evaluator, call: Call, frame: Frame | None) -> list[Template]:
                     pieces += list(text)
                 joined.append(tuple(pieces))
     return _capped(ev, joined)
+
+
+# Placeholders bound by position: which text an earlier fragment is moves them.
+_POSITIONAL = re.compile(r"\?(?!\d)|%s|%\(")
+
+
+def _positional(template: Template) -> bool:
+    return any(isinstance(p, str) and _POSITIONAL.search(p) for p in template)
+
+
+def _each_once(options: list[list[Template]]) -> list[tuple[Template, ...]]:
+    """Fragments whose placeholders are numbered or named (`$3`, `:id`) or absent: each
+    text of each fragment once, the others at their first text. What a fragment
+    writes is its own text, wherever the others put it: CTEs of one statement
+    composed on many branches (pgqueuer's dequeue) are each read, not made a part not
+    known here for the number of their combinations."""
+    first = tuple(texts[0] for texts in options)
+    choices = [first]
+    for n, texts in enumerate(options):
+        choices += [first[:n] + (text,) + first[n + 1 :] for text in texts[1:]]
+    return choices
 
 
 def _settled(options: list[list[Template]], column: str, guarded: str) -> list[list[Template]]:

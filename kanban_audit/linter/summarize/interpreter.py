@@ -10,6 +10,7 @@ per construct.
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -21,6 +22,7 @@ from kanban_audit.linter.summarize import (
     dumps,
     guards,
     handlers,
+    held,
     joins,
     loops,
     partials,
@@ -87,6 +89,19 @@ _SET_MUTATIONS = {
     "difference_update": "-",
     "intersection_update": "&",
 }
+# The escapes of a string's text that SQL reads (a line break ends a `--` comment).
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "\n": ""}
+_ESCAPE = re.compile(r"\\(.)", re.S)
+
+
+def _unescaped(text: str) -> str:
+    """An f-string's literal text as the string holds it (`\\n` a line break); other
+    escapes stay as written."""
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), text)
+
+
 _OPERATORS = {
     cst.Add: "+",
     cst.Multiply: "*",
@@ -251,7 +266,9 @@ class FunctionAnalyzer:
         if isinstance(func, cst.Attribute):
             key = dotted(func.value)
             args = [self.expr(a.value, env) for a in node.args if not a.keyword]
-            if key and key in env and args:
+            if isinstance(func.value, cst.Attribute) and args and func.attr.value in held.ADDERS:
+                held.added(self, func.value, func.attr.value, args[0], env)
+            elif key and key in env and args:
                 self.mutate(key, func.attr.value, args[0], env)
         return env, dotted(func) in EXITS
 
@@ -344,13 +361,16 @@ class FunctionAnalyzer:
                 env[key] = value
             self.store_attribute(target, value, env)
             self.field_write(target, value, env)
-        elif isinstance(target, cst.Subscript):
+        elif isinstance(target, cst.Subscript) and len(target.slice) == 1:
             key = dotted(target.value)
-            if key and key in env and isinstance(env[key], DictLit) and len(target.slice) == 1:
-                index = target.slice[0].slice
-                if isinstance(index, cst.Index):
-                    item = (self.expr(index.value, env), value)
-                    env[key] = DictLit(env[key].items + (item,))  # type: ignore[union-attr]
+            index = target.slice[0].slice
+            if not isinstance(index, cst.Index):
+                return
+            if isinstance(target.value, cst.Attribute):
+                held.item_set(self, target.value, self.expr(index.value, env), value, env)
+            elif key and key in env and isinstance(env[key], DictLit):
+                item = (self.expr(index.value, env), value)
+                env[key] = DictLit(env[key].items + (item,))  # type: ignore[union-attr]
 
     def store_attribute(self, target: cst.Attribute, value: Expr, env: Env) -> None:
         """`self.x = value` in a method (or a function nested in one): one more value of
@@ -367,16 +387,12 @@ class FunctionAnalyzer:
             ):
                 self.mod.chunk.assigned.append((name, value))
             return
-        if not isinstance(receiver, Param):
-            return
-        method = self.mod.chunk.functions.get(receiver.func)
-        if method is None or not (method.bound and method.class_name):
-            return
-        if method.params[0] == receiver.name:
+        cls = held.instance_class(self, target.value, env)
+        if cls:
             attr = f"{target.value.value}.{target.attr.value}"
             site = self.mod.statement_site(self.stmt_line)
             stored = Stored(value, self.fn.qualname, attr, site)
-            self.mod.chunk.assigned.append((f"{method.class_name}.{target.attr.value}", stored))
+            self.mod.chunk.assigned.append((f"{cls}.{target.attr.value}", stored))
 
     def field_write(self, target: cst.Attribute, value: Expr, env: Env) -> None:
         """`task.status = value`: a write of a model's field, if the solver finds the
@@ -624,9 +640,11 @@ class FunctionAnalyzer:
 
     def formatted_string(self, node: cst.FormattedString, env: Env) -> Expr:
         parts: list[Expr] = []
+        raw = "r" in node.prefix.lower()
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
-                parts.append(Lit(part.value.replace("{{", "{").replace("}}", "}")))
+                text = part.value.replace("{{", "{").replace("}}", "}")
+                parts.append(Lit(text if raw else _unescaped(text)))
             elif isinstance(part, cst.FormattedStringExpression):
                 parts.append(self.expr(part.expression, env))
         return Concat(tuple(parts))

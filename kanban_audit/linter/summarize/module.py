@@ -32,6 +32,9 @@ class ModuleAnalyzer:
         self.lines = lines
         self.spellings = spellings
         self.chunk = ChunkSummary()
+        # Where the chunk's assignments hold each class attribute's list (or dict) of
+        # what its methods add (summarize/held.py): (attribute, kind) -> position.
+        self.held: dict[tuple[str, str], int] = {}
 
     def record_import(self, node: cst.Import | cst.ImportFrom, into: dict[str, str]) -> None:
         """What a function-local import binds (module-level ones are in the context)."""
