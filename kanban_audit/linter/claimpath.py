@@ -19,7 +19,17 @@ from kanban_audit.linter.solve.context import BUDGET, TooComplex
 from kanban_audit.linter.solve.evaluate import describe
 from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.solve.sinks import sink_atoms
-from kanban_audit.linter.values import Attr, Call, Elem, Expr, Index, Narrowed, Param, Sink
+from kanban_audit.linter.values import (
+    Attr,
+    Call,
+    Elem,
+    Expr,
+    Index,
+    Narrowed,
+    Param,
+    Persisted,
+    Sink,
+)
 
 MAX_PATHS = 256
 ParamCache = dict[tuple[str, Expr], list[Atom]]
@@ -190,7 +200,7 @@ def _read_from(read: Expr) -> str:
         return f"element of {_read_from(read.seq)}"
     if isinstance(read, Call) and isinstance(read.func, Attr):
         return _read_from(read.func.base)
-    if isinstance(read, Narrowed):
+    if isinstance(read, (Narrowed, Persisted)):
         return _read_from(read.expr)
     return describe(read)
 

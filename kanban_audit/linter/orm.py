@@ -113,6 +113,22 @@ WHEN = "When"
 # A column type that bounds its values: SQLAlchemy Enum(...), its argument a Python
 # Enum class or the allowed strings.
 ENUM_TYPES = ("Enum",)
+# What a column over a Python Enum class stores for a member, per library: SQLAlchemy's
+# Enum(Status) stores the member's name (native_enum=, name=, length= change nothing),
+# and so does the Enum a field's annotation makes when its column names no type of its
+# own (SQLAlchemy 2.x `status: Mapped[Status]`; SQLModel `status: Status`, which builds
+# sa_Enum(Status)). Django's choices and peewee fields store the value written.
+ENUM_STORES = {"sqlalchemy": "name", "sqlmodel": "name"}
+# The Enum type's keyword that gives the stored texts instead: a callable over the class
+# returning one text per member (`lambda e: [m.value for m in e]`), read by the attribute
+# it takes of each member; a callable not read so may store either.
+VALUES_CALLABLE = "values_callable"
+MEMBER_TEXTS = ("value", "name")
+# Where a column names its own type: a positional argument other than a text of these
+# calls (Column("status", String), mapped_column(String(20))), or one of these keywords
+# (type_=, SQLModel's Field(sa_type=..., sa_column=...)).
+TYPED_BY_POSITION = ("Column", "mapped_column")
+TYPE_KEYWORDS = ("type_", "sa_type", "sa_column")
 # Django choices classes: each member is (value, label), or a value.
 CHOICES_BASES = ("TextChoices", "IntegerChoices", "Choices")
 

@@ -181,6 +181,15 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Persisted:
+    """A value as a column stores it: a text in `texts` is stored as its pair (an Enum
+    column storing a member's name for its value). Made by the solver, never summarised."""
+
+    expr: Expr
+    texts: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Holds:
     """The values for which a call's verdict is `truth`: a bound on its positional
     argument `arg` where the call is a test (`if not is_valid(s): raise`)."""
@@ -212,6 +221,7 @@ Expr = (
     | Refined
     | Check
     | Holds
+    | Persisted
 )
 
 

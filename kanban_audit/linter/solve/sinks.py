@@ -19,12 +19,13 @@ from kanban_audit.linter.solve import (
     columns,
     functions,
     models,
+    ormfields,
     ormforms,
     ormmodels,
     schema,
     unknown_table,
 )
-from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, narrow
+from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
 from kanban_audit.linter.solve.templates import (
     CUT_REASON,
     MAX_TEMPLATES,
@@ -325,8 +326,7 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
             elif not isinstance(struct, _NO_RECORD):
                 atoms += ev.index_values(Index(struct, Lit(field)), frame)
     about = sorted(written & tasks_models) if written else sorted(tasks_models)
-    allowed = ormmodels.field_bound(ev, set(about), field)
-    atoms = [kept for atom in atoms for kept in narrow(atom, allowed, frozenset())]
+    atoms = ormfields.stored(atoms, ormfields.field_storage(ev, set(about), field))
     how = _ORM_SPELLINGS.get(sink.method, f"{sink.method}()")
     model = about[0].rsplit(".", 1)[-1] if len(about) == 1 else "the tasks model"
     return atoms, f"{model}.{field} ({how})"
