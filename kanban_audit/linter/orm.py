@@ -129,6 +129,9 @@ MEMBER_TEXTS = ("value", "name")
 # (type_=, SQLModel's Field(sa_type=..., sa_column=...)).
 TYPED_BY_POSITION = ("Column", "mapped_column")
 TYPE_KEYWORDS = ("type_", "sa_type", "sa_column")
+# Libraries whose model class is a table only when its class statement says so
+# (SQLModel: `class Task(SQLModel, table=True)`; without it, a pydantic model).
+TABLE_KEYWORDS = {"sqlmodel": "table"}
 # Django choices classes: each member is (value, label), or a value.
 CHOICES_BASES = ("TextChoices", "IntegerChoices", "Choices")
 

@@ -381,6 +381,8 @@ class ClassSummary:
     # Annotated class-level names in order (a model's fields) -> their annotations.
     fields: tuple[tuple[str, Expr], ...] = ()
     dataclass: bool = False
+    # The class statement's keywords (`class Task(SQLModel, table=True)`).
+    keywords: tuple[tuple[str, Expr], ...] = ()
 
 
 @dataclass

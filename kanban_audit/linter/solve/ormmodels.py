@@ -5,7 +5,8 @@ The tasks model is the class the pack names (`[tasks] model`, a class name or a
 glob over the qualified name), else every model class whose mapping names the
 pack's table: SQLAlchemy and SQLModel `__tablename__` (SQLModel's default, the
 class name in lower case), Django `Meta.db_table` or `<app_label>_<model>`, peewee
-`Meta.table_name` or the class name in lower case. A write is about the classes
+`Meta.table_name` or the class name in lower case. An SQLModel class is a table
+only when its class statement says `table=True`. A write is about the classes
 its target may be an instance, a query or a statement of; an object whose class
 is not known here counts as the tasks model when the program has one (it is
 never shown to be another class). What a field holds is solve/ormfields.py's.
@@ -58,8 +59,15 @@ def tasks_models(ev: Evaluator) -> frozenset[str]:
             for cls in index.classes
             if (_named(cls, tasks.model) if tasks.model else _maps_table(ev, cls, tasks.table))
         ]
-        index.orm_models = frozenset(found)
+        index.orm_models = frozenset(cls for cls in found if _is_table(index, cls))
     return index.orm_models
+
+
+def _is_table(index: ProgramIndex, cls: str) -> bool:
+    """Whether a model class is a table: an SQLModel class only with `table=True` in
+    its class statement (without it, a pydantic model whose fields write nothing)."""
+    keyword = orm.TABLE_KEYWORDS.get(library(index, cls))
+    return keyword is None or dict(index.classes[cls].keywords).get(keyword) == Lit(True)
 
 
 def _named(cls: str, pattern: str) -> bool:
