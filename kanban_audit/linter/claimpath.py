@@ -86,13 +86,13 @@ def find_issues(program: Program) -> list[Issue]:
 
 def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> list[Issue]:
     ev = program.ev
-    atoms, note = sink_atoms(ev, sink, None)
+    atoms, note = sink_atoms(ev, sink, None, qual)
     paths = call_paths(program, sink, qual, stores=bool(note))
     if paths:
         # The SQL text (or the keywords) come from the calls: read the write at each.
         atoms, note = [], ""
         for frame in paths:
-            more, more_note = sink_atoms(ev, sink, frame)
+            more, more_note = sink_atoms(ev, sink, frame, qual)
             # What the path makes the write store enters at its outermost call (a
             # parameter of that call's function is read further out, along the path).
             path = hops(frame)

@@ -60,6 +60,23 @@ WRITE_METHODS: dict[str, WriteMethod] = {
     # SQLModel / pydantic: Task.model_validate(data) builds a row from a dict.
     "model_validate": WriteMethod(position=0, on_class=True),
 }
+# Writes that build an instance (`Task(status=...)`, `Task.model_validate(data)`): a
+# write only once the instance reaches the database (solve/ormsessions.py).
+BUILDS = ("construct", "model_validate")
+# What puts a built instance into the database: a method given it (or a list of them)
+# as an argument, SQLAlchemy's and SQLModel's session.add/add_all/merge and bulk saves,
+# Django's and peewee's bulk_create/bulk_update; or a method called on it, save().
+PERSIST_METHODS = (
+    "add",
+    "add_all",
+    "merge",
+    "bulk_save_objects",
+    "bulk_create",
+    "abulk_create",
+    "bulk_update",
+    "abulk_update",
+)
+SAVE_METHODS = ("save", "asave")
 # session.execute(update(Task), [rows]): the rows of a statement run once per row.
 EXECUTE_METHODS = ("execute", "exec")
 EXECUTE_ROWS = WriteMethod(position=1, rows=True)

@@ -22,6 +22,7 @@ from kanban_audit.linter.solve import (
     ormfields,
     ormforms,
     ormmodels,
+    ormsessions,
     schema,
     unknown_table,
 )
@@ -57,13 +58,13 @@ if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
 
 
-def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
-    """The values one write can store in the guarded column, and what it writes
-    ("" when it does not write the column)."""
+def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None, qual: str) -> tuple[list[Atom], str]:
+    """The values one write (in function `qual`) can store in the guarded column, and
+    what it writes ("" when it does not write the column)."""
     if sink.kind == "table":
         return _table_atoms(ev, sink, frame)
     if sink.kind == "orm":
-        return _orm_atoms(ev, sink, frame)
+        return _orm_atoms(ev, sink, frame, qual)
     tasks = ev.pack.tasks
     column = tasks.status.lower()
     orders = schema.column_orders(ev.index, ev.pack)
@@ -285,9 +286,10 @@ _ORM_SPELLINGS = {
 }
 
 
-def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
+def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None, qual: str) -> tuple[list[Atom], str]:
     """An ORM write of the tasks model: the values its records give the status field.
-    A target whose class is not known here counts when the program has a tasks model."""
+    A target whose class is not known here counts when the program has a tasks model;
+    an instance built here counts once it reaches the database."""
     tasks_models = ormmodels.tasks_models(ev)
     if not tasks_models or sink.data is None:
         return [], ""
@@ -304,6 +306,8 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     if written is None and spec is not None and spec.on_class:
         return [], ""
     if written is not None and not written & tasks_models:
+        return [], ""
+    if sink.method in orm.BUILDS and not ormsessions.persisted(ev, qual, sink):
         return [], ""
     field = ev.pack.tasks.status
     records = ev.elements(sink.data, frame)
