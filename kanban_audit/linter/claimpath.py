@@ -19,7 +19,17 @@ from kanban_audit.linter.solve.context import BUDGET, TooComplex
 from kanban_audit.linter.solve.evaluate import describe
 from kanban_audit.linter.solve.program import Program
 from kanban_audit.linter.solve.sinks import sink_atoms
-from kanban_audit.linter.values import Attr, Call, Elem, Expr, Index, Narrowed, Param, Sink
+from kanban_audit.linter.values import (
+    Attr,
+    Call,
+    Elem,
+    Expr,
+    Index,
+    Narrowed,
+    Param,
+    Persisted,
+    Sink,
+)
 
 MAX_PATHS = 256
 ParamCache = dict[tuple[str, Expr], list[Atom]]
@@ -76,13 +86,13 @@ def find_issues(program: Program) -> list[Issue]:
 
 def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> list[Issue]:
     ev = program.ev
-    atoms, note = sink_atoms(ev, sink, None)
+    atoms, note = sink_atoms(ev, sink, None, qual)
     paths = call_paths(program, sink, qual, stores=bool(note))
     if paths:
         # The SQL text (or the keywords) come from the calls: read the write at each.
         atoms, note = [], ""
         for frame in paths:
-            more, more_note = sink_atoms(ev, sink, frame)
+            more, more_note = sink_atoms(ev, sink, frame, qual)
             # What the path makes the write store enters at its outermost call (a
             # parameter of that call's function is read further out, along the path).
             path = hops(frame)
@@ -190,7 +200,7 @@ def _read_from(read: Expr) -> str:
         return f"element of {_read_from(read.seq)}"
     if isinstance(read, Call) and isinstance(read.func, Attr):
         return _read_from(read.func.base)
-    if isinstance(read, Narrowed):
+    if isinstance(read, (Narrowed, Persisted)):
         return _read_from(read.expr)
     return describe(read)
 

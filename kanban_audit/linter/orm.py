@@ -60,6 +60,23 @@ WRITE_METHODS: dict[str, WriteMethod] = {
     # SQLModel / pydantic: Task.model_validate(data) builds a row from a dict.
     "model_validate": WriteMethod(position=0, on_class=True),
 }
+# Writes that build an instance (`Task(status=...)`, `Task.model_validate(data)`): a
+# write only once the instance reaches the database (solve/ormsessions.py).
+BUILDS = ("construct", "model_validate")
+# What puts a built instance into the database: a method given it (or a list of them)
+# as an argument, SQLAlchemy's and SQLModel's session.add/add_all/merge and bulk saves,
+# Django's and peewee's bulk_create/bulk_update; or a method called on it, save().
+PERSIST_METHODS = (
+    "add",
+    "add_all",
+    "merge",
+    "bulk_save_objects",
+    "bulk_create",
+    "abulk_create",
+    "bulk_update",
+    "abulk_update",
+)
+SAVE_METHODS = ("save", "asave")
 # session.execute(update(Task), [rows]): the rows of a statement run once per row.
 EXECUTE_METHODS = ("execute", "exec")
 EXECUTE_ROWS = WriteMethod(position=1, rows=True)
@@ -113,6 +130,25 @@ WHEN = "When"
 # A column type that bounds its values: SQLAlchemy Enum(...), its argument a Python
 # Enum class or the allowed strings.
 ENUM_TYPES = ("Enum",)
+# What a column over a Python Enum class stores for a member, per library: SQLAlchemy's
+# Enum(Status) stores the member's name (native_enum=, name=, length= change nothing),
+# and so does the Enum a field's annotation makes when its column names no type of its
+# own (SQLAlchemy 2.x `status: Mapped[Status]`; SQLModel `status: Status`, which builds
+# sa_Enum(Status)). Django's choices and peewee fields store the value written.
+ENUM_STORES = {"sqlalchemy": "name", "sqlmodel": "name"}
+# The Enum type's keyword that gives the stored texts instead: a callable over the class
+# returning one text per member (`lambda e: [m.value for m in e]`), read by the attribute
+# it takes of each member; a callable not read so may store either.
+VALUES_CALLABLE = "values_callable"
+MEMBER_TEXTS = ("value", "name")
+# Where a column names its own type: a positional argument other than a text of these
+# calls (Column("status", String), mapped_column(String(20))), or one of these keywords
+# (type_=, SQLModel's Field(sa_type=..., sa_column=...)).
+TYPED_BY_POSITION = ("Column", "mapped_column")
+TYPE_KEYWORDS = ("type_", "sa_type", "sa_column")
+# Libraries whose model class is a table only when its class statement says so
+# (SQLModel: `class Task(SQLModel, table=True)`; without it, a pydantic model).
+TABLE_KEYWORDS = {"sqlmodel": "table"}
 # Django choices classes: each member is (value, label), or a value.
 CHOICES_BASES = ("TextChoices", "IntegerChoices", "Choices")
 

@@ -188,6 +188,15 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Persisted:
+    """A value as a column stores it: a text in `texts` is stored as its pair (an Enum
+    column storing a member's name for its value). Made by the solver, never summarised."""
+
+    expr: Expr
+    texts: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Holds:
     """The values for which a call's verdict is `truth`: a bound on its positional
     argument `arg` where the call is a test (`if not is_valid(s): raise`)."""
@@ -241,6 +250,7 @@ Expr = (
     | Check
     | Holds
     | Caught
+    | Persisted
 )
 
 
@@ -400,6 +410,8 @@ class ClassSummary:
     # Annotated class-level names in order (a model's fields) -> their annotations.
     fields: tuple[tuple[str, Expr], ...] = ()
     dataclass: bool = False
+    # The class statement's keywords (`class Task(SQLModel, table=True)`).
+    keywords: tuple[tuple[str, Expr], ...] = ()
 
 
 @dataclass

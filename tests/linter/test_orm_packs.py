@@ -1,7 +1,7 @@
 """A pack may name the tasks table's ORM model (`[tasks] model`), by class name or a glob
 over the qualified name, with no table; without it, a Django model whose default table
 name (`<app_label>_<model>`) is the pack's table is the tasks model. Judged alike with
-the pre-filter and without."""
+the pre-filter and without. The pack's guarded state is the text the column stores."""
 
 from __future__ import annotations
 
@@ -149,3 +149,55 @@ def test_a_pack_without_table_or_model_is_refused(tmp_path: Path) -> None:
     proc = run_cli("lint", "--rules", "pack.toml", "--no-cache", cwd=root)
     assert proc.returncode == 2
     assert "missing key 'table' (or the ORM 'model')" in proc.stderr
+
+
+ENUM_MODELS = """\
+import enum
+
+from sqlalchemy import Column, Enum, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class State(str, enum.Enum):
+    OPEN = "open"
+    ACTIVE = "active"
+
+
+class Ticket(Base):
+    __tablename__ = "desk_tickets"
+    id = Column(Integer, primary_key=True)
+    state = Column(Enum(State{options}), default=State.OPEN)
+"""
+
+ENUM_SERVICE = """\
+from desk.models import State, Ticket
+
+
+def reopen(session, ticket_id):
+    session.get(Ticket, ticket_id).state = State.ACTIVE
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "guarded", "found"),
+    [
+        ("", "ACTIVE", [("KA001", "desk/service.py", 5)]),
+        ("", "active", []),
+        (
+            ", values_callable=lambda e: [m.value for m in e]",
+            "active",
+            [("KA001", "desk/service.py", 5)],
+        ),
+        (", values_callable=lambda e: [m.value for m in e]", "ACTIVE", []),
+    ],
+)
+def test_guarded_is_the_text_an_enum_column_stores(
+    tmp_path: Path, options: str, guarded: str, found: list[tuple[str, str, int]]
+) -> None:
+    """SQLAlchemy's Enum over a Python Enum class stores the member's name, unless
+    values_callable gives the values: the pack names the stored text."""
+    pack = MODEL_PACK.format(model="Ticket").replace('"active"', f'"{guarded}"')
+    root = _project(tmp_path, pack, ENUM_MODELS.format(options=options), ENUM_SERVICE)
+    assert _found(root) == found

@@ -25,6 +25,7 @@ from kanban_audit.linter.solve import (
     instances,
     mappings,
     models,
+    ormfields,
     ormmodels,
     outside_members,
     picks,
@@ -80,6 +81,7 @@ from kanban_audit.linter.values import (
     Narrowed,
     OneOf,
     Param,
+    Persisted,
     Ref,
     Refined,
     Seq,
@@ -540,6 +542,9 @@ class Evaluator:
         atoms = self.values(expr.expr, frame)
         return [n for a in atoms for n in narrow(a, allow, deny or frozenset())]
 
+    def _persisted(self, expr: Persisted, frame: Frame | None) -> list[Atom]:
+        return [ormfields.as_stored(a, expr.texts) for a in self.values(expr.expr, frame)]
+
     def _verdict(self, expr: Check | Holds, frame: Frame | None) -> list[Atom]:
         """A truth value, never a status (a list it bounds is read by conditions.py);
         a constant one is that constant."""
@@ -726,6 +731,7 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     Check: Evaluator._verdict,
     Holds: Evaluator._verdict,
     Caught: Evaluator._caught,
+    Persisted: Evaluator._persisted,
 }  # type: ignore[dict-item]
 
 
@@ -835,6 +841,6 @@ def describe(expr: Expr) -> str:
         return expr.reason
     if isinstance(expr, Elem):
         return f"an element of {describe(expr.seq)}"
-    if isinstance(expr, Narrowed):
+    if isinstance(expr, (Narrowed, Persisted)):
         return describe(expr.expr)
     return "an expression"

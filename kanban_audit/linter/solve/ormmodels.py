@@ -1,14 +1,15 @@
 """ORM models: which analysed class is the tasks table, which class a write is about,
-and which values its status field can hold (the spellings are data in orm.py).
+and how a record names its fields (the spellings are data in orm.py).
 
 The tasks model is the class the pack names (`[tasks] model`, a class name or a
 glob over the qualified name), else every model class whose mapping names the
 pack's table: SQLAlchemy and SQLModel `__tablename__` (SQLModel's default, the
 class name in lower case), Django `Meta.db_table` or `<app_label>_<model>`, peewee
-`Meta.table_name` or the class name in lower case. A write is about the classes
+`Meta.table_name` or the class name in lower case. An SQLModel class is a table
+only when its class statement says `table=True`. A write is about the classes
 its target may be an instance, a query or a statement of; an object whose class
 is not known here counts as the tasks model when the program has one (it is
-never shown to be another class).
+never shown to be another class). What a field holds is solve/ormfields.py's.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter import orm
-from kanban_audit.linter.solve import models, receivers
+from kanban_audit.linter.solve import receivers
 from kanban_audit.linter.solve.atoms import Frame
 from kanban_audit.linter.values import (
     Attr,
@@ -37,7 +38,6 @@ from kanban_audit.linter.values import (
     Star,
     Unknown,
     one_of,
-    walk,
 )
 
 if TYPE_CHECKING:
@@ -59,8 +59,15 @@ def tasks_models(ev: Evaluator) -> frozenset[str]:
             for cls in index.classes
             if (_named(cls, tasks.model) if tasks.model else _maps_table(ev, cls, tasks.table))
         ]
-        index.orm_models = frozenset(found)
+        index.orm_models = frozenset(cls for cls in found if _is_table(index, cls))
     return index.orm_models
+
+
+def _is_table(index: ProgramIndex, cls: str) -> bool:
+    """Whether a model class is a table: an SQLModel class only with `table=True` in
+    its class statement (without it, a pydantic model whose fields write nothing)."""
+    keyword = orm.TABLE_KEYWORDS.get(library(index, cls))
+    return keyword is None or dict(index.classes[cls].keywords).get(keyword) == Lit(True)
 
 
 def _named(cls: str, pattern: str) -> bool:
@@ -312,52 +319,6 @@ def _then(when: Expr) -> Expr:
 
 
 # -- what the field can hold ---------------------------------------------------------
-
-
-def field_bound(ev: Evaluator, classes: set[str], field: str) -> frozenset[str] | None:
-    """The strings the field can hold in every one of these classes (its choices,
-    Enum column or annotation); None when one of them admits any string."""
-    bounds: list[frozenset[str]] = []
-    for cls in classes:
-        found = _class_bound(ev, cls, field)
-        if found is None:
-            return None
-        bounds.append(found)
-    return frozenset().union(*bounds) if bounds else None
-
-
-def _class_bound(ev: Evaluator, cls: str, field: str) -> frozenset[str] | None:
-    index = ev.index
-    for owner in index.ancestors(cls):
-        summary = index.classes.get(owner)
-        if summary is None:
-            continue
-        declared = dict(summary.fields).get(field)
-        column = index.globals.get(f"{owner}.{field}")
-        if column is not None:
-            found = _column_bound(ev, column)
-            if found is not None:
-                return found
-        if declared is not None:
-            return models.bound(ev, declared)
-    return None
-
-
-def _column_bound(ev: Evaluator, column: Expr) -> frozenset[str] | None:
-    """`choices=` (Django, peewee), an `Enum(...)` column type (SQLAlchemy)."""
-    for part in walk(column):
-        if not isinstance(part, Call):
-            continue
-        kw = dict(part.kwargs)
-        if "choices" in kw:
-            return choices(ev, kw["choices"])
-        if isinstance(part.func, Ref) and part.args:
-            qual = part.func.qual
-            if qual.rsplit(".", 1)[-1] in orm.ENUM_TYPES and orm.library_of(qual):
-                if len(part.args) == 1 and isinstance(part.args[0], Ref):
-                    return models.bound(ev, part.args[0])
-                return ev.const_set(Seq(part.args), None)
-    return None
 
 
 def choices(ev: Evaluator, expr: Expr) -> frozenset[str] | None:

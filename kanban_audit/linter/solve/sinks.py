@@ -19,12 +19,14 @@ from kanban_audit.linter.solve import (
     columns,
     functions,
     models,
+    ormfields,
     ormforms,
     ormmodels,
+    ormsessions,
     schema,
     unknown_table,
 )
-from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, narrow
+from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
 from kanban_audit.linter.solve.templates import (
     MAX_TEMPLATES,
     could_be,
@@ -56,13 +58,13 @@ if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
 
 
-def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
-    """The values one write can store in the guarded column, and what it writes
-    ("" when it does not write the column)."""
+def sink_atoms(ev: Evaluator, sink: Sink, frame: Frame | None, qual: str) -> tuple[list[Atom], str]:
+    """The values one write (in function `qual`) can store in the guarded column, and
+    what it writes ("" when it does not write the column)."""
     if sink.kind == "table":
         return _table_atoms(ev, sink, frame)
     if sink.kind == "orm":
-        return _orm_atoms(ev, sink, frame)
+        return _orm_atoms(ev, sink, frame, qual)
     tasks = ev.pack.tasks
     column = tasks.status.lower()
     orders = schema.column_orders(ev.index, ev.pack)
@@ -293,9 +295,10 @@ _ORM_SPELLINGS = {
 }
 
 
-def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Atom], str]:
+def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None, qual: str) -> tuple[list[Atom], str]:
     """An ORM write of the tasks model: the values its records give the status field.
-    A target whose class is not known here counts when the program has a tasks model."""
+    A target whose class is not known here counts when the program has a tasks model;
+    an instance built here counts once it reaches the database."""
     tasks_models = ormmodels.tasks_models(ev)
     if not tasks_models or sink.data is None:
         return [], ""
@@ -312,6 +315,8 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
     if written is None and spec is not None and spec.on_class:
         return [], ""
     if written is not None and not written & tasks_models:
+        return [], ""
+    if sink.method in orm.BUILDS and not ormsessions.persisted(ev, qual, sink):
         return [], ""
     field = ev.pack.tasks.status
     records = ev.elements(sink.data, frame)
@@ -334,8 +339,7 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[Ato
             elif not isinstance(struct, _NO_RECORD):
                 atoms += ev.index_values(Index(struct, Lit(field)), frame)
     about = sorted(written & tasks_models) if written else sorted(tasks_models)
-    allowed = ormmodels.field_bound(ev, set(about), field)
-    atoms = [kept for atom in atoms for kept in narrow(atom, allowed, frozenset())]
+    atoms = ormfields.stored(atoms, ormfields.field_storage(ev, set(about), field))
     how = _ORM_SPELLINGS.get(sink.method, f"{sink.method}()")
     model = about[0].rsplit(".", 1)[-1] if len(about) == 1 else "the tasks model"
     return atoms, f"{model}.{field} ({how})"

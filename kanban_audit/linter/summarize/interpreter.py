@@ -594,6 +594,7 @@ class FunctionAnalyzer:
             methods,
             typehints.class_fields(self, node),
             typehints.is_dataclass(node),
+            tuple((a.keyword.value, self.expr(a.value, env)) for a in node.keywords if a.keyword),
         )
         FunctionAnalyzer(self.mod, self.fn, {}, class_prefix=qualname).suite(node.body, {})
         line = self.mod.line_of(node)
