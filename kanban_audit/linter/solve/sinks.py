@@ -26,7 +26,7 @@ from kanban_audit.linter.solve import (
     schema,
     unknown_table,
 )
-from kanban_audit.linter.solve.atoms import Atom, Frame, Hole
+from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, narrow
 from kanban_audit.linter.solve.templates import (
     MAX_TEMPLATES,
     could_be,
@@ -269,15 +269,15 @@ def _table_atoms(ev: Evaluator, sink: Sink, frame: Frame | None) -> tuple[list[A
 
 
 def _column_values(ev: Evaluator, record: DictLit, column: str, frame: Frame | None) -> list[Atom]:
-    """The values a record gives a column: its keys are column names, in any case; a
-    spread mapping (`{**data.model_dump()}`, `Task(**data)`) gives its own item."""
+    """The values a record gives a column: its keys are column names, in any case (a
+    key bounded by a guard names only what the guard lets through); a spread mapping
+    (`{**data.model_dump()}`, `Task(**data)`) gives its own item."""
     atoms: list[Atom] = []
     for key, value in record.items:
         if isinstance(key, Star):
             atoms += ev.index_values(ev.item(key.expr, Lit(column)), frame)
             continue
-        keys = ev.const_set(key, frame)
-        if keys is None or column.lower() in {k.lower() for k in keys}:
+        if columns.may_name(ev, Hole(key, frame), column.lower()):
             atoms += ev.values(value, frame)
     return atoms
 
