@@ -206,6 +206,7 @@ class ProgramIndex:
             self.owner[qual] = self.owner[wrapper.source]
             self.wrapped[qual] = wrapper.target
         self._resolved.clear()
+        self.created = None  # the wrappers run SQL too
 
     def denoted(self, qual: str) -> str:
         """The function a defined function's name denotes: itself, or what its

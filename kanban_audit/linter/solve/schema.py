@@ -26,10 +26,9 @@ def column_orders(index: ProgramIndex, pack: RulePack) -> Orders:
     as the pack orders it."""
     tasks = pack.tasks
     table = tasks.table.lower()
-    own = index.created.get(table) if index.created is not None else None
-    if own is None:
+    if index.created is None:  # read once a program: most programs create no tasks table
         index.created = _created(index)
-        own = index.created.get(table)
+    own = index.created.get(table)
     if own:
         return {table: own}
     return {table: [c.lower() for c in tasks.columns]} if tasks.columns else {}

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from kanban_audit.linter.solve import composed, files
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
 from kanban_audit.linter.solve.context import BUDGET
-from kanban_audit.linter.sql import ANY_COLUMN, HOLE_CLOSE, HOLE_OPEN, parse_writes
+from kanban_audit.linter.sql import ANY_COLUMN, HOLE_CLOSE, HOLE_OPEN
 from kanban_audit.linter.sqlfiles import NamedText
 from kanban_audit.linter.values import (
     Attr,
@@ -167,7 +167,7 @@ def _capped(
     if not any(column in text or table in text for _, text, _ in dropped):
         return kept  # texts of no SQL about the board (an identifier passed to fetch())
     guarded = ev.pack.tasks.guarded
-    if CUT in kept or all(_harmless(t, may, column, guarded) for t, _, may in dropped):
+    if CUT in kept or all(_harmless(ev, t, may, column, guarded) for t, _, may in dropped):
         return kept
     return [*kept[: MAX_TEMPLATES - 1], CUT]
 
@@ -181,8 +181,30 @@ def _known_text(template: Template) -> tuple[str, bool]:
 
 
 # The keywords of a write as words: `updated_at` or `inserted_by` in a SELECT is none.
-_WRITE_WORD = re.compile(r"\b(?:update|insert|replace)\b")
-_ADD_WORD = re.compile(r"\b(?:insert|replace)\b")
+_WRITE_WORDS = ("update", "insert", "replace")
+_ADD_WORDS = ("insert", "replace")
+
+
+def _has_word(text: str, words: tuple[str, ...]) -> bool:
+    """Whether one of `words` stands in `text` as a whole word (what `\\b(?:a|b)\\b`
+    finds), found by str.find: a regex tries every position of a long SQL text, and
+    the texts a product of choices makes are thousands."""
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            if not _word_char(text, at - 1) and not _word_char(text, at + len(word)):
+                return True
+            at = text.find(word, at + 1)
+    return False
+
+
+def _word_char(text: str, at: int) -> bool:
+    """Whether the character at `at` continues a word, as `\\w` reads it (none out of
+    the text)."""
+    if at < 0 or at >= len(text):
+        return False
+    char = text[at]
+    return char.isalnum() or char == "_"
 
 
 def _known_parts(template: Template) -> tuple[str, bool]:
@@ -198,11 +220,13 @@ def _may_write(template: Template, text: str, holes: bool, column: str) -> bool:
     part not known here, or inserts (a positional INSERT names no column). A SELECT
     built on many branches is a read, whatever it names."""
     head = next((p for p in template if not isinstance(p, str) or p.strip()), "")
-    writes = isinstance(head, Hole) or _WRITE_WORD.search(text) is not None
-    return writes and (holes or column in text or _ADD_WORD.search(text) is not None)
+    writes = isinstance(head, Hole) or _has_word(text, _WRITE_WORDS)
+    return writes and (holes or column in text or _has_word(text, _ADD_WORDS))
 
 
-def _harmless(template: Template, may_write: bool, column: str, guarded: str) -> bool:
+def _harmless(
+    ev: Evaluator, template: Template, may_write: bool, column: str, guarded: str
+) -> bool:
     """Whether a text cut unread cannot write the guarded state, read on its face:
     it cannot write the column at all (`may_write`), or it is known in full, does not
     insert, holds the state nowhere, and every mention of the column sets it to a
@@ -210,14 +234,14 @@ def _harmless(template: Template, may_write: bool, column: str, guarded: str) ->
     if not may_write and not could_be(template, guarded):
         return True
     if any(isinstance(p, Hole) for p in template):
-        return _other_columns(template, column)
+        return _other_columns(ev, template, column)
     text = "".join(template).lower()
-    if guarded.lower() in text or _ADD_WORD.search(text):
+    if guarded.lower() in text or _has_word(text, _ADD_WORDS):
         return False
     return text.count(column) == len(_set_to_literal(column).findall(text))
 
 
-def _other_columns(template: Template, column: str) -> bool:
+def _other_columns(ev: Evaluator, template: Template, column: str) -> bool:
     """Whether a text with parts not known here writes only other columns, read as the
     write itself is read (sinks.py): a part that stands for a table's name or a key
     writes nothing, one that names a column or a part of a SET list may write any."""
@@ -227,7 +251,7 @@ def _other_columns(template: Template, column: str) -> bool:
     text, _ = marked_text(template)
     return not any(
         effect.fragment or effect.column_hole >= 0 or effect.column in (column, ANY_COLUMN)
-        for effect in parse_writes(text.lower())
+        for effect in ev.writes(text.lower(), {})
     )
 
 
@@ -593,7 +617,7 @@ def _reads(template: Template) -> bool:
     dozen classes each would make more texts than the budget, for no write)."""
     text = "".join(p for p in template if isinstance(p, str)).lower()
     head = text.lstrip(" \t\n(")
-    return head.startswith("select") and ";" not in text and not _WRITE_WORD.search(text)
+    return head.startswith("select") and ";" not in text and not _has_word(text, _WRITE_WORDS)
 
 
 def _text_of(
