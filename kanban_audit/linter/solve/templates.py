@@ -419,11 +419,65 @@ def product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
     if math.prod(len(p) for p in parts) > MAX_COMBOS:
         column, guarded = ev.pack.tasks.status.lower(), ev.pack.tasks.guarded.lower()
         parts = [p[:1] if _inert(p, column, guarded) else p for p in parts]
+    kept = _unwritten(ev, parts)
+    if kept is not None:
+        return kept
     texts = _combined(parts, MAX_COMBOS)
     capped = _capped(ev, texts, _read(parts, texts) if len(texts) > MAX_TEMPLATES else None)
     if CUT not in capped or any(CUT in options for options in parts):
         return capped
     return _combined(varying, MAX_TEMPLATES) if (varying := _varied(ev, parts)) else capped
+
+
+def _unwritten(ev: Evaluator, parts: list[list[Template]]) -> list[Template] | None:
+    """What `_capped` keeps of the texts the parts make, told from the parts alone when
+    none of those texts can write nor be the guarded state (a WHERE built from many
+    rules: thousands of texts, all reads): their first MAX_TEMPLATES. None when the
+    parts make no more texts than that, or when it cannot be told so (the texts are
+    then made and read one by one).
+
+    No text writes when none starts with a part not known here and no choice holds a
+    write keyword as a word, nor can one form across two choices (a word character on
+    both sides of a join). No text can be the guarded state when one part's every
+    choice holds a literal piece the state does not hold (`could_be`)."""
+    count = math.prod(len(p) for p in parts)
+    if count <= MAX_TEMPLATES or count > MAX_COMBOS:
+        return None
+    if sum(max(_text_size(t) for t in part) for part in parts) > MAX_TEXT:
+        return None
+    if any(was_cut(t) for part in parts for t in part) or _may_start_open(parts):
+        return None
+    guarded = ev.pack.tasks.guarded
+    if not any(all(_rules_out(t, guarded) for t in part) for part in parts):
+        return None
+    word_before = False  # whether a text made so far may end with a word character
+    for part in parts:
+        knowns = [_known_parts(t)[0].lower() for t in part]
+        if any(_has_word(known, _WRITE_WORDS) for known in knowns):
+            return None
+        if word_before and any(known and _word_char(known, 0) for known in knowns):
+            return None
+        ends = any(known and _word_char(known, len(known) - 1) for known in knowns)
+        word_before = ends or (word_before and not all(knowns))
+    combos = itertools.islice(itertools.product(*parts), MAX_TEMPLATES)
+    return [tuple(itertools.chain(*combo)) for combo in combos]
+
+
+def _may_start_open(parts: list[list[Template]]) -> bool:
+    """Whether a text the parts make may start (past blank pieces) with a part not
+    known here, which may be a write (`_may_write`)."""
+    for part in parts:
+        leads = [next((p for p in t if not isinstance(p, str) or p.strip()), None) for t in part]
+        if any(isinstance(lead, Hole) for lead in leads):
+            return True
+        if all(lead is not None for lead in leads):
+            return False
+    return False
+
+
+def _rules_out(template: Template, text: str) -> bool:
+    """Whether a text holds a literal piece that `text` does not (`could_be`'s test)."""
+    return any(isinstance(p, str) and p not in text for p in template)
 
 
 def _combined(parts: list[list[Template]], limit: int) -> list[Template]:
