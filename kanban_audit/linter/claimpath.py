@@ -18,6 +18,7 @@ from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, Issue, narrow
 from kanban_audit.linter.solve.context import BUDGET, TooComplex
 from kanban_audit.linter.solve.evaluate import describe
 from kanban_audit.linter.solve.program import Program
+from kanban_audit.linter.solve.reads import Answers, Decided, Reads
 from kanban_audit.linter.solve.sinks import sink_atoms
 from kanban_audit.linter.values import (
     Attr,
@@ -32,7 +33,8 @@ from kanban_audit.linter.values import (
 )
 
 MAX_PATHS = 256
-ParamCache = dict[tuple[str, Expr], list[Atom]]
+# A parameter's values, with what working them out read (solve/reads.py).
+ParamCache = dict[tuple[str, Expr], tuple[list[Atom], Reads]]
 
 
 @dataclass
@@ -57,21 +59,34 @@ def analyse(program: Program) -> Analysis:
         issues = find_issues(program)
     finally:
         index.recording = False
+        index.reads = None
         program.graph.consulted = None
+    _keep_answers(program)
     return Analysis(issues, needed, index.unresolved, index.subclassed)
 
 
 def find_issues(program: Program) -> list[Issue]:
-    """Every offending path in the program, one Issue per report place and write."""
-    cache: ParamCache = {}
+    """Every offending path in the program, one Issue per report place and write. A
+    write decided in the last round is not decided again when the program answers
+    what it read as it did then (solve/reads.py)."""
+    reuse, answers = program.reuse, Answers(program)
+    before = reuse.answers
+    if before and answers.facts() != before.facts():
+        before = None
+    cache: ParamCache = {
+        key: entry for key, entry in reuse.params.items() if _same(answers, entry[1], before)
+    }
+    decided: dict[tuple[str, int], Decided] = {}
     issues: dict[tuple, Issue] = {}
     for qual, fn in program.functions.items():
         for sink in fn.sinks:
-            program.ev.reset()
-            try:
-                found = _sink_issues(program, qual, sink, cache)
-            except (TooComplex, RecursionError):
-                found = [_too_complex(program, qual, sink)]
+            last = reuse.decided.get((qual, id(sink)))
+            if last and last.sink is sink and _same(answers, last.reads, before):
+                _replay(program, last.reads)
+                found, reads = last.issues, last.reads
+            else:
+                found, reads = _decide(program, qual, sink, cache)
+            decided[(qual, id(sink))] = Decided(sink, found, reads)
             for issue in found:
                 key = (issue.code, issue.report_func, issue.report_site, issue.sink_func, sink.site)
                 if key in issues:
@@ -81,7 +96,61 @@ def find_issues(program: Program) -> list[Issue]:
                     issues[key] = replace(issues[key], atoms=merged)
                 else:
                     issues[key] = issue
+    reuse.decided, reuse.params, reuse.answers = decided, cache, answers
     return list(issues.values())
+
+
+def _decide(
+    program: Program, qual: str, sink: Sink, cache: ParamCache
+) -> tuple[list[Issue], Reads]:
+    """One write's issues, and what deciding it read."""
+    program.ev.reset()
+    reads = program.index.reads = Reads()
+    try:
+        return _sink_issues(program, qual, sink, cache), reads
+    except (TooComplex, RecursionError):
+        return [_too_complex(program, qual, sink)], reads
+    finally:
+        program.index.reads = None
+
+
+def _same(answers: Answers, reads: Reads, before: Answers | None) -> bool:
+    """Whether the program answers what a decision read as it did in the last round
+    (asked with the recording for the pre-filter off: asking is not deciding)."""
+    if before is None:
+        return False
+    index = answers.program.index
+    index.recording = False
+    try:
+        return answers.same(reads, before)
+    except (TooComplex, RecursionError):  # a fact too complex to work out: decide again
+        return False
+    finally:
+        index.recording = True
+
+
+def _replay(program: Program, reads: Reads) -> None:
+    """Record for the pre-filter what a decision kept from the last round recorded."""
+    program.index.unresolved |= reads.unresolved
+    program.index.subclassed |= reads.subclasses
+    if program.graph.consulted is not None:
+        program.graph.consulted |= reads.callers
+
+
+def _keep_answers(program: Program) -> None:
+    """Work out, while the program is this one, the answers to what this round's
+    decisions read: the next round compares its own with them."""
+    reuse = program.reuse
+    if reuse.answers is None:
+        return
+    try:
+        for entry in reuse.decided.values():
+            reuse.answers.keep(entry.reads)
+        for _, reads in reuse.params.values():
+            reuse.answers.keep(reads)
+        reuse.answers.facts()
+    except (TooComplex, RecursionError):  # nothing is kept: the next round decides all
+        reuse.answers = None
 
 
 def _sink_issues(program: Program, qual: str, sink: Sink, cache: ParamCache) -> list[Issue]:
@@ -158,15 +227,33 @@ def _resolve_param(
     the hops from where it entered. Each call site is read on its own."""
     read = expr or Param(func, name)
     key = (func, read)
+    index = program.index
     if key in cache:
-        return cache[key]
+        found, reads = cache[key]
+        if index.reads is not None:
+            index.reads.merge(reads)
+        return found
     if key in active:
         return []  # recursion: the values come in through the other call sites
+    outer, index.reads = index.reads, Reads()
+    try:
+        found = _param_values(program, key, name, cache, active | {key})
+        cache[key] = (found, index.reads)
+    finally:
+        inner, index.reads = index.reads, outer
+        if outer is not None:
+            outer.merge(inner)
+    return found
+
+
+def _param_values(
+    program: Program, key: tuple[str, Expr], name: str, cache: ParamCache, active: set
+) -> list[Atom]:
+    """`_resolve_param` worked out: `key` is the function and what is read."""
+    func, read = key
     callers = program.graph.callers_of(func)
     if not callers:
-        cache[key] = [Atom("unknown", _unseen(func, name, read))]
-        return cache[key]
-    active = active | {key}
+        return [Atom("unknown", _unseen(func, name, read))]
     guarded = program.pack.tasks.guarded
     result: list[Atom] = []
     for caller, call, offset in callers:
@@ -180,8 +267,7 @@ def _resolve_param(
                 result.append(atom)
         if len(result) > MAX_PATHS:
             break
-    cache[key] = _bounded(result, guarded)
-    return cache[key]
+    return _bounded(result, guarded)
 
 
 def _unseen(func: str, name: str, read: Expr) -> str:

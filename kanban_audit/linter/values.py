@@ -307,6 +307,13 @@ def _compared(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(kind) if f.compare)
 
 
+@cache
+def _fields_of(kind: type) -> tuple[str, ...] | None:
+    """The fields of a value's type, None for a type that is no dataclass (asked of
+    every part of every value rebuilt or walked: read once a type)."""
+    return tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
+
+
 def _shape(value: Expr) -> tuple[type, Any]:
     """What two equal values share at a glance: their kind, and a literal's value."""
     return (Lit, value.value) if isinstance(value, Lit) else (type(value), None)
@@ -462,14 +469,15 @@ def rebuilt(node: Any, change: Callable[[Any], Any]) -> Any:
     if isinstance(node, (tuple, list)):
         items = [change(item) for item in node]
         return node if all(a is b for a, b in zip(items, node, strict=True)) else type(node)(items)
-    if not is_dataclass(node) or isinstance(node, type):
+    names = _fields_of(type(node))
+    if names is None:
         return node
     changed = {}
-    for f in fields(node):
-        value = getattr(node, f.name)
+    for name in names:
+        value = getattr(node, name)
         new = change(value)
         if new is not value:
-            changed[f.name] = new
+            changed[name] = new
     return replace(node, **changed) if changed else node
 
 
@@ -489,5 +497,5 @@ def walk(node: Any, into: Callable[[Any], bool] = lambda part: True) -> Iterator
             continue
         if isinstance(part, tuple):
             todo += reversed(part)
-        elif is_dataclass(part) and not isinstance(part, type):
-            todo += reversed([getattr(part, f.name) for f in fields(part)])
+        elif (names := _fields_of(type(part))) is not None:
+            todo += reversed([getattr(part, name) for name in names])

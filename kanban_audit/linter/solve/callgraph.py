@@ -15,7 +15,7 @@ class CallGraph:
     """Calls resolved to analysed functions, in both directions."""
 
     def __init__(self, ev: Evaluator) -> None:
-        index = ev.index
+        index = self.index = ev.index
         self.callers: dict[str, list[CallSite]] = {}
         self.callees: dict[str, set[str]] = {}
         for qual, fn in index.functions.items():
@@ -32,11 +32,16 @@ class CallGraph:
         """The visible calls of a function; the decision now depends on all of them."""
         if self.consulted is not None:
             self.consulted.add(qual)
+        if self.index.reads is not None:
+            self.index.reads.callers.add(qual)
         return self.callers.get(qual, [])
 
     def is_exposed(self, qual: str) -> bool:
         """Whether an entry point reaches the function without passing the claim path;
         the answer depends on the callers of every function above it."""
+        reads = self.index.reads
+        if reads is not None:
+            reads.exposed.add(qual)
         if self.consulted is not None:
             todo, seen = [qual], set()
             while todo:
@@ -45,6 +50,8 @@ class CallGraph:
                     continue
                 seen.add(current)
                 self.consulted.add(current)
+                if reads is not None:
+                    reads.callers.add(current)
                 todo += [caller for caller, _, _ in self.callers.get(current, [])]
         return self.exposed.get(qual, False)
 

@@ -82,7 +82,7 @@ def method_callees(ev: Evaluator, func: Attr, caller: str) -> list[Callee]:
     if func.name in BUILTIN_METHODS:
         return []
     # A receiver of no known type: any analysed method of that name.
-    return [(index.denoted(qual), 1) for qual in index.methods_by_name.get(func.name, [])]
+    return [(index.denoted(qual), 1) for qual in index.methods_named(func.name)]
 
 
 def dispatch_items(ev: Evaluator, expr: Expr) -> list[Expr]:

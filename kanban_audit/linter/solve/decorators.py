@@ -145,10 +145,10 @@ def property_read(ev: Evaluator, attr: Attr) -> Call | None:
 
 def _property_call(ev: Evaluator, attr: Attr) -> Call | None:
     base = attr.base
-    classes = receivers.classes_of(ev.index, base) if ev.index.properties else None
+    classes = receivers.classes_of(ev.index, base) if ev.index.is_property("") else None
     for cls in classes or ():
         member = ev.index.class_member(cls, attr.name)
-        if member and member[0] == "function" and member[1] in ev.index.properties:
+        if member and member[0] == "function" and ev.index.is_property(member[1]):
             return Call(Ref(member[1]), (base,), (), ev.index.functions[member[1]].site)
     return None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter.solve.reads import SQL_FUNCTIONS
 from kanban_audit.linter.solve.schema import literal_texts
 from kanban_audit.linter.sql import Orders, WriteEffect, parse_writes
 from kanban_audit.linter.sqlfunctions import (
@@ -51,10 +52,16 @@ def _sanctioned(ev: Evaluator, call: Called) -> bool:
     return ev.pack.is_sanctioned(call.function.name)
 
 
+def defined(ev: Evaluator) -> dict[str, list[SqlFunction]]:
+    """The SQL functions the program defines, by name."""
+    return _functions(ev)[0]
+
+
 def _functions(ev: Evaluator) -> tuple[dict[str, list[SqlFunction]], dict[str, list[Called]]]:
     """The functions by name (the tree's SQL files' and the code's), and the calls read
     so far by text: both kept until the program grows."""
     index = ev.index
+    index.read_fact(SQL_FUNCTIONS)
     if index.sql_functions is None:
         found = list(ev.sql_files.functions)
         found += [

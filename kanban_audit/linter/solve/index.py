@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kanban_audit.linter.sqlfunctions import Called, SqlFunction
 
+from kanban_audit.linter.solve.reads import ALL_METHODS
 from kanban_audit.linter.values import (
     ClassSummary,
     Expr,
@@ -24,6 +25,7 @@ from kanban_audit.linter.values import (
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.decorators import Made
+    from kanban_audit.linter.solve.reads import Reads
 
 Target = tuple[str, str]  # (kind, qualname): kind is function, class, global or module
 # `f.__wrapped__`: the function a decorated `f` wraps, as functools.wraps names it.
@@ -49,6 +51,8 @@ class ProgramIndex:
         # Classes whose subclasses a decision read while `recording`: files not
         # analysed yet may hold more of them.
         self.subclassed: set[str] = set()
+        # While set, what the decision being made asks (solve/reads.py).
+        self.reads: Reads | None = None
         self._children: dict[str, list[str]] | None = None
         # The tables the analysed code creates, with their columns (solve/schema.py).
         self.created: dict[str, list[str]] | None = None
@@ -92,10 +96,12 @@ class ProgramIndex:
 
     def resolve(self, qual: str) -> Target | None:
         """What a qualified name denotes, through imports and re-exports."""
+        if self.reads is not None:
+            self.reads.names.add(qual)
         if qual in self._resolved:
             found = self._resolved[qual]
             if found is None and self.recording:
-                self.unresolved.add(qual)
+                self._unresolved(qual)
             return found
         self._resolved[qual] = None  # guards import cycles
         result: Target | None = None
@@ -126,8 +132,13 @@ class ProgramIndex:
                 result = base  # an Enum member's .value is the member's value
         self._resolved[qual] = result
         if result is None and self.recording:
-            self.unresolved.add(qual)
+            self._unresolved(qual)
         return result
+
+    def _unresolved(self, qual: str) -> None:
+        self.unresolved.add(qual)
+        if self.reads is not None:
+            self.reads.unresolved.add(qual)
 
     def _from_stars(self, module: str, name: str) -> Target | None:
         """A name a module does not define, from the modules it imports everything from."""
@@ -168,6 +179,8 @@ class ProgramIndex:
     def members(self, owner: str) -> list[tuple[str, str]]:
         """(name, function) of what a class holds (its methods, inherited ones too) or
         a module holds (its top-level functions)."""
+        if self.reads is not None:
+            self.reads.names.add(owner)
         if owner in self.classes:
             found: dict[str, str] = {}
             for cls in self.ancestors(owner):
@@ -186,11 +199,31 @@ class ProgramIndex:
 
     def all_methods(self) -> list[tuple[str, str]]:
         """(name, method) of every analysed method."""
+        if self.reads is not None:
+            self.reads.methods.add(ALL_METHODS)
         return [
             (name, self.denoted(qual))
             for name, quals in self.methods_by_name.items()
             for qual in quals
         ]
+
+    def is_property(self, qual: str) -> bool:
+        """Whether a method is read as an attribute (`@property`); "" asks whether
+        any is."""
+        if self.reads is not None:
+            self.reads.properties.add(qual)
+        return qual in self.properties if qual else bool(self.properties)
+
+    def read_fact(self, name: str) -> None:
+        """Note that the decision being made reads a whole-program fact (reads.py)."""
+        if self.reads is not None:
+            self.reads.facts.add(name)
+
+    def methods_named(self, name: str) -> list[str]:
+        """Every analysed method of that name."""
+        if self.reads is not None:
+            self.reads.methods.add(name)
+        return self.methods_by_name.get(name, [])
 
     def set_wrappers(
         self, wrappers: dict[str, str], made: list[Made], properties: set[str]
@@ -210,6 +243,7 @@ class ProgramIndex:
             self.owner[qual] = self.owner[wrapper.source]
             self.wrapped[qual] = wrapper.target
         self._resolved.clear()
+        self.created = None  # the wrappers run SQL too
 
     def denoted(self, qual: str) -> str:
         """The function a defined function's name denotes: itself, or what its
@@ -248,6 +282,8 @@ class ProgramIndex:
         """The analysed classes derived from `cls`, at any depth."""
         if self.recording:
             self.subclassed.add(cls)
+        if self.reads is not None:
+            self.reads.subclasses.add(cls)
         children = self._children if self._children is not None else self._derive()
         found: list[str] = []
         todo = list(children.get(cls, ()))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from kanban_audit.linter import orm
 from kanban_audit.linter.solve import receivers
 from kanban_audit.linter.solve.atoms import Frame
+from kanban_audit.linter.solve.reads import ORM_MODELS
 from kanban_audit.linter.values import (
     Attr,
     Call,
@@ -52,6 +53,7 @@ _PLAIN = (Lit, Concat, Seq, DictLit, Comp)
 def tasks_models(ev: Evaluator) -> frozenset[str]:
     """The analysed classes that are the tasks table (worked out once per program)."""
     index = ev.index
+    index.read_fact(ORM_MODELS)
     if index.orm_models is None:
         tasks = ev.pack.tasks
         found = [

@@ -8,6 +8,7 @@ from kanban_audit.linter.solve import decorators, partial_globals
 from kanban_audit.linter.solve.callgraph import CallGraph
 from kanban_audit.linter.solve.evaluate import Evaluator
 from kanban_audit.linter.solve.index import ProgramIndex
+from kanban_audit.linter.solve.reads import Reuse
 from kanban_audit.linter.sqlfiles import SqlFiles
 from kanban_audit.linter.values import ModuleSummary
 from kanban_audit.rulepack import RulePack
@@ -30,6 +31,8 @@ class Program:
         self.pack = pack
         self.index = ProgramIndex(aliases)
         self.ev = Evaluator(self.index, pack, sql_files)
+        # The last round's decisions, kept for the next (claimpath.py).
+        self.reuse = Reuse()
         self.add(summaries)
 
     def add(self, summaries: Iterable[ModuleSummary]) -> None:

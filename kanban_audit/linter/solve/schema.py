@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter.solve.reads import CREATED
 from kanban_audit.linter.sqlschema import created_tables
 from kanban_audit.linter.values import Concat, Expr, Lit, OneOf
 
@@ -26,7 +27,8 @@ def column_orders(index: ProgramIndex, pack: RulePack) -> Orders:
     as the pack orders it."""
     tasks = pack.tasks
     table = tasks.table.lower()
-    if index.created is None:  # read once per program, whether or not it creates the table
+    index.read_fact(CREATED)
+    if index.created is None:  # read once a program: most programs create no tasks table
         index.created = _created(index)
     own = index.created.get(table)
     if own:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from kanban_audit.linter.solve import composed, files, reflowed
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hole, Template, binding
 from kanban_audit.linter.solve.context import BUDGET
-from kanban_audit.linter.sql import ANY_COLUMN, HOLE_CLOSE, HOLE_OPEN, parse_writes
+from kanban_audit.linter.sql import ANY_COLUMN, HOLE_CLOSE, HOLE_OPEN
 from kanban_audit.linter.sqlfiles import NamedText
 from kanban_audit.linter.values import (
     Attr,
@@ -229,7 +229,7 @@ def _capped(
     if not any(column in text or table in text for _, text, _ in dropped):
         return kept  # texts of no SQL about the board (an identifier passed to fetch())
     guarded = ev.pack.tasks.guarded
-    if CUT in kept or all(_harmless(t, may, column, guarded) for t, _, may in dropped):
+    if CUT in kept or all(_harmless(ev, t, may, column, guarded) for t, _, may in dropped):
         return kept
     return [*kept[: MAX_TEMPLATES - 1], CUT]
 
@@ -243,8 +243,30 @@ def _known_text(template: Template) -> tuple[str, bool]:
 
 
 # The keywords of a write as words: `updated_at` or `inserted_by` in a SELECT is none.
-_WRITE_WORD = re.compile(r"\b(?:update|insert|replace)\b")
-_ADD_WORD = re.compile(r"\b(?:insert|replace)\b")
+_WRITE_WORDS = ("update", "insert", "replace")
+_ADD_WORDS = ("insert", "replace")
+
+
+def _has_word(text: str, words: tuple[str, ...]) -> bool:
+    """Whether one of `words` stands in `text` as a whole word (what `\\b(?:a|b)\\b`
+    finds), found by str.find: a regex tries every position of a long SQL text, and
+    the texts a product of choices makes are thousands."""
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            if not _word_char(text, at - 1) and not _word_char(text, at + len(word)):
+                return True
+            at = text.find(word, at + 1)
+    return False
+
+
+def _word_char(text: str, at: int) -> bool:
+    """Whether the character at `at` continues a word, as `\\w` reads it (none out of
+    the text)."""
+    if at < 0 or at >= len(text):
+        return False
+    char = text[at]
+    return char.isalnum() or char == "_"
 
 
 def _known_parts(template: Template) -> tuple[str, bool]:
@@ -260,11 +282,13 @@ def _may_write(template: Template, text: str, holes: bool, column: str) -> bool:
     part not known here, or inserts (a positional INSERT names no column). A SELECT
     built on many branches is a read, whatever it names."""
     head = next((p for p in template if not isinstance(p, str) or p.strip()), "")
-    writes = isinstance(head, Hole) or _WRITE_WORD.search(text) is not None
-    return writes and (holes or column in text or _ADD_WORD.search(text) is not None)
+    writes = isinstance(head, Hole) or _has_word(text, _WRITE_WORDS)
+    return writes and (holes or column in text or _has_word(text, _ADD_WORDS))
 
 
-def _harmless(template: Template, may_write: bool, column: str, guarded: str) -> bool:
+def _harmless(
+    ev: Evaluator, template: Template, may_write: bool, column: str, guarded: str
+) -> bool:
     """Whether a text cut unread cannot write the guarded state, read on its face:
     it cannot write the column at all (`may_write`), or it is known in full, does not
     insert, holds the state nowhere, and every mention of the column sets it to a
@@ -272,14 +296,14 @@ def _harmless(template: Template, may_write: bool, column: str, guarded: str) ->
     if not may_write and not could_be(template, guarded):
         return True
     if any(isinstance(p, Hole) for p in template):
-        return _other_columns(template, column)
+        return _other_columns(ev, template, column)
     text = "".join(template).lower()
-    if guarded.lower() in text or _ADD_WORD.search(text):
+    if guarded.lower() in text or _has_word(text, _ADD_WORDS):
         return False
     return text.count(column) == len(_set_to_literal(column).findall(text))
 
 
-def _other_columns(template: Template, column: str) -> bool:
+def _other_columns(ev: Evaluator, template: Template, column: str) -> bool:
     """Whether a text with parts not known here writes only other columns, read as the
     write itself is read (sinks.py): a part that stands for a table's name or a key
     writes nothing, one that names a column or a part of a SET list may write any."""
@@ -289,7 +313,7 @@ def _other_columns(template: Template, column: str) -> bool:
     text, _ = marked_text(template)
     return not any(
         effect.fragment or effect.column_hole >= 0 or effect.column in (column, ANY_COLUMN)
-        for effect in parse_writes(text.lower())
+        for effect in ev.writes(text.lower(), {})
     )
 
 
@@ -465,6 +489,9 @@ def product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
     if math.prod(len(p) for p in parts) > MAX_COMBOS:
         column, guarded = ev.pack.tasks.status.lower(), ev.pack.tasks.guarded.lower()
         parts = [p[:1] if _inert(p, column, guarded) else p for p in parts]
+    kept = _unwritten(ev, parts)
+    if kept is not None:
+        return kept
     board = (ev.pack.tasks.status.lower(), ev.pack.tasks.table_text.lower())
     texts = _combined(parts, MAX_COMBOS, board)
     capped = _capped(ev, texts, _read(parts, texts) if len(texts) > MAX_TEMPLATES else None)
@@ -472,6 +499,57 @@ def product(ev: Evaluator, parts: list[list[Template]]) -> list[Template]:
         return capped
     varying = _varied(ev, parts)
     return _combined(varying, MAX_TEMPLATES, board) if varying else capped
+
+
+def _unwritten(ev: Evaluator, parts: list[list[Template]]) -> list[Template] | None:
+    """What `_capped` keeps of the texts the parts make, told from the parts alone when
+    none of those texts can write nor be the guarded state (a WHERE built from many
+    rules: thousands of texts, all reads): their first MAX_TEMPLATES. None when the
+    parts make no more texts than that, or when it cannot be told so (the texts are
+    then made and read one by one).
+
+    No text writes when none starts with a part not known here and no choice holds a
+    write keyword as a word, nor can one form across two choices (a word character on
+    both sides of a join). No text can be the guarded state when one part's every
+    choice holds a literal piece the state does not hold (`could_be`)."""
+    count = math.prod(len(p) for p in parts)
+    if count <= MAX_TEMPLATES or count > MAX_COMBOS:
+        return None
+    if sum(max(_text_size(t) for t in part) for part in parts) > MAX_TEXT:
+        return None
+    if any(cut_reason(t) for part in parts for t in part) or _may_start_open(parts):
+        return None
+    guarded = ev.pack.tasks.guarded
+    if not any(all(_rules_out(t, guarded) for t in part) for part in parts):
+        return None
+    word_before = False  # whether a text made so far may end with a word character
+    for part in parts:
+        knowns = [_known_parts(t)[0].lower() for t in part]
+        if any(_has_word(known, _WRITE_WORDS) for known in knowns):
+            return None
+        if word_before and any(known and _word_char(known, 0) for known in knowns):
+            return None
+        ends = any(known and _word_char(known, len(known) - 1) for known in knowns)
+        word_before = ends or (word_before and not all(knowns))
+    combos = itertools.islice(itertools.product(*parts), MAX_TEMPLATES)
+    return [tuple(itertools.chain(*combo)) for combo in combos]
+
+
+def _may_start_open(parts: list[list[Template]]) -> bool:
+    """Whether a text the parts make may start (past blank pieces) with a part not
+    known here, which may be a write (`_may_write`)."""
+    for part in parts:
+        leads = [next((p for p in t if not isinstance(p, str) or p.strip()), None) for t in part]
+        if any(isinstance(lead, Hole) for lead in leads):
+            return True
+        if all(lead is not None for lead in leads):
+            return False
+    return False
+
+
+def _rules_out(template: Template, text: str) -> bool:
+    """Whether a text holds a literal piece that `text` does not (`could_be`'s test)."""
+    return any(isinstance(p, str) and p not in text for p in template)
 
 
 def _combined(parts: list[list[Template]], limit: int, board: tuple[str, ...]) -> list[Template]:
@@ -499,7 +577,7 @@ def _unread(text: Template) -> bool:
 def _mentions(template: Template, board: tuple[str, ...]) -> tuple[bool, bool]:
     """Whether a text's known parts name a write, and whether they name the board."""
     known = _known_parts(template)[0].lower()
-    return _WRITE_WORD.search(known) is not None, any(word in known for word in board)
+    return _has_word(known, _WRITE_WORDS), any(word in known for word in board)
 
 
 def _too_long(marks: tuple[tuple[bool, bool], ...]) -> Template:
@@ -712,7 +790,7 @@ def _reads(template: Template) -> bool:
     dozen classes each would make more texts than the budget, for no write)."""
     text = "".join(p for p in template if isinstance(p, str)).lower()
     head = text.lstrip(" \t\n(")
-    return head.startswith("select") and ";" not in text and not _WRITE_WORD.search(text)
+    return head.startswith("select") and ";" not in text and not _has_word(text, _WRITE_WORDS)
 
 
 def _text_of(
