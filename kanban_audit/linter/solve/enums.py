@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kanban_audit.linter.solve.atoms import Atom, Frame, narrow
-from kanban_audit.linter.values import Call, ClassSummary, Lit
+from kanban_audit.linter.values import Call, ClassSummary, Lit, Ref
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -38,3 +38,14 @@ def member_values(ev: Evaluator, cls: str) -> frozenset[str] | None:
             return None
         values.add(value.value)
     return frozenset(values) or None
+
+
+def members(ev: Evaluator, qual: str) -> list[Ref] | None:
+    """`for member in Status`: an Enum class iterated gives its members (None when
+    `qual` names no Enum class of the analysed code)."""
+    target = ev.index.resolve(qual)
+    if not target or target[0] != "class" or not ev.index.classes[target[1]].is_enum:
+        return None
+    prefix = f"{target[1]}."
+    names = [q for q in ev.index.globals if q.startswith(prefix) and "." not in q[len(prefix) :]]
+    return [Ref(name) for name in names if not name.rsplit(".", 1)[1].startswith("_")]

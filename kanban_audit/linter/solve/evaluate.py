@@ -357,6 +357,8 @@ class Evaluator:
                     items += self.elements(key.expr, frame) if isinstance(key, Star) else [key]
             elif isinstance(struct, Narrowed):  # a container lacking some members
                 items += [Narrowed(i, None, struct.deny) for i in self.elements(struct.expr, frame)]
+            elif isinstance(struct, Ref) and (members := enums.members(self, struct.qual)):
+                items += members
             else:
                 items.append(Elem(struct) if not isinstance(struct, Unknown) else struct)
         return items
