@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from kanban_audit.linter.solve import decorators, partial_globals
+from kanban_audit.linter.solve import decorators, functions, ormmodels, partial_globals, schema
 from kanban_audit.linter.solve.callgraph import CallGraph
 from kanban_audit.linter.solve.evaluate import Evaluator
 from kanban_audit.linter.solve.index import ProgramIndex
-from kanban_audit.linter.solve.reads import Reuse
+from kanban_audit.linter.solve.reads import CREATED, SQL_FUNCTIONS, Reuse
 from kanban_audit.linter.sqlfiles import SqlFiles
 from kanban_audit.linter.values import ModuleSummary
 from kanban_audit.rulepack import RulePack
@@ -45,6 +46,17 @@ class Program:
         self.graph = CallGraph(self.ev)
         self.ev.graph = self.graph
         self.ev.reset()
+
+    def fact(self, name: str) -> Any:
+        """What the program says of a whole-program fact (reads.py): the tasks table's
+        columns as it creates them, the SQL functions it defines, or its tasks models:
+        worked out as the solver does when a decision first reads them."""
+        if name == CREATED:
+            return schema.column_orders(self.index, self.pack)
+        if name == SQL_FUNCTIONS:
+            return functions.defined(self.ev)
+        self.ev.reset()
+        return ormmodels.tasks_models(self.ev)
 
     @property
     def functions(self):  # noqa: ANN201 - the index's mapping

@@ -101,23 +101,10 @@ class Answers:
         if kind == "property":
             return key in index.properties if key else bool(index.properties)
         if kind == "fact":
-            return self._fact(key)
+            return self.program.fact(key)
         if key == ALL_METHODS:
             return tuple(index.all_methods())
         return tuple(index.methods_by_name.get(key, ()))
-
-    def _fact(self, name: str) -> Any:
-        """The tables the program creates, the SQL functions it defines or its tasks
-        models: worked out as the solver does when a decision first reads them."""
-        from kanban_audit.linter.solve import functions, ormmodels, schema
-
-        program = self.program
-        if name == CREATED:  # what a decision reads of them: the tasks table's columns
-            return schema.column_orders(program.index, program.pack)
-        if name == SQL_FUNCTIONS:
-            return functions.defined(program.ev)
-        program.ev.reset()
-        return ormmodels.tasks_models(program.ev)
 
     def facts(self) -> tuple:
         """What its decorators make of the program's functions: read by nearly every
