@@ -219,6 +219,6 @@ def _summaries(
         fresh.append((key, outcome.summary))
         chunks += outcome.fresh
         out.append((job.display, outcome.summary))
-    if cache:
-        cache.put_all(fresh, chunks)
+    if cache:  # summaries nest as deeply as the code they were made from
+        with_deep_stack(cache.put_all, fresh, chunks)
     return out

@@ -67,3 +67,39 @@ def test_a_long_elif_chain_on_a_parameter_is_linted_promptly(tmp_path: Path, sta
         "Found 1 finding (KA001: 1).",
     ], proc.stderr
     assert proc.returncode == 1
+
+
+# The cache stores each chunk with the values it leaves, so fewer with it (that
+# still nests past Python's default recursion limit when the summaries are stored).
+@pytest.mark.parametrize(("cache", "rebuilt"), [(False, 1_500), (True, 600)], ids=["no", "cache"])
+def test_names_rebuilt_from_themselves_are_linted_promptly(
+    tmp_path: Path, cache: bool, rebuilt: int
+) -> None:
+    """`s = s + ''` and `write = deco(write)`, a thousand times at module level: each
+    value holds the one before it, and a name's values are joined (and its chunks
+    keyed) without walking each chain once per other."""
+    lines = [
+        "def deco(f):",
+        "    def wrapper(*args):",
+        "        return f(*args)",
+        "    return wrapper",
+        "def write(conn, s):",
+        '    conn.execute("UPDATE tasks SET status = ?", (s,))',
+        "s = 'runn'",
+        *["s = s + ''", "write = deco(write)"] * rebuilt,
+        "s = s + 'ing'",
+        "def run(conn):",
+        "    write(conn, s)",
+    ]
+    (tmp_path / "big.py").write_text("\n".join([*lines, ""]))
+    where = ("--cache-dir", tmp_path / "cache") if cache else ("--no-cache",)
+    proc = run_cli("lint", "--isolated", *where, "big.py", cwd=tmp_path, timeout=TIMEOUT)
+    line = len(lines)
+    assert proc.stdout.splitlines() == [
+        f"big.py:{line}:5: KA001 status 'running' can reach tasks.status via write()"
+        " outside the claim path",
+        f"    big.py:{line}:5: run() calls write()",
+        "    big.py:6:5: write() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA001: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1

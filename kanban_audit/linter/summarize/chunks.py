@@ -80,5 +80,6 @@ def chunk_key(
 def _value_digest(value: Expr, digests: dict[int, str]) -> str:
     found = digests.get(id(value))
     if found is None:
-        found = digests[id(value)] = hashlib.sha256(encode_value(value)).hexdigest()
+        # A value built on one digested before (`x = f(x)`) costs its new parts only.
+        found = digests[id(value)] = hashlib.sha256(encode_value(value, 0, digests)).hexdigest()
     return found
