@@ -103,3 +103,24 @@ def test_names_rebuilt_from_themselves_are_linted_promptly(
         "Found 1 finding (KA001: 1).",
     ], proc.stderr
     assert proc.returncode == 1
+
+
+def test_a_long_chain_in_one_of_several_files_is_summarised_in_parallel(tmp_path: Path) -> None:
+    """Just under the operators the lint reads in one expression: the summary nests
+    as deeply, and a worker process hands it back all the same."""
+    chain = " + ".join(["'x'"] * 1_400)
+    (tmp_path / "chain.py").write_text(
+        f"def chained(conn):\n    conn.execute('UPDATE tasks SET status = ' + {chain})\n"
+    )
+    (tmp_path / "writer.py").write_text("\n".join([*WRITER, ""]))
+    proc = run_cli(
+        "lint", "--isolated", "--no-cache", "--jobs", "2", ".", cwd=tmp_path, timeout=TIMEOUT
+    )
+    assert proc.stdout.splitlines() == [
+        "writer.py:6:5: KA001 status 'running' can reach tasks.status via set_status()"
+        " outside the claim path",
+        "    writer.py:6:5: run() calls set_status()",
+        "    writer.py:2:5: set_status() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA001: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1
