@@ -26,7 +26,7 @@ import ast
 from collections.abc import Callable, Sequence
 
 from kanban_audit.linter.depth import nesting_problem
-from kanban_audit.linter.summarize.chunks import Chunk, chunk_key, split
+from kanban_audit.linter.summarize.chunks import Chunk, chunk_key, split, worth_storing
 from kanban_audit.linter.summarize.context import ModuleContext, module_context
 from kanban_audit.linter.summarize.namespace import Namespace
 from kanban_audit.linter.summarize.writes import Spellings
@@ -78,7 +78,8 @@ def summarize(
         part = lookup(key, chunk.start) if lookup else None
         if part is None:
             part = _summarize_chunk(chunk, context, env.seen_by(chunk.names), raw, lines, spellings)
-            fresh.append((key, part, chunk.start))
+            if worth_storing(part, chunk):
+                fresh.append((key, part, chunk.start))
         parts.append(part)
         env.apply(part.cleared, part.env)
     return _assemble(context, path, parts), fresh
