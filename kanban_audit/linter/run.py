@@ -157,7 +157,8 @@ def _grow(
         seen.update(batch)
         loaded = _summaries(batch, files, contents, pack, cache, options, result)
         summaries = [summary for _, summary in loaded if summary is not None]
-        program.add(with_deep_stack(table.localise_all, summaries, contents))
+        # Both walk the code's own nesting (a chain of 2,000 subclasses): the deep stack.
+        with_deep_stack(program.add, with_deep_stack(table.localise_all, summaries, contents))
         analysis = with_deep_stack(analyse, program)
         if not options.prefilter:
             return program, analysis
