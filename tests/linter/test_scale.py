@@ -127,3 +127,24 @@ def test_a_long_chain_in_one_of_several_files_is_summarised_in_parallel(tmp_path
         "Found 1 finding (KA001: 1).",
     ], proc.stderr
     assert proc.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("opened", "closed"), [("(", ")"), ("CASE WHEN a THEN ", " END")], ids=["parens", "case"]
+)
+def test_an_sql_value_nested_thousands_deep_is_unknown_promptly(
+    tmp_path: Path, opened: str, closed: str
+) -> None:
+    """Each level of an SQL expression is read by a walk of the whole: past 64
+    levels the value is not read (KA002), instead of minutes of walks."""
+    value = opened * 5_000 + "'running'" + closed * 5_000
+    proc = lint(
+        tmp_path, ["def write(conn):", f'    conn.execute("UPDATE tasks SET status = {value}")']
+    )
+    assert proc.stdout.splitlines() == [
+        "big.py:2:5: KA002 unchecked value (SQL expression nested over 64 deep) can reach"
+        " tasks.status without a guard excluding 'running'",
+        "    big.py:2:5: write() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA002: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1
