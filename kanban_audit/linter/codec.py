@@ -11,7 +11,7 @@ the caller treats the entry as missing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kanban_audit.linter.values import (
@@ -123,7 +123,11 @@ def encode(value: ModuleSummary | ChunkSummary, line_shift: int = 0) -> bytes:
     return encode_value(value, line_shift)
 
 
-def encode_value(value: Any, line_shift: int = 0) -> bytes:
+def encode_value(
+    value: Any, line_shift: int = 0, digests: Mapping[int, str] | None = None
+) -> bytes:
+    """`digests` (by identity) stand for the parts whose digest is known already: a
+    key, not a document to decode, written in the time of the new parts only."""
     table: list[list[Any]] = []
     ids: dict[int, int] = {}
 
@@ -131,6 +135,11 @@ def encode_value(value: Any, line_shift: int = 0) -> bytes:
         known = ids.get(id(item))
         if known is not None:
             return known
+        digest = digests.get(id(item)) if digests and item is not value else None
+        if digest is not None:
+            ids[id(item)] = len(table)
+            table.append(["#", digest])
+            return ids[id(item)]
         kind = type(item)
         row: list[Any] = [TAGS[kind]]
         for name, how in SCHEMA[kind]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -69,9 +70,9 @@ def summarize_all(
         workers, mp_context=context, initializer=_ignore_interrupts
     )
     try:
-        futures = {pool.submit(summarize_one, jobs[n]): n for n in order}
+        futures = {pool.submit(_summarize_pickled, jobs[n]): n for n in order}
         for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-            results[futures[future]] = future.result()
+            results[futures[future]] = pickle.loads(future.result())  # loads without recursing
             if progress:
                 progress(done, len(jobs))
     except BaseException:
@@ -84,6 +85,13 @@ def summarize_all(
         raise
     pool.shutdown(wait=True)
     return [r for r in results if r is not None]
+
+
+def _summarize_pickled(job: ParseJob) -> bytes:
+    """`summarize_one` in a worker, pickled on the deep stack: a summary nests as
+    deeply as the code it was made from (1,400 chained `+`), past what the pool
+    could pickle on the worker's own stack."""
+    return with_deep_stack(pickle.dumps, summarize_one(job))
 
 
 def _ignore_interrupts() -> None:

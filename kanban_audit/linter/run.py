@@ -157,7 +157,8 @@ def _grow(
         seen.update(batch)
         loaded = _summaries(batch, files, contents, pack, cache, options, result)
         summaries = [summary for _, summary in loaded if summary is not None]
-        program.add(with_deep_stack(table.localise_all, summaries, contents))
+        # Both walk the code's own nesting (a chain of 2,000 subclasses): the deep stack.
+        with_deep_stack(program.add, with_deep_stack(table.localise_all, summaries, contents))
         analysis = with_deep_stack(analyse, program)
         if not options.prefilter:
             return program, analysis
@@ -219,6 +220,6 @@ def _summaries(
         fresh.append((key, outcome.summary))
         chunks += outcome.fresh
         out.append((job.display, outcome.summary))
-    if cache:
-        cache.put_all(fresh, chunks)
+    if cache:  # summaries nest as deeply as the code they were made from
+        with_deep_stack(cache.put_all, fresh, chunks)
     return out

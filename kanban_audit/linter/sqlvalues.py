@@ -35,6 +35,7 @@ from kanban_audit.linter.sqltokens import (
 MAX_TEXTS = 64
 # What stands in an SQL function's body for a value not known here (sqlfunctions.py).
 NOT_KNOWN = "argument_not_known"
+MAX_NESTING = 64  # parentheses and CASE in one expression: deeper is not read
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,20 @@ def _without_cast(tokens: list[Token]) -> list[Token]:
         tokens = unwrap(tokens[:at])
 
 
+def _nested_past(tokens: list[Token], limit: int) -> bool:
+    """Whether parentheses and CASE ... END nest deeper than `limit`: each level is
+    read by a walk of the whole expression, 5,000 of them would take minutes."""
+    depth = 0
+    for tok in tokens:
+        if tok.text == "(" or (tok.kind == "word" and tok.upper == "CASE"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif tok.text == ")" or (tok.kind == "word" and tok.upper == "END"):
+            depth = max(0, depth - 1)
+    return False
+
+
 _NOT_IN_TYPES = {"END", "ELSE", "THEN", "WHEN", "AND", "OR", "IS", "NOT", "IN", "AS"}
 
 
@@ -108,6 +123,8 @@ def _type_name(tokens: list[Token]) -> bool:
 
 def value_atoms(tokens: list[Token], scope: Scope) -> list[SqlValue]:
     """The values an SQL expression can produce, one reader per form."""
+    if _nested_past(tokens, MAX_NESTING):
+        return [unknown(f"SQL expression nested over {MAX_NESTING} deep")]
     tokens = _without_cast(_without_collate(unwrap(tokens)))
     if len(tokens) == 2 and tokens[0].text in (":", "@", "$") and tokens[1].kind == "hole":
         return [SqlValue("named_hole", tokens[1].index)]

@@ -319,22 +319,62 @@ def _shape(value: Expr) -> tuple[type, Any]:
     return (Lit, value.value) if isinstance(value, Lit) else (type(value), None)
 
 
+def _fingerprint(value: Any, known: dict[int, int]) -> int:
+    """A hash that values `equal` says are equal share; each part's is kept in
+    `known` (by identity), so values built one on another are hashed once."""
+    stack = [value]
+    while stack:
+        x = stack[-1]
+        if id(x) in known:
+            stack.pop()
+            continue
+        if is_dataclass(x):
+            parts = [getattr(x, f) for f in _compared(type(x))]
+        elif type(x) is tuple:
+            parts = list(x)
+        else:
+            known[id(x)] = hash(x) if x.__hash__ is not None else 0
+            continue
+        missing = [p for p in parts if id(p) not in known]
+        if missing:
+            stack += missing
+            continue
+        stack.pop()
+        known[id(x)] = hash((type(x), *(known[id(p)] for p in parts)))
+    return known[id(value)]
+
+
+FEW_ALIKE = 8  # past this many options of one shape, only those of the same fingerprint
+
+
 def one_of(options: list[Expr] | tuple[Expr, ...]) -> Expr:
     """A flattened, de-duplicated union; merges parallel lists built by append and
     dicts built by item assignment."""
     flat: list[Expr] = []
     seen: set[int] = set()
     earlier: dict[tuple[type, Any], list[Expr]] = {}  # by `_shape`: only these can be equal
+    # A shape with many options (a name given a thousand values) is looked up by
+    # fingerprint too: only options of the same one are compared.
+    prints: dict[int, int] = {}
+    printed: dict[tuple[tuple[type, Any], int], list[Expr]] = {}
     for option in options:
         # A union's own options are distinct already: only what joins them is compared.
         added = []
         for item in option.options if isinstance(option, OneOf) else (option,):
-            alike = earlier.get(_shape(item), ())
+            shape = _shape(item)
+            alike = earlier.get(shape, ())
+            if len(alike) > FEW_ALIKE:
+                alike = printed.get((shape, _fingerprint(item, prints)), ())
             if id(item) not in seen and not any(equal(item, other) for other in alike):
                 added.append(item)
                 seen.add(id(item))
         for item in added:
-            earlier.setdefault(_shape(item), []).append(item)
+            shape = _shape(item)
+            bucket = earlier.setdefault(shape, [])
+            bucket.append(item)
+            if len(bucket) > FEW_ALIKE:  # the whole bucket when it grows past, then each
+                for other in bucket if len(bucket) == FEW_ALIKE + 1 else (item,):
+                    printed.setdefault((shape, _fingerprint(other, prints)), []).append(other)
         flat += added
     for kind in (Seq, DictLit):
         same = [item for item in flat if isinstance(item, kind)]

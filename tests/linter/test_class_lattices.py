@@ -68,3 +68,32 @@ def test_a_request_model_built_as_a_lattice_is_request_data(tmp_path: Path) -> N
     proc = lint(tmp_path, [*MODEL, *lattice("    status: str = 'todo'", "BaseModel"), *WRITE])
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "KA002" in proc.stdout and "lattice.py:" in proc.stdout
+
+
+def test_an_exception_two_thousand_subclasses_deep_is_followed_to_its_base(tmp_path: Path) -> None:
+    """`E{k}(E{k-1})` 2,000 times: a raise of the last under `except E0` is caught
+    (the write after the `try` can see 'running'), one of the first under `except`
+    of the last is not (the refusal narrows the write)."""
+    depth = 2_000
+    lines = ["class E0(Exception):", "    pass"]
+    for k in range(1, depth):
+        lines += [f"class E{k}(E{k - 1}):", "    pass"]
+    for name, raised, caught in (("caught", depth - 1, 0), ("escapes", 0, depth - 1)):
+        lines += [
+            f"def {name}(conn, s):",
+            "    try:",
+            "        if s == 'running':",
+            f"            raise E{raised}()",
+            f"    except E{caught}:",
+            "        pass",
+            '    conn.execute("UPDATE tasks SET status = ?", (s,))',
+        ]
+    proc = lint(tmp_path, lines)
+    line = 2 * depth + 7
+    assert proc.stdout.splitlines() == [
+        f"lattice.py:{line}:5: KA001 status 'running' can reach tasks.status"
+        " outside the claim path",
+        f"    lattice.py:{line}:5: caught() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA001: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1

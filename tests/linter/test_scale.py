@@ -67,3 +67,84 @@ def test_a_long_elif_chain_on_a_parameter_is_linted_promptly(tmp_path: Path, sta
         "Found 1 finding (KA001: 1).",
     ], proc.stderr
     assert proc.returncode == 1
+
+
+# With the cache, fewer (still nesting past Python's default recursion limit when
+# the summaries are stored): a chunk holding a long chain is not stored.
+@pytest.mark.parametrize(("cache", "rebuilt"), [(False, 1_500), (True, 600)], ids=["no", "cache"])
+def test_names_rebuilt_from_themselves_are_linted_promptly(
+    tmp_path: Path, cache: bool, rebuilt: int
+) -> None:
+    """`s = s + ''` and `write = deco(write)`, a thousand times at module level: each
+    value holds the one before it, and a name's values are joined (and its chunks
+    keyed and stored) without walking each chain once per other."""
+    lines = [
+        "def deco(f):",
+        "    def wrapper(*args):",
+        "        return f(*args)",
+        "    return wrapper",
+        "def write(conn, s):",
+        '    conn.execute("UPDATE tasks SET status = ?", (s,))',
+        "s = 'runn'",
+        *["s = s + ''", "write = deco(write)"] * rebuilt,
+        "s = s + 'ing'",
+        "def run(conn):",
+        "    write(conn, s)",
+    ]
+    (tmp_path / "big.py").write_text("\n".join([*lines, ""]))
+    where = ("--cache-dir", tmp_path / "cache") if cache else ("--no-cache",)
+    proc = run_cli("lint", "--isolated", *where, "big.py", cwd=tmp_path, timeout=TIMEOUT)
+    line = len(lines)
+    assert proc.stdout.splitlines() == [
+        f"big.py:{line}:5: KA001 status 'running' can reach tasks.status via write()"
+        " outside the claim path",
+        f"    big.py:{line}:5: run() calls write()",
+        "    big.py:6:5: write() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA001: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1
+    if cache:  # growing with the file, not with its square (some 240 times it was)
+        stored = sum(f.stat().st_size for f in (tmp_path / "cache").iterdir())
+        assert stored < 50 * (tmp_path / "big.py").stat().st_size
+
+
+def test_a_long_chain_in_one_of_several_files_is_summarised_in_parallel(tmp_path: Path) -> None:
+    """Just under the operators the lint reads in one expression: the summary nests
+    as deeply, and a worker process hands it back all the same."""
+    chain = " + ".join(["'x'"] * 1_400)
+    (tmp_path / "chain.py").write_text(
+        f"def chained(conn):\n    conn.execute('UPDATE tasks SET status = ' + {chain})\n"
+    )
+    (tmp_path / "writer.py").write_text("\n".join([*WRITER, ""]))
+    proc = run_cli(
+        "lint", "--isolated", "--no-cache", "--jobs", "2", ".", cwd=tmp_path, timeout=TIMEOUT
+    )
+    assert proc.stdout.splitlines() == [
+        "writer.py:6:5: KA001 status 'running' can reach tasks.status via set_status()"
+        " outside the claim path",
+        "    writer.py:6:5: run() calls set_status()",
+        "    writer.py:2:5: set_status() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA001: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("opened", "closed"), [("(", ")"), ("CASE WHEN a THEN ", " END")], ids=["parens", "case"]
+)
+def test_an_sql_value_nested_thousands_deep_is_unknown_promptly(
+    tmp_path: Path, opened: str, closed: str
+) -> None:
+    """Each level of an SQL expression is read by a walk of the whole: past 64
+    levels the value is not read (KA002), instead of minutes of walks."""
+    value = opened * 5_000 + "'running'" + closed * 5_000
+    proc = lint(
+        tmp_path, ["def write(conn):", f'    conn.execute("UPDATE tasks SET status = {value}")']
+    )
+    assert proc.stdout.splitlines() == [
+        "big.py:2:5: KA002 unchecked value (SQL expression nested over 64 deep) can reach"
+        " tasks.status without a guard excluding 'running'",
+        "    big.py:2:5: write() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA002: 1).",
+    ], proc.stderr
+    assert proc.returncode == 1

@@ -108,3 +108,22 @@ def test_broken_definitions_are_read_without_failing(project: Path):
     broken = "CREATE FUNCTION take_job(\nCREATE FUNCTION f(a int) RETURNS int AS $x$ open\n"
     (project / "jobs" / "sql" / "broken.sql").write_text(broken + "SELECT take_job(1")
     assert _found(project, "--no-cache") == [("KA001", 11)]
+
+
+@pytest.mark.parametrize(
+    "folder",
+    ['Path(__file__).parent / "sql"', 'os.path.join(os.path.dirname(__file__), "sql")'],
+    ids=["pathlib", "os.path"],
+)
+def test_a_module_at_the_top_of_the_tree_reads_the_files_beside_it(tmp_path: Path, folder):
+    """`app.py` linted from its own folder: its folder is `.`, not a path not known."""
+    (tmp_path / "pack.toml").write_text(PACK.format(sanctioned="other"))
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "retry.sql").write_text("UPDATE jobs SET state = 'doing';\n")
+    (tmp_path / "app.py").write_text(
+        "import os\nfrom pathlib import Path\n\n"
+        f"SQL = {folder}\n\n\n"
+        "def retry(conn):\n"
+        '    conn.execute(open(os.path.join(SQL, "retry.sql")).read())\n'
+    )
+    assert _found(tmp_path, "--no-cache") == [("KA001", 8)]

@@ -131,7 +131,7 @@ def _path(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[str | None]:
         summary = ev.index.modules.get(expr.qual.removesuffix(".__file__"))
         return [summary.path if summary else None]
     if isinstance(expr, Attr) and expr.name == "parent":
-        return [posixpath.dirname(p) if p else None for p in paths(ev, expr.base, frame)]
+        return [_folder(p) for p in paths(ev, expr.base, frame)]
     if isinstance(expr, Elem):  # a file a folder's listing gives
         return _listed(ev, expr.seq, frame)
     if not isinstance(expr, Call):
@@ -141,7 +141,7 @@ def _path(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[str | None]:
         if func.qual in _PATH_TYPES or func.qual in ("os.path.join", "operator.truediv"):
             return _joined(ev, list(expr.args), frame)
         if func.qual == "os.path.dirname" and expr.args:
-            return [posixpath.dirname(p) if p else None for p in paths(ev, expr.args[0], frame)]
+            return [_folder(p) for p in paths(ev, expr.args[0], frame)]
         if func.qual in _SAME_PATH and expr.args:
             return paths(ev, expr.args[0], frame)
         if func.qual in {f"{m}.files" for m in _RESOURCES} and expr.args:
@@ -152,6 +152,12 @@ def _path(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[str | None]:
     if isinstance(func, Attr) and func.name == "joinpath":
         return _joined(ev, [func.base, *expr.args], frame)
     return [None]
+
+
+def _folder(path: str | None) -> str | None:
+    """The folder of a path; a module at the top of the tree (`app.py`) is in `.`,
+    not in a folder named by the empty text."""
+    return (posixpath.dirname(path) or ".") if path else None
 
 
 def _joined(ev: Evaluator, parts: list[Expr], frame: Frame | None) -> list[str | None]:

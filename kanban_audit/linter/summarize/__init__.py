@@ -26,7 +26,7 @@ import ast
 from collections.abc import Callable, Sequence
 
 from kanban_audit.linter.depth import nesting_problem
-from kanban_audit.linter.summarize.chunks import Chunk, chunk_key, split
+from kanban_audit.linter.summarize.chunks import Chunk, chunk_key, split, worth_storing
 from kanban_audit.linter.summarize.context import ModuleContext, module_context
 from kanban_audit.linter.summarize.namespace import Namespace
 from kanban_audit.linter.summarize.writes import Spellings
@@ -78,7 +78,8 @@ def summarize(
         part = lookup(key, chunk.start) if lookup else None
         if part is None:
             part = _summarize_chunk(chunk, context, env.seen_by(chunk.names), raw, lines, spellings)
-            fresh.append((key, part, chunk.start))
+            if worth_storing(part, chunk):
+                fresh.append((key, part, chunk.start))
         parts.append(part)
         env.apply(part.cleared, part.env)
     return _assemble(context, path, parts), fresh
@@ -116,7 +117,7 @@ def _assemble(context: ModuleContext, path: str, parts: list[ChunkSummary]) -> M
     module_fn = FunctionSummary(f"{context.module}.<module>", (), {}, 0, Site(1, 0, 1))
     functions: dict[str, FunctionSummary] = {module_fn.qualname: module_fn}
     classes: dict[str, ClassSummary] = {}
-    globals_: dict[str, Expr] = {}
+    assigned: dict[str, list[Expr]] = {}
     for part in parts:
         functions.update(part.functions)
         classes.update(part.classes)
@@ -124,6 +125,8 @@ def _assemble(context: ModuleContext, path: str, parts: list[ChunkSummary]) -> M
         module_fn.sinks += part.sinks
         module_fn.returns += part.returns
         for qual, value in part.assigned:
-            old = globals_.get(qual)
-            globals_[qual] = one_of([old, value]) if old else value
+            assigned.setdefault(qual, []).append(value)
+    # Every value a name was given, joined once: a name reassigned a thousand times
+    # is not joined a thousand times over.
+    globals_ = {q: one_of(vs) if len(vs) > 1 else vs[0] for q, vs in assigned.items()}
     return ModuleSummary(context.module, path, globals_, dict(context.imports), functions, classes)

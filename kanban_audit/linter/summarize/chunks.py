@@ -12,11 +12,11 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 
 from kanban_audit.linter.codec import encode_value
 from kanban_audit.linter.summarize.context import ModuleContext
-from kanban_audit.linter.values import Expr, star_modules
+from kanban_audit.linter.values import ChunkSummary, Expr, star_modules
 
 _WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")  # identifiers, UTF-8 ones too
 
@@ -80,5 +80,36 @@ def chunk_key(
 def _value_digest(value: Expr, digests: dict[int, str]) -> str:
     found = digests.get(id(value))
     if found is None:
-        found = digests[id(value)] = hashlib.sha256(encode_value(value)).hexdigest()
+        # A value built on one digested before (`x = f(x)`) costs its new parts only.
+        found = digests[id(value)] = hashlib.sha256(encode_value(value, 0, digests)).hexdigest()
     return found
+
+
+# Parts a chunk's summary may have per byte of its text, and for any chunk, to be
+# stored: real chunks have a few per byte (a mapping spread from others, some 40).
+STORED_PER_BYTE = 16
+STORED_BASE = 256
+
+
+def worth_storing(summary: ChunkSummary, chunk: Chunk) -> bool:
+    """Whether a chunk's summary is small enough for the cache: one that holds the
+    values of names rebuilt before it (`s = s + ''` a thousand times, each holding
+    the chain before it) is cheaper to make again than to store, which would take
+    space growing with the square of the file."""
+    budget = STORED_BASE + STORED_PER_BYTE * len(chunk.text)
+    seen: set[int] = set()
+    stack: list[object] = [summary]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if len(seen) > budget:
+            return False
+        if is_dataclass(item):
+            stack += vars(item).values()
+        elif isinstance(item, tuple | list):
+            stack += item
+        elif isinstance(item, dict):
+            stack += [*item, *item.values()]
+    return True

@@ -269,7 +269,10 @@ class FunctionAnalyzer:
             if isinstance(func.value, cst.Attribute) and args and func.attr.value in held.ADDERS:
                 held.added(self, func.value, func.attr.value, args[0], env)
             elif key and key in env and args:
+                before = env[key]
                 self.mutate(key, func.attr.value, args[0], env)
+                if env[key] is not before and key.isidentifier():
+                    self.module_value(key, env[key])  # `ALLOWED.append(...)` at module level
         return env, dotted(func) in EXITS
 
     def mutate(self, key: str, method: str, arg: Expr, env: Env) -> None:
@@ -343,10 +346,7 @@ class FunctionAnalyzer:
             for key in [k for k in env if k.startswith((name + ".", name + "["))]:
                 del env[key]
             env[name] = value
-            if self.module_level or self.class_prefix:
-                self.mod.chunk.assigned.append(
-                    (f"{self.class_prefix or self.mod.module}.{name}", value)
-                )
+            self.module_value(name, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
             if isinstance(value, Seq) and len(value.items) == len(elements):
@@ -371,6 +371,13 @@ class FunctionAnalyzer:
             elif key and key in env and isinstance(env[key], DictLit):
                 item = (self.expr(index.value, env), value)
                 env[key] = DictLit(env[key].items + (item,))  # type: ignore[union-attr]
+
+    def module_value(self, name: str, value: Expr) -> None:
+        """One more value of a module's (or a class body's) name, for the functions
+        that read it: every value it is given there, assigned or mutated."""
+        if self.module_level or self.class_prefix:
+            owner = self.class_prefix or self.mod.module
+            self.mod.chunk.assigned.append((f"{owner}.{name}", value))
 
     def store_attribute(self, target: cst.Attribute, value: Expr, env: Env) -> None:
         """`self.x = value` in a method (or a function nested in one): one more value of
