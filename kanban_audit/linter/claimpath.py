@@ -27,6 +27,7 @@ from kanban_audit.linter.values import (
     Expr,
     Index,
     Narrowed,
+    OnUnknownTable,
     Param,
     Persisted,
     Sink,
@@ -286,7 +287,7 @@ def _read_from(read: Expr) -> str:
         return f"element of {_read_from(read.seq)}"
     if isinstance(read, Call) and isinstance(read.func, Attr):
         return _read_from(read.func.base)
-    if isinstance(read, (Narrowed, Persisted)):
+    if isinstance(read, (Narrowed, Persisted, OnUnknownTable)):
         return _read_from(read.expr)
     return describe(read)
 

@@ -197,6 +197,16 @@ class Persisted:
 
 
 @dataclass(frozen=True)
+class OnUnknownTable:
+    """A value written to a table the lint cannot name (`statement`: UPDATE, INSERT...),
+    read at a call site as such a write reads it (solve/unknown_table.py). Made by the
+    solver, never summarised."""
+
+    expr: Expr
+    statement: str
+
+
+@dataclass(frozen=True)
 class Holds:
     """The values for which a call's verdict is `truth`: a bound on its positional
     argument `arg` where the call is a test (`if not is_valid(s): raise`)."""
@@ -251,6 +261,7 @@ Expr = (
     | Holds
     | Caught
     | Persisted
+    | OnUnknownTable
 )
 
 

@@ -33,6 +33,7 @@ from kanban_audit.linter.solve import (
     sets,
     shaped,
     templates,
+    unknown_table,
     unroll,
 )
 from kanban_audit.linter.solve.atoms import (
@@ -80,6 +81,7 @@ from kanban_audit.linter.values import (
     Lit,
     Narrowed,
     OneOf,
+    OnUnknownTable,
     Param,
     Persisted,
     Ref,
@@ -547,6 +549,14 @@ class Evaluator:
     def _persisted(self, expr: Persisted, frame: Frame | None) -> list[Atom]:
         return [ormfields.as_stored(a, expr.texts) for a in self.values(expr.expr, frame)]
 
+    def _on_unknown_table(self, expr: OnUnknownTable, frame: Frame | None) -> list[Atom]:
+        guarded = self.pack.tasks.guarded
+        return [
+            judged
+            for atom in self.values(expr.expr, frame)
+            for judged in unknown_table.on_unknown_table(guarded, expr.statement, atom)
+        ]
+
     def _verdict(self, expr: Check | Holds, frame: Frame | None) -> list[Atom]:
         """A truth value, never a status (a list it bounds is read by conditions.py);
         a constant one is that constant."""
@@ -734,6 +744,7 @@ _VALUES: dict[type, Callable[[Evaluator, Expr, Frame | None], list[Atom]]] = {
     Holds: Evaluator._verdict,
     Caught: Evaluator._caught,
     Persisted: Evaluator._persisted,
+    OnUnknownTable: Evaluator._on_unknown_table,
 }  # type: ignore[dict-item]
 
 
@@ -843,6 +854,6 @@ def describe(expr: Expr) -> str:
         return expr.reason
     if isinstance(expr, Elem):
         return f"an element of {describe(expr.seq)}"
-    if isinstance(expr, (Narrowed, Persisted)):
+    if isinstance(expr, (Narrowed, Persisted, OnUnknownTable)):
         return describe(expr.expr)
     return "an expression"

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kanban_audit.linter.solve.atoms import Atom
+from kanban_audit.linter.solve.atoms import Atom, open_expr
 from kanban_audit.linter.sql import WriteEffect
+from kanban_audit.linter.values import OnUnknownTable
 from kanban_audit.rulepack import TasksSection
 
 
@@ -35,23 +36,30 @@ def note(tasks: TasksSection, effect: WriteEffect) -> str:
 def judged(
     tasks: TasksSection, effect: WriteEffect, atoms: list[Atom], named: list[Atom]
 ) -> list[Atom]:
-    """The values such a write stores, as findings read them: the guarded state and
-    values not known here are unknowns that say the table is; other constants are
-    nothing; parameters are judged at each call. The guarded state the same write
-    already stores in the board's table by another of its texts (`named`: a table
-    name that is its default or a value not known here) is that one flow."""
-    reason = f"table unknown: the {effect.statement}'s table is named by a value not known here"
+    """The values such a write stores, as findings read them (`on_unknown_table`). The
+    guarded state the same write already stores in the board's table by another of
+    its texts (`named`: a table name that is its default or a value not known here)
+    is that one flow."""
     found: list[Atom] = []
     for atom in atoms:
         if atom.kind == "const" and atom.value == tasks.guarded and atom in named:
             continue
-        if atom.kind == "const" and atom.value == tasks.guarded:
-            found.append(Atom("unknown", f"{reason}, writing {atom.value!r}", chain=atom.chain))
-        elif atom.kind == "unknown":
-            found.append(replace(atom, value=f"{reason}; {atom.value}"))
-        elif atom.kind == "param":
-            found.append(atom)
+        found += on_unknown_table(tasks.guarded, effect.statement, atom)
     return found
+
+
+def on_unknown_table(guarded: str, statement: str, atom: Atom) -> list[Atom]:
+    """One value of such a write: the guarded state and values not known here are
+    unknowns that say the table is; other constants are nothing; a parameter is read
+    so at each call (what a caller passes is not a write to the board's table)."""
+    reason = f"table unknown: the {statement}'s table is named by a value not known here"
+    if atom.kind == "const":
+        if atom.value != guarded:
+            return []
+        return [Atom("unknown", f"{reason}, writing {atom.value!r}", chain=atom.chain)]
+    if atom.kind == "unknown":
+        return [replace(atom, value=f"{reason}; {atom.value}")]
+    return [replace(atom, expr=OnUnknownTable(open_expr(atom), statement))]
 
 
 def copies_rows(effect: WriteEffect) -> bool:
