@@ -23,7 +23,7 @@ from kanban_audit.linter.sqlguards import Bound, assigned, bound, guards
 from kanban_audit.linter.sqltokens import Token, identifier, split, string_value, tokenize
 from kanban_audit.linter.sqlvalues import NOT_KNOWN
 
-MAX_DEPTH = 4  # functions calling functions: deeper calls are not read
+MAX_DEPTH = 4  # functions calling functions: deeper calls are not read (`Called.deep`)
 MAX_CALLS = 64  # bodies read for one text: past them, calls are not read
 MAX_LIST = 4_096  # tokens of a parameter or argument list
 _MODES = {"IN", "OUT", "INOUT", "VARIADIC"}
@@ -125,6 +125,8 @@ class Called:
     function: SqlFunction
     text: str
     bounds: tuple[Bound, ...] = ()
+    # A call past MAX_DEPTH: its body is not read (`text` is empty).
+    deep: bool = False
 
 
 def called(
@@ -162,8 +164,41 @@ def called(
                     return found
                 inner = bounds + guarded
                 found.append(Called(function, body, inner))
-                found += called(body, functions, depth + 1, inner)[: MAX_CALLS - len(found)]
+                if depth + 1 < MAX_DEPTH:
+                    found += called(body, functions, depth + 1, inner)[: MAX_CALLS - len(found)]
+                else:
+                    found += [Called(f, "", inner, deep=True) for f in _calls_in(body, functions)]
     return found
+
+
+def _calls_in(text: str, functions: dict[str, list[SqlFunction]]) -> list[SqlFunction]:
+    """The defined functions a text names before a `(` (read no further)."""
+    tokens = tokenize(text)
+    found: list[SqlFunction] = []
+    for i, tok in enumerate(tokens[:-1]):
+        if tokens[i + 1].text == "(" and tok.kind in ("word", "ident"):
+            name = identifier(tok) or ""
+            found += [f for f in functions.get(name, []) if f not in found]
+    return found
+
+
+def reaches(
+    function: SqlFunction, functions: dict[str, list[SqlFunction]], words: Iterable[str]
+) -> bool:
+    """Whether the function's body, or a body of a function it calls in turn, holds
+    every one of `words` (lower case): whether a call read no further may write them."""
+    seen: list[SqlFunction] = []
+    todo = [function]
+    while todo and len(seen) <= len(functions):
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        body = current.body.lower()
+        if all(word in body for word in words):
+            return True
+        todo += _calls_in(current.body, functions)
+    return False
 
 
 def by_name(functions: Iterable[SqlFunction]) -> dict[str, list[SqlFunction]]:

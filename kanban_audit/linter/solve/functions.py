@@ -13,17 +13,21 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from kanban_audit.linter.solve.context import BUDGET
 from kanban_audit.linter.solve.reads import SQL_FUNCTIONS
 from kanban_audit.linter.solve.schema import literal_texts
 from kanban_audit.linter.sql import Orders, WriteEffect, parse_writes
 from kanban_audit.linter.sqlfunctions import (
+    MAX_DEPTH,
     Called,
     SqlFunction,
     by_name,
     called,
     defined_functions,
+    reaches,
 )
 from kanban_audit.linter.sqlguards import bounded
+from kanban_audit.linter.sqlvalues import SqlValue
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.evaluate import Evaluator
@@ -41,11 +45,28 @@ def called_writes(ev: Evaluator, text: str, orders: Orders) -> list[WriteEffect]
     effects: list[WriteEffect] = []
     for call in calls:
         where = f"in SQL function {call.function.name}()"
+        if call.deep:
+            effects += _unread(ev, call, functions, where)
+            continue
         effects += [
             replace(effect, statement=f"{effect.statement} {where}")
             for effect in bounded(parse_writes(call.text, orders), call.bounds)
         ]
     return effects
+
+
+def _unread(
+    ev: Evaluator, call: Called, functions: dict[str, list[SqlFunction]], where: str
+) -> list[WriteEffect]:
+    """A call nested past what is read: KA002 "analysis budget exceeded" when the
+    functions it reaches name the board's table and status column, never silence."""
+    tasks = ev.pack.tasks
+    words = (tasks.table_text.lower(), tasks.status.lower())
+    if not reaches(call.function, functions, words):
+        return []
+    reason = f"{BUDGET}: SQL functions called more than {MAX_DEPTH} deep"
+    value = SqlValue("unknown", reason)
+    return [WriteEffect(tasks.table.lower(), tasks.status.lower(), (value,), f"a write {where}")]
 
 
 def _sanctioned(ev: Evaluator, call: Called) -> bool:
