@@ -201,3 +201,62 @@ def test_guarded_is_the_text_an_enum_column_stores(
     pack = MODEL_PACK.format(model="Ticket").replace('"active"', f'"{guarded}"')
     root = _project(tmp_path, pack, ENUM_MODELS.format(options=options), ENUM_SERVICE)
     assert _found(root) == found
+
+
+SUBCLASS_MODELS = """\
+from django.db import models
+
+
+class Job(models.Model):
+    state = models.CharField(max_length=20)
+
+
+class Order(models.Model):
+    state = models.CharField(max_length=20)
+"""
+
+SUBCLASS_SERVICE = """\
+from django.db import models
+
+from desk.models import Job, Order
+
+
+class NightlyJob(Job):
+    hour = models.IntegerField()
+
+
+class RushOrder(Order):
+    fee = models.IntegerField()
+
+
+def start_nightly(pk):
+    NightlyJob.objects.filter(pk=pk).update(state="active")
+
+
+def start_one(pk):
+    job = NightlyJob.objects.get(pk=pk)
+    job.state = "active"
+    job.save()
+
+
+def finish_nightly(pk):
+    NightlyJob.objects.filter(pk=pk).update(state="done")
+
+
+def rush(pk):
+    RushOrder.objects.filter(pk=pk).update(state="active")
+"""
+
+
+@pytest.mark.parametrize("prefilter", [(), ("--no-prefilter",)])
+def test_a_subclass_of_the_tasks_model_writes_its_table(
+    tmp_path: Path, prefilter: tuple[str, ...]
+) -> None:
+    """Django's multi-table inheritance (as SQLAlchemy's joined and single-table
+    inheritance) keeps an inherited field in the base model's table."""
+    pack = MODEL_PACK.format(model="Job")
+    root = _project(tmp_path, pack, SUBCLASS_MODELS, SUBCLASS_SERVICE)
+    assert _found(root, *prefilter) == [
+        ("KA001", "desk/service.py", 15),
+        ("KA001", "desk/service.py", 20),
+    ]

@@ -61,7 +61,12 @@ def tasks_models(ev: Evaluator) -> frozenset[str]:
             for cls in index.classes
             if (_named(cls, tasks.model) if tasks.model else _maps_table(ev, cls, tasks.table))
         ]
-        index.orm_models = frozenset(cls for cls in found if _is_table(index, cls))
+        tables = [cls for cls in found if _is_table(index, cls)]
+        # A subclass writes the fields it inherits to its base's table (Django's
+        # multi-table inheritance, SQLAlchemy's joined and single-table inheritance).
+        index.orm_models = frozenset(
+            tables + [sub for cls in tables for sub in index.subclasses(cls)]
+        )
     return index.orm_models
 
 

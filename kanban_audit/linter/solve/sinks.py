@@ -341,5 +341,7 @@ def _orm_atoms(ev: Evaluator, sink: Sink, frame: Frame | None, qual: str) -> tup
     about = sorted(written & tasks_models) if written else sorted(tasks_models)
     atoms = ormfields.stored(atoms, ormfields.field_storage(ev, set(about), field))
     how = _ORM_SPELLINGS.get(sink.method, f"{sink.method}()")
-    model = about[0].rsplit(".", 1)[-1] if len(about) == 1 else "the tasks model"
+    # A model's subclasses write its table: the write is named for the model.
+    roots = [c for c in about if not any(a in about for a in ev.index.ancestors(c) if a != c)]
+    model = roots[0].rsplit(".", 1)[-1] if len(roots) == 1 else "the tasks model"
     return atoms, f"{model}.{field} ({how})"
