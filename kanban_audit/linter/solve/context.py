@@ -110,6 +110,7 @@ def _frameless(ev: Any, name: str, expr: Any, evaluate: Callable[..., Any]) -> A
         ctx.steps += kept.steps - 1
         if ctx.steps > STEP_LIMIT:
             raise TooComplex
+        ctx.peak = max(ctx.peak, ctx.depth + kept.height)
         ev.replay(kept.reads)
         return kept.result
     outer = ev.index.reads
