@@ -83,7 +83,7 @@ def find_issues(program: Program) -> list[Issue]:
         for sink in fn.sinks:
             last = reuse.decided.get((qual, id(sink)))
             if last and last.sink is sink and _same(answers, last.reads, before):
-                _replay(program, last.reads)
+                program.ev.replay(last.reads)  # what it recorded, for the pre-filter
                 found, reads = last.issues, last.reads
             else:
                 found, reads = _decide(program, qual, sink, cache)
@@ -128,14 +128,6 @@ def _same(answers: Answers, reads: Reads, before: Answers | None) -> bool:
         return False
     finally:
         index.recording = True
-
-
-def _replay(program: Program, reads: Reads) -> None:
-    """Record for the pre-filter what a decision kept from the last round recorded."""
-    program.index.unresolved |= reads.unresolved
-    program.index.subclassed |= reads.subclasses
-    if program.graph.consulted is not None:
-        program.graph.consulted |= reads.callers
 
 
 def _keep_answers(program: Program) -> None:

@@ -32,6 +32,25 @@ class Context:
     frames: dict[tuple[str, int, int, int], Any] = field(default_factory=dict)
     steps: int = 0
     depth: int = 0
+    # The deepest nesting an evaluation was asked at, and whether one was cut there:
+    # what is shared across budgets (`Frameless`) must not depend on where it was asked.
+    peak: int = 0
+    truncated: bool = False
+
+
+@dataclass
+class Frameless:
+    """An evaluation with no call frame, kept across the budgets of one program (the
+    writes decided one after another read the same names, settings and builders):
+    with what it read (solve/reads.py, replayed into each decision that uses it),
+    the steps it spent (charged again), and how much deeper than where it was asked
+    it nested (so that it is used only where it would not have been cut)."""
+
+    expr: Any
+    result: Any
+    reads: Any
+    steps: int
+    height: int
 
 
 def memoized(too_deep: Callable[[Any, Any], Any] | None) -> Callable[[F], F]:
@@ -54,19 +73,57 @@ def memoized(too_deep: Callable[[Any, Any], Any] | None) -> Callable[[F], F]:
             hit = ctx.memo.get(key)
             if hit is not None:
                 return hit[2]
-            if too_deep is not None and ctx.depth > MAX_DEPTH:
-                result = too_deep(expr, frame)
+            if frame is None and self.index.reads is not None and not ctx.truncated:
+                result = _frameless(self, name, expr, evaluate)
             else:
-                ctx.depth += 1
-                try:
-                    result = method(self, expr, frame)
-                finally:
-                    ctx.depth -= 1
+                result = evaluate(self, expr, frame)
             ctx.memo[key] = (expr, frame, result)
             return result
+
+        def evaluate(self: Any, expr: Any, frame: Any) -> Any:
+            ctx: Context = self.ctx
+            ctx.peak = max(ctx.peak, ctx.depth)
+            if too_deep is not None and ctx.depth > MAX_DEPTH:
+                ctx.truncated = True
+                return too_deep(expr, frame)
+            ctx.depth += 1
+            try:
+                return method(self, expr, frame)
+            finally:
+                ctx.depth -= 1
 
         wrapper.__name__ = name
         wrapper.__doc__ = method.__doc__
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def _frameless(ev: Any, name: str, expr: Any, evaluate: Callable[..., Any]) -> Any:
+    """An evaluation with no frame, from the evaluator's `frameless` store when it was
+    made in this program without being cut, else made (and stored if it was not cut).
+    Its reads are recorded in the decision that asks, whether made or replayed."""
+    ctx: Context = ev.ctx
+    key = (name, id(expr))
+    kept = ev.frameless.get(key)
+    if kept is not None and ctx.depth + kept.height <= MAX_DEPTH:
+        ctx.steps += kept.steps - 1
+        if ctx.steps > STEP_LIMIT:
+            raise TooComplex
+        ctx.peak = max(ctx.peak, ctx.depth + kept.height)
+        ev.replay(kept.reads)
+        return kept.result
+    outer = ev.index.reads
+    own = ev.index.reads = type(outer)()
+    steps, peak, start = ctx.steps, ctx.peak, ctx.depth
+    ctx.peak = start
+    try:
+        result = evaluate(ev, expr, None)
+    finally:
+        ev.index.reads = outer
+        outer.merge(own)
+        height = ctx.peak - start
+        ctx.peak = max(peak, ctx.peak)
+    if not ctx.truncated:
+        ev.frameless[key] = Frameless(expr, result, own, ctx.steps - steps + 1, height)
+    return result

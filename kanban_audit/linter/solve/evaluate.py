@@ -54,7 +54,7 @@ from kanban_audit.linter.solve.calls import (
     dispatch_items,
     method_callees,
 )
-from kanban_audit.linter.solve.context import BUDGET, Context, memoized
+from kanban_audit.linter.solve.context import BUDGET, Context, Frameless, memoized
 from kanban_audit.linter.solve.index import ProgramIndex
 from kanban_audit.linter.solve.receivers import is_self
 from kanban_audit.linter.sql import Orders, WriteEffect, parse_writes
@@ -96,6 +96,7 @@ from kanban_audit.rulepack import RulePack
 
 if TYPE_CHECKING:
     from kanban_audit.linter.solve.callgraph import CallGraph
+    from kanban_audit.linter.solve.reads import Reads
 
 MAX_ITEMS = 1_000  # a longer parameter list is treated as unknown
 MAX_CHOICES = 16  # item lists a sequence built from alternatives may have
@@ -131,10 +132,24 @@ class Evaluator:
         # property read as a call, a field's default, a helper's result in a caller's
         # terms): kept across budgets until the program grows.
         self.lasting: dict[Any, Any] = {}
+        # What an expression gives with no call frame, kept across the budgets of one
+        # program (solve/context.py), with what working it out read.
+        self.frameless: dict[tuple[str, int], Frameless] = {}
 
     def grown(self) -> None:
         """The program holds new names: what was read of the old ones may change."""
         self.lasting.clear()
+        self.frameless.clear()
+
+    def replay(self, reads: Reads) -> None:
+        """Record, in the decision being made and for the pre-filter, what an answer
+        made earlier read."""
+        if self.index.reads is not None:
+            self.index.reads.merge(reads)
+        self.index.unresolved |= reads.unresolved
+        self.index.subclassed |= reads.subclasses
+        if self.graph is not None and self.graph.consulted is not None:
+            self.graph.consulted |= reads.callers
 
     def reset(self) -> None:
         self.ctx = Context()

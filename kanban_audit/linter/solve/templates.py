@@ -71,6 +71,15 @@ WRITE_VERB = re.compile(r"(?<!for )\b(?:update|insert|replace|set)\b")
 BRACE = re.compile(r"(?<!\{)\{([^{}!:]*)(?:!([rsa]))?(?::[^{}]*)?\}(?!\})")
 
 
+def _bound_parent(expr: Expr, frame: Frame | None) -> Frame | None:
+    """The frame a bound parameter's structures are in: its call's caller's."""
+    if isinstance(expr, Param):
+        bound = binding(frame, expr.func)
+        if bound is not None:
+            return bound.parent
+    return frame
+
+
 def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     """Possible texts of `expr` (called through the evaluator's memo)."""
     if isinstance(expr, Lit):
@@ -127,7 +136,8 @@ def strings(ev: Evaluator, expr: Expr, frame: Frame | None) -> list[Template]:
     if isinstance(expr, (Ref, Param, OneOf, Narrowed, Index)):
         structs = ev.structures(expr, frame)
         if structs != [expr]:
-            texts = [t for s in structs for t in ev.strings(s, frame)]
+            inner = _bound_parent(expr, frame)
+            texts = [t for s in structs for t in ev.strings(s, inner)]
             if isinstance(expr, Narrowed):  # a part not known here keeps its guard
                 texts = [(Hole(expr, frame),) if _is_hole(t) else t for t in texts]
             return _capped(ev, texts)
