@@ -148,3 +148,21 @@ def test_an_sql_value_nested_thousands_deep_is_unknown_promptly(
         "Found 1 finding (KA002: 1).",
     ], proc.stderr
     assert proc.returncode == 1
+
+
+@pytest.mark.parametrize("add", ["c.parts.append('p{n}')", "c.parts[{n}] = 'p{n}'"])
+def test_an_attribute_list_added_to_on_many_branches_is_linted_promptly(
+    tmp_path: Path, add: str
+) -> None:
+    """Another object's list or dict, extended under two hundred `if`s each testing
+    it: one view of it, not views nested in views (24 GB and the machine's memory)."""
+    lines = ["def build(conn, c, env):"]
+    for n in range(200):
+        lines += [
+            f"    if env.get('k{n}'):",
+            f"        if 'p{n}' not in c.parts:",
+            f"            {add.format(n=n)}",
+        ]
+    lines.append("    conn.execute('UPDATE tasks SET ' + ', '.join(c.parts))")
+    done = lint(tmp_path, lines)
+    assert done.returncode == 1 and " KA002 " in done.stdout, done.stderr

@@ -82,7 +82,12 @@ def _add(
     if not key or "." not in key:
         return
     current = env.get(key)
-    if not isinstance(current, kind):
+    if current is not None and not isinstance(current, kind):
+        # Branches met (or a guard bounded the view): it is not followed further, as
+        # views kept on a hundred branches would unfold into 2**100 of them.
+        env.pop(key)
+        return
+    if current is None:
         before = fa.expr(held, env)
         current = Seq((Star(before),)) if kind is Seq else DictLit((spread_pair(before),))
     env[key] = kind(current.items + (item,))  # type: ignore[arg-type, operator]
