@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import io
 import os
-import pickle
 import signal
 import sys
 import threading
@@ -18,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kanban_audit.linter import codec
 from kanban_audit.linter.findings import FileError
 from kanban_audit.linter.values import ChunkSummary, ModuleSummary
 
@@ -70,9 +70,9 @@ def summarize_all(
         workers, mp_context=context, initializer=_ignore_interrupts
     )
     try:
-        futures = {pool.submit(_summarize_pickled, jobs[n]): n for n in order}
+        futures = {pool.submit(_summarize_encoded, jobs[n]): n for n in order}
         for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-            results[futures[future]] = pickle.loads(future.result())  # loads without recursing
+            results[futures[future]] = _decoded(future.result())
             if progress:
                 progress(done, len(jobs))
     except BaseException:
@@ -87,11 +87,26 @@ def summarize_all(
     return [r for r in results if r is not None]
 
 
-def _summarize_pickled(job: ParseJob) -> bytes:
-    """`summarize_one` in a worker, pickled on the deep stack: a summary nests as
-    deeply as the code it was made from (1,400 chained `+`), past what the pool
-    could pickle on the worker's own stack."""
-    return with_deep_stack(pickle.dumps, summarize_one(job))
+def _summarize_encoded(job: ParseJob) -> Outcome:
+    """`summarize_one` in a worker, its summaries sent as the cache's data-only
+    encoding (codec.py), made on the deep stack: a summary nests as deeply as the
+    code it was made from (1,400 chained `+`), past what the pool could pickle, and
+    the main process rebuilds it from node tables, never unpickling what a worker
+    made of the analysed code."""
+    outcome = summarize_one(job)
+    summary = outcome.summary
+    return Outcome(
+        with_deep_stack(codec.encode, summary) if summary is not None else None,  # type: ignore[arg-type]
+        outcome.error,
+        [(key, with_deep_stack(codec.encode, chunk), n) for key, chunk, n in outcome.fresh],  # type: ignore[misc]
+    )
+
+
+def _decoded(sent: Outcome) -> Outcome:
+    """A worker's outcome with its summaries decoded (codec.py validates them)."""
+    summary = codec.decode(sent.summary) if sent.summary is not None else None  # type: ignore[arg-type]
+    fresh = [(key, codec.decode(data, ChunkSummary), n) for key, data, n in sent.fresh]  # type: ignore[arg-type]
+    return Outcome(summary, sent.error, fresh)
 
 
 def _ignore_interrupts() -> None:
