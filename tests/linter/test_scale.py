@@ -23,6 +23,17 @@ WRITER = [
 ]
 
 
+def writer_reported(line: int) -> list[str]:
+    """What the lint says of WRITER when its call of the writer is at `line`."""
+    return [
+        f"big.py:{line}:5: KA001 status 'running' can reach tasks.status via set_status()"
+        " outside the claim path",
+        f"    big.py:{line}:5: run() calls set_status()",
+        f"    big.py:{line - 4}:5: set_status() writes tasks.status (UPDATE)",
+        "Found 1 finding (KA001: 1).",
+    ]
+
+
 def lint(tmp_path: Path, lines: list[str]) -> subprocess.CompletedProcess[str]:
     target = tmp_path / "big.py"
     target.write_text("\n".join([*lines, ""]))
@@ -35,13 +46,7 @@ def test_a_module_of_many_functions_is_linted_promptly(tmp_path: Path) -> None:
     functions = [f"def f{i}(conn, t):\n    return {i}\n\n" for i in range(FUNCTIONS)]
     proc = lint(tmp_path, [*functions, *WRITER])
     line = 4 * FUNCTIONS + 6  # four lines a function
-    assert proc.stdout.splitlines() == [
-        f"big.py:{line}:5: KA001 status 'running' can reach tasks.status via set_status()"
-        " outside the claim path",
-        f"    big.py:{line}:5: run() calls set_status()",
-        f"    big.py:{line - 4}:5: set_status() writes tasks.status (UPDATE)",
-        "Found 1 finding (KA001: 1).",
-    ], proc.stderr
+    assert proc.stdout.splitlines() == writer_reported(line), proc.stderr
     assert proc.returncode == 1
 
 
@@ -166,3 +171,19 @@ def test_an_attribute_list_added_to_on_many_branches_is_linted_promptly(
     lines.append("    conn.execute('UPDATE tasks SET ' + ', '.join(c.parts))")
     done = lint(tmp_path, lines)
     assert done.returncode == 1 and " KA002 " in done.stdout, done.stderr
+
+
+LOOKUPS = 1_500
+
+
+def test_many_lookups_by_name_do_not_share_one_budget(tmp_path: Path) -> None:
+    """`getattr(obj, name)()` in each of many functions: who calls whom is worked out
+    with a budget per calling function, not one for the whole program (it ran out
+    and the lint stopped with an internal error)."""
+    name = "'go' + " + " + ".join(["SUFFIX"] * 30)
+    lines = ["SUFFIX = ''", "", "", "class R:", "    def go(self):", "        pass", "", ""]
+    for n in range(LOOKUPS):
+        lines += [f"def f{n}():", f"    getattr(R(), {name})()", "", ""]
+    proc = lint(tmp_path, [*lines, *WRITER])
+    assert proc.stdout.splitlines() == writer_reported(len(lines) + 6), proc.stderr
+    assert proc.returncode == 1

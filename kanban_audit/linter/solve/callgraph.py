@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from kanban_audit.linter.solve.calls import callees_of
+from kanban_audit.linter.solve.calls import Callee, callees_of
+from kanban_audit.linter.solve.context import TooComplex
 from kanban_audit.linter.solve.evaluate import Evaluator
 from kanban_audit.linter.values import Call
 
@@ -19,8 +20,10 @@ class CallGraph:
         self.callers: dict[str, list[CallSite]] = {}
         self.callees: dict[str, set[str]] = {}
         for qual, fn in index.functions.items():
+            if fn.calls:
+                ev.reset()  # a budget, and a memo, per calling function
             for call in fn.calls:
-                for callee, offset in callees_of(ev, call.func, qual):
+                for callee, offset in _callees(ev, call, qual):
                     self.callers.setdefault(callee, []).append((qual, call, offset))
                     self.callees.setdefault(qual, set()).add(callee)
         self.sanctioned = lambda qual: sanctioned(ev, qual)
@@ -146,3 +149,13 @@ def strongly_connected(nodes: Iterable[str], edges: dict[str, set[str]]) -> list
                         break
                 components.append(component)
     return components
+
+
+def _callees(ev: Evaluator, call: Call, caller: str) -> list[Callee]:
+    """`callees_of` the call, or none when working them out takes more than a budget
+    (a name looked up on a receiver built past it): as for a lookup whose receiver
+    and name are both unknown."""
+    try:
+        return callees_of(ev, call.func, caller)
+    except (TooComplex, RecursionError):
+        return []
