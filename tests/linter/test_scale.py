@@ -187,3 +187,18 @@ def test_many_lookups_by_name_do_not_share_one_budget(tmp_path: Path) -> None:
     proc = lint(tmp_path, [*lines, *WRITER])
     assert proc.stdout.splitlines() == writer_reported(len(lines) + 6), proc.stderr
     assert proc.returncode == 1
+
+
+def test_a_value_doubled_on_many_branches_is_read_in_callers_promptly(tmp_path: Path) -> None:
+    """A helper returns a value joined from thirty `if`s that each double it: put
+    in its callers' terms once per shared part, not once per path through the parts
+    (a billion, and the memory of the machine)."""
+    lines = ["class R:", "    def go(self):", "        pass", "", "", "def inner(p, flags):"]
+    lines += ["    a = p"]
+    for n in range(30):
+        lines += [f"    if flags == {n}:", "        a = a + a"]
+    lines += ["    return a, p", "", "", "def outer(entry, flags):"]
+    lines += ["    return inner(entry, flags)", "", "", "def caller(flags):"]
+    lines += ["    x, y = outer(R(), flags)", "    getattr(y, 'go')()", "", ""]
+    proc = lint(tmp_path, [*lines, *WRITER])
+    assert proc.returncode == 1 and "Found 1 finding (KA001: 1)." in proc.stdout, proc.stderr

@@ -45,10 +45,16 @@ def _rewritten(ev: Evaluator, struct: Expr, frame: Frame) -> Expr:
     return hit[2]
 
 
-def in_caller(ev: Evaluator, expr: Any, frame: Frame) -> Any:
-    """`expr` with the parameters `frame` binds replaced by the call's arguments."""
+def in_caller(ev: Evaluator, expr: Any, frame: Frame, memo: dict | None = None) -> Any:
+    """`expr` with the parameters `frame` binds replaced by the call's arguments; each
+    shared part rewritten once (`memo`), so a value joined from many branches costs
+    its size, not its paths."""
     if isinstance(expr, Param):
         return ev.argument(frame, expr.name) if expr.func == frame.func else expr
-    if isinstance(expr, Stored):  # read in any method, whatever the call passes
+    if isinstance(expr, (Stored, str)):  # read in any method, whatever the call passes
         return expr
-    return rebuilt(expr, lambda part: in_caller(ev, part, frame))
+    memo = {} if memo is None else memo
+    hit = memo.get(id(expr))
+    if hit is None:
+        hit = memo[id(expr)] = (expr, rebuilt(expr, lambda part: in_caller(ev, part, frame, memo)))
+    return hit[1]
