@@ -36,6 +36,9 @@ class Context:
     # what is shared across budgets (`Frameless`) must not depend on where it was asked.
     peak: int = 0
     truncated: bool = False
+    # How many evaluations kept across budgets (`Frameless`) are being worked out:
+    # what one reads from the memo it must record as read.
+    framing: int = 0
 
 
 @dataclass
@@ -72,6 +75,8 @@ def memoized(too_deep: Callable[[Any, Any], Any] | None) -> Callable[[F], F]:
             key = (name, id(expr), id(frame))
             hit = ctx.memo.get(key)
             if hit is not None:
+                if ctx.framing and frame is None:
+                    _replayed(self, name, expr)
                 return hit[2]
             if frame is None and self.index.reads is not None and not ctx.truncated:
                 result = _frameless(self, name, expr, evaluate)
@@ -117,9 +122,11 @@ def _frameless(ev: Any, name: str, expr: Any, evaluate: Callable[..., Any]) -> A
     own = ev.index.reads = type(outer)()
     steps, peak, start = ctx.steps, ctx.peak, ctx.depth
     ctx.peak = start
+    ctx.framing += 1
     try:
         result = evaluate(ev, expr, None)
     finally:
+        ctx.framing -= 1
         ev.index.reads = outer
         outer.merge(own)
         height = ctx.peak - start
@@ -127,3 +134,12 @@ def _frameless(ev: Any, name: str, expr: Any, evaluate: Callable[..., Any]) -> A
     if not ctx.truncated:
         ev.frameless[key] = Frameless(expr, result, own, ctx.steps - steps + 1, height)
     return result
+
+
+def _replayed(ev: Any, name: str, expr: Any) -> None:
+    """Record, in the evaluation being kept, what a memo entry with no frame that it
+    reuses read (kept with it, unless a cut evaluation made it: then nothing made
+    after it is kept)."""
+    kept = ev.frameless.get((name, id(expr)))
+    if kept is not None:
+        ev.replay(kept.reads)

@@ -137,10 +137,7 @@ def property_read(ev: Evaluator, attr: Attr) -> Call | None:
     reading of the name."""
     # `self.qualified`, written many times in a method, is one key; else the very object.
     key = ("property", attr) if isinstance(attr.base, Param) else ("property", id(attr))
-    hit = ev.lasting.get(key)
-    if hit is None:
-        hit = ev.lasting[key] = (attr, _property_call(ev, attr))
-    return hit[1]
+    return ev.remembered(ev.lasting, key, lambda: _property_call(ev, attr), attr)
 
 
 def _property_call(ev: Evaluator, attr: Attr) -> Call | None:

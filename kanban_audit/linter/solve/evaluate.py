@@ -133,13 +133,25 @@ class Evaluator:
         # terms): kept across budgets until the program grows.
         self.lasting: dict[Any, Any] = {}
         # What an expression gives with no call frame, kept across the budgets of one
-        # program (solve/context.py), with what working it out read.
+        # program (solve/context.py), with what working it out read; and what the last
+        # program gave, until `carry` keeps what the grown one answers alike.
         self.frameless: dict[tuple[str, int], Frameless] = {}
+        self.carried: dict[tuple[str, int], Frameless] = {}
 
     def grown(self) -> None:
         """The program holds new names: what was read of the old ones may change."""
         self.lasting.clear()
-        self.frameless.clear()
+        self.carried, self.frameless = self.frameless, {}
+
+    def carry(self, unchanged: Callable[[Reads], bool]) -> None:
+        """Keep, of what the last program gave with no frame, each evaluation whose
+        reads the grown program answers as it did then (`unchanged`): the pre-filter's
+        later rounds decide again the writes whose callers changed, over the same
+        builders and settings."""
+        for key, kept in self.carried.items():
+            if unchanged(kept.reads):
+                self.frameless[key] = kept
+        self.carried = {}
 
     def replay(self, reads: Reads) -> None:
         """Record, in the decision being made and for the pre-filter, what an answer
@@ -153,6 +165,30 @@ class Evaluator:
 
     def reset(self) -> None:
         self.ctx = Context()
+
+    def remembered(self, store: dict, key: Any, make: Callable[[], Any], *alive: Any) -> Any:
+        """`make()`, worked out once per key in `store` (`lasting`, or the context's
+        memo), with what working it out read replayed into each decision that uses it:
+        a decision kept across rounds (solve/reads.py) must hold every read its answer
+        rests on. `alive`: the objects whose ids the key holds."""
+        hit = store.get(key)
+        outer = self.index.reads
+        if hit is not None and (hit[2] is not None or outer is None):
+            if hit[2] is not None and outer is not None:
+                self.replay(hit[2])
+            return hit[1]
+        own = self.index.reads = None if outer is None else type(outer)()
+        ctx = self.ctx
+        ctx.framing += 1
+        try:
+            value = make()
+        finally:
+            ctx.framing -= 1
+            self.index.reads = outer
+        if own is not None:
+            outer.merge(own)
+        store[key] = (alive, value, own)
+        return value
 
     def writes(self, text: str, orders: Orders) -> list[WriteEffect]:
         """The column writes of an SQL text (sql.parse_writes), each text parsed once."""
@@ -183,10 +219,9 @@ class Evaluator:
         """fielddefaults.declared(call), the same value each time it is asked for: a
         factory's call is read once, not once per reading of the field."""
         key = ("field default", id(call))
-        hit = self.lasting.get(key)
-        if hit is None:
-            hit = self.lasting[key] = (call, fielddefaults.declared(self.index, call))
-        return hit[1]
+        return self.remembered(
+            self.lasting, key, lambda: fielddefaults.declared(self.index, call), call
+        )
 
     # -- structures ----------------------------------------------------------
 

@@ -145,10 +145,7 @@ def _held_by_object(ev: Evaluator, value: Expr, made: Call) -> Expr:
     """`_of_object`, made once per value and object: the same items each time they are
     read, so what is read of them is read once."""
     key = ("held", id(value), id(made))
-    hit = ev.ctx.memo.get(key)
-    if hit is None:
-        hit = ev.ctx.memo[key] = (value, made, _of_object(ev, value, made))
-    return hit[2]
+    return ev.remembered(ev.ctx.memo, key, lambda: _of_object(ev, value, made), value, made)
 
 
 def _made(ev: Evaluator, struct: Expr) -> bool:

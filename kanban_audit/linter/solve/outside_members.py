@@ -66,11 +66,7 @@ def field_classes(ev: Evaluator) -> frozenset[str]:
     """The classes outside the analysed code the tasks models' status field takes its
     values from, by the name they are imported under where they leave it (worked
     out once per evaluation)."""
-    hit = ev.ctx.memo.get(_MEMO)
-    if hit is None:
-        hit = (None, None, _field_classes(ev))
-        ev.ctx.memo[_MEMO] = hit
-    return hit[2]
+    return ev.remembered(ev.ctx.memo, _MEMO, lambda: _field_classes(ev))
 
 
 def _field_classes(ev: Evaluator) -> frozenset[str]:

@@ -39,10 +39,7 @@ def _rewritten(ev: Evaluator, struct: Expr, frame: Frame) -> Expr:
     if any(isinstance(arg, Star) for arg in frame.call.args):
         return in_caller(ev, struct, frame)
     key = ("in caller", frame.func, frame.offset, id(struct), id(frame.call))
-    hit = ev.lasting.get(key)
-    if hit is None:
-        hit = ev.lasting[key] = (struct, frame.call, in_caller(ev, struct, frame))
-    return hit[2]
+    return ev.remembered(ev.lasting, key, lambda: in_caller(ev, struct, frame), struct, frame.call)
 
 
 def in_caller(ev: Evaluator, expr: Any, frame: Frame, memo: dict | None = None) -> Any:
