@@ -58,7 +58,8 @@ def summarize(
     fields: Sequence[str] = (),
 ) -> tuple[ModuleSummary, list[Fresh]]:
     """Summarise a file, reusing the chunks `lookup` knows (by key); returns the
-    summary and the chunks summarised anew, with their keys.
+    summary and the chunks summarised anew, with their keys (none without `lookup`:
+    there is nowhere to keep them).
 
     Raises SyntaxError (CPython's, with its position), TooDeep, or LibCST's
     errors; the caller reports them.
@@ -74,11 +75,12 @@ def summarize(
     parts: list[ChunkSummary] = []
     fresh: list[Fresh] = []
     for chunk in split(tree, raw):
-        key = chunk_key(chunk, context, env.values, digests, salt)
+        # With no cache to read or fill, no chunk needs a key.
+        key = chunk_key(chunk, context, env.values, digests, salt) if lookup else ""
         part = lookup(key, chunk.start) if lookup else None
         if part is None:
             part = _summarize_chunk(chunk, context, env.seen_by(chunk.names), raw, lines, spellings)
-            if worth_storing(part, chunk):
+            if lookup and worth_storing(part, chunk):
                 fresh.append((key, part, chunk.start))
         parts.append(part)
         env.apply(part.cleared, part.env)
@@ -98,13 +100,14 @@ def _summarize_chunk(
     from kanban_audit.linter.summarize.interpreter import run_chunk
     from kanban_audit.linter.summarize.module import ModuleAnalyzer
     from kanban_audit.linter.summarize.positions import find_positions
+    from kanban_audit.linter.summarize.saves import may_name_fields
 
     problem = nesting_problem(chunk.text, chunk.start)
     if problem:
         raise TooDeep(problem)
     tree = cst.parse_module(chunk.text)
     positions = find_positions(tree, chunk.statements, raw, chunk.start - 1)
-    analyzer = ModuleAnalyzer(context, positions, lines, spellings)
+    analyzer = ModuleAnalyzer(context, positions, lines, spellings, may_name_fields(chunk.text))
     after = run_chunk(analyzer, tree, dict(env))
     part = analyzer.chunk
     part.env = {k: v for k, v in after.items() if env.get(k) is not v}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from kanban_audit.linter.summarize.names import subject
+from kanban_audit.linter.summarize.positions import fields_of
 from kanban_audit.linter.values import Expr
 
 Env = dict[str, Expr]
@@ -99,7 +100,14 @@ def _key(test: cst.BaseExpression) -> tuple[str | None, bool]:
 
 
 def _pure(node: cst.CSTNode) -> bool:
-    return isinstance(node, _PURE) and all(_pure(child) for child in node.children)
+    if not isinstance(node, _PURE):
+        return False
+    for name in fields_of(type(node)):
+        value = getattr(node, name)
+        for part in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(part, cst.CSTNode) and not _pure(part):
+                return False
+    return True
 
 
 def _reads(test: cst.CSTNode) -> list[str]:

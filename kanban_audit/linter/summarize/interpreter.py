@@ -409,7 +409,8 @@ class FunctionAnalyzer:
         if name not in fields:
             return
         if self.unsaved is None and self.definition is not None:
-            self.unsaved = saves.unsaved(self.definition, fields)
+            named = self.mod.saves_named
+            self.unsaved = saves.unsaved(self.definition, fields) if named else frozenset()
         if self.unsaved and id(target) in self.unsaved:
             return
         instance = self.expr(target.value, env)

@@ -21,6 +21,7 @@ class ModuleAnalyzer:
         positions: Positions,
         lines: list[str],
         spellings: Spellings,
+        saves_named: bool = True,
     ) -> None:
         self.context = context
         self.module = context.module
@@ -31,6 +32,8 @@ class ModuleAnalyzer:
         self.positions = positions
         self.lines = lines
         self.spellings = spellings
+        # Whether the chunk may save an object naming the fields saved (saves.py).
+        self.saves_named = saves_named
         self.chunk = ChunkSummary()
         # Where the chunk's assignments hold each class attribute's list (or dict) of
         # what its methods add (summarize/held.py): (attribute, kind) -> position.

@@ -63,7 +63,9 @@ _NODE_TYPES: dict[type, bool] = {}  # isinstance on LibCST's abstract bases is s
 _STATEMENT_TYPES: dict[type, bool] = {}
 
 
-def _fields(kind: type) -> tuple[str, ...]:
+def fields_of(kind: type) -> tuple[str, ...]:
+    """A LibCST node type's fields, in source order: what its children are read from
+    (`node.children` rebuilds the node to find them)."""
     names = _FIELDS.get(kind)
     if names is None:
         names = _SOURCE_ORDER.get(kind) or tuple(f.name for f in dataclasses.fields(kind))
@@ -71,10 +73,44 @@ def _fields(kind: type) -> tuple[str, ...]:
     return names
 
 
+# Nodes that hold no call and no statement (whitespace, comments, punctuation,
+# operators, names and literals): most of a LibCST tree, never walked into.
+_INERT = (
+    cst.BaseParenthesizableWhitespace,
+    cst.TrailingWhitespace,
+    cst.EmptyLine,
+    cst.Newline,
+    cst.Comment,
+    cst.Comma,
+    cst.Dot,
+    cst.Colon,
+    cst.Semicolon,
+    cst.AssignEqual,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+    cst.BaseBinaryOp,
+    cst.BaseBooleanOp,
+    cst.BaseCompOp,
+    cst.BaseUnaryOp,
+    cst.BaseAugOp,
+    cst.Name,
+    cst.SimpleString,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+)
+
+
 def _is_node(kind: type) -> bool:
+    """Whether a field's value is a node that may hold a call or a statement."""
     found = _NODE_TYPES.get(kind)
     if found is None:
-        found = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+        found = issubclass(kind, cst.CSTNode) and not issubclass(kind, _INERT)
+        _NODE_TYPES[kind] = found
     return found
 
 
@@ -102,7 +138,7 @@ def _collect(tree: cst.Module) -> tuple[list[cst.Call], list[cst.CSTNode], list[
         elif _is_statement(kind):
             statements.append(node)
         children: list[cst.CSTNode] = []
-        for name in _fields(kind):
+        for name in fields_of(kind):
             value = getattr(node, name)
             shape = type(value)
             if shape is list or shape is tuple:

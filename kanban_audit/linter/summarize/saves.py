@@ -56,6 +56,13 @@ class _Parents(cst.CSTVisitor):
         self._stack.pop()
 
 
+def may_name_fields(text: bytes) -> bool:
+    """Whether code may hold a save that names the fields it saves: without one,
+    every save writes every field and `unsaved` finds nothing (and walking each
+    function that assigns a field costs more than reading the whole file)."""
+    return orm.UPDATE_FIELDS.encode() in text
+
+
 def unsaved(node: cst.FunctionDef, fields: frozenset[str]) -> frozenset[int]:
     """The field assignment targets (`task.status`, by node id) no save of the
     function writes, of instances it sees whole."""
