@@ -11,6 +11,7 @@ import pytest
 from support.cli import run_json
 
 from kanban_audit.linter.sqlfiles import MAX_SQL_BYTES
+from kanban_audit.linter.sqlfunctions import defined_functions
 
 PACK = """\
 [tasks]
@@ -108,6 +109,16 @@ def test_broken_definitions_are_read_without_failing(project: Path):
     broken = "CREATE FUNCTION take_job(\nCREATE FUNCTION f(a int) RETURNS int AS $x$ open\n"
     (project / "jobs" / "sql" / "broken.sql").write_text(broken + "SELECT take_job(1")
     assert _found(project, "--no-cache") == [("KA001", 11)]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["CREATE OR REPLACE FUNCTION", "create /* v2 */ or -- again\n replace\tfunction"],
+)
+def test_a_definition_is_found_whatever_lies_between_its_words(spelling: str):
+    text = f"{spelling} take(p text) RETURNS void AS $$ UPDATE jobs SET status = p $$ LANGUAGE sql;"
+    assert [(f.name, f.params) for f in defined_functions(text)] == [("take", ("p",))]
+    assert defined_functions(text.replace("FUNCTION", "TABLE").replace("function", "table")) == []
 
 
 @pytest.mark.parametrize(
