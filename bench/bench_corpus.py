@@ -22,7 +22,7 @@ import resource
 import sys
 from typing import Any
 
-from bench_lint import BIN, REPO, Measure, report, run, shown
+from bench_lint import BIN, REPO, Measure, compile_bytecode, report, run, shown
 
 sys.path.insert(0, str(REPO / "tests"))
 from support import pypi  # noqa: E402
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"no corpus project {unknown[0]!r}")
     chosen = [p for p in projects if not args.project or p.id in args.project]
+    compile_bytecode()
     results = [measure(p, max(1, args.runs)) for p in chosen]
     print(table(results))
     slow = [r["project"].id for r in results if r["seconds"] >= TARGET_COLD_S]
