@@ -56,14 +56,26 @@ def model_names(contents: dict[str, bytes], tasks: TasksSection) -> set[bytes]:
     table = re.escape(tasks.table_text.encode())
     mapping = re.compile(_MAPPING_KEYS + rb"\s*=\s*[rRuU]?[\"'][^\"'\n]*" + table, re.IGNORECASE)
     tails = _default_names(tasks.table)
+    # A class named as the table's default name, in any case: one scan of each file
+    # (spelled out, `[tT]`: a case-blind pattern loses the literal search and is slower).
+    spelled = (_any_case(tail) for tail in sorted(tails))
+    named = re.compile(rb"class\s+(" + b"|".join(spelled) + rb")\b")
     names: set[bytes] = set()
     for data in contents.values():
         # Literal finds first: a regex over every byte of every file costs more.
         keyed = any(key in data for key in _MAPPING_NEEDLES)
         if keyed and mapping.search(data):
             names |= {m.group(1) for m in _CLASS.finditer(data)} - {b"Meta"}
-        names |= {m.group(1) for m in _CLASS.finditer(data) if m.group(1).lower() in tails}
+        if tails:
+            names |= {m.group(1) for m in named.finditer(data)}
     return names
+
+
+def _any_case(word: bytes) -> bytes:
+    """A pattern matching `word` in any case."""
+    return b"".join(
+        b"[%c%c]" % (c, c ^ 0x20) if bytes([c]).isalpha() else re.escape(bytes([c])) for c in word
+    )
 
 
 def _default_names(table: str) -> set[bytes]:
