@@ -30,9 +30,9 @@ MAX_LIST = 4_096  # tokens of a parameter or argument list
 _MODES = {"IN", "OUT", "INOUT", "VARIADIC"}
 # `CREATE [OR REPLACE] FUNCTION|PROCEDURE`, spaces and comments between the words:
 # a text without one defines nothing, and is not tokenised (a seed file is read
-# whole on every run). A comment is looked into for at most 1,000 characters, so
-# a text of many unclosed comments costs its length a thousand times at most.
-_GAP = r"(?:\s|/\*.{0,1000}?\*/|--[^\n]{0,1000}(?:\n|$))+"
+# whole on every run). A comment between them is read for 100 characters at most,
+# so a text of many unclosed comments costs its length a hundred times at most.
+_GAP = r"(?:\s|/\*.{0,100}?\*/|--[^\n]{0,100}(?:\n|$))+"
 _DEFINES = re.compile(
     rf"\bcreate{_GAP}(?:or{_GAP}replace{_GAP})?(?:function|procedure)\b", re.I | re.S
 )
