@@ -25,11 +25,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from pathspec import GitIgnoreSpec
-from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+from typing import TYPE_CHECKING
 
 from kanban_audit.linter.globs import MAX_WILDCARDS, too_costly
+
+if TYPE_CHECKING:  # pathspec is imported where an ignore file is read: most runs read none
+    from pathspec import GitIgnoreSpec
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 MAX_BYTES = 1024 * 1024
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
@@ -56,6 +58,8 @@ class IgnoreFile:
             any_pattern = re.compile(joined)
         except (re.error, AttributeError):
             any_pattern = None
+        from pathspec import GitIgnoreSpec
+
         return cls(base, GitIgnoreSpec(patterns), any_pattern)
 
     def verdict(self, rel: str) -> bool | None:
@@ -185,6 +189,8 @@ def _read_lines(path: Path, warn: Warn, follow: bool = True) -> list[str] | None
 
 
 def _patterns(lines: list[str], path: Path, warn: Warn) -> list[GitIgnoreSpecPattern]:
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
     patterns = []
     for number, line in enumerate(lines, 1):
         if too_costly(line):
