@@ -77,7 +77,6 @@ def find_issues(program: Program) -> list[Issue]:
     cache: ParamCache = {
         key: entry for key, entry in reuse.params.items() if _same(answers, entry[1], before)
     }
-    program.ev.carry(lambda reads: _same(answers, reads, before))
     decided: dict[tuple[str, int], Decided] = {}
     issues: dict[tuple, Issue] = {}
     for qual, fn in program.functions.items():

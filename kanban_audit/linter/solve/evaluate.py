@@ -133,25 +133,13 @@ class Evaluator:
         # terms): kept across budgets until the program grows.
         self.lasting: dict[Any, Any] = {}
         # What an expression gives with no call frame, kept across the budgets of one
-        # program (solve/context.py), with what working it out read; and what the last
-        # program gave, until `carry` keeps what the grown one answers alike.
+        # program (solve/context.py), with what working it out read.
         self.frameless: dict[tuple[str, int], Frameless] = {}
-        self.carried: dict[tuple[str, int], Frameless] = {}
 
     def grown(self) -> None:
         """The program holds new names: what was read of the old ones may change."""
         self.lasting.clear()
-        self.carried, self.frameless = self.frameless, {}
-
-    def carry(self, unchanged: Callable[[Reads], bool]) -> None:
-        """Keep, of what the last program gave with no frame, each evaluation whose
-        reads the grown program answers as it did then (`unchanged`): the pre-filter's
-        later rounds decide again the writes whose callers changed, over the same
-        builders and settings."""
-        for key, kept in self.carried.items():
-            if unchanged(kept.reads):
-                self.frameless[key] = kept
-        self.carried = {}
+        self.frameless.clear()
 
     def replay(self, reads: Reads) -> None:
         """Record, in the decision being made and for the pre-filter, what an answer
