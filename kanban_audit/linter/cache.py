@@ -22,6 +22,7 @@ opened without following one. Anything else is one warning and no cache.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -393,18 +394,43 @@ class SummaryCache:
 
     def _create_folder(self) -> None:
         """A new folder gets the cache tag and a `.gitignore`; an existing one is left
-        as it is (its files are not ours to replace). Nobody else may write in it."""
+        as it is (its files are not ours to replace). Nobody else may write in it.
+
+        It is filled under a passing name beside it and renamed into place, so an
+        interrupted first run leaves no folder at all, never one without its
+        `.gitignore` (a run would take it for a cache made by hand and leave it so)."""
         if os.path.lexists(self.folder):
             return
-        self.folder.mkdir(mode=0o755, parents=True)
-        for name, text in ((TAG_FILE, TAG), (".gitignore", "*\n")):
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-            with os.fdopen(os.open(self.folder / name, flags, 0o644), "w") as out:
-                out.write(text)
+        self.folder.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        staging = self.folder.with_name(f".{self.folder.name}.{os.getpid()}.{time.time_ns()}")
+        os.mkdir(staging, 0o755)
+        try:
+            for name, text in ((TAG_FILE, TAG), (".gitignore", "*\n")):
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                with os.fdopen(os.open(staging / name, flags, 0o644), "w") as out:
+                    out.write(text)
+            os.rename(staging, self.folder)
+        except OSError:
+            _remove_staging(staging)
+            if not os.path.isdir(self.folder):
+                raise
+            # Made by another run meanwhile: checked as any existing folder is.
+        except BaseException:  # Ctrl-C
+            _remove_staging(staging)
+            raise
 
     def _disable(self) -> None:
         self.close()
         self._usable = False
+
+
+def _remove_staging(staging: Path) -> None:
+    """Take away a cache folder that was being made (only the files it is made with)."""
+    for name in (TAG_FILE, ".gitignore"):
+        with contextlib.suppress(OSError):
+            os.unlink(staging / name)
+    with contextlib.suppress(OSError):
+        os.rmdir(staging)
 
 
 def _ours(objects: list[tuple[str, str, str | None]]) -> bool:

@@ -339,3 +339,27 @@ def test_a_batch_is_written_in_one_transaction(tmp_path: Path) -> None:
     store.put_flags({"s1": True, "s2": False, "s3": True})
     writes = [s.split()[0] for s in statements if s.split()[0] in ("BEGIN", "INSERT", "COMMIT")]
     assert writes == ["BEGIN", "INSERT", "INSERT", "INSERT", "COMMIT"]
+
+
+def test_a_first_run_interrupted_while_making_the_folder_leaves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C between making the cache folder and writing its `.gitignore` (simulated:
+    the instant cannot be hit from outside) leaves nothing behind, and the next run
+    makes the folder whole, not one without its `.gitignore`."""
+    real_open = os.open
+
+    def interrupted(path: str | os.PathLike[str], *args: object, **kwargs: object) -> int:
+        if str(path).endswith(".gitignore"):
+            raise KeyboardInterrupt
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        SummaryCache(tmp_path / "c").put_flags({"s1": True})
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+    store = SummaryCache(tmp_path / "c")
+    store.put_flags({"s1": True})
+    assert (tmp_path / "c" / ".gitignore").read_text() == "*\n"
+    assert store.get_flags(["s1"]) == {"s1": True}
