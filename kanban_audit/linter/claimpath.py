@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from kanban_audit.linter.callpaths import call_paths, hops
-from kanban_audit.linter.solve import dispatch
+from kanban_audit.linter.solve import dispatch, unknown_table
 from kanban_audit.linter.solve.atoms import Atom, Frame, Hop, Issue, narrow
 from kanban_audit.linter.solve.context import BUDGET, TooComplex
 from kanban_audit.linter.solve.evaluate import describe
@@ -265,6 +265,8 @@ def _param_values(
 
 def _unseen(func: str, name: str, read: Expr) -> str:
     """Why a value from a parameter of a function nothing visible calls is unknown."""
+    if isinstance(read, OnUnknownTable):  # what a caller passes to such a write
+        return f"{unknown_table.reason(read.statement)}; {_unseen(func, name, read.expr)}"
     if isinstance(read, Param):
         return f"parameter `{name}` of `{func.rsplit('.', 1)[-1]}()` has no visible caller"
     return _read_from(read)

@@ -99,3 +99,23 @@ def test_names_with_parts_not_known_here(project: Path, prefilter: tuple[str, ..
 )
 def test_how_two_globs_meet(template: str, table: str, verdict: str) -> None:
     assert tablenames.judge(template, table) == verdict
+
+
+def test_a_value_an_entry_point_passes_to_a_write_of_no_known_table_says_so(
+    tmp_path: Path,
+) -> None:
+    """The status a caller passes on from its own parameter: the finding says the
+    table is not known, as the write's own values do."""
+    (tmp_path / "m.py").write_text(
+        "def set_status(conn, table, status, tid):\n"
+        '    conn.execute(f"UPDATE {table} SET status = ? WHERE id = ?", (status, tid))\n'
+        "\n\n"
+        "def entry(conn, table, tid, status):\n"
+        "    set_status(conn, table, status, tid)\n"
+    )
+    code, report = run_json("lint", "--isolated", "--no-cache", "m.py", cwd=tmp_path)
+    [finding] = report["findings"]
+    assert (finding["line"], finding["code"]) == (6, "KA002")
+    assert "table unknown" in finding["message"]
+    assert "parameter `status` of `entry()`" in finding["message"]
+    assert code == 1

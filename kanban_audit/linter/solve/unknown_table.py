@@ -48,17 +48,22 @@ def judged(
     return found
 
 
+def reason(statement: str) -> str:
+    """What a finding on such a write says first."""
+    return f"table unknown: the {statement}'s table is named by a value not known here"
+
+
 def on_unknown_table(guarded: str, statement: str, atom: Atom) -> list[Atom]:
     """One value of such a write: the guarded state and values not known here are
     unknowns that say the table is; other constants are nothing; a parameter is read
     so at each call (what a caller passes is not a write to the board's table)."""
-    reason = f"table unknown: the {statement}'s table is named by a value not known here"
+    why = reason(statement)
     if atom.kind == "const":
         if atom.value != guarded:
             return []
-        return [Atom("unknown", f"{reason}, writing {atom.value!r}", chain=atom.chain)]
+        return [Atom("unknown", f"{why}, writing {atom.value!r}", chain=atom.chain)]
     if atom.kind == "unknown":
-        return [replace(atom, value=f"{reason}; {atom.value}")]
+        return [replace(atom, value=f"{why}; {atom.value}")]
     return [replace(atom, expr=OnUnknownTable(open_expr(atom), statement))]
 
 
