@@ -402,7 +402,7 @@ class SummaryCache:
         if os.path.lexists(self.folder):
             return
         self.folder.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        staging = self.folder.with_name(f".{self.folder.name}.{os.getpid()}.{time.time_ns()}")
+        staging = self.folder.parent / f".{self.folder.name}.{os.getpid()}.{time.time_ns()}"
         os.mkdir(staging, 0o755)
         try:
             for name, text in ((TAG_FILE, TAG), (".gitignore", "*\n")):
