@@ -203,17 +203,7 @@ def test_guarded_is_the_text_an_enum_column_stores(
     assert _found(root) == found
 
 
-SUBCLASS_MODELS = """\
-from django.db import models
-
-
-class Job(models.Model):
-    state = models.CharField(max_length=20)
-
-
-class Order(models.Model):
-    state = models.CharField(max_length=20)
-"""
+SUBCLASS_MODELS = DJANGO_MODELS.replace("class Ticket(", "class Job(")
 
 SUBCLASS_SERVICE = """\
 from django.db import models

@@ -48,8 +48,8 @@ def in_caller(ev: Evaluator, expr: Any, frame: Frame, memo: dict | None = None) 
     its size, not its paths."""
     if isinstance(expr, Param):
         return ev.argument(frame, expr.name) if expr.func == frame.func else expr
-    if isinstance(expr, (Stored, str)):  # read in any method, whatever the call passes
-        return expr
+    if isinstance(expr, (Stored, str)):  # read in any method, whatever the call passes;
+        return expr  # a text holds no parameter
     memo = {} if memo is None else memo
     hit = memo.get(id(expr))
     if hit is None:

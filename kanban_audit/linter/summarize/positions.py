@@ -59,7 +59,7 @@ _SOURCE_ORDER: dict[type, tuple[str, ...]] = {
     cst.MatchCase: ("pattern", "guard", "body"),
 }
 _FIELDS: dict[type, tuple[str, ...]] = {}
-_NODE_TYPES: dict[type, bool] = {}  # isinstance on LibCST's abstract bases is slow: once a type
+_WALKED: dict[type, bool] = {}  # isinstance on LibCST's abstract bases is slow: once a type
 _STATEMENT_TYPES: dict[type, bool] = {}
 
 
@@ -105,12 +105,11 @@ _INERT = (
 )
 
 
-def _is_node(kind: type) -> bool:
+def _walked(kind: type) -> bool:
     """Whether a field's value is a node that may hold a call or a statement."""
-    found = _NODE_TYPES.get(kind)
+    found = _WALKED.get(kind)
     if found is None:
-        found = issubclass(kind, cst.CSTNode) and not issubclass(kind, _INERT)
-        _NODE_TYPES[kind] = found
+        found = _WALKED[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _INERT)
     return found
 
 
@@ -142,8 +141,8 @@ def _collect(tree: cst.Module) -> tuple[list[cst.Call], list[cst.CSTNode], list[
             value = getattr(node, name)
             shape = type(value)
             if shape is list or shape is tuple:
-                children.extend(v for v in value if _is_node(type(v)))
-            elif _is_node(shape):
+                children.extend(v for v in value if _walked(type(v)))
+            elif _walked(shape):
                 children.append(value)
         todo.extend(reversed(children))
     return calls, statements, lines
